@@ -1,0 +1,110 @@
+# Makefile: builds dlbench (CPU backend always, CUDA backend whenever nvcc is found), its tests,
+# and runs the benchmark. `make bench` and `make test` install missing system packages first.
+.DEFAULT_GOAL := all
+SUITE      ?= quick
+BENCH_ARGS ?=
+CC         ?= gcc
+MARCH      ?= -march=native
+CUDA_HOME  ?= /usr/local/cuda
+CUDA_ARCH  ?= 75 80 86 89 90
+OBLAS_DIR  ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
+OBLAS_INC  ?= /usr/include/x86_64-linux-gnu/openblas-openmp
+FUZZ_SECONDS ?= 60
+
+ifeq ($(SAN),1)
+  BUILD   := build/san
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+  BUILD   := build
+  SANFLAGS :=
+endif
+
+NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
+HAVE_CUDNN := $(if $(NVCC),$(wildcard $(CUDA_HOME)/include/cudnn.h))
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CPPFLAGS := -Iharness -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
+            -DDLBENCH_GIT_REV='"$(GIT_REV)"'
+CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -Wall -Wextra -MMD -MP -g $(SANFLAGS)
+LDFLAGS  := -fopenmp $(SANFLAGS) -L$(OBLAS_DIR) -Wl,-rpath,$(OBLAS_DIR)
+LDLIBS   := -lopenblas -lhwloc -ldl -lm
+
+SRC_C := $(wildcard harness/*.c bench/*.c kernels/*.c cpu/*.c)
+ifneq ($(NVCC),)
+  CPPFLAGS += -DHAVE_CUDA -I$(CUDA_HOME)/include
+  SRC_C  += $(wildcard gpu/*.c)
+  SRC_CU := $(wildcard gpu/*.cu)
+  LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
+  LDLIBS  += -lcublas -lcudart -lstdc++
+  # SASS per listed architecture, plus PTX of the newest so later GPUs JIT it.
+  NVGENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
+               $(if $(CUDA_ARCH),-gencode arch=compute_$(lastword $(CUDA_ARCH)),code=compute_$(lastword $(CUDA_ARCH)))
+  NVFLAGS := -O3 -std=c++17 $(NVGENCODE) -Iharness -Ikernels -Igpu -Xcompiler -Wall,-Wextra -MMD -MP
+  ifneq ($(HAVE_CUDNN),)
+    CPPFLAGS += -DHAVE_CUDNN
+    LDLIBS   += -lcudnn
+  endif
+endif
+CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
+
+MAIN_OBJ := $(BUILD)/obj/harness/main.o
+LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(SRC_C:%.c=$(BUILD)/obj/%.o)) $(SRC_CU:%.cu=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+DLBENCH  := $(BUILD)/dlbench
+TESTBIN  := $(BUILD)/dlbench-tests
+DEPS_OK  := build/.deps-ok
+
+.PHONY: all deps bench bench-full bench-compare test fuzz clean info-build
+all: info-build $(DLBENCH)
+
+info-build:
+	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1))) cudnn=$(if $(HAVE_CUDNN),yes,no)" \
+	      "openmp=libgomp openblas=$(OBLAS_DIR) ($(if $(wildcard $(OBLAS_DIR)/libopenblas.so),OpenMP build,MISSING))" \
+	      "march=$(MARCH)$(if $(SAN), san=1)"
+
+# The install script runs once, and again whenever it changes.
+$(DEPS_OK): scripts/install-deps.sh
+	@mkdir -p build
+	@scripts/install-deps.sh
+	@touch $@
+deps: $(DEPS_OK)
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cu | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) $(filter -D%,$(CPPFLAGS)) -c $< -o $@
+
+$(DLBENCH): $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(TESTBIN): $(TEST_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+$(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"'
+
+# CPU tests run in parallel workers; GPU tests (suite names cuda_*) one at a time.
+test: $(DLBENCH) $(TESTBIN)
+	@echo "== CPU tests"
+	$(TESTBIN) --filter='!(cuda_*)/*' $(TEST_ARGS)
+	@echo "== CUDA tests (one worker; skipped without a usable GPU)"
+	$(TESTBIN) --filter='cuda_*/*' -j1 $(TEST_ARGS)
+
+bench: $(DLBENCH)
+	$(DLBENCH) run --suite $(SUITE) $(BENCH_ARGS)
+
+bench-full:
+	$(MAKE) bench SUITE=full
+
+bench-compare: $(DLBENCH)
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<run folder>" >&2; exit 2; }
+	$(DLBENCH) run --suite $(SUITE) --out $(BUILD)/compare-run $(BENCH_ARGS)
+	$(DLBENCH) compare $(BASE) $(BUILD)/compare-run
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,134 @@
+/* backend_cpu.c: the CPU backend's table: host memory, wall-clock timing, OpenMP/OpenBLAS
+ * threads, machine facts, and its operations (cpu/<op>_cpu.c). */
+#include "backend.h"
+#include "cpu_ops.h"
+#include "cpu_topology.h"
+#include <cblas.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static char err[256];
+static struct timespec t0;
+
+static int cpu_probe(char *why, size_t n) { (void)why; (void)n; return 1; }
+
+static const char *cpu_device_name(void) { return cpu_topology()->model; }
+
+static int cpu_set_threads(int n)
+{
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n); /* the OpenMP build also sets omp max threads: keep both equal */
+    return 0;
+}
+
+static const char *cpu_unsupported(const char *family, enum dtype dt)
+{
+    (void)family;
+    switch (dt) {
+    case DT_F32: return NULL;
+    case DT_TF32: return "tf32 is a GPU tensor-core format";
+    case DT_F16: return "no native fp16 arithmetic on this CPU";
+    case DT_BF16:
+        if (!cpu_has_native_bf16()) return "no native bf16 on this CPU";
+        if (strcmp(family, "gemm") != 0) return "bf16 only for gemm on the CPU";
+        return gemm_bf16_cpu_available() ? NULL : "no bf16 kernel in this build";
+    default: return "unknown dtype";
+    }
+}
+
+static size_t cpu_mem_free(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kb = 0;
+    if (!f) return (size_t)1 << 40;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    fclose(f);
+    return (size_t)kb * 1024;
+}
+
+static void *cpu_alloc(size_t bytes)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) {
+        snprintf(err, sizeof err, "out of host memory (%.2f GiB requested)", bytes / 1073741824.0);
+        return NULL;
+    }
+    return p;
+}
+
+static void cpu_release(void *p) { free(p); }
+
+/* Copies in parallel chunks so each page is first touched by the thread that will use it. */
+static int cpu_copy(void *dst, const void *src, size_t bytes)
+{
+    const size_t chunk = (size_t)1 << 20;
+    long nchunks = (long)((bytes + chunk - 1) / chunk);
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < nchunks; i++) {
+        size_t off = (size_t)i * chunk, len = bytes - off < chunk ? bytes - off : chunk;
+        memcpy((char *)dst + off, (const char *)src + off, len);
+    }
+    return 0;
+}
+
+static int cpu_sync(void) { return 0; }
+
+static int cpu_timer_start(void) { clock_gettime(CLOCK_MONOTONIC, &t0); return 0; }
+
+static int cpu_timer_stop(double *s)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    return 0;
+}
+
+static const char *cpu_error(void) { return err; }
+
+static void cpu_info(info_put_fn put, void *u)
+{
+    const struct cpu_topology *c = cpu_topology();
+    char v[256];
+    put(u, "cpu", "model", c->model);
+    snprintf(v, sizeof v, "%d", c->packages); put(u, "cpu", "packages", v);
+    snprintf(v, sizeof v, "%d", c->cores); put(u, "cpu", "cores", v);
+    snprintf(v, sizeof v, "%d", c->pus); put(u, "cpu", "pus", v);
+    snprintf(v, sizeof v, "%d", c->numa_nodes); put(u, "cpu", "numa_nodes", v);
+    snprintf(v, sizeof v, "%zu", c->l1d); put(u, "cpu", "l1d_bytes", v);
+    snprintf(v, sizeof v, "%zu", c->l2); put(u, "cpu", "l2_bytes", v);
+    snprintf(v, sizeof v, "%zu x %d", c->l3, c->l3_instances); put(u, "cpu", "l3_bytes", v);
+    snprintf(v, sizeof v, "%.1f", c->mem_total / 1073741824.0); put(u, "cpu", "memory_gib", v);
+    put(u, "cpu", "native_bf16", cpu_has_native_bf16() ? "yes (avx512_bf16)" : "no");
+    snprintf(v, sizeof v, "%d", omp_get_max_threads()); put(u, "cpu", "omp_threads", v);
+    const char *pl = getenv("OMP_PLACES"), *pb = getenv("OMP_PROC_BIND");
+    snprintf(v, sizeof v, "OMP_PLACES=%s OMP_PROC_BIND=%s", pl ? pl : "(unset)", pb ? pb : "(unset)");
+    put(u, "cpu", "omp_binding", v);
+    put(u, "cpu", "openblas_config", openblas_get_config());
+    put(u, "cpu", "openblas_core", openblas_get_corename());
+    int par = openblas_get_parallel();
+    put(u, "cpu", "openblas_parallel", par == 2 ? "openmp" : par == 1 ? "pthreads (oversubscribes: rebuild against openblas-openmp)" : "serial");
+}
+
+const struct backend cpu_backend = {
+    .name = "cpu",
+    .probe = cpu_probe,
+    .info = cpu_info,
+    .device_name = cpu_device_name,
+    .set_threads = cpu_set_threads,
+    .unsupported = cpu_unsupported,
+    .mem_free = cpu_mem_free,
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .sync = cpu_sync,
+    .timer_start = cpu_timer_start,
+    .timer_stop = cpu_timer_stop,
+    .error = cpu_error,
+    .gemm = gemm_cpu,
+};

@@ -1,0 +1,196 @@
+/* backend_cuda.c: the CUDA backend's table: probing (driver, device, compute mode), device memory,
+ * event timing on one stream, machine facts, and the sticky-error rule that disables the backend. */
+#include "backend.h"
+#include "cuda_check.h"
+#include "cuda_ops.h"
+#include "cuda_state.h"
+#include <stdio.h>
+#include <string.h>
+
+cudaStream_t cuda_stream;
+cublasHandle_t cublas_handle;
+static cudaEvent_t ev_start, ev_stop;
+static int state;                  /* 0 unprobed, 1 usable, -1 unusable/disabled (see why_not) */
+static char why_not[256], err[320];
+static struct cudaDeviceProp prop;
+
+static int is_sticky(cudaError_t e)
+{
+    switch (e) {
+    case cudaErrorIllegalAddress: case cudaErrorLaunchFailure: case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction: case cudaErrorMisalignedAddress: case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc: case cudaErrorAssert: case cudaErrorECCUncorrectable:
+    case cudaErrorLaunchTimeout: case cudaErrorUnknown:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void cuda_fail(cudaError_t e, const char *call, const char *file, int line)
+{
+    snprintf(err, sizeof err, "%s in %s at %s:%d", cudaGetErrorString(e), call, file, line);
+    if (e == cudaErrorMemoryAllocation)
+        snprintf(err, sizeof err, "out of device memory (%s)", call);
+    cudaGetLastError(); /* clear non-sticky errors so the next case starts clean */
+    if (is_sticky(e)) {
+        state = -1;
+        snprintf(why_not, sizeof why_not, "disabled after a sticky CUDA error: %s", cudaGetErrorString(e));
+    }
+}
+
+void cublas_fail(cublasStatus_t s, const char *call, const char *file, int line)
+{
+    snprintf(err, sizeof err, "%s in %s at %s:%d", cublasGetStatusString(s), call, file, line);
+    cudaError_t e = cudaGetLastError(); /* a kernel fault inside cuBLAS is sticky too */
+    if (is_sticky(e)) cuda_fail(e, call, file, line);
+}
+
+static int open_device(void)
+{
+    int count = 0, mode = 0;
+    cudaError_t e = cudaGetDeviceCount(&count); /* leaves count unwritten without a driver */
+    if (e == cudaErrorInsufficientDriver) {
+        int rt = 0; cudaRuntimeGetVersion(&rt);
+        snprintf(why_not, sizeof why_not, "no CUDA driver, or one older than runtime %d.%d", rt / 1000, rt % 1000 / 10);
+        return -1;
+    }
+    if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) { snprintf(why_not, sizeof why_not, "no GPU"); return -1; }
+    if (e != cudaSuccess) { snprintf(why_not, sizeof why_not, "no usable GPU: %s", cudaGetErrorString(e)); return -1; }
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) { snprintf(why_not, sizeof why_not, "cannot query GPU 0"); return -1; }
+    if (cudaDeviceGetAttribute(&mode, cudaDevAttrComputeMode, 0) == cudaSuccess && mode == cudaComputeModeProhibited) {
+        snprintf(why_not, sizeof why_not, "GPU 0 is in prohibited compute mode"); return -1;
+    }
+    if (prop.major * 10 + prop.minor < 75) {
+        snprintf(why_not, sizeof why_not, "GPU 0 is sm_%d%d; this build targets sm_75 and newer", prop.major, prop.minor);
+        return -1;
+    }
+    if ((e = cudaSetDevice(0)) != cudaSuccess || (e = cudaFree(0)) != cudaSuccess) {
+        snprintf(why_not, sizeof why_not, "GPU 0 busy or unavailable: %s", cudaGetErrorString(e)); return -1;
+    }
+    if (cudaStreamCreateWithFlags(&cuda_stream, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaEventCreate(&ev_start) != cudaSuccess || cudaEventCreate(&ev_stop) != cudaSuccess) {
+        snprintf(why_not, sizeof why_not, "cannot create a stream or events on GPU 0"); return -1;
+    }
+    cublasStatus_t s = cublasCreate(&cublas_handle);
+    if (s != CUBLAS_STATUS_SUCCESS) { snprintf(why_not, sizeof why_not, "cuBLAS: %s", cublasGetStatusString(s)); return -1; }
+    cublasSetStream(cublas_handle, cuda_stream);
+    return 0;
+}
+
+static int cuda_probe(char *why, size_t n)
+{
+    if (state == 0) state = open_device() == 0 ? 1 : -1;
+    if (state < 0 && why) snprintf(why, n, "%s", why_not);
+    return state > 0;
+}
+
+static const char *cuda_device_name(void) { return cuda_probe(NULL, 0) ? prop.name : "no GPU"; }
+
+static const char *cuda_unsupported(const char *family, enum dtype dt)
+{
+    if (dt == DT_F32) return NULL;
+    if (strcmp(family, "gemm") != 0) return "reduced precision only for gemm on the GPU";
+    if (dt == DT_BF16 && prop.major < 8) return "no native bf16 before sm_80";
+    if (dt == DT_TF32 && prop.major < 8) return "no tf32 before sm_80";
+    return NULL;
+}
+
+static size_t cuda_mem_free(void)
+{
+    size_t fr = 0, total = 0;
+    if (!cuda_probe(NULL, 0) || cudaMemGetInfo(&fr, &total) != cudaSuccess) return 0;
+    return fr;
+}
+
+static void *cuda_alloc(size_t bytes)
+{
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 256);
+    if (e != cudaSuccess) { cuda_fail(e, "cudaMalloc", __FILE__, __LINE__); return NULL; }
+    return p;
+}
+
+static void cuda_release(void *p) { if (p) cudaFree(p); }
+
+static int cuda_upload(void *dst, const void *src, size_t bytes)
+{
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_stream));
+    CUDA_CHECK(cudaStreamSynchronize(cuda_stream));
+    return 0;
+}
+
+static int cuda_download(void *dst, const void *src, size_t bytes)
+{
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda_stream));
+    CUDA_CHECK(cudaStreamSynchronize(cuda_stream));
+    return 0;
+}
+
+static int cuda_sync(void) { CUDA_CHECK(cudaStreamSynchronize(cuda_stream)); return 0; }
+
+static int cuda_timer_start(void) { CUDA_CHECK(cudaEventRecord(ev_start, cuda_stream)); return 0; }
+
+static int cuda_timer_stop(double *s)
+{
+    float ms = 0;
+    CUDA_CHECK(cudaEventRecord(ev_stop, cuda_stream));
+    CUDA_CHECK(cudaEventSynchronize(ev_stop));
+    CUDA_CHECK(cudaEventElapsedTime(&ms, ev_start, ev_stop));
+    *s = ms * 1e-3;
+    return 0;
+}
+
+static const char *cuda_error(void) { return err; }
+
+static void cuda_info(info_put_fn put, void *u)
+{
+    char v[256];
+    int rt = 0, drv = 0;
+    cudaRuntimeGetVersion(&rt);
+    snprintf(v, sizeof v, "%d.%d", rt / 1000, rt % 1000 / 10); put(u, "cuda", "runtime", v);
+    if (cudaDriverGetVersion(&drv) == cudaSuccess && drv > 0) {
+        snprintf(v, sizeof v, "%d.%d", drv / 1000, drv % 1000 / 10); put(u, "cuda", "driver", v);
+    } else put(u, "cuda", "driver", "none");
+    int cb = 0; cublasGetProperty(MAJOR_VERSION, &cb); snprintf(v, sizeof v, "%d", cb);
+    int cmi = 0; cublasGetProperty(MINOR_VERSION, &cmi);
+    snprintf(v, sizeof v, "%d.%d", cb, cmi); put(u, "cuda", "cublas", v);
+    if (!cuda_probe(v, sizeof v)) { put(u, "cuda", "status", v); return; }
+    put(u, "cuda", "status", "available");
+    int count = 0; cudaGetDeviceCount(&count);
+    for (int d = 0; d < count; d++) {
+        struct cudaDeviceProp p; int clk = 0, mclk = 0, bus = 0;
+        char sec[32]; snprintf(sec, sizeof sec, "gpu%d", d);
+        if (cudaGetDeviceProperties(&p, d) != cudaSuccess) continue;
+        cudaDeviceGetAttribute(&clk, cudaDevAttrClockRate, d);
+        cudaDeviceGetAttribute(&mclk, cudaDevAttrMemoryClockRate, d);
+        cudaDeviceGetAttribute(&bus, cudaDevAttrGlobalMemoryBusWidth, d);
+        put(u, sec, "name", p.name);
+        snprintf(v, sizeof v, "%d.%d", p.major, p.minor); put(u, sec, "compute_capability", v);
+        snprintf(v, sizeof v, "%d", p.multiProcessorCount); put(u, sec, "sms", v);
+        snprintf(v, sizeof v, "%.1f", p.totalGlobalMem / 1073741824.0); put(u, sec, "memory_gib", v);
+        snprintf(v, sizeof v, "%d", clk / 1000); put(u, sec, "sm_clock_mhz", v);
+        snprintf(v, sizeof v, "%d", mclk / 1000); put(u, sec, "mem_clock_mhz", v);
+        snprintf(v, sizeof v, "%d", bus); put(u, sec, "mem_bus_bits", v);
+        snprintf(v, sizeof v, "%d", p.l2CacheSize); put(u, sec, "l2_bytes", v);
+    }
+}
+
+const struct backend cuda_backend = {
+    .name = "cuda",
+    .probe = cuda_probe,
+    .info = cuda_info,
+    .device_name = cuda_device_name,
+    .set_threads = NULL,
+    .unsupported = cuda_unsupported,
+    .mem_free = cuda_mem_free,
+    .alloc = cuda_alloc,
+    .release = cuda_release,
+    .upload = cuda_upload,
+    .download = cuda_download,
+    .sync = cuda_sync,
+    .timer_start = cuda_timer_start,
+    .timer_stop = cuda_timer_stop,
+    .error = cuda_error,
+    .gemm = gemm_cuda,
+};

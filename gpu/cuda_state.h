@@ -1,0 +1,15 @@
+/* cuda_state.h: the CUDA backend's shared handles (one device, one stream, one cuBLAS handle),
+ * created by the backend's probe and used by every gpu/ operation. */
+#ifndef DLBENCH_CUDA_STATE_H
+#define DLBENCH_CUDA_STATE_H
+#include <cuda_runtime_api.h>
+#include <cublas_v2.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern cudaStream_t cuda_stream;
+extern cublasHandle_t cublas_handle;
+#ifdef __cplusplus
+}
+#endif
+#endif

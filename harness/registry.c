@@ -1,0 +1,26 @@
+/* registry.c: the list of backends in this binary; the only place harness code says HAVE_CUDA. */
+#include "backend.h"
+#include <stdio.h>
+#include <string.h>
+
+extern const struct backend cpu_backend;
+#ifdef HAVE_CUDA
+extern const struct backend cuda_backend;
+#else
+static int no_cuda_probe(char *why, size_t n)
+{
+    snprintf(why, n, "built without CUDA (nvcc not found, or NO_CUDA=1)");
+    return 0;
+}
+static const struct backend cuda_backend = {.name = "cuda", .probe = no_cuda_probe};
+#endif
+
+const struct backend *const backends[] = {&cpu_backend, &cuda_backend};
+const int backend_count = sizeof backends / sizeof backends[0];
+
+const struct backend *backend_find(const char *name)
+{
+    for (int i = 0; i < backend_count; i++)
+        if (strcmp(backends[i]->name, name) == 0) return backends[i];
+    return NULL;
+}

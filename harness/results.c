@@ -1,0 +1,278 @@
+/* results.c: writing and reading results.csv / samples.csv. Writers flush and fsync each case;
+ * readers report file and line for anything malformed. */
+#include "results.h"
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *const results_columns[RESULTS_NCOLS] = {
+    "backend", "device", "workload", "family", "case", "shape", "dtype", "threads", "status",
+    "verify_err", "tolerance", "samples", "reps", "median_s", "min_s", "mean_s", "stddev_s",
+    "ci_lo_s", "ci_hi_s", "flops", "bytes", "gflops", "gbytes_per_s", "intensity_flop_per_byte",
+    "ceiling_pct"};
+static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds"};
+
+void row_init(struct row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->verify_err = r->tolerance = r->median_s = r->min_s = r->mean_s = r->stddev_s = NAN;
+    r->ci_lo_s = r->ci_hi_s = r->flops = r->bytes = r->gflops = r->gbytes_per_s = NAN;
+    r->intensity = r->ceiling_pct = NAN;
+}
+
+int row_measured(const struct row *r)
+{
+    return strcmp(r->status, "ok") == 0 || strcmp(r->status, "noisy") == 0;
+}
+
+void row_key(const struct row *r, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s|%s|%s|%s|%d", r->backend, r->workload, r->case_name, r->dtype, r->threads);
+}
+
+int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') { *p = 0; if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1; *p = '/'; }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+void csv_write_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) { fputs(s, f); return; }
+    fputc('"', f);
+    for (; *s; s++) { if (*s == '"') fputc('"', f); fputc(*s, f); }
+    fputc('"', f);
+}
+
+static void put_num(FILE *f, double v, const char *fmt)
+{
+    if (isnan(v)) return;           /* empty field: not applicable / not measured */
+    fprintf(f, fmt, v);
+}
+
+static FILE *open_csv(const char *dir, const char *name, const char *const *cols, int ncols, char *why, size_t n)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) { snprintf(why, n, "cannot write %s: %s", path, strerror(errno)); return NULL; }
+    for (int i = 0; i < ncols; i++) fprintf(f, "%s%s", i ? "," : "", cols[i]);
+    fputc('\n', f);
+    fflush(f);
+    return f;
+}
+
+int results_open(struct results_out *o, const char *dir, char *why, size_t n)
+{
+    o->csv = o->samples = NULL;
+    if (mkdir_p(dir) != 0) { snprintf(why, n, "cannot create output folder %s: %s", dir, strerror(errno)); return -1; }
+    o->csv = open_csv(dir, "results.csv", results_columns, RESULTS_NCOLS, why, n);
+    if (o->csv) o->samples = open_csv(dir, "samples.csv", sample_columns, 7, why, n);
+    if (!o->samples) { results_close(o); return -1; }
+    return 0;
+}
+
+static int flush_sync(FILE *f) { return fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1; }
+
+int results_append(struct results_out *o, const struct row *r, const double *s, int ns)
+{
+    FILE *f = o->csv;
+    const char *str[] = {r->backend, r->device, r->workload, r->family, r->case_name, r->shape, r->dtype};
+    for (int i = 0; i < 7; i++) { csv_write_field(f, str[i]); fputc(',', f); }
+    fprintf(f, "%d,", r->threads);
+    csv_write_field(f, r->status);
+    const double num[] = {r->verify_err, r->tolerance};
+    for (int i = 0; i < 2; i++) { fputc(',', f); put_num(f, num[i], "%.3e"); }
+    fprintf(f, ",%d,%d", r->samples, r->reps);
+    const double t[] = {r->median_s, r->min_s, r->mean_s, r->stddev_s, r->ci_lo_s, r->ci_hi_s};
+    for (int i = 0; i < 6; i++) { fputc(',', f); put_num(f, t[i], "%.6e"); }
+    const double rest[] = {r->flops, r->bytes, r->gflops, r->gbytes_per_s, r->intensity, r->ceiling_pct};
+    for (int i = 0; i < 6; i++) { fputc(',', f); put_num(f, rest[i], i < 2 ? "%.0f" : "%.4g"); }
+    fputc('\n', f);
+    for (int i = 0; i < ns; i++) {
+        const char *k[] = {r->backend, r->workload, r->case_name, r->dtype};
+        for (int j = 0; j < 4; j++) { csv_write_field(o->samples, k[j]); fputc(',', o->samples); }
+        fprintf(o->samples, "%d,%d,%.6e\n", r->threads, i, s[i]);
+    }
+    return flush_sync(o->csv) == 0 && flush_sync(o->samples) == 0 ? 0 : -1;
+}
+
+void results_close(struct results_out *o)
+{
+    if (o->csv) fclose(o->csv);
+    if (o->samples) fclose(o->samples);
+    o->csv = o->samples = NULL;
+}
+
+int csv_read_record(FILE *f, char **buf, size_t *cap, char ***fields, int *fcap, int *line)
+{
+    size_t len = 0;
+    int nf = 0, c, quoted = 0, at_start = 1, any = 0;
+    size_t *starts = NULL;
+    int scap = 0;
+    for (;;) {
+        c = fgetc(f);
+        if (c == EOF) {
+            if (quoted) { free(starts); return -1; }
+            if (!any) { free(starts); return 0; }
+            break;
+        }
+        any = 1;
+        if (len + 2 >= *cap) { *cap = *cap ? *cap * 2 : 256; *buf = realloc(*buf, *cap); }
+        if (at_start) {
+            if (nf == scap) starts = realloc(starts, sizeof *starts * (scap = scap ? scap * 2 : 32));
+            starts[nf++] = len;
+            at_start = 0;
+            if (c == '"') { quoted = 1; continue; }
+        }
+        if (quoted) {
+            if (c == '"') {
+                int d = fgetc(f);
+                if (d == '"') { (*buf)[len++] = '"'; continue; }
+                quoted = 0;
+                if (d == EOF) break;
+                c = d;
+            } else {
+                if (c == '\n') (*line)++;
+                (*buf)[len++] = (char)c;
+                continue;
+            }
+        }
+        if (c == '\r') continue;
+        if (c == '\n') { (*line)++; break; }
+        if (c == ',') { (*buf)[len++] = 0; at_start = 1; continue; }
+        (*buf)[len++] = (char)c;
+    }
+    if (at_start) { /* trailing comma: one more empty field */
+        if (nf == scap) starts = realloc(starts, sizeof *starts * (scap = scap + 1));
+        starts[nf++] = len;
+    }
+    if (len + 1 >= *cap) { *cap = len + 2; *buf = realloc(*buf, *cap); }
+    (*buf)[len] = 0;
+    if (nf > *fcap) { *fcap = nf; *fields = realloc(*fields, sizeof(char *) * nf); }
+    for (int i = 0; i < nf; i++) (*fields)[i] = *buf + starts[i];
+    free(starts);
+    return nf;
+}
+
+static int parse_num(const char *s, double *out)
+{
+    char *end;
+    if (!*s) { *out = NAN; return 0; }
+    errno = 0;
+    *out = strtod(s, &end);
+    return *end || errno == ERANGE ? -1 : 0;
+}
+
+static int parse_int_field(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > 1000000000) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+#define COPY(dst, src) snprintf(dst, sizeof dst, "%s", src)
+
+static int row_from_fields(struct row *r, char **fl)
+{
+    row_init(r);
+    COPY(r->backend, fl[0]); COPY(r->device, fl[1]); COPY(r->workload, fl[2]); COPY(r->family, fl[3]);
+    COPY(r->case_name, fl[4]); COPY(r->shape, fl[5]); COPY(r->dtype, fl[6]);
+    if (parse_int_field(fl[7], &r->threads) || !*fl[0] || !*fl[2] || !*fl[4]) return -1;
+    COPY(r->status, fl[8]);
+    double *num[] = {&r->verify_err, &r->tolerance};
+    for (int i = 0; i < 2; i++) if (parse_num(fl[9 + i], num[i])) return -1;
+    if (parse_int_field(fl[11], &r->samples) || parse_int_field(fl[12], &r->reps)) return -1;
+    double *rest[] = {&r->median_s, &r->min_s, &r->mean_s, &r->stddev_s, &r->ci_lo_s, &r->ci_hi_s,
+                      &r->flops, &r->bytes, &r->gflops, &r->gbytes_per_s, &r->intensity, &r->ceiling_pct};
+    for (int i = 0; i < 12; i++) if (parse_num(fl[13 + i], rest[i])) return -1;
+    return 0;
+}
+
+int results_load(const char *path, struct row **rows, char *why, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); return -1; }
+    char *buf = NULL, **fl = NULL;
+    size_t cap = 0;
+    int fcap = 0, line = 0, nrows = 0, rcap = 0, nf, ret = -1;
+    *rows = NULL;
+    nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line);
+    int hdr_ok = nf == RESULTS_NCOLS;
+    for (int i = 0; hdr_ok && i < nf; i++) hdr_ok = strcmp(fl[i], results_columns[i]) == 0;
+    if (!hdr_ok) { snprintf(why, n, "%s:1: not a dlbench results.csv of this version (header differs)", path); goto out; }
+    for (;;) {
+        int at = line + 1;
+        nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line);
+        if (nf == 0) break;
+        if (nf == 1 && !*fl[0]) continue; /* blank line */
+        if (nf != RESULTS_NCOLS) {
+            snprintf(why, n, "%s:%d: %s (%d fields, expected %d)", path, at,
+                     nf < 0 ? "unterminated quote" : "wrong number of fields", nf < 0 ? 0 : nf, RESULTS_NCOLS);
+            goto out;
+        }
+        if (nrows == rcap) *rows = realloc(*rows, sizeof **rows * (rcap = rcap ? rcap * 2 : 64));
+        if (row_from_fields(&(*rows)[nrows], fl) != 0) { snprintf(why, n, "%s:%d: malformed field", path, at); goto out; }
+        nrows++;
+    }
+    ret = nrows;
+out:
+    if (ret < 0) { free(*rows); *rows = NULL; }
+    free(buf); free(fl); fclose(f);
+    return ret;
+}
+
+void samples_free(struct sample_set *s, int n)
+{
+    for (int i = 0; i < n; i++) free(s[i].v);
+    free(s);
+}
+
+int samples_load(const char *path, struct sample_set **sets, char *why, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); return -1; }
+    char *buf = NULL, **fl = NULL, key[192];
+    size_t cap = 0;
+    int fcap = 0, line = 0, nsets = 0, scap = 0, nf, ret = -1, vcap = 0, threads;
+    *sets = NULL;
+    nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line);
+    if (nf != 7 || strcmp(fl[0], "backend") || strcmp(fl[6], "seconds")) {
+        snprintf(why, n, "%s:1: not a dlbench samples.csv of this version", path); goto out;
+    }
+    for (;;) {
+        int at = line + 1;
+        double v;
+        nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line);
+        if (nf == 0) break;
+        if (nf == 1 && !*fl[0]) continue;
+        if (nf != 7 || parse_int_field(fl[4], &threads) || parse_num(fl[6], &v) || !(v > 0)) {
+            snprintf(why, n, "%s:%d: malformed sample line", path, at); goto out;
+        }
+        snprintf(key, sizeof key, "%s|%s|%s|%s|%d", fl[0], fl[1], fl[2], fl[3], threads);
+        /* Samples of one row are contiguous: a new key starts a new set. */
+        if (nsets == 0 || strcmp((*sets)[nsets - 1].key, key) != 0) {
+            if (nsets == scap) *sets = realloc(*sets, sizeof **sets * (scap = scap ? scap * 2 : 64));
+            struct sample_set *s = &(*sets)[nsets++];
+            snprintf(s->key, sizeof s->key, "%s", key);
+            s->v = NULL; s->n = 0; vcap = 0;
+        }
+        struct sample_set *s = &(*sets)[nsets - 1];
+        if (s->n == vcap) s->v = realloc(s->v, sizeof(double) * (vcap = vcap ? vcap * 2 : 64));
+        s->v[s->n++] = v;
+    }
+    ret = nsets;
+out:
+    if (ret < 0) { samples_free(*sets, nsets); *sets = NULL; }
+    free(buf); free(fl); fclose(f);
+    return ret;
+}

@@ -1,0 +1,249 @@
+/* run.c: the run loop. Data flows one way: bench/ case -> backend op -> check against kernels/
+ * -> sampler -> row on disk. A backend's failure becomes that row's status, never an exit. */
+#include "run.h"
+#include "report.h"
+#include "results.h"
+#include "sysinfo.h"
+#include "workload.h"
+#include "cpu_topology.h"
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct item {                         /* one planned row */
+    const struct workload *w;
+    const struct backend *b;
+    const char *case_name, *about;
+    const void *params;
+    enum dtype dt;
+    int threads;
+};
+
+void run_opts_default(struct run_opts *o, int quick)
+{
+    memset(o, 0, sizeof *o);
+    o->quick = quick;
+    o->timing = (struct timing_opts){quick ? 0.1 : 0.5, quick ? 1.0 : 5.0, 0.01, 600.0, 100000};
+    o->seed = 42;
+}
+
+static int in_list(const char *list, const char *name)
+{
+    if (!list || strcmp(list, "all") == 0) return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0) return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+static int case_selected(const struct run_opts *o, const char *wl, const char *cs)
+{
+    char id[128];
+    if (!o->filter) return 1;
+    snprintf(id, sizeof id, "%s/%s", wl, cs);
+    if (strpbrk(o->filter, "*?[")) return fnmatch(o->filter, id, 0) == 0;
+    return strstr(id, o->filter) != NULL;
+}
+
+/* Expands the options into planned rows. Returns count, or -1 (message printed) on bad input. */
+static int plan(const struct run_opts *o, struct item **items, void **custom_params)
+{
+    int n = 0, cap = 0;
+    *items = NULL;
+    *custom_params = NULL;
+    for (int wi = 0; wi < workload_count; wi++) {
+        const struct workload *w = workloads[wi];
+        if (!in_list(o->workloads, w->name)) continue;
+        struct wcase custom[2] = {{0}, {0}};
+        const struct wcase *cases = w->cases;
+        if (o->ndims > 0) {
+            char why[160];
+            void *p = calloc(1, w->params_size);
+            if (!w->custom || w->custom(o->dims, o->ndims, p, why, sizeof why) != 0) {
+                fprintf(stderr, "dlbench: --size: %s\n", w->custom ? why : "this workload takes no --size");
+                free(p);
+                free(*items);
+                return -1;
+            }
+            custom[0] = (struct wcase){"custom", "--size", 1, p};
+            cases = custom;
+            *custom_params = p; /* one --size applies to the one workload it fits; freed by caller */
+        }
+        for (const struct wcase *c = cases; c->name; c++) {
+            if ((o->quick && !c->quick) || !case_selected(o, w->name, c->name)) continue;
+            for (int dt = 0; dt < DT_COUNT; dt++) {
+                if (!(w->dtypes & (1u << dt)) || (o->dtypes && !(o->dtypes & (1u << dt)))) continue;
+                for (int bi = 0; bi < backend_count; bi++) {
+                    const struct backend *b = backends[bi];
+                    if (!in_list(o->backends, b->name)) continue;
+                    int nt = b->set_threads ? o->nthreads : 1;
+                    for (int t = 0; t < nt; t++) {
+                        if (n == cap) *items = realloc(*items, sizeof **items * (cap = cap ? cap * 2 : 64));
+                        (*items)[n++] = (struct item){w, b, c->name, c->about, c->params, (enum dtype)dt,
+                                                      b->set_threads ? (int)o->threads[t] : 0};
+                    }
+                }
+            }
+        }
+    }
+    return n;
+}
+
+static void fmt_gib(char *buf, size_t n, double bytes) { snprintf(buf, n, "%.2f GiB", bytes / 1073741824.0); }
+
+/* Runs one planned row to completion; fills r and the samples. Returns 0, or 1 if interrupted. */
+static int run_item(const struct run_opts *o, const struct item *it, struct row *r, struct timing_result *tr)
+{
+    char why[256];
+    const struct backend *b = it->b;
+    tr->samples = NULL;
+    tr->n = 0;
+    if (!b->probe(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return 0; }
+    snprintf(r->device, sizeof r->device, "%s", b->device_name());
+    const char *unsup = b->unsupported(it->w->family, it->dt);
+    if (unsup) { snprintf(r->status, sizeof r->status, "skipped: %s", unsup); return 0; }
+    double need = (double)it->w->device_bytes(it->params, it->dt), have = (double)b->mem_free();
+    if (need > 0.9 * have) {
+        char a[32], c[32];
+        fmt_gib(a, sizeof a, need); fmt_gib(c, sizeof c, have);
+        snprintf(r->status, sizeof r->status, "skipped: needs %s, %s free", a, c);
+        return 0;
+    }
+    if (b->set_threads) b->set_threads(it->threads);
+    uint64_t seed = o->seed ^ case_stream(it->w->name, it->case_name, it->dt);
+    void *st = it->w->setup(b, it->params, it->dt, seed, why, sizeof why);
+    if (!st) {
+        snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
+        return 0;
+    }
+    r->tolerance = it->w->tolerance(it->params, it->dt);
+    if (it->w->call(st) != 0) {
+        snprintf(r->status, sizeof r->status, "failed: %s", b->error());
+        it->w->teardown(st);
+        return 0;
+    }
+    r->verify_err = it->w->check(st, why, sizeof why);
+    if (r->verify_err < 0) {
+        snprintf(r->status, sizeof r->status, "failed: cannot verify: %s", why);
+        r->verify_err = NAN;
+    } else if (!(r->verify_err <= r->tolerance)) {
+        snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g", r->verify_err, r->tolerance);
+    } else if (time_op(b, it->w->call, st, &o->timing, tr) != 0) {
+        snprintf(r->status, sizeof r->status, "failed: %s", b->error());
+    } else if (tr->outcome == TIMING_INTERRUPTED) {
+        it->w->teardown(st);
+        return 1;
+    } else if (tr->outcome == TIMING_TIMEOUT) {
+        snprintf(r->status, sizeof r->status, "timeout");
+    } else {
+        snprintf(r->status, sizeof r->status, "%s", tr->outcome == TIMING_NOISY ? "noisy" : "ok");
+        r->samples = tr->n; r->reps = tr->reps;
+        r->median_s = tr->s.median; r->min_s = tr->s.min; r->mean_s = tr->s.mean;
+        r->stddev_s = tr->s.stddev; r->ci_lo_s = tr->s.ci_lo; r->ci_hi_s = tr->s.ci_hi;
+        r->gflops = r->flops > 0 ? r->flops / r->median_s * 1e-9 : NAN;
+        r->gbytes_per_s = r->bytes / r->median_s * 1e-9;
+    }
+    it->w->teardown(st);
+    return 0;
+}
+
+static void default_run_dir(char *buf, size_t n)
+{
+    char host[64], stamp[32];
+    time_t now = time(NULL);
+    if (gethostname(host, sizeof host) != 0) snprintf(host, sizeof host, "host");
+    host[sizeof host - 1] = 0;
+    for (char *p = host; *p; p++) if (*p == '/' || *p == ' ') *p = '_';
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
+    snprintf(buf, n, "results/%s-%s", stamp, host);
+}
+
+static void progress(const struct row *r, int i, int n, double t_start)
+{
+    double el = wall_seconds() - t_start, eta = i > 0 ? el / i * (n - i) : 0;
+    char perf[64] = "";
+    if (row_measured(r))
+        snprintf(perf, sizeof perf, r->flops > 0 ? "%.1f GFLOP/s " : "%.1f GB/s ", r->flops > 0 ? r->gflops : r->gbytes_per_s);
+    char thr[16] = "";
+    if (r->threads) snprintf(thr, sizeof thr, " %dt", r->threads);
+    fprintf(stderr, "[%d/%d] %s %s %s %s%s: %s%s (left ~%.0f s)\n", i, n, r->backend, r->workload,
+            r->case_name, r->dtype, thr, perf, r->status, eta);
+}
+
+int run_main(struct run_opts *o)
+{
+    struct item *items;
+    void *custom = NULL;
+    if (o->nthreads == 0) { /* default: one thread per physical core */
+        o->threads[0] = cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
+        o->nthreads = 1;
+    }
+    int n = plan(o, &items, &custom);
+    if (n < 0) return 2;
+    if (n == 0) { fprintf(stderr, "dlbench: run: no case matches the options given\n"); free(custom); return 2; }
+    char dir[4096], why[512], path[4200];
+    if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir); else default_run_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    if (access(path, F_OK) == 0) {
+        fprintf(stderr, "dlbench: --out: %s already holds a run; choose a new folder\n", dir);
+        free(items); free(custom);
+        return 2;
+    }
+    struct results_out out;
+    if (results_open(&out, dir, why, sizeof why) != 0) {
+        fprintf(stderr, "dlbench: --out: %s\n", why);
+        free(items); free(custom);
+        return 2;
+    }
+    struct sysinfo si;
+    sysinfo_collect(&si);
+    snprintf(path, sizeof path, "%s/system.json", dir);
+    if (sysinfo_write_json(&si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+    fprintf(stderr, "dlbench: %d rows planned, writing %s/\n", n, dir);
+
+    struct row *rows = calloc(n, sizeof *rows);
+    int done = 0, failed = 0, interrupted = 0;
+    double t_start = wall_seconds();
+    for (int i = 0; i < n && !interrupted; i++) {
+        const struct item *it = &items[i];
+        struct row *r = &rows[done];
+        struct timing_result tr;
+        row_init(r);
+        snprintf(r->backend, sizeof r->backend, "%s", it->b->name);
+        snprintf(r->workload, sizeof r->workload, "%s", it->w->name);
+        snprintf(r->family, sizeof r->family, "%s", it->w->family);
+        snprintf(r->case_name, sizeof r->case_name, "%s", it->case_name);
+        snprintf(r->dtype, sizeof r->dtype, "%s", dtype_name(it->dt));
+        it->w->shape(it->params, r->shape, sizeof r->shape);
+        r->threads = it->threads;
+        r->flops = it->w->flops(it->params, it->dt);
+        r->bytes = it->w->bytes(it->params, it->dt);
+        r->intensity = r->flops > 0 ? r->flops / r->bytes : NAN;
+        if (run_item(o, it, r, &tr)) { interrupted = 1; free(tr.samples); break; }
+        failed += strncmp(r->status, "failed", 6) == 0 || strcmp(r->status, "timeout") == 0;
+        if (results_append(&out, r, tr.samples, row_measured(r) ? tr.n : 0) != 0)
+            fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", dir);
+        free(tr.samples);
+        done++;
+        if (!o->quiet) progress(r, done, n, t_start);
+        interrupted = timing_interrupted;
+    }
+    results_close(&out);
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    if (report_write_file(rows, done, &si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+    report_print_summary(rows, done, stdout);
+    fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", done, wall_seconds() - t_start, dir,
+            interrupted ? " (interrupted: the report covers the rows completed)" : "");
+    sysinfo_free(&si);
+    free(rows);
+    free(items);
+    free(custom);
+    return interrupted ? 130 : failed ? 1 : 0;
+}

@@ -1,0 +1,122 @@
+/* workload_gemm.c: the GEMM family: C = op(A)·op(B) with seeded inputs in [-1,1] rounded to the
+ * dtype, fp32 output poisoned with NaN before the verified call, checked by kernels/gemm_ref. */
+#include "gemm_cases.h"
+#include "gemm_ref.h"
+#include "rng.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct gemm_state {
+    const struct backend *b;
+    struct gemm_shape s;
+    enum dtype dt;
+    uint64_t seed;
+    float *ha, *hb, *hc;    /* host: exact input values the backend sees; downloaded C */
+    void *da, *db;
+    float *dc;
+};
+
+static int gemm_custom(const long *d, int nd, void *params, char *why, size_t n)
+{
+    struct gemm_shape *s = params;
+    if (nd != 1 && nd != 3) { snprintf(why, n, "gemm takes N or MxNxK"); return -1; }
+    for (int i = 0; i < nd; i++)
+        if (d[i] > 1000000) { snprintf(why, n, "gemm dimension %ld is larger than 1000000", d[i]); return -1; }
+    *s = (struct gemm_shape){(int)d[0], (int)(nd == 3 ? d[1] : d[0]), (int)(nd == 3 ? d[2] : d[0]), 0, 0};
+    return 0;
+}
+
+static void gemm_shape_str(const void *p, char *buf, size_t n)
+{
+    const struct gemm_shape *s = p;
+    snprintf(buf, n, "M=%d N=%d K=%d %c%c", s->m, s->n, s->k, s->ta ? 'T' : 'N', s->tb ? 'T' : 'N');
+}
+
+static double gemm_wl_flops(const void *p, enum dtype dt)
+{ (void)dt; const struct gemm_shape *s = p; return gemm_flops(s->m, s->n, s->k); }
+
+static double gemm_wl_bytes(const void *p, enum dtype dt)
+{ const struct gemm_shape *s = p; return gemm_bytes(s->m, s->n, s->k, dt); }
+
+static size_t gemm_device_bytes(const void *p, enum dtype dt) { return (size_t)gemm_wl_bytes(p, dt); }
+
+static double gemm_wl_tolerance(const void *p, enum dtype dt)
+{ return gemm_tolerance(dt, ((const struct gemm_shape *)p)->k); }
+
+static void gemm_teardown(void *st)
+{
+    struct gemm_state *g = st;
+    if (!g) return;
+    if (g->b->release) { g->b->release(g->da); g->b->release(g->db); g->b->release(g->dc); }
+    free(g->ha); free(g->hb); free(g->hc);
+    free(g);
+}
+
+/* Fills host values rounded to dt, uploads them packed in dt. */
+static void *upload_operand(const struct backend *b, enum dtype dt, float *h, size_t count, struct rng *r)
+{
+    rng_fill_uniform(r, h, count, -1.0f, 1.0f);
+    for (size_t i = 0; i < count; i++) h[i] = f32_round_to(dt, h[i]);
+    void *packed = malloc(count * dtype_size(dt)), *d = b->alloc(count * dtype_size(dt));
+    if (packed && d) {
+        dtype_pack(dt, h, packed, count);
+        if (b->upload(d, packed, count * dtype_size(dt)) != 0) { b->release(d); d = NULL; }
+    }
+    free(packed);
+    return d;
+}
+
+static void *gemm_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
+{
+    struct gemm_state *g = calloc(1, sizeof *g);
+    const struct gemm_shape *s = p;
+    size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n, nc = (size_t)s->m * s->n;
+    struct rng r;
+    g->b = b; g->s = *s; g->dt = dt; g->seed = seed;
+    g->ha = malloc(na * 4); g->hb = malloc(nb * 4); g->hc = malloc(nc * 4);
+    if (!g->ha || !g->hb || !g->hc) { snprintf(why, n, "out of host memory"); gemm_teardown(g); return NULL; }
+    rng_seed(&r, seed, 1);
+    g->da = upload_operand(b, dt, g->ha, na, &r);
+    g->db = g->da ? upload_operand(b, dt, g->hb, nb, &r) : NULL;
+    g->dc = g->db ? b->alloc(nc * 4) : NULL;
+    if (!g->dc) { snprintf(why, n, "%s", b->error()); gemm_teardown(g); return NULL; }
+    for (size_t i = 0; i < nc; i++) g->hc[i] = NAN;
+    if (b->upload(g->dc, g->hc, nc * 4) != 0) { snprintf(why, n, "%s", b->error()); gemm_teardown(g); return NULL; }
+    return g;
+}
+
+static int gemm_call(void *st)
+{
+    struct gemm_state *g = st;
+    return g->b->gemm(g->dt, g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, g->da, g->db, g->dc);
+}
+
+static double gemm_wl_check(void *st, char *why, size_t n)
+{
+    struct gemm_state *g = st;
+    if (g->b->sync() != 0 || g->b->download(g->hc, g->dc, (size_t)g->s.m * g->s.n * 4) != 0) {
+        snprintf(why, n, "%s", g->b->error());
+        return -1;
+    }
+    return gemm_check(g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, g->ha, g->hb, g->hc, g->seed);
+}
+
+const struct workload gemm_workload = {
+    .name = "gemm",
+    .family = "gemm",
+    .what = "C = op(A)·op(B), row-major, fp32 out; square sweep and deep-learning layer shapes",
+    .dtypes = 1u << DT_F32 | 1u << DT_TF32 | 1u << DT_F16 | 1u << DT_BF16,
+    .cases = gemm_cases,
+    .params_size = sizeof(struct gemm_shape),
+    .custom = gemm_custom,
+    .shape = gemm_shape_str,
+    .flops = gemm_wl_flops,
+    .bytes = gemm_wl_bytes,
+    .device_bytes = gemm_device_bytes,
+    .setup = gemm_setup,
+    .call = gemm_call,
+    .check = gemm_wl_check,
+    .tolerance = gemm_wl_tolerance,
+    .teardown = gemm_teardown,
+};
