@@ -49,7 +49,7 @@ CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
 MAIN_OBJ := $(BUILD)/obj/harness/main.o
 LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(SRC_C:%.c=$(BUILD)/obj/%.o)) $(SRC_CU:%.cu=$(BUILD)/obj/%.o)
-TEST_SRC := $(wildcard tests/test_*.c)
+TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DLBENCH  := $(BUILD)/dlbench
 TESTBIN  := $(BUILD)/dlbench-tests
@@ -88,10 +88,7 @@ $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH)
 
 # CPU tests run in parallel workers; GPU tests (suite names cuda_*) one at a time.
 test: $(DLBENCH) $(TESTBIN)
-	@echo "== CPU tests"
-	$(TESTBIN) --filter='!(cuda_*)/*' $(TEST_ARGS)
-	@echo "== CUDA tests (one worker; skipped without a usable GPU)"
-	$(TESTBIN) --filter='cuda_*/*' -j1 $(TEST_ARGS)
+	@scripts/run-tests.sh $(TESTBIN) $(TEST_ARGS)
 
 bench: $(DLBENCH)
 	$(DLBENCH) run --suite $(SUITE) $(BENCH_ARGS)

@@ -142,10 +142,11 @@ static int cmd_info(void)
 
 static int cmd_report(int argc, char **argv)
 {
-    if (argc != 2 || strcmp(argv[1], "--help") == 0) {
-        fputs("usage: dlbench report RUN_DIR   (rebuilds RUN_DIR/report.md from its CSV files)\n", argc == 2 ? stdout : stderr);
-        return argc == 2 ? 0 : 2;
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        puts("usage: dlbench report RUN_DIR   (rebuilds RUN_DIR/report.md from its CSV files)");
+        return 0;
     }
+    if (argc != 2) { cli_err("report", "needs exactly one run folder (dlbench report --help)"); return 2; }
     char path[4200], why[512];
     struct sysinfo si;
     struct row *rows;

@@ -13,7 +13,7 @@ static int cmp_double(const void *a, const void *b)
 int median_ci_ranks(int n, int *lo, int *hi)
 {
     if (n < 6) return -1;
-    int j; /* number of samples allowed strictly below the CI: P(Bin(n,1/2) <= j-1) <= 0.025 */
+    int j;
     if (n <= 1000) {
         double cdf = 0, lp0 = -n * log(2.0);
         for (j = 0; j < n; j++) {
@@ -22,11 +22,12 @@ int median_ci_ranks(int n, int *lo, int *hi)
             cdf += exp(lp);
         }
     } else {
-        j = (int)floor((n - 1.959963985 * sqrt((double)n)) / 2.0);
+        j = (int)floor((n - 1.959963985 * sqrt((double)n)) / 2.0) + 1;
     }
-    /* Samples x_(j+1) .. x_(n-j) (1-based) cover the median with >= 95%. */
-    *lo = j;
-    *hi = n - 1 - j;
+    /* j is the first count with P(X <= j) > 0.025: x_(j) .. x_(n-j+1) (1-based) cover the
+     * median with >= 95%. */
+    *lo = j - 1;
+    *hi = n - j;
     return 0;
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# run-tests.sh TESTBIN: runs the Criterion tests, CPU suites in parallel workers and CUDA suites
+# (cuda_*) in one worker, then prints one closing line: "tests: N passed, N failed, N skipped".
+set -uo pipefail
+bin=$1; shift
+dir=$(dirname "$bin")
+rc=0
+echo "== CPU tests"
+"$bin" --filter='!(cuda_*)/*' --tap="$dir/tests-cpu.tap" "$@" || rc=1
+echo "== CUDA tests (one worker; each skips without a usable GPU)"
+"$bin" --filter='cuda_*/*' -j1 --tap="$dir/tests-cuda.tap" "$@" || rc=1
+# Each run lists the other run's (filtered-out) tests as "# SKIP test was skipped": drop those.
+cat "$dir/tests-cpu.tap" "$dir/tests-cuda.tap" | grep -v '# SKIP test was skipped$' > "$dir/tests.tap"
+skipped=$(grep -c '^ok .*# SKIP' "$dir/tests.tap")
+passed=$(( $(grep -c '^ok ' "$dir/tests.tap") - skipped ))
+failed=$(grep -c '^not ok ' "$dir/tests.tap")
+grep '# SKIP' "$dir/tests.tap" | sed 's/^ok [0-9]* - /skipped: /' | sort -u | head -20
+[ "$failed" -eq 0 ] || rc=1
+[ $((passed + failed)) -gt 0 ] || { echo "run-tests: no test ran" >&2; rc=1; }
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $rc

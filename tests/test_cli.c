@@ -1,0 +1,102 @@
+/* test_cli.c: the dlbench binary end to end: bad arguments get one line and exit 2; a small run
+ * writes verified rows, samples, system.json and report.md; `report` rebuilds the report. */
+#include "results.h"
+#include "testutil.h"
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void expect_exit2_one_line(char *const args[])
+{
+    char err[4096], out[4096];
+    int rc = run_dlbench(args, err, sizeof err, out, sizeof out);
+    int lines = 0;
+    for (char *p = err; *p; p++) lines += *p == '\n';
+    cr_expect_eq(rc, 2, "%s %s: exit %d, stderr: %s", args[0], args[1] ? args[1] : "", rc, err);
+    cr_expect_eq(lines, 1, "%s %s %s: expected one line, got: %s", args[0], args[1] ? args[1] : "",
+                 args[1] && args[2] ? args[2] : "", err);
+    cr_expect(strncmp(err, "dlbench: ", 9) == 0, "message should start with 'dlbench: ': %s", err);
+}
+
+#define BAD(...) expect_exit2_one_line((char *[]){__VA_ARGS__, NULL})
+
+Test(cli, bad_arguments_exit_2_with_one_line)
+{
+    BAD("frobnicate");
+    BAD("run", "--bogus", "1");
+    BAD("run", "--threads");
+    BAD("run", "--threads", "12x");
+    BAD("run", "--threads", "-1");
+    BAD("run", "--threads", "0");
+    BAD("run", "--threads", "");
+    BAD("run", "--threads", "1,,2");
+    BAD("run", "--threads", "100000");
+    BAD("run", "--size", "12x");
+    BAD("run", "--size", "0");
+    BAD("run", "--size", "x5");
+    BAD("run", "--size", "1099511627776x1099511627776");
+    BAD("run", "--size", "1x2x3x4x5");
+    BAD("run", "--size", "-5");
+    BAD("run", "--size", "100x100", "--workload", "gemm");
+    BAD("run", "--dtype", "fp64");
+    BAD("run", "--backend", "tpu");
+    BAD("run", "--workload", "nope");
+    BAD("run", "--suite", "medium");
+    BAD("run", "--min-time", "abc");
+    BAD("run", "--min-time", "-1");
+    BAD("run", "--max-time", "nan");
+    BAD("run", "--min-time", "2", "--max-time", "1");
+    BAD("run", "--seed", "99999999999999999999999");
+    BAD("run", "--filter", "no-such-case-anywhere");
+    BAD("run", "--out", "/proc/dlbench-cannot-write-here");
+    BAD("run", "stray");
+    BAD("list", "extra");
+    BAD("report");
+    BAD("report", "/nonexistent/run");
+}
+
+Test(cli, help_and_version_exit_0)
+{
+    char out[8192];
+    cr_expect_eq(run_dlbench((char *[]){"--help", NULL}, NULL, 0, out, sizeof out), 0);
+    cr_expect(strstr(out, "run") != NULL);
+    cr_expect_eq(run_dlbench((char *[]){"run", "--help", NULL}, NULL, 0, out, sizeof out), 0);
+    cr_expect(strstr(out, "--threads") != NULL);
+    cr_expect_eq(run_dlbench((char *[]){"--version", NULL}, NULL, 0, out, sizeof out), 0);
+    cr_expect(strncmp(out, "dlbench ", 8) == 0);
+    cr_expect_eq(run_dlbench((char *[]){"list", NULL}, NULL, 0, out, sizeof out), 0);
+    cr_expect(strstr(out, "cuda") != NULL, "list names the cuda backend, available or not");
+}
+
+Test(cli, small_run_writes_verified_rows_and_report)
+{
+    char *dir = temp_dir(), run[512], path[600], why[256], out[1 << 15];
+    snprintf(run, sizeof run, "%s/run", dir);
+    int rc = run_dlbench((char *[]){"run", "--suite", "quick", "--workload", "gemm", "--filter", "sq128",
+                                    "--dtype", "fp32", "--out", run, "--quiet", NULL},
+                         NULL, 0, out, sizeof out);
+    cr_assert_eq(rc, 0, "exit %d", rc);
+    cr_expect(strstr(out, "| sq128 |") != NULL, "summary on stdout: %s", out);
+    struct row *rows;
+    snprintf(path, sizeof path, "%s/results.csv", run);
+    int n = results_load(path, &rows, why, sizeof why);
+    cr_assert_eq(n, 2, "one cpu and one cuda row: %d (%s)", n, why);
+    cr_expect_str_eq(rows[0].backend, "cpu");
+    cr_expect(!strcmp(rows[0].status, "ok") || !strcmp(rows[0].status, "noisy"), "%s", rows[0].status);
+    cr_expect(rows[0].gflops > 0 && rows[0].samples >= 6 && rows[0].verify_err <= rows[0].tolerance);
+    cr_expect_str_eq(rows[1].backend, "cuda");
+    cr_expect(strncmp(rows[1].status, "ok", 2) == 0 || strncmp(rows[1].status, "skipped: ", 9) == 0, "%s", rows[1].status);
+    free(rows);
+    snprintf(path, sizeof path, "%s/report.md", run);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "report.md written");
+    fclose(f);
+    remove(path);
+    cr_expect_eq(run_dlbench((char *[]){"report", run, NULL}, NULL, 0, NULL, 0), 0);
+    cr_expect_not_null(f = fopen(path, "r"), "report rebuilt from CSV");
+    if (f) fclose(f);
+    /* A second run into the same folder is refused rather than mixing two runs. */
+    expect_exit2_one_line((char *[]){"run", "--suite", "quick", "--filter", "sq128", "--out", run, NULL});
+    free(dir);
+}

@@ -1,0 +1,114 @@
+/* test_gemm.c: GEMM on the CPU backend against the dense double reference: awkward shapes, all
+ * four transpose combinations, bf16 where the CPU has it; and the GEMM check itself. */
+#include "testutil.h"
+#include "gemm_ref.h"
+#include "rng.h"
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+static const int shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {129, 65, 257}, {33, 17, 1}, {1, 300, 7}, {64, 1, 129}};
+
+static void all_shapes(const struct backend *b, enum dtype dt)
+{
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int t = 0; t < 4; t++) {
+            int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            double e = backend_gemm_error(b, dt, t & 1, t >> 1, m, n, k), tol = gemm_tolerance(dt, k);
+            cr_expect(e >= 0 && e <= tol, "%s %s %dx%dx%d ta=%d tb=%d: error %g, tolerance %g", b->name,
+                      dtype_name(dt), m, n, k, t & 1, t >> 1, e, tol);
+        }
+}
+
+Test(gemm, cpu_fp32_awkward_shapes_and_transposes)
+{
+    all_shapes(backend_find("cpu"), DT_F32);
+}
+
+Test(gemm, cpu_bf16_native_or_reported)
+{
+    const struct backend *b = backend_find("cpu");
+    const char *why = b->unsupported("gemm", DT_BF16);
+    if (why) cr_skip_test("cpu bf16: %s", why);
+    all_shapes(b, DT_BF16);
+}
+
+Test(gemm, cpu_reports_tf32_and_fp16_as_unsupported)
+{
+    const struct backend *b = backend_find("cpu");
+    cr_expect_not_null(b->unsupported("gemm", DT_TF32));
+    cr_expect_not_null(b->unsupported("gemm", DT_F16));
+    cr_expect_null(b->unsupported("gemm", DT_F32));
+}
+
+/* A correct 384x320x512 product passes gemm_check; one wrong element or a NaN fails it. */
+static void make_product(float *a, float *b, float *c, int m, int n, int k)
+{
+    struct rng r;
+    double *ref = malloc(sizeof(double) * m * n);
+    rng_seed(&r, 3, 4);
+    rng_fill_uniform(&r, a, (size_t)m * k, -1, 1);
+    rng_fill_uniform(&r, b, (size_t)k * n, -1, 1);
+    gemm_ref(0, 0, m, n, k, a, b, ref);
+    for (long i = 0; i < (long)m * n; i++) c[i] = (float)ref[i];
+    free(ref);
+}
+
+Test(gemm_check, accepts_correct_rejects_one_wrong_element)
+{
+    const int m = 384, n = 320, k = 512;
+    float *a = malloc(4L * m * k), *b = malloc(4L * k * n), *c = malloc(4L * m * n);
+    make_product(a, b, c, m, n, k);
+    double tol = gemm_tolerance(DT_F32, k);
+    double ok = gemm_check(0, 0, m, n, k, a, b, c, 99);
+    cr_expect(ok <= tol, "correct product rejected: %g > %g", ok, tol);
+    /* One element off by 1% of the row's typical magnitude, somewhere in the middle. */
+    long bad = 200L * n + 123;
+    float saved = c[bad];
+    c[bad] += 0.01f * sqrtf((float)k / 9.0f);
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        double e = gemm_check(0, 0, m, n, k, a, b, c, seed);
+        cr_expect(e > tol, "seed %lu: corrupted element not detected (%g <= %g)", (unsigned long)seed, e, tol);
+    }
+    c[bad] = NAN;
+    cr_expect(isinf(gemm_check(0, 0, m, n, k, a, b, c, 1)), "a NaN must fail the check");
+    c[bad] = saved;
+    cr_expect(gemm_check(0, 0, m, n, k, a, b, c, 5) <= tol);
+    free(a); free(b); free(c);
+}
+
+Test(gemm_check, transposed_layouts_agree_with_reference)
+{
+    const int m = 37, n = 29, k = 41;
+    float *a = malloc(4L * m * k), *b = malloc(4L * k * n), *c = malloc(4L * m * n);
+    double *ref = malloc(8L * m * n);
+    struct rng r;
+    rng_seed(&r, 11, 0);
+    rng_fill_uniform(&r, a, (size_t)m * k, -1, 1);
+    rng_fill_uniform(&r, b, (size_t)k * n, -1, 1);
+    for (int t = 0; t < 4; t++) {
+        gemm_ref(t & 1, t >> 1, m, n, k, a, b, ref);
+        for (long i = 0; i < (long)m * n; i++) c[i] = (float)ref[i];
+        cr_expect(gemm_check(t & 1, t >> 1, m, n, k, a, b, c, 1) <= gemm_tolerance(DT_F32, k), "layout %d", t);
+        gemm_ref(!(t & 1), t >> 1, m, n, k, a, b, ref); /* the wrong layout must not pass */
+        for (long i = 0; i < (long)m * n; i++) c[i] = (float)ref[i];
+        cr_expect(gemm_check(t & 1, t >> 1, m, n, k, a, b, c, 1) > gemm_tolerance(DT_F32, k), "wrong layout %d passed", t);
+    }
+    free(a); free(b); free(c); free(ref);
+}
+
+Test(dtype, conversions_round_to_nearest_even)
+{
+    cr_expect_eq(f32_to_bf16(1.0f), 0x3f80);
+    cr_expect_eq(f32_to_bf16(1.00390625f), 0x3f80);      /* exactly half an ulp: to even */
+    cr_expect_eq(f32_to_bf16(1.01171875f), 0x3f82);      /* 1.5 ulp: up to even */
+    cr_expect_eq(f32_to_f16(1.0f), 0x3c00);
+    cr_expect_eq(f32_to_f16(65504.0f), 0x7bff);
+    cr_expect_eq(f32_to_f16(65520.0f), 0x7c00);          /* rounds to infinity */
+    cr_expect_eq(f32_to_f16(5.9604645e-08f), 0x0001);    /* smallest subnormal */
+    cr_expect_float_eq(f16_to_f32(0x3555), 0.33325195f, 1e-9);
+    for (float x = -3; x < 3; x += 0.0137f) {
+        cr_expect_float_eq(f16_to_f32(f32_to_f16(x)), x, fabsf(x) * 0x1p-11f + 1e-7f);
+        cr_expect_float_eq(bf16_to_f32(f32_to_bf16(x)), x, fabsf(x) * 0x1p-8f + 1e-7f);
+    }
+}

@@ -1,0 +1,116 @@
+/* test_results.c: results.csv / samples.csv round trips with awkward strings, malformed files
+ * rejected with file and line, and system.json round trips. */
+#include "results.h"
+#include "sysinfo.h"
+#include "testutil.h"
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void sample_row(struct row *r, const char *status)
+{
+    row_init(r);
+    strcpy(r->backend, "cpu");
+    strcpy(r->device, "CPU, \"quoted\" model");
+    strcpy(r->workload, "gemm");
+    strcpy(r->family, "gemm");
+    strcpy(r->case_name, "odd,case\nname");
+    strcpy(r->shape, "M=1 N=2 K=3 NN");
+    strcpy(r->dtype, "fp32");
+    r->threads = 2;
+    snprintf(r->status, sizeof r->status, "%s", status);
+    r->samples = 3; r->reps = 7;
+    r->median_s = 1.5e-3; r->flops = 12; r->bytes = 40; r->gflops = 8e-6; r->verify_err = 1e-7;
+}
+
+Test(results, csv_round_trip_with_awkward_strings)
+{
+    char *dir = temp_dir(), path[512], why[256];
+    struct results_out o;
+    struct row w[2], *r;
+    const double s[3] = {1e-3, 1.5e-3, 2e-3};
+    cr_assert_eq(results_open(&o, dir, why, sizeof why), 0, "%s", why);
+    sample_row(&w[0], "ok");
+    sample_row(&w[1], "failed: error 1e-2 > tolerance, \"bad\"");
+    w[1].threads = 1;
+    cr_assert_eq(results_append(&o, &w[0], s, 3), 0);
+    cr_assert_eq(results_append(&o, &w[1], NULL, 0), 0);
+    results_close(&o);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    int n = results_load(path, &r, why, sizeof why);
+    cr_assert_eq(n, 2, "%s", why);
+    cr_expect_str_eq(r[0].case_name, "odd,case\nname");
+    cr_expect_str_eq(r[0].device, "CPU, \"quoted\" model");
+    cr_expect_str_eq(r[1].status, "failed: error 1e-2 > tolerance, \"bad\"");
+    cr_expect_float_eq(r[0].median_s, 1.5e-3, 1e-12);
+    cr_expect(isnan(r[0].ci_lo_s), "empty fields read back as not measured");
+    cr_expect_eq(r[0].reps, 7);
+    free(r);
+    struct sample_set *ss;
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    cr_assert_eq(samples_load(path, &ss, why, sizeof why), 1, "%s", why);
+    cr_expect_eq(ss[0].n, 3);
+    cr_expect_str_eq(ss[0].key, "cpu|gemm|odd,case\nname|fp32|2");
+    cr_expect_float_eq(ss[0].v[2], 2e-3, 1e-12);
+    samples_free(ss, 1);
+    free(dir);
+}
+
+static int load_text(const char *text, char *why, size_t n)
+{
+    char *dir = temp_dir(), path[512];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    struct row *r;
+    int ret = results_load(path, &r, why, n);
+    if (ret >= 0) free(r);
+    free(dir);
+    return ret;
+}
+
+Test(results, malformed_files_name_the_line)
+{
+    char why[512], hdr[1024] = "";
+    for (int i = 0; i < RESULTS_NCOLS; i++) { strcat(hdr, i ? "," : ""); strcat(hdr, results_columns[i]); }
+    strcat(hdr, "\n");
+    cr_expect_eq(load_text("backend,device\n", why, sizeof why), -1);
+    cr_expect(strstr(why, ":1:") != NULL, "%s", why);
+    char text[4096];
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok\n", hdr);
+    cr_expect_eq(load_text(text, why, sizeof why), -1);
+    cr_expect(strstr(why, ":2:") != NULL, "%s", why);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2x,ok,,,1,1,,,,,,,1,1,,,,\n", hdr);
+    cr_expect_eq(load_text(text, why, sizeof why), -1);
+    cr_expect(strstr(why, ":2: malformed") != NULL, "%s", why);
+    snprintf(text, sizeof text, "%scpu,\"unterminated,gemm\n", hdr);
+    cr_expect_eq(load_text(text, why, sizeof why), -1);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,\n\n", hdr);
+    cr_expect_eq(load_text(text, why, sizeof why), 1, "%s", why);
+}
+
+Test(sysinfo, json_round_trip)
+{
+    struct sysinfo a = {0}, b;
+    char *dir = temp_dir(), path[512], why[256];
+    char fmt[8];
+    snprintf(fmt, sizeof fmt, "%d", DLBENCH_FORMAT);
+    sysinfo_put(&a, "dlbench", "format", fmt);
+    sysinfo_put(&a, "cpu", "model", "Weird \"CPU\"\\ name\t1");
+    sysinfo_put(&a, "cpu", "cores", "2");
+    snprintf(path, sizeof path, "%s/system.json", dir);
+    cr_assert_eq(sysinfo_write_json(&a, path), 0);
+    cr_assert_eq(sysinfo_read_json(&b, path, why, sizeof why), 0, "%s", why);
+    cr_expect_str_eq(sysinfo_get(&b, "cpu", "model"), "Weird \"CPU\"\\ name\t1");
+    cr_expect_str_eq(sysinfo_get(&b, "cpu", "cores"), "2");
+    sysinfo_free(&a);
+    sysinfo_free(&b);
+    FILE *f = fopen(path, "w");
+    fputs("{\"dlbench\": {\"format\": \"999\"}}", f);
+    fclose(f);
+    cr_expect_eq(sysinfo_read_json(&b, path, why, sizeof why), -1);
+    cr_expect(strstr(why, "format 999") != NULL, "%s", why);
+    free(dir);
+}

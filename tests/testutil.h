@@ -1,0 +1,14 @@
+/* testutil.h: helpers shared by the test files: running the dlbench binary, and pushing one GEMM
+ * through a backend's table to compare it with the dense double reference. */
+#ifndef DLBENCH_TESTUTIL_H
+#define DLBENCH_TESTUTIL_H
+#include "backend.h"
+
+/* Runs DLBENCH_BIN with args (NULL-terminated); returns its exit code, stderr/stdout captured. */
+int run_dlbench(char *const args[], char *err, size_t errn, char *out, size_t outn);
+/* Largest |C - ref| / (‖a_i‖‖b_j‖) of one GEMM on backend b; -1 when the backend failed. */
+double backend_gemm_error(const struct backend *b, enum dtype dt, int ta, int tb, int m, int n, int k);
+/* Skips the calling test (cr_skip_test) when no usable GPU; returns the CUDA backend. */
+const struct backend *cuda_or_skip(void);
+char *temp_dir(void);                       /* fresh folder under /tmp, caller frees */
+#endif
