@@ -3,7 +3,10 @@
 .DEFAULT_GOAL := all
 SUITE      ?= quick
 BENCH_ARGS ?=
-CC         ?= gcc
+ifeq ($(origin CC),default)
+  CC := gcc
+endif
+comma := ,
 MARCH      ?= -march=native
 CUDA_HOME  ?= /usr/local/cuda
 CUDA_ARCH  ?= 75 80 86 89 90
@@ -25,20 +28,21 @@ GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CPPFLAGS := -Iharness -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
             -DDLBENCH_GIT_REV='"$(GIT_REV)"'
-CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -Wall -Wextra -MMD -MP -g $(SANFLAGS)
+CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -fno-math-errno -Wall -Wextra -MMD -MP -g $(SANFLAGS)
 LDFLAGS  := -fopenmp $(SANFLAGS) -L$(OBLAS_DIR) -Wl,-rpath,$(OBLAS_DIR)
-LDLIBS   := -lopenblas -lhwloc -ldl -lm
+LDLIBS   := -lopenblas -lhwloc -ldl -lmvec -lm
 
 SRC_C := $(wildcard harness/*.c bench/*.c kernels/*.c cpu/*.c)
 ifneq ($(NVCC),)
   CPPFLAGS += -DHAVE_CUDA -I$(CUDA_HOME)/include
+  NVDEFS   := -D_GNU_SOURCE -DHAVE_CUDA
   SRC_C  += $(wildcard gpu/*.c)
   SRC_CU := $(wildcard gpu/*.cu)
   LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
   LDLIBS  += -lcublas -lcudart -lstdc++
   # SASS per listed architecture, plus PTX of the newest so later GPUs JIT it.
   NVGENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
-               $(if $(CUDA_ARCH),-gencode arch=compute_$(lastword $(CUDA_ARCH)),code=compute_$(lastword $(CUDA_ARCH)))
+               $(if $(CUDA_ARCH),-gencode arch=compute_$(lastword $(CUDA_ARCH))$(comma)code=compute_$(lastword $(CUDA_ARCH)))
   NVFLAGS := -O3 -std=c++17 $(NVGENCODE) -Iharness -Ikernels -Igpu -Xcompiler -Wall,-Wextra -MMD -MP
   ifneq ($(HAVE_CUDNN),)
     CPPFLAGS += -DHAVE_CUDNN
@@ -76,7 +80,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 
 $(BUILD)/obj/%.o: %.cu | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVFLAGS) $(filter -D%,$(CPPFLAGS)) -c $< -o $@
+	$(NVCC) $(NVFLAGS) $(NVDEFS) -c $< -o $@
 
 $(DLBENCH): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

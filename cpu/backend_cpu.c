@@ -26,7 +26,7 @@ static int cpu_set_threads(int n)
 
 static const char *cpu_unsupported(const char *family, enum dtype dt)
 {
-    (void)family;
+    if (strcmp(family, "transfer") == 0) return "host-device transfers are measured on GPU backends only";
     switch (dt) {
     case DT_F32: return NULL;
     case DT_TF32: return "tf32 is a GPU tensor-core format";
@@ -130,5 +130,20 @@ const struct backend cpu_backend = {
     .timer_start = cpu_timer_start,
     .timer_stop = cpu_timer_stop,
     .error = cpu_error,
+    .cache_bytes = cpu_llc_bytes,
     .gemm = gemm_cpu,
+    .copy = copy_cpu,
+    .scale = scale_cpu,
+    .add = add_cpu,
+    .triad = triad_cpu,
+    .dot = dot_cpu,
+    .relu_fwd = relu_fwd_cpu,
+    .relu_bwd = relu_bwd_cpu,
+    .gelu_fwd = gelu_fwd_cpu,
+    .gelu_bwd = gelu_bwd_cpu,
+    .bias_add = bias_add_cpu,
+    .softmax_fwd = softmax_fwd_cpu,
+    .layernorm_fwd = layernorm_fwd_cpu,
+    .sgd_update = sgd_update_cpu,
+    .adam_update = adam_update_cpu,
 };

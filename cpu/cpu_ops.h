@@ -1,10 +1,27 @@
 /* cpu_ops.h: the CPU backend's operations (OpenMP + OpenBLAS), named <op>_cpu. */
 #ifndef DLBENCH_CPU_OPS_H
 #define DLBENCH_CPU_OPS_H
+#include <stddef.h>
 #include "dtype.h"
+#include "eltwise_ref.h"
 
 int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 /* bf16 inputs (uint16), fp32 accumulate and output; vdpbf16ps. 0 ok, -1 when the CPU lacks it. */
 int gemm_bf16_cpu(int ta, int tb, int m, int n, int k, const uint16_t *a, const uint16_t *b, float *c);
 int gemm_bf16_cpu_available(void);
+
+int copy_cpu(size_t n, const float *a, float *b);
+int scale_cpu(size_t n, float s, const float *a, float *b);
+int add_cpu(size_t n, const float *a, const float *b, float *c);
+int triad_cpu(size_t n, float s, const float *b, const float *c, float *a);
+int dot_cpu(size_t n, const float *a, const float *b, float *out);
+int relu_fwd_cpu(size_t n, const float *x, float *y);
+int relu_bwd_cpu(size_t n, const float *x, const float *dy, float *dx);
+int gelu_fwd_cpu(size_t n, const float *x, float *y);
+int gelu_bwd_cpu(size_t n, const float *x, const float *dy, float *dx);
+int bias_add_cpu(int rows, int cols, const float *x, const float *bias, float *y);
+int softmax_fwd_cpu(int rows, int cols, const float *x, float *y);
+int layernorm_fwd_cpu(int rows, int cols, const float *x, const float *gamma, const float *beta, float eps, float *y);
+int sgd_update_cpu(size_t n, float lr, float *w, const float *g);
+int adam_update_cpu(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
 #endif

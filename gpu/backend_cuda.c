@@ -9,6 +9,7 @@
 
 cudaStream_t cuda_stream;
 cublasHandle_t cublas_handle;
+int cuda_sm_count = 1;
 static cudaEvent_t ev_start, ev_stop;
 static int state;                  /* 0 unprobed, 1 usable, -1 unusable/disabled (see why_not) */
 static char why_not[256], err[320];
@@ -61,6 +62,7 @@ static int open_device(void)
     if (cudaDeviceGetAttribute(&mode, cudaDevAttrComputeMode, 0) == cudaSuccess && mode == cudaComputeModeProhibited) {
         snprintf(why_not, sizeof why_not, "GPU 0 is in prohibited compute mode"); return -1;
     }
+    cuda_sm_count = prop.multiProcessorCount > 0 ? prop.multiProcessorCount : 1;
     if (prop.major * 10 + prop.minor < 75) {
         snprintf(why_not, sizeof why_not, "GPU 0 is sm_%d%d; this build targets sm_75 and newer", prop.major, prop.minor);
         return -1;
@@ -143,6 +145,38 @@ static int cuda_timer_stop(double *s)
 
 static const char *cuda_error(void) { return err; }
 
+static size_t cuda_cache_bytes(void) { return cuda_probe(NULL, 0) ? (size_t)prop.l2CacheSize : 0; }
+
+static void *cuda_host_alloc_pinned(size_t bytes)
+{
+    void *p = NULL;
+    cudaError_t e = cudaMallocHost(&p, bytes ? bytes : 64);
+    if (e != cudaSuccess) { cuda_fail(e, "cudaMallocHost", __FILE__, __LINE__); return NULL; }
+    return p;
+}
+
+static void cuda_host_free_pinned(void *p) { if (p) cudaFreeHost(p); }
+
+/* Timed copies: enqueued only; the timer's stop event waits for them. Pageable host memory makes
+ * the runtime stage through its own pinned buffer, which is what a plain malloc'ed batch pays. */
+static int cuda_memcpy_h2d(void *dst, const void *src, size_t bytes)
+{
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_stream));
+    return 0;
+}
+
+static int cuda_memcpy_d2h(void *dst, const void *src, size_t bytes)
+{
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda_stream));
+    return 0;
+}
+
+static int cuda_memcpy_d2d(void *dst, const void *src, size_t bytes)
+{
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda_stream));
+    return 0;
+}
+
 static void cuda_info(info_put_fn put, void *u)
 {
     char v[256];
@@ -192,5 +226,25 @@ const struct backend cuda_backend = {
     .timer_start = cuda_timer_start,
     .timer_stop = cuda_timer_stop,
     .error = cuda_error,
+    .cache_bytes = cuda_cache_bytes,
     .gemm = gemm_cuda,
+    .copy = copy_cuda,
+    .scale = scale_cuda,
+    .add = add_cuda,
+    .triad = triad_cuda,
+    .dot = dot_cuda,
+    .relu_fwd = relu_fwd_cuda,
+    .relu_bwd = relu_bwd_cuda,
+    .gelu_fwd = gelu_fwd_cuda,
+    .gelu_bwd = gelu_bwd_cuda,
+    .bias_add = bias_add_cuda,
+    .softmax_fwd = softmax_fwd_cuda,
+    .layernorm_fwd = layernorm_fwd_cuda,
+    .sgd_update = sgd_update_cuda,
+    .adam_update = adam_update_cuda,
+    .host_alloc_pinned = cuda_host_alloc_pinned,
+    .host_free_pinned = cuda_host_free_pinned,
+    .memcpy_h2d = cuda_memcpy_h2d,
+    .memcpy_d2h = cuda_memcpy_d2h,
+    .memcpy_d2d = cuda_memcpy_d2d,
 };

@@ -1,11 +1,27 @@
 /* cuda_ops.h: the CUDA backend's operations, named <op>_cuda (cuBLAS calls and our launchers). */
 #ifndef DLBENCH_CUDA_OPS_H
 #define DLBENCH_CUDA_OPS_H
+#include <stddef.h>
 #include "dtype.h"
+#include "eltwise_ref.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
 int gemm_cuda(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
+int copy_cuda(size_t n, const float *a, float *b);
+int scale_cuda(size_t n, float s, const float *a, float *b);
+int add_cuda(size_t n, const float *a, const float *b, float *c);
+int triad_cuda(size_t n, float s, const float *b, const float *c, float *a);
+int dot_cuda(size_t n, const float *a, const float *b, float *out);
+int relu_fwd_cuda(size_t n, const float *x, float *y);
+int relu_bwd_cuda(size_t n, const float *x, const float *dy, float *dx);
+int gelu_fwd_cuda(size_t n, const float *x, float *y);
+int gelu_bwd_cuda(size_t n, const float *x, const float *dy, float *dx);
+int bias_add_cuda(int rows, int cols, const float *x, const float *bias, float *y);
+int softmax_fwd_cuda(int rows, int cols, const float *x, float *y);
+int layernorm_fwd_cuda(int rows, int cols, const float *x, const float *gamma, const float *beta, float eps, float *y);
+int sgd_update_cuda(size_t n, float lr, float *w, const float *g);
+int adam_update_cuda(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
 #ifdef __cplusplus
 }
 #endif

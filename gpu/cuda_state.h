@@ -9,6 +9,7 @@ extern "C" {
 #endif
 extern cudaStream_t cuda_stream;
 extern cublasHandle_t cublas_handle;
+extern int cuda_sm_count;                 /* sizes grid-stride launches */
 #ifdef __cplusplus
 }
 #endif

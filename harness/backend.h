@@ -4,6 +4,7 @@
 #define DLBENCH_BACKEND_H
 #include <stddef.h>
 #include "dtype.h"
+#include "eltwise_ref.h"   /* struct adam_hp */
 
 /* Receives one `key: value` fact about the machine from a backend's info(). */
 typedef void (*info_put_fn)(void *user, const char *section, const char *key, const char *value);
@@ -29,9 +30,34 @@ struct backend {
     int (*timer_stop)(double *seconds);             /* waits for the work, then reads the timer */
     const char *(*error)(void);                     /* why the last call failed */
 
+    size_t (*cache_bytes)(void);                    /* last-level cache (CPU L3s, GPU L2) */
+
     /* Operations. Row-major; dims and layouts are documented beside each family's reference. */
     int (*gemm)(enum dtype dt, int ta, int tb, int m, int n, int k,
                 const void *a, const void *b, float *c);
+    /* Bandwidth and elementwise ops, fp32, n elements; row ops take x as (rows, cols). */
+    int (*copy)(size_t n, const float *a, float *b);                            /* b = a */
+    int (*scale)(size_t n, float s, const float *a, float *b);                  /* b = s·a */
+    int (*add)(size_t n, const float *a, const float *b, float *c);             /* c = a + b */
+    int (*triad)(size_t n, float s, const float *b, const float *c, float *a);  /* a = b + s·c */
+    int (*dot)(size_t n, const float *a, const float *b, float *out);           /* out[0] = a·b */
+    int (*relu_fwd)(size_t n, const float *x, float *y);
+    int (*relu_bwd)(size_t n, const float *x, const float *dy, float *dx);      /* dx = dy·[x > 0] */
+    int (*gelu_fwd)(size_t n, const float *x, float *y);                        /* tanh form */
+    int (*gelu_bwd)(size_t n, const float *x, const float *dy, float *dx);
+    int (*bias_add)(int rows, int cols, const float *x, const float *bias, float *y);
+    int (*softmax_fwd)(int rows, int cols, const float *x, float *y);
+    int (*layernorm_fwd)(int rows, int cols, const float *x, const float *gamma, const float *beta,
+                         float eps, float *y);
+    int (*sgd_update)(size_t n, float lr, float *w, const float *g);            /* w -= lr·g */
+    int (*adam_update)(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
+
+    /* Host<->device copies (GPU backends; NULL on the CPU). Asynchronous on the backend's stream. */
+    void *(*host_alloc_pinned)(size_t bytes);
+    void (*host_free_pinned)(void *p);
+    int (*memcpy_h2d)(void *dst, const void *host_src, size_t bytes);
+    int (*memcpy_d2h)(void *host_dst, const void *src, size_t bytes);
+    int (*memcpy_d2d)(void *dst, const void *src, size_t bytes);
 };
 
 /* The registry (harness/registry.c): every backend compiled into this program, CPU first. */

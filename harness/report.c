@@ -12,7 +12,12 @@ static int same_case(const struct row *a, const struct row *b)
            strcmp(a->dtype, b->dtype) == 0;
 }
 
-static double metric(const struct row *r) { return r->flops > 0 ? r->gflops : r->gbytes_per_s; }
+/* Bandwidth-bound families are read in GB/s even where their FLOPs are counted. */
+static int in_gbps(const struct row *r)
+{
+    return !(r->flops > 0) || !strcmp(r->family, "bandwidth") || !strcmp(r->family, "transfer");
+}
+static double metric(const struct row *r) { return in_gbps(r) ? r->gbytes_per_s : r->gflops; }
 
 /* The CPU row with the most threads among those measured (else any), and the GPU row. */
 static void find_pair(const struct row *rows, int n, const struct row *key, const struct row **cpu, const struct row **gpu)
@@ -47,7 +52,7 @@ static void workload_table(const struct row *rows, int n, const char *wl, FILE *
             if (!first) first = &rows[i];
             if (strcmp(rows[i].backend, "cpu") == 0 && rows[i].threads > cpu_threads) cpu_threads = rows[i].threads;
         }
-    const char *unit = first->flops > 0 ? "GFLOP/s" : "GB/s";
+    const char *unit = in_gbps(first) ? "GB/s" : "GFLOP/s";
     fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%d threads) | GPU %s | GPU/CPU |\n|---|---|---|---:|---:|---:|\n",
             wl, unit, cpu_threads, unit);
     for (int i = 0; i < n; i++) {

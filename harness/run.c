@@ -52,46 +52,86 @@ static int case_selected(const struct run_opts *o, const char *wl, const char *c
     return strstr(id, o->filter) != NULL;
 }
 
-/* Expands the options into planned rows. Returns count, or -1 (message printed) on bad input. */
-static int plan(const struct run_opts *o, struct item **items, void **custom_params)
+/* A --size case: its params and name live as long as the plan. */
+struct custom_case { const struct workload *w; struct wcase c; char name[64]; };
+
+static void add_items(const struct run_opts *o, const struct workload *w, const struct wcase *c,
+                      struct item **items, int *n, int *cap)
 {
-    int n = 0, cap = 0;
-    *items = NULL;
-    *custom_params = NULL;
+    for (int dt = 0; dt < DT_COUNT; dt++) {
+        if (!(w->dtypes & (1u << dt)) || (o->dtypes && !(o->dtypes & (1u << dt)))) continue;
+        for (int bi = 0; bi < backend_count; bi++) {
+            const struct backend *b = backends[bi];
+            if (!in_list(o->backends, b->name)) continue;
+            int nt = b->set_threads ? o->nthreads : 1;
+            for (int t = 0; t < nt; t++) {
+                if (*n == *cap) *items = realloc(*items, sizeof **items * (*cap = *cap ? *cap * 2 : 64));
+                (*items)[(*n)++] = (struct item){w, b, c->name, c->about, c->params, (enum dtype)dt,
+                                                 b->set_threads ? (int)o->threads[t] : 0};
+            }
+        }
+    }
+}
+
+/* --size: every selected case resized by its workload; cases that come out the same run once, and
+ * cases the size does not fit (gemm's MxNxK given to a softmax) are left out. An error only when
+ * the size fits no selected case. */
+static int resize_cases(const struct run_opts *o, struct custom_case **custom, int *ncustom)
+{
+    int cap = 0;
+    char last_why[256] = "no case selected";
     for (int wi = 0; wi < workload_count; wi++) {
         const struct workload *w = workloads[wi];
         if (!in_list(o->workloads, w->name)) continue;
-        struct wcase custom[2] = {{0}, {0}};
-        const struct wcase *cases = w->cases;
-        if (o->ndims > 0) {
-            char why[160];
-            void *p = calloc(1, w->params_size);
-            if (!w->custom || w->custom(o->dims, o->ndims, p, why, sizeof why) != 0) {
-                fprintf(stderr, "dlbench: --size: %s\n", w->custom ? why : "this workload takes no --size");
-                free(p);
-                free(*items);
-                return -1;
-            }
-            custom[0] = (struct wcase){"custom", "--size", 1, p};
-            cases = custom;
-            *custom_params = p; /* one --size applies to the one workload it fits; freed by caller */
-        }
-        for (const struct wcase *c = cases; c->name; c++) {
+        for (const struct wcase *c = w->cases; c->name; c++) {
             if ((o->quick && !c->quick) || !case_selected(o, w->name, c->name)) continue;
-            for (int dt = 0; dt < DT_COUNT; dt++) {
-                if (!(w->dtypes & (1u << dt)) || (o->dtypes && !(o->dtypes & (1u << dt)))) continue;
-                for (int bi = 0; bi < backend_count; bi++) {
-                    const struct backend *b = backends[bi];
-                    if (!in_list(o->backends, b->name)) continue;
-                    int nt = b->set_threads ? o->nthreads : 1;
-                    for (int t = 0; t < nt; t++) {
-                        if (n == cap) *items = realloc(*items, sizeof **items * (cap = cap ? cap * 2 : 64));
-                        (*items)[n++] = (struct item){w, b, c->name, c->about, c->params, (enum dtype)dt,
-                                                      b->set_threads ? (int)o->threads[t] : 0};
-                    }
-                }
+            char why[160], name[64];
+            void *p = calloc(1, w->params_size);
+            if (w->custom(o->dims, o->ndims, c->params, p, name, sizeof name, why, sizeof why) != 0) {
+                snprintf(last_why, sizeof last_why, "%s/%s: %s", w->name, c->name, why);
+                free(p);
+                continue;
             }
+            int dup = 0;
+            for (int k = 0; k < *ncustom && !dup; k++) dup = (*custom)[k].w == w && !strcmp((*custom)[k].name, name);
+            if (dup) { free(p); continue; }
+            if (*ncustom == cap) *custom = realloc(*custom, sizeof **custom * (cap = cap ? cap * 2 : 16));
+            struct custom_case *cc = &(*custom)[(*ncustom)++];
+            cc->w = w;
+            snprintf(cc->name, sizeof cc->name, "%s", name);
+            cc->c = (struct wcase){NULL, "--size", 1, p};
         }
+    }
+    if (*ncustom == 0) { fprintf(stderr, "dlbench: --size: fits no selected case (%s)\n", last_why); return -1; }
+    return 0;
+}
+
+static void free_custom(struct custom_case *custom, int n)
+{
+    for (int k = 0; k < n; k++) free((void *)custom[k].c.params);
+    free(custom);
+}
+
+/* Expands the options into planned rows. Returns count, or -1 (message printed) on bad input. */
+static int plan(const struct run_opts *o, struct item **items, struct custom_case **custom, int *ncustom)
+{
+    int n = 0, cap = 0;
+    *items = NULL;
+    *custom = NULL;
+    *ncustom = 0;
+    if (o->ndims > 0) {
+        if (resize_cases(o, custom, ncustom) != 0) return -1;
+        for (int k = 0; k < *ncustom; k++) {
+            (*custom)[k].c.name = (*custom)[k].name; /* the array no longer moves */
+            add_items(o, (*custom)[k].w, &(*custom)[k].c, items, &n, &cap);
+        }
+        return n;
+    }
+    for (int wi = 0; wi < workload_count; wi++) {
+        const struct workload *w = workloads[wi];
+        if (!in_list(o->workloads, w->name)) continue;
+        for (const struct wcase *c = w->cases; c->name; c++)
+            if ((!o->quick || c->quick) && case_selected(o, w->name, c->name)) add_items(o, w, c, items, &n, &cap);
     }
     return n;
 }
@@ -170,7 +210,7 @@ static void progress(const struct row *r, int i, int n, double t_start)
     double el = wall_seconds() - t_start, eta = i > 0 ? el / i * (n - i) : 0;
     char perf[64] = "";
     if (row_measured(r))
-        snprintf(perf, sizeof perf, r->flops > 0 ? "%.1f GFLOP/s " : "%.1f GB/s ", r->flops > 0 ? r->gflops : r->gbytes_per_s);
+        snprintf(perf, sizeof perf, "%.1f GFLOP/s %.1f GB/s ", r->gflops, r->gbytes_per_s);
     char thr[16] = "";
     if (r->threads) snprintf(thr, sizeof thr, " %dt", r->threads);
     fprintf(stderr, "[%d/%d] %s %s %s %s%s: %s%s (left ~%.0f s)\n", i, n, r->backend, r->workload,
@@ -180,26 +220,31 @@ static void progress(const struct row *r, int i, int n, double t_start)
 int run_main(struct run_opts *o)
 {
     struct item *items;
-    void *custom = NULL;
+    struct custom_case *custom = NULL;
+    int ncustom = 0;
     if (o->nthreads == 0) { /* default: one thread per physical core */
         o->threads[0] = cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
         o->nthreads = 1;
     }
-    int n = plan(o, &items, &custom);
-    if (n < 0) return 2;
-    if (n == 0) { fprintf(stderr, "dlbench: run: no case matches the options given\n"); free(custom); return 2; }
+    int n = plan(o, &items, &custom, &ncustom);
+    if (n <= 0) {
+        if (n == 0) fprintf(stderr, "dlbench: run: no case matches the options given\n");
+        free(items);
+        free_custom(custom, ncustom);
+        return 2;
+    }
     char dir[4096], why[512], path[4200];
     if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir); else default_run_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/results.csv", dir);
     if (access(path, F_OK) == 0) {
         fprintf(stderr, "dlbench: --out: %s already holds a run; choose a new folder\n", dir);
-        free(items); free(custom);
+        free(items); free_custom(custom, ncustom);
         return 2;
     }
     struct results_out out;
     if (results_open(&out, dir, why, sizeof why) != 0) {
         fprintf(stderr, "dlbench: --out: %s\n", why);
-        free(items); free(custom);
+        free(items); free_custom(custom, ncustom);
         return 2;
     }
     struct sysinfo si;
@@ -244,6 +289,6 @@ int run_main(struct run_opts *o)
     sysinfo_free(&si);
     free(rows);
     free(items);
-    free(custom);
+    free_custom(custom, ncustom);
     return interrupted ? 130 : failed ? 1 : 0;
 }

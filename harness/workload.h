@@ -22,8 +22,10 @@ struct workload {
     const struct wcase *cases; /* ends with an entry whose name is NULL */
     size_t params_size;        /* bytes of one params struct (for --size cases) */
 
-    /* Builds params from --size dims (1..4 numbers); -1 with a message when they do not fit. */
-    int (*custom)(const long *dims, int ndims, void *params, char *why, size_t n);
+    /* --size: params (and the case's name) for dims (1..4 numbers) applied to a listed case;
+     * cases that come out with the same name run once. -1 with why when the dims do not fit. */
+    int (*custom)(const long *dims, int ndims, const void *base, void *params, char *name, size_t nn,
+                  char *why, size_t n);
     void (*shape)(const void *params, char *buf, size_t n);          /* "M=64,N=4096,K=1024,NT" */
     double (*flops)(const void *params, enum dtype dt);
     double (*bytes)(const void *params, enum dtype dt);

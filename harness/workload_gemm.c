@@ -17,13 +17,15 @@ struct gemm_state {
     float *dc;
 };
 
-static int gemm_custom(const long *d, int nd, void *params, char *why, size_t n)
+static int gemm_custom(const long *d, int nd, const void *base, void *params, char *name, size_t nn, char *why, size_t n)
 {
     struct gemm_shape *s = params;
+    (void)base; /* one NN case of the given size, whatever case it was derived from */
     if (nd != 1 && nd != 3) { snprintf(why, n, "gemm takes N or MxNxK"); return -1; }
     for (int i = 0; i < nd; i++)
         if (d[i] > 1000000) { snprintf(why, n, "gemm dimension %ld is larger than 1000000", d[i]); return -1; }
     *s = (struct gemm_shape){(int)d[0], (int)(nd == 3 ? d[1] : d[0]), (int)(nd == 3 ? d[2] : d[0]), 0, 0};
+    snprintf(name, nn, "%dx%dx%d", s->m, s->n, s->k);
     return 0;
 }
 
