@@ -146,4 +146,6 @@ const struct backend cpu_backend = {
     .layernorm_fwd = layernorm_fwd_cpu,
     .sgd_update = sgd_update_cpu,
     .adam_update = adam_update_cpu,
+    .fma_peak = fma_peak_cpu,
+    .fma_peak_flops_per_iter = fma_peak_flops_per_iter,
 };

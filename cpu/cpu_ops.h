@@ -23,5 +23,7 @@ int bias_add_cpu(int rows, int cols, const float *x, const float *bias, float *y
 int softmax_fwd_cpu(int rows, int cols, const float *x, float *y);
 int layernorm_fwd_cpu(int rows, int cols, const float *x, const float *gamma, const float *beta, float eps, float *y);
 int sgd_update_cpu(size_t n, float lr, float *w, const float *g);
+int fma_peak_cpu(long iters, float *out);          /* fma_peak_flops_per_iter() FLOPs per iter */
+double fma_peak_flops_per_iter(void);
 int adam_update_cpu(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
 #endif

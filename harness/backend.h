@@ -52,6 +52,11 @@ struct backend {
     int (*sgd_update)(size_t n, float lr, float *w, const float *g);            /* w -= lr·g */
     int (*adam_update)(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
 
+    /* FLOP/s ceiling kernel (NULL where a large GEMM is the better ceiling): iters loop trips,
+     * flops_per_iter FLOPs each, result summed into *out so nothing is optimised away. */
+    int (*fma_peak)(long iters, float *out);
+    double (*fma_peak_flops_per_iter)(void);
+
     /* Host<->device copies (GPU backends; NULL on the CPU). Asynchronous on the backend's stream. */
     void *(*host_alloc_pinned)(size_t bytes);
     void (*host_free_pinned)(void *p);

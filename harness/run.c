@@ -6,6 +6,7 @@
 #include "sysinfo.h"
 #include "workload.h"
 #include "cpu_topology.h"
+#include "ceilings.h"
 #include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
@@ -138,47 +139,59 @@ static int plan(const struct run_opts *o, struct item **items, struct custom_cas
 
 static void fmt_gib(char *buf, size_t n, double bytes) { snprintf(buf, n, "%.2f GiB", bytes / 1073741824.0); }
 
-/* Runs one planned row to completion; fills r and the samples. Returns 0, or 1 if interrupted. */
-static int run_item(const struct run_opts *o, const struct item *it, struct row *r, struct timing_result *tr)
+/* Runs one case to completion: identity and counts into r, then probe, memory check, setup,
+ * one verified call, sampling. Returns 0, or 1 if interrupted (r is then not a result). */
+int measure_row(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
+                enum dtype dt, int threads, const struct timing_opts *t, uint64_t seed, struct row *r,
+                struct timing_result *tr)
 {
     char why[256];
-    const struct backend *b = it->b;
+    row_init(r);
+    snprintf(r->backend, sizeof r->backend, "%s", b->name);
+    snprintf(r->workload, sizeof r->workload, "%s", w->name);
+    snprintf(r->family, sizeof r->family, "%s", w->family);
+    snprintf(r->case_name, sizeof r->case_name, "%s", case_name);
+    snprintf(r->dtype, sizeof r->dtype, "%s", dtype_name(dt));
+    w->shape(params, r->shape, sizeof r->shape);
+    r->threads = threads;
+    r->flops = w->flops(params, dt);
+    r->bytes = w->bytes(params, dt);
+    r->intensity = r->flops > 0 ? r->flops / r->bytes : NAN;
     tr->samples = NULL;
     tr->n = 0;
     if (!b->probe(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return 0; }
     snprintf(r->device, sizeof r->device, "%s", b->device_name());
-    const char *unsup = b->unsupported(it->w->family, it->dt);
+    const char *unsup = b->unsupported(w->family, dt);
     if (unsup) { snprintf(r->status, sizeof r->status, "skipped: %s", unsup); return 0; }
-    double need = (double)it->w->device_bytes(it->params, it->dt), have = (double)b->mem_free();
+    double need = (double)w->device_bytes(params, dt), have = (double)b->mem_free();
     if (need > 0.9 * have) {
         char a[32], c[32];
         fmt_gib(a, sizeof a, need); fmt_gib(c, sizeof c, have);
         snprintf(r->status, sizeof r->status, "skipped: needs %s, %s free", a, c);
         return 0;
     }
-    if (b->set_threads) b->set_threads(it->threads);
-    uint64_t seed = o->seed ^ case_stream(it->w->name, it->case_name, it->dt);
-    void *st = it->w->setup(b, it->params, it->dt, seed, why, sizeof why);
+    if (b->set_threads) b->set_threads(threads);
+    void *st = w->setup(b, params, dt, seed ^ case_stream(w->name, case_name, dt), why, sizeof why);
     if (!st) {
         snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
         return 0;
     }
-    r->tolerance = it->w->tolerance(it->params, it->dt);
-    if (it->w->call(st) != 0) {
+    r->tolerance = w->tolerance(params, dt);
+    if (w->call(st) != 0) {
         snprintf(r->status, sizeof r->status, "failed: %s", b->error());
-        it->w->teardown(st);
+        w->teardown(st);
         return 0;
     }
-    r->verify_err = it->w->check(st, why, sizeof why);
+    r->verify_err = w->check(st, why, sizeof why);
     if (r->verify_err < 0) {
         snprintf(r->status, sizeof r->status, "failed: cannot verify: %s", why);
         r->verify_err = NAN;
     } else if (!(r->verify_err <= r->tolerance)) {
         snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g", r->verify_err, r->tolerance);
-    } else if (time_op(b, it->w->call, st, &o->timing, tr) != 0) {
+    } else if (time_op(b, w->call, st, t, tr) != 0) {
         snprintf(r->status, sizeof r->status, "failed: %s", b->error());
     } else if (tr->outcome == TIMING_INTERRUPTED) {
-        it->w->teardown(st);
+        w->teardown(st);
         return 1;
     } else if (tr->outcome == TIMING_TIMEOUT) {
         snprintf(r->status, sizeof r->status, "timeout");
@@ -190,7 +203,7 @@ static int run_item(const struct run_opts *o, const struct item *it, struct row 
         r->gflops = r->flops > 0 ? r->flops / r->median_s * 1e-9 : NAN;
         r->gbytes_per_s = r->bytes / r->median_s * 1e-9;
     }
-    it->w->teardown(st);
+    w->teardown(st);
     return 0;
 }
 
@@ -248,7 +261,15 @@ int run_main(struct run_opts *o)
         return 2;
     }
     struct sysinfo si;
+    struct ceiling ceil[8];
     sysinfo_collect(&si);
+    fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
+    for (int bi = 0; bi < backend_count && bi < 8; bi++) {
+        ceiling_clear(&ceil[bi]);
+        if (!in_list(o->backends, backends[bi]->name)) continue;
+        ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &ceil[bi]);
+        ceilings_put(backends[bi], &ceil[bi], &si);
+    }
     snprintf(path, sizeof path, "%s/system.json", dir);
     if (sysinfo_write_json(&si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
     fprintf(stderr, "dlbench: %d rows planned, writing %s/\n", n, dir);
@@ -260,18 +281,13 @@ int run_main(struct run_opts *o)
         const struct item *it = &items[i];
         struct row *r = &rows[done];
         struct timing_result tr;
-        row_init(r);
-        snprintf(r->backend, sizeof r->backend, "%s", it->b->name);
-        snprintf(r->workload, sizeof r->workload, "%s", it->w->name);
-        snprintf(r->family, sizeof r->family, "%s", it->w->family);
-        snprintf(r->case_name, sizeof r->case_name, "%s", it->case_name);
-        snprintf(r->dtype, sizeof r->dtype, "%s", dtype_name(it->dt));
-        it->w->shape(it->params, r->shape, sizeof r->shape);
-        r->threads = it->threads;
-        r->flops = it->w->flops(it->params, it->dt);
-        r->bytes = it->w->bytes(it->params, it->dt);
-        r->intensity = r->flops > 0 ? r->flops / r->bytes : NAN;
-        if (run_item(o, it, r, &tr)) { interrupted = 1; free(tr.samples); break; }
+        if (measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, r, &tr)) {
+            interrupted = 1;
+            free(tr.samples);
+            break;
+        }
+        for (int bi = 0; bi < backend_count && bi < 8; bi++)
+            if (backends[bi] == it->b) ceiling_apply(&ceil[bi], r);
         failed += strncmp(r->status, "failed", 6) == 0 || strcmp(r->status, "timeout") == 0;
         if (results_append(&out, r, tr.samples, row_measured(r) ? tr.n : 0) != 0)
             fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", dir);

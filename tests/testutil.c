@@ -1,5 +1,7 @@
 /* testutil.c: process spawning and a backend-level GEMM harness for the tests. */
 #include "testutil.h"
+#include "eltwise_cases.h"
+#include "workload.h"
 #include "gemm_ref.h"
 #include "rng.h"
 #include <criterion/criterion.h>
@@ -102,4 +104,20 @@ char *temp_dir(void)
 {
     char *d = strdup("/tmp/dlbench-test-XXXXXX");
     return mkdtemp(d) ? d : NULL;
+}
+
+double eltwise_error_ratio(const struct backend *b, int op, long n, int cols, int offset, float magnitude,
+                           int calls, void **state_out)
+{
+    const struct workload *w = workload_find(op <= ELT_DOT ? "stream" : "eltwise");
+    struct eltwise_shape s = {(enum elt_op)op, n, cols, offset, magnitude};
+    char why[256];
+    void *st = w->setup(b, &s, DT_F32, 1234, why, sizeof why);
+    if (!st) return -1;
+    for (int i = 0; i < calls; i++)
+        if (w->call(st) != 0) { w->teardown(st); return -1; }
+    double err = w->check(st, why, sizeof why), tol = w->tolerance(&s, DT_F32);
+    if (state_out) *state_out = st;
+    else w->teardown(st);
+    return err < 0 ? -1 : err / tol;
 }

@@ -10,5 +10,9 @@ int run_dlbench(char *const args[], char *err, size_t errn, char *out, size_t ou
 double backend_gemm_error(const struct backend *b, enum dtype dt, int ta, int tb, int m, int n, int k);
 /* Skips the calling test (cr_skip_test) when no usable GPU; returns the CUDA backend. */
 const struct backend *cuda_or_skip(void);
-char *temp_dir(void);                       /* fresh folder under /tmp, caller frees */
+char *temp_dir(void);
+/* One elementwise op through its workload (setup, `calls` calls, check). Returns error/tolerance
+ * (<= 1 passes), or -1 when setup or a call failed. *state_out keeps the state when non-NULL. */
+double eltwise_error_ratio(const struct backend *b, int op, long n, int cols, int offset, float magnitude,
+                           int calls, void **state_out);                       /* fresh folder under /tmp, caller frees */
 #endif

@@ -1,0 +1,143 @@
+/* workload_transfer.c: host<->device copies on GPU backends: seeded random bytes, destination
+ * poisoned, byte-exact check after the verified copy; bytes counted once per direction. */
+#include "transfer_cases.h"
+#include "rng.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct xfer_state {
+    const struct backend *b;
+    struct transfer_shape s;
+    unsigned char *host, *expect;    /* host side of the copy; the bytes that must arrive */
+    void *dev, *dev2;
+    int pinned;
+};
+
+static int xfer_custom(const long *d, int nd, const void *base, void *params, char *name, size_t nn, char *why, size_t n)
+{
+    const struct transfer_shape *b = base;
+    struct transfer_shape *s = params;
+    if (nd != 1) { snprintf(why, n, "transfers take one size in bytes"); return -1; }
+    *s = (struct transfer_shape){b->kind, (size_t)d[0]};
+    snprintf(name, nn, "%s.%ld", xfer_kind_names[b->kind], d[0]);
+    return 0;
+}
+
+static void xfer_shape(const void *p, char *buf, size_t n)
+{
+    const struct transfer_shape *s = p;
+    snprintf(buf, n, "%s %zu bytes", xfer_kind_names[s->kind], s->bytes);
+}
+
+static double xfer_flops(const void *p, enum dtype dt) { (void)p; (void)dt; return 0; }
+static double xfer_bytes(const void *p, enum dtype dt) { (void)dt; return (double)((const struct transfer_shape *)p)->bytes; }
+static size_t xfer_device_bytes(const void *p, enum dtype dt)
+{
+    const struct transfer_shape *s = p;
+    (void)dt;
+    return s->bytes * (s->kind == XFER_D2D ? 2 : 1);
+}
+static double xfer_tolerance(const void *p, enum dtype dt) { (void)p; (void)dt; return 0; }
+
+static void xfer_teardown(void *st)
+{
+    struct xfer_state *x = st;
+    if (!x) return;
+    if (x->pinned && x->b->host_free_pinned) x->b->host_free_pinned(x->host);
+    else free(x->host);
+    free(x->expect);
+    x->b->release(x->dev);
+    x->b->release(x->dev2);
+    free(x);
+}
+
+static void *xfer_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
+{
+    (void)dt;
+    struct xfer_state *x = calloc(1, sizeof *x);
+    const struct transfer_shape *s = p;
+    struct rng r;
+    x->b = b; x->s = *s;
+    x->pinned = s->kind == XFER_H2D_PINNED || s->kind == XFER_D2H_PINNED;
+    if (!b->memcpy_h2d || !b->memcpy_d2h || !b->memcpy_d2d || !b->host_alloc_pinned) {
+        snprintf(why, n, "backend has no host-device copies");
+        free(x);
+        return NULL;
+    }
+    x->host = x->pinned ? b->host_alloc_pinned(s->bytes) : malloc(s->bytes);
+    x->expect = malloc(s->bytes);
+    x->dev = b->alloc(s->bytes);
+    if (s->kind == XFER_D2D) x->dev2 = b->alloc(s->bytes);
+    if (!x->host || !x->expect || !x->dev || (s->kind == XFER_D2D && !x->dev2)) {
+        snprintf(why, n, "%s", x->expect && x->host ? b->error() : "out of host memory");
+        xfer_teardown(x);
+        return NULL;
+    }
+    rng_seed(&r, seed, 3);
+    for (size_t i = 0; i < s->bytes; i += 8) {
+        uint64_t v = rng_next(&r);
+        memcpy(x->expect + i, &v, s->bytes - i < 8 ? s->bytes - i : 8);
+    }
+    int rc = 0;
+    if (s->kind == XFER_H2D_PINNED || s->kind == XFER_H2D_PAGEABLE) {
+        memcpy(x->host, x->expect, s->bytes);
+    } else { /* the source is on the device; the destination is poisoned */
+        rc = b->upload(x->dev, x->expect, s->bytes);
+        memset(x->host, 0xa5, s->bytes);
+        if (s->kind == XFER_D2D && rc == 0) rc = b->upload(x->dev2, x->host, s->bytes);
+    }
+    if (rc != 0) { snprintf(why, n, "%s", b->error()); xfer_teardown(x); return NULL; }
+    return x;
+}
+
+static int xfer_call(void *st)
+{
+    struct xfer_state *x = st;
+    switch (x->s.kind) {
+    case XFER_H2D_PINNED: case XFER_H2D_PAGEABLE: return x->b->memcpy_h2d(x->dev, x->host, x->s.bytes);
+    case XFER_D2H_PINNED: case XFER_D2H_PAGEABLE: return x->b->memcpy_d2h(x->host, x->dev, x->s.bytes);
+    default: return x->b->memcpy_d2d(x->dev2, x->dev, x->s.bytes);
+    }
+}
+
+/* The error is the fraction of bytes that differ from what was sent. */
+static double xfer_check(void *st, char *why, size_t n)
+{
+    struct xfer_state *x = st;
+    const unsigned char *got = x->host;
+    unsigned char *tmp = NULL;
+    if (x->b->sync() != 0) { snprintf(why, n, "%s", x->b->error()); return -1; }
+    if (x->s.kind == XFER_H2D_PINNED || x->s.kind == XFER_H2D_PAGEABLE || x->s.kind == XFER_D2D) {
+        tmp = malloc(x->s.bytes);
+        if (!tmp || x->b->download(tmp, x->s.kind == XFER_D2D ? x->dev2 : x->dev, x->s.bytes) != 0) {
+            snprintf(why, n, "%s", tmp ? x->b->error() : "out of host memory");
+            free(tmp);
+            return -1;
+        }
+        got = tmp;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < x->s.bytes; i++) bad += got[i] != x->expect[i];
+    free(tmp);
+    return (double)bad / (double)x->s.bytes;
+}
+
+const struct workload transfer_workload = {
+    .name = "transfer",
+    .family = "transfer",
+    .what = "host<->device copies (pinned, pageable) and device-to-device copies, GB/s",
+    .dtypes = 1u << DT_F32,
+    .cases = transfer_cases,
+    .params_size = sizeof(struct transfer_shape),
+    .custom = xfer_custom,
+    .shape = xfer_shape,
+    .flops = xfer_flops,
+    .bytes = xfer_bytes,
+    .device_bytes = xfer_device_bytes,
+    .setup = xfer_setup,
+    .call = xfer_call,
+    .check = xfer_check,
+    .tolerance = xfer_tolerance,
+    .teardown = xfer_teardown,
+};
