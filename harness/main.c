@@ -156,7 +156,7 @@ static int cmd_report(int argc, char **argv)
     int n = results_load(path, &rows, why, sizeof why);
     if (n < 0) { fprintf(stderr, "dlbench: report: %s\n", why); sysinfo_free(&si); return 2; }
     snprintf(path, sizeof path, "%s/report.md", argv[1]);
-    int rc = report_write_file(rows, n, &si, path);
+    int rc = report_write_file(rows, n, &si, argv[1]);
     if (rc != 0) fprintf(stderr, "dlbench: report: cannot write %s\n", path);
     else printf("%s (%d rows)\n", path, n);
     free(rows);

@@ -1,46 +1,61 @@
-/* report.c: GitHub-flavoured Markdown from rows. Families need no code here: a row with FLOPs is
- * shown in GFLOP/s, one without in GB/s; GPU/CPU pairs share workload, case and dtype. */
+/* report.c: report.md from rows and system.json alone (so `dlbench report DIR` rebuilds it after
+ * any run, even an interrupted one). Families need no code here: a family reads in GB/s when it is
+ * bandwidth-bound (no FLOPs, or family bandwidth/transfer) and in GFLOP/s otherwise; GPU/CPU pairs
+ * share workload, case and dtype. */
 #include "report.h"
+#include "ceilings.h"
+#include "stats.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int same_case(const struct row *a, const struct row *b)
-{
-    return strcmp(a->workload, b->workload) == 0 && strcmp(a->case_name, b->case_name) == 0 &&
-           strcmp(a->dtype, b->dtype) == 0;
-}
-
-/* Bandwidth-bound families are read in GB/s even where their FLOPs are counted. */
-static int in_gbps(const struct row *r)
+int report_in_gbps(const struct row *r)
 {
     return !(r->flops > 0) || !strcmp(r->family, "bandwidth") || !strcmp(r->family, "transfer");
 }
-static double metric(const struct row *r) { return in_gbps(r) ? r->gbytes_per_s : r->gflops; }
+double report_metric(const struct row *r) { return report_in_gbps(r) ? r->gbytes_per_s : r->gflops; }
+static const char *unit_of(const struct row *r) { return report_in_gbps(r) ? "GB/s" : "GFLOP/s"; }
+static int is_cpu(const struct row *r) { return strcmp(r->backend, "cpu") == 0; }
+
+static int same_case(const struct row *a, const struct row *b)
+{
+    return !strcmp(a->workload, b->workload) && !strcmp(a->case_name, b->case_name) && !strcmp(a->dtype, b->dtype);
+}
+
+static int first_of(const struct row *rows, int i, int (*same)(const struct row *, const struct row *))
+{
+    for (int j = 0; j < i; j++) if (same(&rows[j], &rows[i])) return 0;
+    return 1;
+}
+static int same_workload(const struct row *a, const struct row *b) { return !strcmp(a->workload, b->workload); }
+static int same_family(const struct row *a, const struct row *b) { return !strcmp(a->family, b->family); }
 
 /* The CPU row with the most threads among those measured (else any), and the GPU row. */
-static void find_pair(const struct row *rows, int n, const struct row *key, const struct row **cpu, const struct row **gpu)
+void report_pair(const struct row *rows, int n, const struct row *key, const struct row **cpu, const struct row **gpu)
 {
     *cpu = *gpu = NULL;
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         if (!same_case(r, key)) continue;
-        if (strcmp(r->backend, "cpu") == 0) {
+        if (is_cpu(r)) {
             if (!*cpu || (row_measured(r) && (!row_measured(*cpu) || r->threads > (*cpu)->threads))) *cpu = r;
         } else if (!*gpu) *gpu = r;
     }
 }
 
-static void cell(FILE *f, const struct row *r)
+static int both(const struct row *c, const struct row *g) { return c && g && row_measured(c) && row_measured(g); }
+
+static void cell(FILE *f, const struct row *r, int pct)
 {
-    if (!r) fputs(" — |", f);
-    else if (row_measured(r)) fprintf(f, " %.1f%s |", metric(r), strcmp(r->status, "noisy") == 0 ? " ~" : "");
-    else {
-        char word[32];
-        snprintf(word, sizeof word, "%.*s", (int)strcspn(r->status, ":"), r->status);
-        fprintf(f, " %s |", word);
+    if (!r) { fputs(pct ? " — | — |" : " — |", f); return; }
+    if (row_measured(r)) {
+        fprintf(f, " %.1f%s |", report_metric(r), strcmp(r->status, "noisy") == 0 ? " ~" : "");
+        if (pct) { if (isnan(r->ceiling_pct)) fputs(" — |", f); else fprintf(f, " %.0f%% |", r->ceiling_pct); }
+        return;
     }
+    fprintf(f, " %.*s |", (int)strcspn(r->status, ":"), r->status);
+    if (pct) fputs(" — |", f);
 }
 
 static void workload_table(const struct row *rows, int n, const char *wl, FILE *f)
@@ -48,36 +63,243 @@ static void workload_table(const struct row *rows, int n, const char *wl, FILE *
     const struct row *first = NULL;
     int cpu_threads = 0;
     for (int i = 0; i < n; i++)
-        if (strcmp(rows[i].workload, wl) == 0) {
+        if (!strcmp(rows[i].workload, wl)) {
             if (!first) first = &rows[i];
-            if (strcmp(rows[i].backend, "cpu") == 0 && rows[i].threads > cpu_threads) cpu_threads = rows[i].threads;
+            if (is_cpu(&rows[i]) && rows[i].threads > cpu_threads) cpu_threads = rows[i].threads;
         }
-    const char *unit = in_gbps(first) ? "GB/s" : "GFLOP/s";
-    fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%d threads) | GPU %s | GPU/CPU |\n|---|---|---|---:|---:|---:|\n",
-            wl, unit, cpu_threads, unit);
+    const char *u = unit_of(first);
+    fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%d thr) | CPU %% ceil | GPU %s | GPU %% ceil | GPU/CPU |\n"
+               "|---|---|---|---:|---:|---:|---:|---:|\n", wl, u, cpu_threads, u);
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i], *cpu, *gpu;
-        if (strcmp(r->workload, wl) != 0) continue;
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = same_case(&rows[j], r);
-        if (seen) continue;
-        find_pair(rows, n, r, &cpu, &gpu);
+        if (strcmp(r->workload, wl) || !first_of(rows, i, same_case)) continue;
+        report_pair(rows, n, r, &cpu, &gpu);
+        if ((!cpu || !row_measured(cpu)) && (!gpu || !row_measured(gpu)) && !strncmp(r->status, "skipped", 7))
+            continue; /* nothing ran here: the notes say why */
         fprintf(f, "| %s | %s | %s |", r->case_name, r->shape, r->dtype);
-        cell(f, cpu);
-        cell(f, gpu);
-        if (cpu && gpu && row_measured(cpu) && row_measured(gpu)) fprintf(f, " %.2f× |\n", metric(gpu) / metric(cpu));
+        cell(f, cpu, 1);
+        cell(f, gpu, 1);
+        if (both(cpu, gpu)) fprintf(f, " %.2f× |\n", report_metric(gpu) / report_metric(cpu));
         else fputs(" — |\n", f);
+    }
+}
+
+/* Per family: geometric-mean GPU/CPU, best throughput per backend, median % of ceiling. */
+static void headline(const struct row *rows, int n, FILE *f)
+{
+    fputs("\n## Headline\n\n| family | GPU/CPU (geomean) | pairs | best CPU | best GPU | CPU % ceiling (median) | GPU % ceiling (median) |\n"
+          "|---|---:|---:|---:|---:|---:|---:|\n", f);
+    double *ratio = malloc(sizeof(double) * (n + 1)), *pc = malloc(sizeof(double) * (n + 1)), *pg = malloc(sizeof(double) * (n + 1));
+    for (int i = 0; i < n; i++) {
+        if (!first_of(rows, i, same_family)) continue;
+        const char *fam = rows[i].family;
+        int nr = 0, nc = 0, ng = 0;
+        const struct row *bc = NULL, *bg = NULL;
+        for (int j = 0; j < n; j++) {
+            const struct row *r = &rows[j], *cpu, *gpu;
+            if (strcmp(r->family, fam) || !row_measured(r)) continue;
+            report_pair(rows, n, r, &cpu, &gpu);
+            if (is_cpu(r) && cpu != r) continue; /* fewer threads than the CPU's headline row */
+            if (is_cpu(r)) { if (!bc || report_metric(r) > report_metric(bc)) bc = r; if (!isnan(r->ceiling_pct)) pc[nc++] = r->ceiling_pct; }
+            else { if (!bg || report_metric(r) > report_metric(bg)) bg = r; if (!isnan(r->ceiling_pct)) pg[ng++] = r->ceiling_pct; }
+            if (!first_of(rows, j, same_case)) continue;
+            if (both(cpu, gpu)) ratio[nr++] = report_metric(gpu) / report_metric(cpu);
+        }
+        struct summary sc, sg;
+        summarize(pc, nc, &sc);
+        summarize(pg, ng, &sg);
+        fprintf(f, "| %s |", fam);
+        if (nr) fprintf(f, " %.2f× | %d |", geomean(ratio, nr), nr); else fputs(" — | 0 |", f);
+        if (bc) fprintf(f, " %.1f %s (%s %s) |", report_metric(bc), unit_of(bc), bc->case_name, bc->dtype); else fputs(" — |", f);
+        if (bg) fprintf(f, " %.1f %s (%s %s) |", report_metric(bg), unit_of(bg), bg->case_name, bg->dtype); else fputs(" — |", f);
+        if (nc) fprintf(f, " %.0f%% |", sc.median); else fputs(" — |", f);
+        if (ng) fprintf(f, " %.0f%% |\n", sg.median); else fputs(" — |\n", f);
+    }
+    free(ratio); free(pc); free(pg);
+}
+
+/* Host->device bandwidth for "with transfers": the best pinned h2d row of this run. */
+static double h2d_gbps(const struct row *rows, int n)
+{
+    double best = NAN;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(rows[i].family, "transfer") && !strncmp(rows[i].case_name, "h2d-pinned", 10) && row_measured(&rows[i]))
+            if (isnan(best) || rows[i].gbytes_per_s > best) best = rows[i].gbytes_per_s;
+    return best;
+}
+
+struct sized { double size, bytes, cpu_s, gpu_s; };
+static int cmp_sized(const void *a, const void *b)
+{
+    double x = ((const struct sized *)a)->size, y = ((const struct sized *)b)->size;
+    return (x > y) - (x < y);
+}
+
+/* Index of the smallest size from which the GPU wins at every larger size (k: never). With
+ * transfers, each call's bytes cross the bus once at the run's best pinned host->device rate. */
+static int crossover_index(const struct sized *v, int k, double xfer_gbps)
+{
+    int from = k;
+    for (int i = k - 1; i >= 0; i--) {
+        double gpu_t = v[i].gpu_s + (xfer_gbps > 0 ? v[i].bytes / (xfer_gbps * 1e9) : 0);
+        if (!(gpu_t < v[i].cpu_s)) break;
+        from = i;
+    }
+    return from;
+}
+
+static void crossover_cell(FILE *f, const struct sized *v, int k, int from, const char *what)
+{
+    if (from == k) fputs(" CPU wins at the largest size |", f);
+    else if (from == 0) fprintf(f, " GPU wins from the smallest measured (%.3g %s) |", v[0].size, what);
+    else fprintf(f, " %.3g %s |", v[from].size, what);
+}
+
+static void crossover(const struct row *rows, int n, FILE *f)
+{
+    double h2d = h2d_gbps(rows, n);
+    int any = 0;
+    struct sized *v = malloc(sizeof *v * (n + 1));
+    for (int i = 0; i < n; i++) {
+        if (!first_of(rows, i, same_family) || !strcmp(rows[i].family, "transfer")) continue;
+        const char *fam = rows[i].family, *what = report_in_gbps(&rows[i]) ? "bytes" : "FLOPs";
+        int k = 0;
+        for (int j = 0; j < n; j++) {
+            const struct row *r = &rows[j], *cpu, *gpu;
+            if (strcmp(r->family, fam) || !first_of(rows, j, same_case) || strcmp(r->dtype, "fp32")) continue;
+            report_pair(rows, n, r, &cpu, &gpu);
+            if (both(cpu, gpu))
+                v[k++] = (struct sized){report_in_gbps(r) ? r->bytes : r->flops, r->bytes, cpu->median_s, gpu->median_s};
+        }
+        if (!k) continue;
+        if (!any++)
+            fputs("\n## Crossover (fp32)\n\nThe smallest problem from which the GPU beats the CPU at every larger measured "
+                  "size. \"Counting transfers\" adds each call's bytes crossing the bus at this run's best pinned "
+                  "host→device rate.\n\n| family | data on the device | counting host↔device transfers |\n|---|---|---|\n", f);
+        qsort(v, k, sizeof *v, cmp_sized);
+        fprintf(f, "| %s |", fam);
+        crossover_cell(f, v, k, crossover_index(v, k, 0), what);
+        if (isnan(h2d)) fputs(" n/a: no host→device transfer measured |\n", f);
+        else { crossover_cell(f, v, k, crossover_index(v, k, h2d), what); fputc('\n', f); }
+    }
+    free(v);
+}
+
+/* CPU rows measured at several thread counts: throughput per count and parallel efficiency. */
+static void thread_scaling(const struct row *rows, int n, FILE *f)
+{
+    int counts[32], nc = 0;
+    for (int i = 0; i < n; i++) {
+        if (!is_cpu(&rows[i]) || !row_measured(&rows[i])) continue;
+        int seen = 0;
+        for (int c = 0; c < nc; c++) seen |= counts[c] == rows[i].threads;
+        if (!seen && nc < 32) counts[nc++] = rows[i].threads;
+    }
+    if (nc < 2) return;
+    for (int a = 0; a < nc; a++) for (int b = a + 1; b < nc; b++) if (counts[b] < counts[a]) { int t = counts[a]; counts[a] = counts[b]; counts[b] = t; }
+    fputs("\n## CPU thread scaling\n\nThroughput per thread count; efficiency = speedup over the fewest threads ÷ thread ratio.\n\n| workload | case | dtype |", f);
+    for (int c = 0; c < nc; c++) fprintf(f, " %d thr |", counts[c]);
+    fputs(" efficiency |\n|---|---|---|", f);
+    for (int c = 0; c <= nc; c++) fputs("---:|", f);
+    fputc('\n', f);
+    for (int i = 0; i < n; i++) {
+        if (!is_cpu(&rows[i]) || !first_of(rows, i, same_case)) continue;
+        double perf[32];
+        for (int c = 0; c < nc; c++) {
+            perf[c] = NAN;
+            for (int j = 0; j < n; j++)
+                if (is_cpu(&rows[j]) && same_case(&rows[j], &rows[i]) && rows[j].threads == counts[c] && row_measured(&rows[j]))
+                    perf[c] = report_metric(&rows[j]);
+        }
+        int measured = 0;
+        for (int c = 0; c < nc; c++) measured += !isnan(perf[c]);
+        if (!measured) continue;
+        fprintf(f, "| %s | %s | %s |", rows[i].workload, rows[i].case_name, rows[i].dtype);
+        for (int c = 0; c < nc; c++) { if (isnan(perf[c])) fputs(" — |", f); else fprintf(f, " %.1f |", perf[c]); }
+        double eff = perf[nc - 1] / perf[0] / ((double)counts[nc - 1] / counts[0]);
+        if (isnan(eff)) fputs(" — |\n", f); else fprintf(f, " %.0f%% |\n", 100 * eff);
+    }
+}
+
+/* Which dtypes each backend ran natively, and why the others were skipped. */
+static void precision_matrix(const struct row *rows, int n, FILE *f)
+{
+    static const char *dts[] = {"fp32", "tf32", "fp16", "bf16"};
+    const char *bk[8];
+    int nb = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int b = 0; b < nb; b++) seen |= !strcmp(bk[b], rows[i].backend);
+        if (!seen && nb < 8) bk[nb++] = rows[i].backend;
+    }
+    fputs("\n## Precision matrix\n\n| backend | fp32 | tf32 | fp16 | bf16 |\n|---|---|---|---|---|\n", f);
+    for (int b = 0; b < nb; b++) {
+        fprintf(f, "| %s |", bk[b]);
+        for (int d = 0; d < 4; d++) {
+            const struct row *ok = NULL, *skip = NULL;
+            for (int i = 0; i < n; i++) {
+                if (strcmp(rows[i].backend, bk[b]) || strcmp(rows[i].dtype, dts[d])) continue;
+                if (row_measured(&rows[i])) ok = &rows[i];
+                else if (!skip) skip = &rows[i];
+            }
+            if (ok) fputs(" native |", f);
+            else if (skip) fprintf(f, " %s |", skip->status);
+            else fputs(" — |", f);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void ceilings_table(const struct sysinfo *si, FILE *f)
+{
+    int any = 0;
+    for (int i = 0; i < si->n; i++) {
+        const char *sec = si->items[i].section;
+        if (strncmp(sec, "ceiling.", 8) || (i > 0 && !strcmp(si->items[i - 1].section, sec))) continue;
+        struct ceiling c;
+        if (ceilings_get(si, sec + 8, &c) != 0) continue;
+        if (!any++) fputs("\n## Ceilings measured in this run\n\n| backend | bandwidth GB/s | fp32 GFLOP/s | tf32 | fp16 | bf16 |\n|---|---:|---:|---:|---:|---:|\n", f);
+        fprintf(f, "| %s |", sec + 8);
+        if (isnan(c.bw_gbps)) fputs(" — |", f); else fprintf(f, " %.1f |", c.bw_gbps);
+        for (int d = 0; d < DT_COUNT; d++) { if (isnan(c.gflops[d])) fputs(" — |", f); else fprintf(f, " %.1f |", c.gflops[d]); }
+        fputc('\n', f);
+    }
+    if (any) fputs("\nBandwidth: best of STREAM copy/triad (CPU) or a device-to-device copy (GPU); FLOP/s: the largest GEMM "
+                   "per dtype, or an FMA loop where higher. Each is the fastest sample. In-place updates (SGD, Adam) can "
+                   "exceed 100%: STREAM counts no write-allocate traffic and they cause none.\n", f);
+}
+
+/* Roofline per backend: rows whose FLOPs mean something, against min(peak, intensity × bandwidth). */
+static void roofline(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= !strcmp(rows[j].backend, rows[i].backend);
+        struct ceiling c;
+        if (seen || ceilings_get(si, rows[i].backend, &c) != 0) continue;
+        int any = 0;
+        for (int j = 0; j < n; j++) {
+            const struct row *r = &rows[j];
+            if (strcmp(r->backend, rows[i].backend) || !row_measured(r) || !(r->flops > 0)) continue;
+            if (!any++) fprintf(f, "\n### Roofline: %s\n\n| workload | case | dtype | FLOP/byte | GFLOP/s | bound GFLOP/s | bound by | %% of bound |\n"
+                                   "|---|---|---|---:|---:|---:|---|---:|\n", rows[i].backend);
+            double b = ceiling_bound(&c, r, 0);
+            enum dtype dt;
+            int compute = dtype_parse(r->dtype, &dt) == 0 && !isnan(c.gflops[dt]) && fabs(b - c.gflops[dt]) < 1e-9;
+            fprintf(f, "| %s | %s | %s | %.3g | %.1f | %.1f | %s | %.0f%% |\n", r->workload, r->case_name, r->dtype,
+                    r->intensity, r->gflops, b, compute ? "compute" : "memory", 100 * r->gflops / b);
+        }
     }
 }
 
 void report_print_summary(const struct row *rows, int n, FILE *f)
 {
-    for (int i = 0; i < n; i++) {
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = strcmp(rows[j].workload, rows[i].workload) == 0;
-        if (!seen) workload_table(rows, n, rows[i].workload, f);
-    }
-    fputs("\n`~` marks a noisy row (its median's 95% CI is wider than ±1%); GPU/CPU is the ratio of throughputs.\n", f);
+    headline(rows, n, f);
+    fputs("\n## Results\n", f);
+    for (int i = 0; i < n; i++)
+        if (first_of(rows, i, same_workload)) workload_table(rows, n, rows[i].workload, f);
+    fputs("\n`~` marks a noisy row (its median's 95% CI is wider than ±1%). GPU/CPU is the ratio of throughputs of the "
+          "GPU row and the CPU row with the most threads; % ceil is against this run's roofline bound.\n", f);
 }
 
 /* Every row not ok, grouped by backend and reason so one missing GPU is one line. */
@@ -89,46 +311,68 @@ static void notes(const struct row *rows, int n, FILE *f)
         if (strcmp(r->status, "ok") == 0) continue;
         int seen = 0, count = 0;
         for (int j = 0; j < i && !seen; j++)
-            seen = strcmp(rows[j].backend, r->backend) == 0 && strcmp(rows[j].status, r->status) == 0;
+            seen = !strcmp(rows[j].backend, r->backend) && !strcmp(rows[j].status, r->status);
         if (seen) continue;
-        if (!any++) fputs("\n## Notes\n\n", f);
-        for (int j = i; j < n; j++) count += strcmp(rows[j].backend, r->backend) == 0 && strcmp(rows[j].status, r->status) == 0;
-        if (count == 1) fprintf(f, "- %s %s %s %s: %s\n", r->backend, r->workload, r->case_name, r->dtype, r->status);
-        else fprintf(f, "- %s, %d rows (first: %s %s %s): %s\n", r->backend, count, r->workload, r->case_name, r->dtype, r->status);
+        if (!any++) fputs("\n## Notes: rows not ok\n\n", f);
+        for (int j = i; j < n; j++) count += !strcmp(rows[j].backend, r->backend) && !strcmp(rows[j].status, r->status);
+        if (count == 1) fprintf(f, "- %s %s/%s %s: %s\n", r->backend, r->workload, r->case_name, r->dtype, r->status);
+        else fprintf(f, "- %s, %d rows (first: %s/%s %s): %s\n", r->backend, count, r->workload, r->case_name, r->dtype, r->status);
     }
+}
+
+static const char *get(const struct sysinfo *si, const char *sec, const char *key)
+{
+    const char *v = sysinfo_get(si, sec, key);
+    return v ? v : "?";
 }
 
 static void machine(const struct sysinfo *si, FILE *f)
 {
-    const char *g;
-    fputs("## Machine\n\n| | |\n|---|---|\n", f);
-    for (int i = 0; i < si->n; i++) {
-        const struct kv *k = &si->items[i];
-        fprintf(f, "| %s.%s | %s |\n", k->section, k->key, k->value);
-    }
-    if (!(g = sysinfo_get(si, "gpu0", "name")))
-        fprintf(f, "\nNo GPU measured: %s.\n", (g = sysinfo_get(si, "cuda", "status")) ? g : "no CUDA backend");
+    fprintf(f, "## Machine\n\n- **CPU**: %s — %s packages, %s cores, %s PUs, %s NUMA nodes; L2 %s B, L3 %s B; %s GiB memory\n",
+            get(si, "cpu", "model"), get(si, "cpu", "packages"), get(si, "cpu", "cores"), get(si, "cpu", "pus"),
+            get(si, "cpu", "numa_nodes"), get(si, "cpu", "l2_bytes"), get(si, "cpu", "l3_bytes"), get(si, "cpu", "memory_gib"));
+    fprintf(f, "- **CPU threads**: %s OpenMP threads, %s; %s (%s, %s)\n", get(si, "cpu", "omp_threads"),
+            get(si, "cpu", "omp_binding"), get(si, "cpu", "openblas_config"), get(si, "cpu", "openblas_core"),
+            get(si, "cpu", "openblas_parallel"));
+    if (sysinfo_get(si, "gpu0", "name"))
+        fprintf(f, "- **GPU**: %s, compute capability %s, %s SMs, %s GiB; driver %s, runtime %s, cuBLAS %s\n",
+                get(si, "gpu0", "name"), get(si, "gpu0", "compute_capability"), get(si, "gpu0", "sms"),
+                get(si, "gpu0", "memory_gib"), get(si, "cuda", "driver"), get(si, "cuda", "runtime"), get(si, "cuda", "cublas"));
+    else
+        fprintf(f, "- **GPU**: none measured: %s\n", get(si, "cuda", "status"));
+    fprintf(f, "- **Build**: %s, `%s`; dlbench %s (%s); %s\n", get(si, "build", "compiler"), get(si, "build", "cflags"),
+            get(si, "dlbench", "version"), get(si, "dlbench", "git_revision"), get(si, "host", "kernel"));
+    fputs("\n<details><summary>Everything dlbench recorded about the machine</summary>\n\n| | |\n|---|---|\n", f);
+    for (int i = 0; i < si->n; i++)
+        fprintf(f, "| %s.%s | %s |\n", si->items[i].section, si->items[i].key, si->items[i].value);
+    fputs("\n</details>\n", f);
 }
 
-void report_write(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+void report_write(const struct row *rows, int n, const struct sysinfo *si, const char *plots_md, FILE *f)
 {
-    const char *d = sysinfo_get(si, "dlbench", "date_utc"), *cpu = sysinfo_get(si, "cpu", "model");
-    fprintf(f, "# dlbench report\n\n%s, %s. Throughput is FLOPs or bytes per median call; every row was "
-               "verified against a double-precision reference before it was timed.\n\n",
-            cpu ? cpu : "unknown CPU", d ? d : "unknown date");
+    fprintf(f, "# dlbench report\n\n%s, %s. Each figure is the median of timed samples; every row was verified against a "
+               "double-precision reference on seeded random inputs before it was timed.\n\n",
+            get(si, "cpu", "model"), get(si, "dlbench", "date_utc"));
     machine(si, f);
-    fputs("\n## Results\n", f);
+    ceilings_table(si, f);
     report_print_summary(rows, n, f);
+    crossover(rows, n, f);
+    thread_scaling(rows, n, f);
+    precision_matrix(rows, n, f);
+    roofline(rows, n, si, f);
+    if (plots_md) fputs(plots_md, f);
     notes(rows, n, f);
 }
 
-int report_write_file(const struct row *rows, int n, const struct sysinfo *si, const char *path)
+int report_write_file(const struct row *rows, int n, const struct sysinfo *si, const char *dir)
 {
-    char tmp[4200];
+    char path[4200], tmp[4300], plots[2048];
+    const char *pm = report_plots(rows, n, si, dir, plots, sizeof plots);
+    snprintf(path, sizeof path, "%s/report.md", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f) return -1;
-    report_write(rows, n, si, f);
+    report_write(rows, n, si, pm, f);
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
     return bad || rename(tmp, path) != 0 ? -1 : 0;

@@ -49,7 +49,7 @@ static int case_selected(const struct run_opts *o, const char *wl, const char *c
     char id[128];
     if (!o->filter) return 1;
     snprintf(id, sizeof id, "%s/%s", wl, cs);
-    if (strpbrk(o->filter, "*?[")) return fnmatch(o->filter, id, 0) == 0;
+    if (strpbrk(o->filter, "*?[")) return fnmatch(o->filter, id, 0) == 0 || fnmatch(o->filter, cs, 0) == 0;
     return strstr(id, o->filter) != NULL;
 }
 
@@ -298,7 +298,7 @@ int run_main(struct run_opts *o)
     }
     results_close(&out);
     snprintf(path, sizeof path, "%s/report.md", dir);
-    if (report_write_file(rows, done, &si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+    if (report_write_file(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
     report_print_summary(rows, done, stdout);
     fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", done, wall_seconds() - t_start, dir,
             interrupted ? " (interrupted: the report covers the rows completed)" : "");
