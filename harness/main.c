@@ -1,7 +1,9 @@
 /* main.c: the dlbench command line: list, info, run, report; --help for each, --version.
  * Bad arguments get one line on stderr and exit code 2. */
 #include "backend.h"
+#include "ci_json.h"
 #include "cli.h"
+#include "compare.h"
 #include "report.h"
 #include "results.h"
 #include "run.h"
@@ -18,7 +20,8 @@ static const char *usage_main =
     "  list      workloads, cases and backends (with why a backend is unavailable)\n"
     "  info      the machine: CPU topology, OpenMP/OpenBLAS, GPUs, build\n"
     "  run       verify and time the cases; writes results/<UTC time>-<host>/\n"
-    "  report    rebuild report.md of a run folder from its CSV files\n"
+    "  report    rebuild report.md, plots and JSON of a run folder from its CSV files\n"
+    "  compare   compare two runs; exit 1 on a performance regression (for CI)\n"
     "  dlbench <command> --help for its options; dlbench --version\n";
 
 static const char *usage_run =
@@ -156,7 +159,7 @@ static int cmd_report(int argc, char **argv)
     int n = results_load(path, &rows, why, sizeof why);
     if (n < 0) { fprintf(stderr, "dlbench: report: %s\n", why); sysinfo_free(&si); return 2; }
     snprintf(path, sizeof path, "%s/report.md", argv[1]);
-    int rc = report_write_file(rows, n, &si, argv[1]);
+    int rc = report_write_file(rows, n, &si, argv[1]) | ci_json_write(rows, n, &si, argv[1]);
     if (rc != 0) fprintf(stderr, "dlbench: report: cannot write %s\n", path);
     else printf("%s (%d rows)\n", path, n);
     free(rows);
@@ -188,6 +191,7 @@ int main(int argc, char **argv)
     int sub_help = argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
     if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0) return compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0 || strcmp(cmd, "info") == 0) {
         if (sub_help) { printf("usage: dlbench %s\n", cmd); return 0; }
         if (argc > 2) { cli_err(cmd, "unexpected argument '%s'", argv[2]); return 2; }

@@ -7,6 +7,7 @@
 #include "workload.h"
 #include "cpu_topology.h"
 #include "ceilings.h"
+#include "ci_json.h"
 #include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
@@ -299,6 +300,7 @@ int run_main(struct run_opts *o)
     results_close(&out);
     snprintf(path, sizeof path, "%s/report.md", dir);
     if (report_write_file(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+    if (ci_json_write(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write the JSON files in %s\n", dir);
     report_print_summary(rows, done, stdout);
     fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", done, wall_seconds() - t_start, dir,
             interrupted ? " (interrupted: the report covers the rows completed)" : "");
