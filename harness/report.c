@@ -61,12 +61,14 @@ static void cell(FILE *f, const struct row *r, int pct)
 static void workload_table(const struct row *rows, int n, const char *wl, FILE *f)
 {
     const struct row *first = NULL;
-    int cpu_threads = 0;
+    int cpu_threads = 0, measured = 0;
     for (int i = 0; i < n; i++)
         if (!strcmp(rows[i].workload, wl)) {
             if (!first) first = &rows[i];
             if (is_cpu(&rows[i]) && rows[i].threads > cpu_threads) cpu_threads = rows[i].threads;
+            measured += row_measured(&rows[i]) || strncmp(rows[i].status, "skipped", 7) != 0;
         }
+    if (!measured) { fprintf(f, "\n### %s\n\nNothing ran (see the notes).\n", wl); return; }
     const char *u = unit_of(first);
     fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%d thr) | CPU %% ceil | GPU %s | GPU %% ceil | GPU/CPU |\n"
                "|---|---|---|---:|---:|---:|---:|---:|\n", wl, u, cpu_threads, u);
@@ -105,6 +107,7 @@ static void headline(const struct row *rows, int n, FILE *f)
             if (!first_of(rows, j, same_case)) continue;
             if (both(cpu, gpu)) ratio[nr++] = report_metric(gpu) / report_metric(cpu);
         }
+        if (!bc && !bg) continue; /* nothing measured in this family: the notes say why */
         struct summary sc, sg;
         summarize(pc, nc, &sc);
         summarize(pg, ng, &sg);
