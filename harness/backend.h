@@ -66,7 +66,9 @@ struct backend {
 };
 
 /* The registry (harness/registry.c): every backend compiled into this program, CPU first. */
-extern const struct backend *const backends[];
-extern const int backend_count;
+extern const struct backend *const *backends;
+extern int backend_count;
 const struct backend *backend_find(const char *name);
+/* Tests only: run with another list (e.g. a backend that fails on purpose); NULL restores. */
+void backends_replace(const struct backend *const *list, int n);
 #endif

@@ -15,8 +15,15 @@ static int no_cuda_probe(char *why, size_t n)
 static const struct backend cuda_backend = {.name = "cuda", .probe = no_cuda_probe};
 #endif
 
-const struct backend *const backends[] = {&cpu_backend, &cuda_backend};
-const int backend_count = sizeof backends / sizeof backends[0];
+static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend};
+const struct backend *const *backends = builtin;
+int backend_count = sizeof builtin / sizeof builtin[0];
+
+void backends_replace(const struct backend *const *list, int n)
+{
+    backends = list ? list : builtin;
+    backend_count = list ? n : (int)(sizeof builtin / sizeof builtin[0]);
+}
 
 const struct backend *backend_find(const char *name)
 {

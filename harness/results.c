@@ -111,16 +111,16 @@ void results_close(struct results_out *o)
     o->csv = o->samples = NULL;
 }
 
-int csv_read_record(FILE *f, char **buf, size_t *cap, char ***fields, int *fcap, int *line)
+int csv_read_record(FILE *f, char **buf, size_t *cap, char ***fields, int *fcap, int *line, int *terminated)
 {
     size_t len = 0;
     int nf = 0, c, quoted = 0, at_start = 1, any = 0;
+    *terminated = 0;
     size_t *starts = NULL;
     int scap = 0;
     for (;;) {
         c = fgetc(f);
-        if (c == EOF) {
-            if (quoted) { free(starts); return -1; }
+        if (c == EOF) { /* an open quote here is a record cut short: *terminated stays 0 */
             if (!any) { free(starts); return 0; }
             break;
         }
@@ -146,7 +146,7 @@ int csv_read_record(FILE *f, char **buf, size_t *cap, char ***fields, int *fcap,
             }
         }
         if (c == '\r') continue;
-        if (c == '\n') { (*line)++; break; }
+        if (c == '\n') { (*line)++; *terminated = 1; break; }
         if (c == ',') { (*buf)[len++] = 0; at_start = 1; continue; }
         (*buf)[len++] = (char)c;
     }
@@ -204,20 +204,20 @@ int results_load(const char *path, struct row **rows, char *why, size_t n)
     if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); return -1; }
     char *buf = NULL, **fl = NULL;
     size_t cap = 0;
-    int fcap = 0, line = 0, nrows = 0, rcap = 0, nf, ret = -1;
+    int fcap = 0, line = 0, nrows = 0, rcap = 0, nf, ret = -1, term;
     *rows = NULL;
-    nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line);
+    nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
     int hdr_ok = nf == RESULTS_NCOLS;
     for (int i = 0; hdr_ok && i < nf; i++) hdr_ok = strcmp(fl[i], results_columns[i]) == 0;
     if (!hdr_ok) { snprintf(why, n, "%s:1: not a dlbench results.csv of this version (header differs)", path); goto out; }
     for (;;) {
         int at = line + 1;
-        nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line);
+        nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
         if (nf == 0) break;
         if (nf == 1 && !*fl[0]) continue; /* blank line */
+        if (!term && feof(f)) break;       /* a row cut short by a crash: every complete row counts */
         if (nf != RESULTS_NCOLS) {
-            snprintf(why, n, "%s:%d: %s (%d fields, expected %d)", path, at,
-                     nf < 0 ? "unterminated quote" : "wrong number of fields", nf < 0 ? 0 : nf, RESULTS_NCOLS);
+            snprintf(why, n, "%s:%d: wrong number of fields (%d, expected %d)", path, at, nf, RESULTS_NCOLS);
             goto out;
         }
         if (nrows == rcap) *rows = realloc(*rows, sizeof **rows * (rcap = rcap ? rcap * 2 : 64));
@@ -243,18 +243,19 @@ int samples_load(const char *path, struct sample_set **sets, char *why, size_t n
     if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); return -1; }
     char *buf = NULL, **fl = NULL, key[192];
     size_t cap = 0;
-    int fcap = 0, line = 0, nsets = 0, scap = 0, nf, ret = -1, vcap = 0, threads;
+    int fcap = 0, line = 0, nsets = 0, scap = 0, nf, ret = -1, vcap = 0, threads, term;
     *sets = NULL;
-    nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line);
+    nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
     if (nf != 7 || strcmp(fl[0], "backend") || strcmp(fl[6], "seconds")) {
         snprintf(why, n, "%s:1: not a dlbench samples.csv of this version", path); goto out;
     }
     for (;;) {
         int at = line + 1;
         double v;
-        nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line);
+        nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
         if (nf == 0) break;
         if (nf == 1 && !*fl[0]) continue;
+        if (!term && feof(f)) break;       /* cut short by a crash */
         if (nf != 7 || parse_int_field(fl[4], &threads) || parse_num(fl[6], &v) || !(v > 0)) {
             snprintf(why, n, "%s:%d: malformed sample line", path, at); goto out;
         }

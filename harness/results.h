@@ -32,9 +32,9 @@ void results_close(struct results_out *o);
 
 /* CSV primitives shared by the writers and readers (RFC 4180 quoting). */
 void csv_write_field(FILE *f, const char *s);
-/* Reads one record; fields point into *buf (realloc'ed). Returns field count, 0 at EOF, -1 on
- * a malformed record (unterminated quote). *line advances by the lines consumed. */
-int csv_read_record(FILE *f, char **buf, size_t *cap, char ***fields, int *fcap, int *line);
+/* Reads one record; fields point into *buf (realloc'ed). Returns field count, 0 at EOF. *line advances by the lines consumed; *terminated
+ * says whether the record ended with a newline (a crash can leave the last one without). */
+int csv_read_record(FILE *f, char **buf, size_t *cap, char ***fields, int *fcap, int *line, int *terminated);
 
 /* Loads results.csv. Returns row count (rows malloc'ed), or -1 with "file:line: reason". */
 int results_load(const char *path, struct row **rows, char *why, size_t n);
