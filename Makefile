@@ -60,6 +60,7 @@ TESTBIN  := $(BUILD)/dlbench-tests
 DEPS_OK  := build/.deps-ok
 
 .PHONY: all deps bench bench-full bench-compare test fuzz clean info-build
+.SECONDEXPANSION:
 all: info-build $(DLBENCH)
 
 info-build:
@@ -104,6 +105,28 @@ bench-compare: $(DLBENCH)
 	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<run folder>" >&2; exit 2; }
 	$(DLBENCH) run --suite $(SUITE) --out $(BUILD)/compare-run $(BENCH_ARGS)
 	$(DLBENCH) compare $(BASE) $(BUILD)/compare-run
+
+# Fuzzing (clang's libFuzzer + ASan/UBSan) of every parser; FUZZ_SECONDS per target. Crashing
+# inputs go to tests/fuzz/regressions/<target>/ and are replayed by every `make fuzz`.
+FUZZ_TARGETS := cli_values results_csv samples_csv system_json
+FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
+FUZZ_SRC_results_csv := harness/results.c
+FUZZ_SRC_samples_csv := harness/results.c
+FUZZ_SRC_system_json := harness/sysinfo.c
+FUZZ_CC ?= clang
+build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(DEPS_OK)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iharness -Ikernels $^ -o $@
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus-$$t tests/fuzz/regressions/$$t; \
+	  if [ -n "$$(ls tests/fuzz/regressions/$$t)" ]; then build/fuzz/$$t tests/fuzz/regressions/$$t/*; fi; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=tests/fuzz/regressions/$$t/ \
+	    build/fuzz/corpus-$$t tests/fuzz/seeds/$$t > build/fuzz/$$t.log 2>&1 || { tail -40 build/fuzz/$$t.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|Done' build/fuzz/$$t.log; \
+	done
 
 clean:
 	rm -rf build

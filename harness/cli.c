@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cli_quiet;
+
 int cli_err(const char *opt, const char *fmt, ...)
 {
     va_list ap;
+    if (cli_quiet) return -1;
     fprintf(stderr, "dlbench: %s: ", opt);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

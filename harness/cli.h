@@ -14,5 +14,6 @@ int cli_list_long(const char *opt, const char *s, long limit, long *vals, int ma
 int cli_dtypes(const char *opt, const char *s, unsigned *mask);
 /* Names a comma list must draw from; "all" allowed. */
 int cli_names(const char *opt, const char *s, const char *const *names, int nnames);
+extern int cli_quiet;   /* fuzzing: parse without printing */
 int cli_err(const char *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #endif

@@ -201,7 +201,14 @@ static int row_from_fields(struct row *r, char **fl)
 int results_load(const char *path, struct row **rows, char *why, size_t n)
 {
     FILE *f = fopen(path, "r");
-    if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); return -1; }
+    if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); *rows = NULL; return -1; }
+    int ret = results_read(f, path, rows, why, n);
+    fclose(f);
+    return ret;
+}
+
+int results_read(FILE *f, const char *path, struct row **rows, char *why, size_t n)
+{
     char *buf = NULL, **fl = NULL;
     size_t cap = 0;
     int fcap = 0, line = 0, nrows = 0, rcap = 0, nf, ret = -1, term;
@@ -227,7 +234,7 @@ int results_load(const char *path, struct row **rows, char *why, size_t n)
     ret = nrows;
 out:
     if (ret < 0) { free(*rows); *rows = NULL; }
-    free(buf); free(fl); fclose(f);
+    free(buf); free(fl);
     return ret;
 }
 
@@ -240,7 +247,14 @@ void samples_free(struct sample_set *s, int n)
 int samples_load(const char *path, struct sample_set **sets, char *why, size_t n)
 {
     FILE *f = fopen(path, "r");
-    if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); return -1; }
+    if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); *sets = NULL; return -1; }
+    int ret = samples_read(f, path, sets, why, n);
+    fclose(f);
+    return ret;
+}
+
+int samples_read(FILE *f, const char *path, struct sample_set **sets, char *why, size_t n)
+{
     char *buf = NULL, **fl = NULL, key[192];
     size_t cap = 0;
     int fcap = 0, line = 0, nsets = 0, scap = 0, nf, ret = -1, vcap = 0, threads, term;
@@ -274,6 +288,6 @@ int samples_load(const char *path, struct sample_set **sets, char *why, size_t n
     ret = nsets;
 out:
     if (ret < 0) { samples_free(*sets, nsets); *sets = NULL; }
-    free(buf); free(fl); fclose(f);
+    free(buf); free(fl);
     return ret;
 }

@@ -38,10 +38,12 @@ int csv_read_record(FILE *f, char **buf, size_t *cap, char ***fields, int *fcap,
 
 /* Loads results.csv. Returns row count (rows malloc'ed), or -1 with "file:line: reason". */
 int results_load(const char *path, struct row **rows, char *why, size_t n);
+int results_read(FILE *f, const char *name, struct row **rows, char *why, size_t n);
 
 struct sample_set { char key[192]; double *v; int n; };
 /* Loads samples.csv grouped by row key. Returns set count, or -1 with "file:line: reason". */
 int samples_load(const char *path, struct sample_set **sets, char *why, size_t n);
+int samples_read(FILE *f, const char *name, struct sample_set **sets, char *why, size_t n);
 void samples_free(struct sample_set *sets, int n);
 int mkdir_p(const char *dir);
 #endif

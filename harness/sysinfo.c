@@ -1,19 +1,9 @@
-/* sysinfo.c: collects and serialises the machine description (flat JSON of string values). */
+/* sysinfo.c: the machine description as ordered triples, and its flat JSON form (write/read). */
 #include "sysinfo.h"
-#include "backend.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
-
-#ifndef DLBENCH_GIT_REV
-#define DLBENCH_GIT_REV "unknown"
-#endif
-#ifndef DLBENCH_CFLAGS
-#define DLBENCH_CFLAGS "unknown"
-#endif
 
 void sysinfo_put(struct sysinfo *si, const char *section, const char *key, const char *value)
 {
@@ -24,48 +14,12 @@ void sysinfo_put(struct sysinfo *si, const char *section, const char *key, const
     snprintf(k->value, sizeof k->value, "%s", value);
 }
 
-static void put_cb(void *u, const char *section, const char *key, const char *value)
-{
-    sysinfo_put(u, section, key, value);
-}
-
 const char *sysinfo_get(const struct sysinfo *si, const char *section, const char *key)
 {
     for (int i = 0; i < si->n; i++)
         if (strcmp(si->items[i].section, section) == 0 && strcmp(si->items[i].key, key) == 0)
             return si->items[i].value;
     return NULL;
-}
-
-void sysinfo_collect(struct sysinfo *si)
-{
-    char v[256];
-    struct utsname u;
-    time_t now = time(NULL);
-    si->items = NULL; si->n = si->cap = 0;
-    snprintf(v, sizeof v, "%d", DLBENCH_FORMAT);
-    sysinfo_put(si, "dlbench", "format", v);
-    sysinfo_put(si, "dlbench", "version", DLBENCH_VERSION);
-    sysinfo_put(si, "dlbench", "git_revision", DLBENCH_GIT_REV);
-    strftime(v, sizeof v, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    sysinfo_put(si, "dlbench", "date_utc", v);
-    if (gethostname(v, sizeof v) != 0) snprintf(v, sizeof v, "unknown");
-    sysinfo_put(si, "host", "hostname", v);
-    if (uname(&u) == 0) {
-        snprintf(v, sizeof v, "%s %s %s", u.sysname, u.release, u.machine);
-        sysinfo_put(si, "host", "kernel", v);
-    }
-    snprintf(v, sizeof v, "gcc %d.%d.%d", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
-    sysinfo_put(si, "build", "compiler", v);
-    sysinfo_put(si, "build", "cflags", DLBENCH_CFLAGS);
-#ifdef HAVE_CUDNN
-    sysinfo_put(si, "build", "cudnn", "yes");
-#endif
-    for (int i = 0; i < backend_count; i++) {
-        char why[256];
-        if (backends[i]->info) backends[i]->info(put_cb, si);
-        else if (!backends[i]->probe(why, sizeof why)) sysinfo_put(si, backends[i]->name, "status", why);
-    }
 }
 
 void sysinfo_free(struct sysinfo *si) { free(si->items); si->items = NULL; si->n = si->cap = 0; }
@@ -127,7 +81,17 @@ static const char *read_string(const char *p, char *out, size_t n)
         char c = *p;
         if (c == '\\') {
             p++;
-            if (*p == 'u') { unsigned code; if (sscanf(p + 1, "%4x", &code) != 1) return NULL; c = (char)code; p += 4; }
+            if (*p == 'u') { /* exactly four hex digits, or the string is malformed */
+                unsigned code = 0;
+                for (int i = 1; i <= 4; i++) {
+                    char h = p[i];
+                    int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                    if (d < 0) return NULL;
+                    code = code * 16 + (unsigned)d;
+                }
+                c = (char)code;
+                p += 4;
+            }
             else if (*p == 'n') c = '\n';
             else if (*p) c = *p;
             else return NULL;
@@ -153,7 +117,15 @@ int sysinfo_read_json(struct sysinfo *si, const char *path, char *why, size_t n)
     } while (got > 0);
     fclose(f);
     text[len] = 0;
+    int rc = sysinfo_parse_json(si, text, path, why, n);
+    free(text);
+    return rc;
+}
+
+int sysinfo_parse_json(struct sysinfo *si, const char *text, const char *name, char *why, size_t n)
+{
     char sec[32], key[48], val[256];
+    si->items = NULL; si->n = si->cap = 0;
     const char *p = skip_ws(text);
     if (*p++ != '{') goto bad;
     for (p = skip_ws(p); *p == '"';) {
@@ -176,17 +148,15 @@ int sysinfo_read_json(struct sysinfo *si, const char *path, char *why, size_t n)
         if (*p == ',') p = skip_ws(p + 1);
     }
     if (*p != '}') goto bad;
-    free(text);
     const char *fmt = sysinfo_get(si, "dlbench", "format");
     if (!fmt || atoi(fmt) != DLBENCH_FORMAT) {
-        snprintf(why, n, "%s: run folder format %s, this dlbench reads format %d", path, fmt ? fmt : "unknown", DLBENCH_FORMAT);
+        snprintf(why, n, "%s: run folder format %s, this dlbench reads format %d", name, fmt ? fmt : "unknown", DLBENCH_FORMAT);
         sysinfo_free(si);
         return -1;
     }
     return 0;
 bad:
-    snprintf(why, n, "%s: malformed JSON near byte %ld", path, (long)(p - text));
-    free(text);
+    snprintf(why, n, "%s: malformed JSON near byte %ld", name, p ? (long)(p - text) : -1L);
     sysinfo_free(si);
     return -1;
 }

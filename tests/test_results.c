@@ -117,3 +117,13 @@ Test(sysinfo, json_round_trip)
     cr_expect(strstr(why, "format 999") != NULL, "%s", why);
     free(dir);
 }
+
+/* Found by fuzz_system_json: a \u escape cut short at the end of the text read past it. */
+Test(sysinfo, truncated_unicode_escape_is_malformed_not_a_crash)
+{
+    struct sysinfo si;
+    char why[256];
+    cr_expect_eq(sysinfo_parse_json(&si, "{\"\\u cp", "t.json", why, sizeof why), -1);
+    cr_expect_eq(sysinfo_parse_json(&si, "{\"dlbench\": {\"format\": \"\\u00", "t.json", why, sizeof why), -1);
+    cr_expect(strstr(why, "malformed JSON") != NULL, "%s", why);
+}
