@@ -23,7 +23,6 @@ else
 endif
 
 NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
-HAVE_CUDNN := $(if $(NVCC),$(wildcard $(CUDA_HOME)/include/cudnn.h))
 GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CPPFLAGS := -Iharness -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
@@ -44,10 +43,6 @@ ifneq ($(NVCC),)
   NVGENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
                $(if $(CUDA_ARCH),-gencode arch=compute_$(lastword $(CUDA_ARCH))$(comma)code=compute_$(lastword $(CUDA_ARCH)))
   NVFLAGS := -O3 -std=c++17 $(NVGENCODE) -Iharness -Ikernels -Igpu -Xcompiler -Wall,-Wextra -MMD -MP
-  ifneq ($(HAVE_CUDNN),)
-    CPPFLAGS += -DHAVE_CUDNN
-    LDLIBS   += -lcudnn
-  endif
 endif
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
@@ -64,7 +59,7 @@ DEPS_OK  := build/.deps-ok
 all: info-build $(DLBENCH)
 
 info-build:
-	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1))) cudnn=$(if $(HAVE_CUDNN),yes,no)" \
+	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1)))" \
 	      "openmp=libgomp openblas=$(OBLAS_DIR) ($(if $(wildcard $(OBLAS_DIR)/libopenblas.so),OpenMP build,MISSING))" \
 	      "march=$(MARCH)$(if $(SAN), san=1)"
 

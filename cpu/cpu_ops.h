@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include "dtype.h"
 #include "eltwise_ref.h"
+#include "conv_ref.h"
 
 int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 /* bf16 inputs (uint16), fp32 accumulate and output; vdpbf16ps. 0 ok, -1 when the CPU lacks it. */
@@ -23,6 +24,12 @@ int bias_add_cpu(int rows, int cols, const float *x, const float *bias, float *y
 int softmax_fwd_cpu(int rows, int cols, const float *x, float *y);
 int layernorm_fwd_cpu(int rows, int cols, const float *x, const float *gamma, const float *beta, float eps, float *y);
 int sgd_update_cpu(size_t n, float lr, float *w, const float *g);
+/* Convolution, fp32, NCHW. d = FWD: (a, b) = (x, w) -> y; BWD_DATA: (dy, w) -> dx;
+ * BWD_FILTER: (x, dy) -> dw. */
+int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const float *b, float *out);
+int conv_fwd_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y);
+int conv_bwd_data_cpu(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
+int conv_bwd_filter_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
 int fma_peak_cpu(long iters, float *out);          /* fma_peak_flops_per_iter() FLOPs per iter */
 double fma_peak_flops_per_iter(void);
 int adam_update_cpu(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);

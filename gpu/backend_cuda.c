@@ -92,7 +92,8 @@ static const char *cuda_device_name(void) { return cuda_probe(NULL, 0) ? prop.na
 static const char *cuda_unsupported(const char *family, enum dtype dt)
 {
     if (dt == DT_F32) return NULL;
-    if (strcmp(family, "gemm") != 0) return "reduced precision only for gemm on the GPU";
+    if (strcmp(family, "gemm") != 0 && strcmp(family, "conv") != 0) return "reduced precision only for gemm and conv on the GPU";
+    if (strcmp(family, "conv") == 0 && dt == DT_TF32) return "conv runs fp32, fp16 and bf16";
     if (dt == DT_BF16 && prop.major < 8) return "no native bf16 before sm_80";
     if (dt == DT_TF32 && prop.major < 8) return "no tf32 before sm_80";
     return NULL;
@@ -228,6 +229,9 @@ const struct backend cuda_backend = {
     .error = cuda_error,
     .cache_bytes = cuda_cache_bytes,
     .gemm = gemm_cuda,
+    .conv_fwd = conv_fwd_cuda,
+    .conv_bwd_data = conv_bwd_data_cuda,
+    .conv_bwd_filter = conv_bwd_filter_cuda,
     .copy = copy_cuda,
     .scale = scale_cuda,
     .add = add_cuda,

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include "dtype.h"
 #include "eltwise_ref.h"
+#include "conv_ref.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,6 +22,12 @@ int bias_add_cuda(int rows, int cols, const float *x, const float *bias, float *
 int softmax_fwd_cuda(int rows, int cols, const float *x, float *y);
 int layernorm_fwd_cuda(int rows, int cols, const float *x, const float *gamma, const float *beta, float eps, float *y);
 int sgd_update_cuda(size_t n, float lr, float *w, const float *g);
+/* d = FWD: (a, b) = (x, w) -> y; BWD_DATA: (dy, w) -> dx; BWD_FILTER: (x, dy) -> dw. Inputs in
+ * dt's storage, fp32 output. */
+int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, float *out);
+int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y);
+int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
+int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
 int adam_update_cuda(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include "dtype.h"
 #include "eltwise_ref.h"   /* struct adam_hp */
+#include "conv_ref.h"      /* struct conv_shape */
 
 /* Receives one `key: value` fact about the machine from a backend's info(). */
 typedef void (*info_put_fn)(void *user, const char *section, const char *key, const char *value);
@@ -35,6 +36,10 @@ struct backend {
     /* Operations. Row-major; dims and layouts are documented beside each family's reference. */
     int (*gemm)(enum dtype dt, int ta, int tb, int m, int n, int k,
                 const void *a, const void *b, float *c);
+    /* Convolution, NCHW (kernels/conv_ref.h); inputs in dt's storage, fp32 output. */
+    int (*conv_fwd)(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y);
+    int (*conv_bwd_data)(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
+    int (*conv_bwd_filter)(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
     /* Bandwidth and elementwise ops, fp32, n elements; row ops take x as (rows, cols). */
     int (*copy)(size_t n, const float *a, float *b);                            /* b = a */
     int (*scale)(size_t n, float s, const float *a, float *b);                  /* b = s·a */

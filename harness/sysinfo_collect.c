@@ -37,9 +37,6 @@ void sysinfo_collect(struct sysinfo *si)
     snprintf(v, sizeof v, "gcc %d.%d.%d", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
     sysinfo_put(si, "build", "compiler", v);
     sysinfo_put(si, "build", "cflags", DLBENCH_CFLAGS);
-#ifdef HAVE_CUDNN
-    sysinfo_put(si, "build", "cudnn", "yes");
-#endif
     for (int i = 0; i < backend_count; i++) {
         char why[256];
         if (backends[i]->info) backends[i]->info(put_cb, si);

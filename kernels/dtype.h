@@ -4,6 +4,9 @@
 #define DLBENCH_DTYPE_H
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* tf32 is stored as fp32; the GPU's tensor cores round it to 10 mantissa bits internally. */
 enum dtype { DT_F32, DT_TF32, DT_F16, DT_BF16, DT_COUNT };
@@ -21,4 +24,7 @@ float f32_round_to(enum dtype dt, float f);           /* value after a round tri
 
 /* Converts n fp32 values into dt's storage (dst holds n * dtype_size(dt) bytes). */
 void dtype_pack(enum dtype dt, const float *src, void *dst, size_t n);
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -4,6 +4,9 @@
 #ifndef DLBENCH_ELTWISE_REF_H
 #define DLBENCH_ELTWISE_REF_H
 #include <stddef.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define GELU_K0 0.7978845608028654   /* sqrt(2/pi) */
 #define GELU_K1 0.044715
@@ -17,4 +20,7 @@ void layernorm_row_ref(int cols, const float *x, const float *gamma, const float
 /* One Adam step on one element; returns the new w and updates *m, *v. */
 double adam_ref(const struct adam_hp *h, double w, double g, double *m, double *v);
 double dot_ref(size_t n, const float *a, const float *b, double *abs_sum);
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,0 +1,38 @@
+/* conv_cases_test.h: the small awkward convolution shapes every backend's tests run (shared by
+ * the CPU and CUDA test files): N = 1, C = 3, 1x1 and 5x5 filters, stride 2, padding 0/1/2, odd
+ * spatial sizes, K not a multiple of anything, dilation 2. */
+#ifndef DLBENCH_CONV_CASES_TEST_H
+#define DLBENCH_CONV_CASES_TEST_H
+#include "testutil.h"
+#include "workload.h"
+#include <criterion/criterion.h>
+
+static const struct conv_shape awkward_convs[] = {
+    /* n, c, h, w, k, r, s, stride, pad, dil */
+    {1, 3, 7, 9, 5, 3, 3, 1, 1, 1},
+    {2, 3, 13, 11, 7, 5, 5, 2, 2, 1},
+    {1, 4, 9, 9, 13, 1, 1, 1, 0, 1},
+    {3, 5, 10, 7, 3, 1, 1, 2, 0, 1},
+    {2, 6, 15, 15, 11, 3, 3, 2, 0, 1},
+    {1, 2, 12, 12, 3, 3, 3, 1, 2, 2},
+    {5, 8, 6, 6, 9, 3, 3, 1, 1, 1},   /* more images than threads: the per-image path */
+};
+
+static void check_convs(const struct backend *b, enum dtype dt)
+{
+    static const char *const names[] = {"conv_fwd", "conv_bwd_data", "conv_bwd_filter"};
+    for (int d = 0; d < 3; d++) {
+        const struct workload *w = workload_find(names[d]);
+        for (size_t i = 0; i < sizeof awkward_convs / sizeof awkward_convs[0]; i++) {
+            char why[256];
+            const struct conv_shape *s = &awkward_convs[i];
+            void *st = w->setup(b, s, dt, 77 + i, why, sizeof why);
+            cr_assert_not_null(st, "%s setup: %s", names[d], why);
+            cr_expect_eq(w->call(st), 0, "%s call: %s", names[d], b->error());
+            double e = w->check(st, why, sizeof why), tol = w->tolerance(s, dt);
+            cr_expect(e >= 0 && e <= tol, "%s %s %s shape %zu: error %g, tolerance %g", b->name, names[d], dtype_name(dt), i, e, tol);
+            w->teardown(st);
+        }
+    }
+}
+#endif

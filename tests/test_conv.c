@@ -1,0 +1,76 @@
+/* test_conv.c: convolution on the CPU backend in all three directions on awkward shapes, the check
+ * rejecting a wrong result, and a finite-difference gradient check tying backward-data and
+ * backward-filter to forward (in double through kernels/conv_ref). */
+#include "conv_cases_test.h"
+#include "conv_ref.h"
+#include "rng.h"
+#include <math.h>
+#include <stdlib.h>
+
+Test(conv, cpu_all_directions_awkward_shapes) { check_convs(backend_find("cpu"), DT_F32); }
+
+static int conv_fwd_off_by_one(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y)
+{
+    int rc = backend_find("cpu")->conv_fwd(dt, s, x, w, y);
+    y[conv_y_elems(s) / 2] += 0.05f;
+    return rc;
+}
+
+Test(conv, check_rejects_a_wrong_element)
+{
+    struct backend bad = *backend_find("cpu");
+    bad.conv_fwd = conv_fwd_off_by_one;
+    const struct workload *w = workload_find("conv_fwd");
+    /* small enough that the 256 sampled elements cover every output */
+    const struct conv_shape s = {1, 3, 6, 6, 4, 3, 3, 1, 1, 1};
+    char why[256];
+    void *st = w->setup(&bad, &s, DT_F32, 3, why, sizeof why);
+    cr_assert_not_null(st);
+    w->call(st);
+    double e = w->check(st, why, sizeof why);
+    cr_expect(e > w->tolerance(&s, DT_F32), "wrong element passed: error %g", e);
+    w->teardown(st);
+}
+
+/* L = Σ y·g with y = conv(x, w): dL/dx = bwd_data(g, w), dL/dw = bwd_filter(x, g). */
+static double loss(const struct conv_shape *s, const double *x, const double *w, const double *g, double *y)
+{
+    double l = 0;
+    conv_fwd_ref(s, x, w, y);
+    for (size_t i = 0; i < conv_y_elems(s); i++) l += y[i] * g[i];
+    return l;
+}
+
+Test(conv, finite_differences_tie_backward_to_forward)
+{
+    const struct conv_shape shapes[] = {{2, 3, 7, 6, 4, 3, 3, 2, 1, 1}, {1, 2, 8, 8, 3, 3, 3, 1, 2, 2}};
+    for (int si = 0; si < 2; si++) {
+        const struct conv_shape *s = &shapes[si];
+        size_t nx = conv_x_elems(s), nw = conv_w_elems(s), ny = conv_y_elems(s);
+        double *x = malloc(8 * nx), *w = malloc(8 * nw), *g = malloc(8 * ny), *y = malloc(8 * ny);
+        double *dx = malloc(8 * nx), *dw = malloc(8 * nw);
+        struct rng r;
+        rng_seed(&r, 1, si);
+        for (size_t i = 0; i < nx; i++) x[i] = 2 * rng_uniform(&r) - 1;
+        for (size_t i = 0; i < nw; i++) w[i] = 2 * rng_uniform(&r) - 1;
+        for (size_t i = 0; i < ny; i++) g[i] = 2 * rng_uniform(&r) - 1;
+        conv_bwd_data_ref(s, g, w, dx);
+        conv_bwd_filter_ref(s, x, g, dw);
+        const double h = 1e-6;
+        for (size_t i = 0; i < nx; i += 7) {
+            double keep = x[i];
+            x[i] = keep + h; double lp = loss(s, x, w, g, y);
+            x[i] = keep - h; double lm = loss(s, x, w, g, y);
+            x[i] = keep;
+            cr_expect(fabs((lp - lm) / (2 * h) - dx[i]) < 1e-6, "shape %d dx[%zu]: fd %g, backward %g", si, i, (lp - lm) / (2 * h), dx[i]);
+        }
+        for (size_t i = 0; i < nw; i += 3) {
+            double keep = w[i];
+            w[i] = keep + h; double lp = loss(s, x, w, g, y);
+            w[i] = keep - h; double lm = loss(s, x, w, g, y);
+            w[i] = keep;
+            cr_expect(fabs((lp - lm) / (2 * h) - dw[i]) < 1e-6, "shape %d dw[%zu]: fd %g, backward %g", si, i, (lp - lm) / (2 * h), dw[i]);
+        }
+        free(x); free(w); free(g); free(y); free(dx); free(dw);
+    }
+}
