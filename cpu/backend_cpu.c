@@ -149,6 +149,11 @@ const struct backend cpu_backend = {
     .layernorm_fwd = layernorm_fwd_cpu,
     .sgd_update = sgd_update_cpu,
     .adam_update = adam_update_cpu,
+    .bias_grad = bias_grad_cpu,
+    .maxpool2_fwd = maxpool2_fwd_cpu,
+    .maxpool2_bwd = maxpool2_bwd_cpu,
+    .softmax_xent = softmax_xent_cpu,
+    .energy_read = energy_read_cpu,
     .fma_peak = fma_peak_cpu,
     .fma_peak_flops_per_iter = fma_peak_flops_per_iter,
 };

@@ -143,14 +143,22 @@ int gelu_bwd_cpu(size_t n, const float *restrict x, const float *restrict dy, fl
     return 0;
 }
 
-int bias_add_cpu(int rows, int cols, const float *restrict x, const float *restrict bias, float *restrict y)
+int bias_add_cpu(int outer, int ch, int inner, const float *x, const float *bias, float *y)
 {
-#pragma omp parallel for schedule(static) if ((size_t)rows * cols >= SERIAL_BELOW)
+    /* x may be y (in place): no restrict here. inner == 1: (outer, ch) rows; else (outer·ch, inner). */
+    long rows = inner == 1 ? outer : (long)outer * ch, len = inner == 1 ? ch : inner;
+#pragma omp parallel for schedule(static) if ((size_t)rows * len >= SERIAL_BELOW)
     for (long r = 0; r < rows; r++) {
-        const float *xr = x + r * cols;
-        float *yr = y + r * cols;
+        const float *xr = x + r * len;
+        float *yr = y + r * len;
+        if (inner == 1) {
 #pragma omp simd
-        for (int j = 0; j < cols; j++) yr[j] = xr[j] + bias[j];
+            for (long j = 0; j < len; j++) yr[j] = xr[j] + bias[j];
+        } else {
+            const float b = bias[r % ch];
+#pragma omp simd
+            for (long j = 0; j < len; j++) yr[j] = xr[j] + b;
+        }
     }
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "cuda_check.h"
 #include "cuda_ops.h"
 #include "cuda_state.h"
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,6 +78,9 @@ static int open_device(void)
     cublasStatus_t s = cublasCreate(&cublas_handle);
     if (s != CUBLAS_STATUS_SUCCESS) { snprintf(why_not, sizeof why_not, "cuBLAS: %s", cublasGetStatusString(s)); return -1; }
     cublasSetStream(cublas_handle, cuda_stream);
+    /* A user-provided workspace keeps cuBLAS from allocating while a graph is being captured. */
+    static void *cublas_ws;
+    if (cudaMalloc(&cublas_ws, (size_t)32 << 20) == cudaSuccess) cublasSetWorkspace(cublas_handle, cublas_ws, (size_t)32 << 20);
     return 0;
 }
 
@@ -145,6 +149,69 @@ static int cuda_timer_stop(double *s)
 }
 
 static const char *cuda_error(void) { return err; }
+
+/* CUDA graphs: the training step is captured once on the stream and replayed. */
+static cudaGraph_t graph;
+static cudaGraphExec_t graph_exec;
+
+static int cuda_graph_begin(void)
+{
+    if (graph_exec) { cudaGraphExecDestroy(graph_exec); graph_exec = NULL; }
+    if (graph) { cudaGraphDestroy(graph); graph = NULL; }
+    CUDA_CHECK(cudaStreamBeginCapture(cuda_stream, cudaStreamCaptureModeThreadLocal));
+    return 0;
+}
+
+static int cuda_graph_end(void)
+{
+    CUDA_CHECK(cudaStreamEndCapture(cuda_stream, &graph));
+    CUDA_CHECK(cudaGraphInstantiate(&graph_exec, graph, 0));
+    return 0;
+}
+
+static int cuda_graph_launch(void)
+{
+    if (!graph_exec) { snprintf(err, sizeof err, "no captured graph"); return -1; }
+    CUDA_CHECK(cudaGraphLaunch(graph_exec, cuda_stream));
+    return 0;
+}
+
+/* NVML, loaded at run time (the toolkit has no nvml.h): the few functions used, declared here. */
+typedef int (*nvml_init_fn)(void);
+typedef int (*nvml_handle_fn)(unsigned, void **);
+typedef int (*nvml_energy_fn)(void *, unsigned long long *);
+static nvml_energy_fn nvml_energy;
+static void *nvml_dev;
+static char nvml_why[160];
+
+static int nvml_open(void)
+{
+    static int tried;
+    if (tried) return nvml_energy ? 0 : -1;
+    tried = 1;
+    void *lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) { snprintf(nvml_why, sizeof nvml_why, "NVML not found (libnvidia-ml.so.1)"); return -1; }
+    nvml_init_fn init = (nvml_init_fn)dlsym(lib, "nvmlInit_v2");
+    nvml_handle_fn handle = (nvml_handle_fn)dlsym(lib, "nvmlDeviceGetHandleByIndex_v2");
+    nvml_energy_fn energy = (nvml_energy_fn)dlsym(lib, "nvmlDeviceGetTotalEnergyConsumption");
+    if (!init || !handle || !energy || init() != 0 || handle(0, &nvml_dev) != 0) {
+        snprintf(nvml_why, sizeof nvml_why, "NVML present but unusable");
+        return -1;
+    }
+    unsigned long long mj;
+    if (energy(nvml_dev, &mj) != 0) { snprintf(nvml_why, sizeof nvml_why, "this GPU has no NVML energy counter"); return -1; }
+    nvml_energy = energy;
+    return 0;
+}
+
+static int cuda_energy_read(double *joules, char *why, size_t n)
+{
+    unsigned long long mj;
+    if (nvml_open() != 0) { snprintf(why, n, "%s", nvml_why); return -1; }
+    if (nvml_energy(nvml_dev, &mj) != 0) { snprintf(why, n, "NVML energy read failed"); return -1; }
+    *joules = mj * 1e-3;
+    return 0;
+}
 
 static size_t cuda_cache_bytes(void) { return cuda_probe(NULL, 0) ? (size_t)prop.l2CacheSize : 0; }
 
@@ -246,6 +313,14 @@ const struct backend cuda_backend = {
     .layernorm_fwd = layernorm_fwd_cuda,
     .sgd_update = sgd_update_cuda,
     .adam_update = adam_update_cuda,
+    .bias_grad = bias_grad_cuda,
+    .maxpool2_fwd = maxpool2_fwd_cuda,
+    .maxpool2_bwd = maxpool2_bwd_cuda,
+    .softmax_xent = softmax_xent_cuda,
+    .graph_begin = cuda_graph_begin,
+    .graph_end = cuda_graph_end,
+    .graph_launch = cuda_graph_launch,
+    .energy_read = cuda_energy_read,
     .host_alloc_pinned = cuda_host_alloc_pinned,
     .host_free_pinned = cuda_host_free_pinned,
     .memcpy_h2d = cuda_memcpy_h2d,

@@ -175,10 +175,11 @@ __global__ void layernorm_kernel(int cols, const float *__restrict__ x, const fl
     for (int j = threadIdx.x; j < cols; j += blockDim.x) yr[j] = (xr[j] - mean) * rstd * gamma[j] + beta[j];
 }
 
-__global__ void bias_add_kernel(size_t n, int cols, const float *__restrict__ x, const float *__restrict__ bias, float *y)
+/* y[o][c][i] = x[o][c][i] + bias[c]; x may be y */
+__global__ void bias_add_kernel(size_t n, int ch, int inner, const float *x, const float *__restrict__ bias, float *y)
 {
     size_t stride = (size_t)gridDim.x * blockDim.x;
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += stride) y[i] = x[i] + bias[i % cols];
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += stride) y[i] = x[i] + bias[i / inner % ch];
 }
 
 __global__ void adam_kernel(size_t n, float lr, float b1, float b2, float eps, float bc1, float bc2,
@@ -222,11 +223,11 @@ int layernorm_fwd_cuda(int rows, int cols, const float *x, const float *gamma, c
     return 0;
 }
 
-int bias_add_cuda(int rows, int cols, const float *x, const float *bias, float *y)
+int bias_add_cuda(int outer, int ch, int inner, const float *x, const float *bias, float *y)
 {
-    size_t n = (size_t)rows * cols;
+    size_t n = (size_t)outer * ch * inner;
     if (n == 0) return 0;
-    bias_add_kernel<<<grid_for(n), THREADS, 0, cuda_stream>>>(n, cols, x, bias, y);
+    bias_add_kernel<<<grid_for(n), THREADS, 0, cuda_stream>>>(n, ch, inner, x, bias, y);
     CUDA_CHECK_LAUNCH();
     return 0;
 }

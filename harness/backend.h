@@ -3,6 +3,7 @@
 #ifndef DLBENCH_BACKEND_H
 #define DLBENCH_BACKEND_H
 #include <stddef.h>
+#include <stdint.h>
 #include "dtype.h"
 #include "eltwise_ref.h"   /* struct adam_hp */
 #include "conv_ref.h"      /* struct conv_shape */
@@ -50,12 +51,28 @@ struct backend {
     int (*relu_bwd)(size_t n, const float *x, const float *dy, float *dx);      /* dx = dy·[x > 0] */
     int (*gelu_fwd)(size_t n, const float *x, float *y);                        /* tanh form */
     int (*gelu_bwd)(size_t n, const float *x, const float *dy, float *dx);
-    int (*bias_add)(int rows, int cols, const float *x, const float *bias, float *y);
+    /* y[o][c][i] = x[o][c][i] + bias[c] for (outer, ch, inner); x may be y */
+    int (*bias_add)(int outer, int ch, int inner, const float *x, const float *bias, float *y);
     int (*softmax_fwd)(int rows, int cols, const float *x, float *y);
     int (*layernorm_fwd)(int rows, int cols, const float *x, const float *gamma, const float *beta,
                          float eps, float *y);
     int (*sgd_update)(size_t n, float lr, float *w, const float *g);            /* w -= lr·g */
     int (*adam_update)(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
+
+    /* Training-step layers (kernels/train_ref.h): db[c] = Σ dy[o][c][i]; 2x2/2 max-pool of
+     * `planes` (H, W) planes with the argmax (0..3) kept for backward; softmax cross-entropy
+     * writing per-row losses, their mean (loss[0]) and dz = (softmax - onehot) / rows. */
+    int (*bias_grad)(int outer, int ch, int inner, const float *dy, float *db);
+    int (*maxpool2_fwd)(int planes, int h, int w, const float *x, float *y, uint8_t *idx);
+    int (*maxpool2_bwd)(int planes, int h, int w, const float *dy, const uint8_t *idx, float *dx);
+    int (*softmax_xent)(int rows, int cols, const float *z, const int32_t *labels, float *losses, float *loss, float *dz);
+
+    /* Step capture (CUDA graphs; NULL on the CPU): ops between begin and end are recorded, not
+     * run; launch replays them. Energy: cumulative joules of the device (NVML, RAPL), or -1 and why. */
+    int (*graph_begin)(void);
+    int (*graph_end)(void);
+    int (*graph_launch)(void);
+    int (*energy_read)(double *joules, char *why, size_t n);
 
     /* FLOP/s ceiling kernel (NULL where a large GEMM is the better ceiling): iters loop trips,
      * flops_per_iter FLOPs each, result summed into *out so nothing is optimised away. */

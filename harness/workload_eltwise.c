@@ -186,7 +186,7 @@ static int elt_call(void *st)
     case ELT_RELU_BWD: return b->relu_bwd(n, d[0], d[1], e->dout);
     case ELT_GELU_FWD: return b->gelu_fwd(n, d[0], e->dout);
     case ELT_GELU_BWD: return b->gelu_bwd(n, d[0], d[1], e->dout);
-    case ELT_BIAS_ADD: return b->bias_add(e->rows, e->cols, d[0], e->dpar[0], e->dout);
+    case ELT_BIAS_ADD: return b->bias_add(e->rows, e->cols, 1, d[0], e->dpar[0], e->dout);
     case ELT_SOFTMAX: return b->softmax_fwd(e->rows, e->cols, d[0], e->dout);
     case ELT_LAYERNORM: return b->layernorm_fwd(e->rows, e->cols, d[0], e->dpar[0], e->dpar[1], 1e-5f, e->dout);
     case ELT_SGD: return b->sgd_update(n, SGD_LR, d[0], d[1]);
