@@ -26,7 +26,7 @@ NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
 GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CPPFLAGS := -Iharness -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
-            -DDLBENCH_GIT_REV='"$(GIT_REV)"'
+            -DDLBENCH_GIT_REV='"$(GIT_REV)"' -DDLBENCH_PRICES='"$(abspath bench/prices.csv)"'
 CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -fno-math-errno -Wall -Wextra -MMD -MP -g $(SANFLAGS)
 LDFLAGS  := -fopenmp $(SANFLAGS) -L$(OBLAS_DIR) -Wl,-rpath,$(OBLAS_DIR)
 LDLIBS   := -lopenblas -lhwloc -ldl -lmvec -lm

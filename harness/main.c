@@ -4,6 +4,7 @@
 #include "ci_json.h"
 #include "cli.h"
 #include "compare.h"
+#include "dataset.h"
 #include "report.h"
 #include "results.h"
 #include "run.h"
@@ -38,6 +39,11 @@ static const char *usage_run =
     "  --case-timeout S       wall time after which a case is abandoned as timeout (600)\n"
     "  --out DIR              the run folder (default results/<UTC time>-<host>)\n"
     "  --seed N               input seed (42)\n"
+    "  --data DIR             MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte) for\n"
+    "                         the training step; default: a synthetic MNIST-shaped set\n"
+    "  --price-cpu USD/H      price of this CPU machine per hour (default: bench/prices.csv)\n"
+    "  --price-gpu USD/H      price of this GPU per hour (default: bench/prices.csv)\n"
+    "  --prices FILE          another price table (pattern,usd_per_hour,covers,source,date)\n"
     "  --quiet                no progress lines\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
 
@@ -102,6 +108,16 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--out") == 0) {
             if (!*v) bad = cli_err(a, "needs a value");
             o.out_dir = v;
+        } else if (strcmp(a, "--data") == 0) {
+            if (!*v) bad = cli_err(a, "needs a value");
+            dataset_dir = v;
+        } else if (strcmp(a, "--price-cpu") == 0) {
+            bad = cli_double(a, v, 1e-9, 1e6, &o.price_cpu);
+        } else if (strcmp(a, "--price-gpu") == 0) {
+            bad = cli_double(a, v, 1e-9, 1e6, &o.price_gpu);
+        } else if (strcmp(a, "--prices") == 0) {
+            if (!*v) bad = cli_err(a, "needs a value");
+            o.prices = v;
         } else if (strcmp(a, "--seed") == 0) {
             bad = cli_long(a, v, 0, 0x7fffffffffffffffL, &l);
             o.seed = (uint64_t)l;

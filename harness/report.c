@@ -4,6 +4,7 @@
  * share workload, case and dtype. */
 #include "report.h"
 #include "ceilings.h"
+#include "prices.h"
 #include "stats.h"
 #include <math.h>
 #include <stdlib.h>
@@ -295,6 +296,77 @@ static void roofline(const struct row *rows, int n, const struct sysinfo *si, FI
     }
 }
 
+static const char *get(const struct sysinfo *si, const char *sec, const char *key)
+{
+    const char *v = sysinfo_get(si, sec, key);
+    return v ? v : "?";
+}
+
+/* "12.3", or the n/a reason of the backend's price or energy */
+static void money(FILE *f, const struct sysinfo *si, const struct row *r, int dataset)
+{
+    char sec[48];
+    snprintf(sec, sizeof sec, "price.%s", r->backend);
+    const char *usd = sysinfo_get(si, sec, "usd_per_hour"), *st = sysinfo_get(si, sec, "status");
+    if (usd) fprintf(f, " $%.3g |", epoch_cost_usd(r->median_s, (int)r->items_per_call, dataset, atof(usd)));
+    else fprintf(f, " %s |", st ? st : "n/a: no price recorded");
+}
+
+static void energy(FILE *f, const struct sysinfo *si, const struct row *r, int dataset)
+{
+    char sec[48];
+    snprintf(sec, sizeof sec, "energy.%s", r->backend);
+    const char *st = sysinfo_get(si, sec, "status");
+    if (!isnan(r->joules_per_call)) fprintf(f, " %.0f J |", r->joules_per_call * dataset / r->items_per_call);
+    else fprintf(f, " %s |", st && !strncmp(st, "n/a", 3) ? st : "n/a: not measured");
+}
+
+/* Training: time, samples/s, time, money and energy per epoch, CPU beside GPU. */
+static void train_table(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    const char *dsz = sysinfo_get(si, "train", "dataset_size");
+    int dataset = dsz ? atoi(dsz) : 60000, any = 0;
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (strcmp(r->family, "train") || !row_measured(r) || isnan(r->items_per_call)) continue;
+        if (!any++) {
+            fprintf(f, "\n## Training step and cost per epoch\n\nAn epoch is %d samples (%s): seconds per epoch = %d / "
+                       "batch × median step time; cost = epoch hours × the price per hour.\n\n"
+                       "| case | backend | ms/step [95%% CI] | samples/s | s/epoch | $/epoch | energy/epoch |\n"
+                       "|---|---|---:|---:|---:|---:|---:|\n", dataset, sysinfo_get(si, "train", "dataset") ?: "dataset", dataset);
+        }
+        fprintf(f, "| %s | %s | %.2f [%.2f, %.2f] | %.0f | %.2f |", r->case_name, r->backend, r->median_s * 1e3, r->ci_lo_s * 1e3,
+                r->ci_hi_s * 1e3, r->items_per_call / r->median_s, dataset / r->items_per_call * r->median_s);
+        money(f, si, r, dataset);
+        energy(f, si, r, dataset);
+        fputc('\n', f);
+    }
+    if (!any) return;
+    fputs("\nPrices:", f);
+    static const char *bk[] = {"cpu", "cuda"};
+    for (int b = 0; b < 2; b++) {
+        char sec[48];
+        snprintf(sec, sizeof sec, "price.%s", bk[b]);
+        const char *usd = sysinfo_get(si, sec, "usd_per_hour");
+        if (usd) fprintf(f, " %s $%s/h (%s; %s, %s);", bk[b], usd, get(si, sec, "covers"), get(si, sec, "source"), get(si, sec, "date"));
+        else if (sysinfo_get(si, sec, "status")) fprintf(f, " %s %s;", bk[b], sysinfo_get(si, sec, "status"));
+    }
+    fputs(" override with --price-cpu / --price-gpu.\n", f);
+    int pairs = 0;
+    for (int i = 0; i < n; i++) {
+        const struct row *cpu, *gpu;
+        if (strcmp(rows[i].family, "train") || !is_cpu(&rows[i])) continue;
+        report_pair(rows, n, &rows[i], &cpu, &gpu);
+        if (cpu != &rows[i] || !both(cpu, gpu)) continue;
+        if (!pairs++) fputs("\n| case | CPU/GPU time | CPU/GPU $ per epoch | CPU/GPU energy |\n|---|---:|---:|---:|\n", f);
+        const char *uc = sysinfo_get(si, "price.cpu", "usd_per_hour"), *ug = sysinfo_get(si, "price.cuda", "usd_per_hour");
+        fprintf(f, "| %s | %.2f× |", cpu->case_name, cpu->median_s / gpu->median_s);
+        if (uc && ug) fprintf(f, " %.2f× |", cpu->median_s * atof(uc) / (gpu->median_s * atof(ug))); else fputs(" n/a |", f);
+        if (!isnan(cpu->joules_per_call) && !isnan(gpu->joules_per_call)) fprintf(f, " %.2f× |\n", cpu->joules_per_call / gpu->joules_per_call);
+        else fputs(" n/a |\n", f);
+    }
+}
+
 void report_print_summary(const struct row *rows, int n, FILE *f)
 {
     headline(rows, n, f);
@@ -321,12 +393,6 @@ static void notes(const struct row *rows, int n, FILE *f)
         if (count == 1) fprintf(f, "- %s %s/%s %s: %s\n", r->backend, r->workload, r->case_name, r->dtype, r->status);
         else fprintf(f, "- %s, %d rows (first: %s/%s %s): %s\n", r->backend, count, r->workload, r->case_name, r->dtype, r->status);
     }
-}
-
-static const char *get(const struct sysinfo *si, const char *sec, const char *key)
-{
-    const char *v = sysinfo_get(si, sec, key);
-    return v ? v : "?";
 }
 
 static void machine(const struct sysinfo *si, FILE *f)
@@ -361,6 +427,7 @@ void report_write(const struct row *rows, int n, const struct sysinfo *si, const
     report_print_summary(rows, n, f);
     crossover(rows, n, f);
     thread_scaling(rows, n, f);
+    train_table(rows, n, si, f);
     precision_matrix(rows, n, f);
     roofline(rows, n, si, f);
     if (plots_md) fputs(plots_md, f);

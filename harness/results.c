@@ -12,7 +12,7 @@ const char *const results_columns[RESULTS_NCOLS] = {
     "backend", "device", "workload", "family", "case", "shape", "dtype", "threads", "status",
     "verify_err", "tolerance", "samples", "reps", "median_s", "min_s", "mean_s", "stddev_s",
     "ci_lo_s", "ci_hi_s", "flops", "bytes", "gflops", "gbytes_per_s", "intensity_flop_per_byte",
-    "ceiling_pct"};
+    "ceiling_pct", "items_per_call", "joules_per_call"};
 static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds"};
 
 void row_init(struct row *r)
@@ -20,7 +20,7 @@ void row_init(struct row *r)
     memset(r, 0, sizeof *r);
     r->verify_err = r->tolerance = r->median_s = r->min_s = r->mean_s = r->stddev_s = NAN;
     r->ci_lo_s = r->ci_hi_s = r->flops = r->bytes = r->gflops = r->gbytes_per_s = NAN;
-    r->intensity = r->ceiling_pct = NAN;
+    r->intensity = r->ceiling_pct = r->items_per_call = r->joules_per_call = NAN;
 }
 
 int row_measured(const struct row *r)
@@ -93,8 +93,9 @@ int results_append(struct results_out *o, const struct row *r, const double *s, 
     fprintf(f, ",%d,%d", r->samples, r->reps);
     const double t[] = {r->median_s, r->min_s, r->mean_s, r->stddev_s, r->ci_lo_s, r->ci_hi_s};
     for (int i = 0; i < 6; i++) { fputc(',', f); put_num(f, t[i], "%.6e"); }
-    const double rest[] = {r->flops, r->bytes, r->gflops, r->gbytes_per_s, r->intensity, r->ceiling_pct};
-    for (int i = 0; i < 6; i++) { fputc(',', f); put_num(f, rest[i], i < 2 ? "%.0f" : "%.4g"); }
+    const double rest[] = {r->flops, r->bytes, r->gflops, r->gbytes_per_s, r->intensity, r->ceiling_pct,
+                           r->items_per_call, r->joules_per_call};
+    for (int i = 0; i < 8; i++) { fputc(',', f); put_num(f, rest[i], i < 2 || i == 6 ? "%.0f" : "%.4g"); }
     fputc('\n', f);
     for (int i = 0; i < ns; i++) {
         const char *k[] = {r->backend, r->workload, r->case_name, r->dtype};
@@ -193,8 +194,9 @@ static int row_from_fields(struct row *r, char **fl)
     for (int i = 0; i < 2; i++) if (parse_num(fl[9 + i], num[i])) return -1;
     if (parse_int_field(fl[11], &r->samples) || parse_int_field(fl[12], &r->reps)) return -1;
     double *rest[] = {&r->median_s, &r->min_s, &r->mean_s, &r->stddev_s, &r->ci_lo_s, &r->ci_hi_s,
-                      &r->flops, &r->bytes, &r->gflops, &r->gbytes_per_s, &r->intensity, &r->ceiling_pct};
-    for (int i = 0; i < 12; i++) if (parse_num(fl[13 + i], rest[i])) return -1;
+                      &r->flops, &r->bytes, &r->gflops, &r->gbytes_per_s, &r->intensity, &r->ceiling_pct,
+                      &r->items_per_call, &r->joules_per_call};
+    for (int i = 0; i < 14; i++) if (parse_num(fl[13 + i], rest[i])) return -1;
     return 0;
 }
 

@@ -15,10 +15,12 @@ struct row {
     double flops, bytes;              /* per call */
     double gflops, gbytes_per_s;      /* from the median */
     double intensity, ceiling_pct;    /* FLOP/byte; % of the roofline bound (NAN if unknown) */
+    double items_per_call;            /* samples a call processes (training batch); NAN if n/a */
+    double joules_per_call;           /* energy over the timed calls ÷ calls; NAN if unreadable */
 };
 
 extern const char *const results_columns[];   /* header of results.csv, in order */
-#define RESULTS_NCOLS 25
+#define RESULTS_NCOLS 27
 
 void row_init(struct row *r);                  /* all numbers NAN/0, strings empty */
 int row_measured(const struct row *r);         /* status ok or noisy: has timings */

@@ -8,6 +8,8 @@
 #include "cpu_topology.h"
 #include "ceilings.h"
 #include "ci_json.h"
+#include "dataset.h"
+#include "prices.h"
 #include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +33,53 @@ void run_opts_default(struct run_opts *o, int quick)
     o->quick = quick;
     o->timing = (struct timing_opts){quick ? 0.1 : 0.5, quick ? 1.0 : 5.0, 0.01, 600.0, 100000};
     o->seed = 42;
+    o->price_cpu = o->price_gpu = NAN;
+}
+
+#ifndef DLBENCH_PRICES
+#define DLBENCH_PRICES "bench/prices.csv"
+#endif
+
+/* Price per backend: the override, else the first table entry matching the device's name. */
+static void put_price(const struct run_opts *o, const struct backend *b, const struct price *tab, int ntab, struct sysinfo *si)
+{
+    char sec[48], v[64];
+    int gpu = b->set_threads == NULL;
+    double over = gpu ? o->price_gpu : o->price_cpu;
+    const char *dev = b->device_name();
+    snprintf(sec, sizeof sec, "price.%s", b->name);
+    sysinfo_put(si, sec, "device", dev);
+    if (!isnan(over)) {
+        snprintf(v, sizeof v, "%g", over);
+        sysinfo_put(si, sec, "usd_per_hour", v);
+        sysinfo_put(si, sec, "covers", gpu ? "per GPU (--price-gpu)" : "whole machine (--price-cpu)");
+        sysinfo_put(si, sec, "source", "command line");
+        return;
+    }
+    const struct price *p = price_match(tab, ntab, dev);
+    if (!p) {
+        snprintf(v, sizeof v, "n/a: no price for %.40s", dev);
+        sysinfo_put(si, sec, "status", v);
+        return;
+    }
+    snprintf(v, sizeof v, "%g", p->usd_per_hour);
+    sysinfo_put(si, sec, "usd_per_hour", v);
+    sysinfo_put(si, sec, "covers", p->covers);
+    sysinfo_put(si, sec, "source", p->source);
+    sysinfo_put(si, sec, "date", p->date);
+}
+
+static void put_energy(const struct backend *b, struct sysinfo *si)
+{
+    char sec[48], why[200];
+    double j;
+    snprintf(sec, sizeof sec, "energy.%s", b->name);
+    if (!b->energy_read) sysinfo_put(si, sec, "status", "n/a: no energy counter for this backend");
+    else if (b->energy_read(&j, why, sizeof why) != 0) {
+        char v[220];
+        snprintf(v, sizeof v, "n/a: %s", why);
+        sysinfo_put(si, sec, "status", v);
+    } else sysinfo_put(si, sec, "status", b->set_threads ? "RAPL (package energy)" : "NVML total energy");
 }
 
 static int in_list(const char *list, const char *name)
@@ -158,6 +207,7 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
     r->flops = w->flops(params, dt);
     r->bytes = w->bytes(params, dt);
     r->intensity = r->flops > 0 ? r->flops / r->bytes : NAN;
+    r->items_per_call = w->items ? w->items(params) : NAN;
     tr->samples = NULL;
     tr->n = 0;
     if (!b->probe(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return 0; }
@@ -173,8 +223,9 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
     }
     if (b->set_threads) b->set_threads(threads);
     void *st = w->setup(b, params, dt, seed ^ case_stream(w->name, case_name, dt), why, sizeof why);
-    if (!st) {
-        snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
+    if (!st) { /* "unsupported: …" and "out of … memory" are skips; anything else is a failure */
+        if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s", why + 13);
+        else snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
         return 0;
     }
     r->tolerance = w->tolerance(params, dt);
@@ -203,6 +254,7 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
         r->stddev_s = tr->s.stddev; r->ci_lo_s = tr->s.ci_lo; r->ci_hi_s = tr->s.ci_hi;
         r->gflops = r->flops > 0 ? r->flops / r->median_s * 1e-9 : NAN;
         r->gbytes_per_s = r->bytes / r->median_s * 1e-9;
+        r->joules_per_call = tr->joules_per_call;
     }
     w->teardown(st);
     return 0;
@@ -263,7 +315,33 @@ int run_main(struct run_opts *o)
     }
     struct sysinfo si;
     struct ceiling ceil[8];
+    struct price *prices = NULL;
+    int nprices = prices_load(o->prices ? o->prices : DLBENCH_PRICES, &prices, why, sizeof why), trains = 0;
+    if (nprices < 0) {
+        fprintf(stderr, "dlbench: --prices: %s\n", why);
+        free(items); free_custom(custom, ncustom);
+        return 2;
+    }
+    for (int i = 0; i < n; i++) trains += !strcmp(items[i].w->family, "train");
+    const struct dataset *ds = NULL;
+    if (trains && !(ds = dataset_get(why, sizeof why))) {
+        fprintf(stderr, "dlbench: --data: %s\n", why);
+        free(items); free_custom(custom, ncustom); free(prices);
+        return 2;
+    }
     sysinfo_collect(&si);
+    if (ds) {
+        char v[32];
+        snprintf(v, sizeof v, "%d", ds->n);
+        sysinfo_put(&si, "train", "dataset_size", v);
+        sysinfo_put(&si, "train", "dataset", ds->source);
+    }
+    for (int bi = 0; bi < backend_count; bi++) {
+        if (!in_list(o->backends, backends[bi]->name) || !backends[bi]->probe(why, sizeof why)) continue;
+        put_price(o, backends[bi], prices, nprices, &si);
+        put_energy(backends[bi], &si);
+    }
+    free(prices);
     fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
     for (int bi = 0; bi < backend_count && bi < 8; bi++) {
         ceiling_clear(&ceil[bi]);

@@ -1,6 +1,7 @@
 /* timing.c: warm-up, calibration of repetitions per sample, and adaptive sampling. Timers are the
  * backend's own (CPU: CLOCK_MONOTONIC; CUDA: events on its stream), read after the work is done. */
 #include "timing.h"
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -56,7 +57,10 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
     } while (wall_seconds() - start < WARMUP_S);
     if (t1 < SAMPLE_TARGET_S) r->reps = (int)(SAMPLE_TARGET_S / (t1 > 1e-9 ? t1 : 1e-9)) + 1;
 
-    double t_begin = wall_seconds(), next_check = 0;
+    double t_begin = wall_seconds(), next_check = 0, e0 = 0, e1 = 0;
+    char ewhy[160];
+    int energy = b->energy_read && b->sync() == 0 && b->energy_read(&e0, ewhy, sizeof ewhy) == 0;
+    r->joules_per_call = NAN;
     for (;;) {
         if (one_sample(b, call, st, r->reps, &s) != 0) return -1;
         if (r->n == size) r->samples = realloc(r->samples, sizeof(double) * (size *= 2));
@@ -78,6 +82,8 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
             }
         }
     }
+    if (energy && b->sync() == 0 && b->energy_read(&e1, ewhy, sizeof ewhy) == 0 && r->n > 0)
+        r->joules_per_call = (e1 - e0) / ((double)r->n * r->reps);
     summarize(r->samples, r->n, &r->s);
     return 0;
 }

@@ -21,6 +21,7 @@ struct timing_result {
     int n, reps;           /* samples taken; op calls inside each sample */
     struct summary s;
     enum timing_outcome outcome;
+    double joules_per_call;  /* backend energy counter over the sampled calls; NAN if unreadable */
 };
 
 typedef int (*op_call_fn)(void *state);   /* enqueues one call; 0 ok, -1 with backend error */

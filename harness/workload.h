@@ -30,8 +30,10 @@ struct workload {
     double (*flops)(const void *params, enum dtype dt);
     double (*bytes)(const void *params, enum dtype dt);
     size_t (*device_bytes)(const void *params, enum dtype dt);       /* what setup allocates */
+    double (*items)(const void *params);   /* samples per call (training batch); NULL: n/a */
 
-    /* setup: seeded inputs uploaded, outputs poisoned with NaN. NULL with why on failure. */
+    /* setup: seeded inputs uploaded, outputs poisoned with NaN. NULL with why on failure; a why
+     * starting "unsupported: " makes the row skipped rather than failed. */
     void *(*setup)(const struct backend *b, const void *params, enum dtype dt, uint64_t seed,
                    char *why, size_t n);
     int (*call)(void *state);                                        /* one op, may be async */

@@ -82,15 +82,15 @@ Test(results, malformed_files_name_the_line)
     snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok\n", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), -1);
     cr_expect(strstr(why, ":2:") != NULL, "%s", why);
-    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2x,ok,,,1,1,,,,,,,1,1,,,,\n", hdr);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2x,ok,,,1,1,,,,,,,1,1,,,,,,\n", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), -1);
     cr_expect(strstr(why, ":2: malformed") != NULL, "%s", why);
     /* A crash can cut the last row anywhere, even inside a quoted field: complete rows still count. */
-    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,\ncpu,\"unterminated,gemm\n", hdr);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,\ncpu,\"unterminated,gemm\n", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), 1, "%s", why);
-    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,\ncpu,x,gemm,gemm,c2,s,fp3", hdr);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,\ncpu,x,gemm,gemm,c2,s,fp3", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), 1, "%s", why);
-    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,\n\n", hdr);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,\n\n", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), 1, "%s", why);
 }
 

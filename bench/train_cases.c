@@ -1,0 +1,29 @@
+/* train_cases.c: the models (as layer lists) and the training-step cases: MLP and CNN on
+ * MNIST-shaped data, batch 32, 128 and 512 (quick suite: 128), SGD and Adam, data resident, with
+ * transfer, and as a CUDA graph. */
+#include "train_cases.h"
+
+const struct model_spec mlp_model = {
+    "mlp", 1, 28, 28, 10, 5,
+    {{LAYER_LINEAR, 1024}, {LAYER_RELU, 0}, {LAYER_LINEAR, 1024}, {LAYER_RELU, 0}, {LAYER_LINEAR, 10}},
+};
+
+const struct model_spec cnn_model = {
+    "cnn", 1, 28, 28, 10, 9,
+    {{LAYER_CONV3X3, 32}, {LAYER_RELU, 0}, {LAYER_MAXPOOL2, 0}, {LAYER_CONV3X3, 64}, {LAYER_RELU, 0},
+     {LAYER_MAXPOOL2, 0}, {LAYER_LINEAR, 128}, {LAYER_RELU, 0}, {LAYER_LINEAR, 10}},
+};
+
+#define T(M, B, A, V) (&(const struct train_case){&M, B, A, V})
+#define VARIANTS(NAME, M, B, A, Q)                                                                   \
+    {NAME ".resident", "data already on the device", Q, T(M, B, A, TRAIN_RESIDENT)},                  \
+    {NAME ".transfer", "each batch copied host->device inside the step", Q, T(M, B, A, TRAIN_TRANSFER)}, \
+    {NAME ".graph", "the step replayed as a CUDA graph", Q, T(M, B, A, TRAIN_GRAPH)}
+#define OPTIMIZERS(NAME, M, B, Q) VARIANTS(NAME ".sgd", M, B, 0, Q), VARIANTS(NAME ".adam", M, B, 1, Q)
+#define BATCHES(NAME, M) OPTIMIZERS(NAME ".b32", M, 32, 0), OPTIMIZERS(NAME ".b128", M, 128, 1), OPTIMIZERS(NAME ".b512", M, 512, 0)
+
+const struct wcase train_cases[] = {
+    BATCHES("mlp", mlp_model),
+    BATCHES("cnn", cnn_model),
+    {0},
+};

@@ -1,0 +1,216 @@
+/* workload_train.c: the "train" workload: one call = one full training step (forward, loss,
+ * backward, update) on the next batch of the dataset, entirely on the backend. Verified after the
+ * first step from the shared initial weights: the loss against a double-precision forward pass,
+ * and the last layer's update against the reference gradient and optimizer step. */
+#include "train_cases.h"
+#include "dataset.h"
+#include "train.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct train_state {
+    const struct backend *b;
+    struct train_case c;
+    struct trainer t;
+    const struct dataset *ds;
+    float *dx, *slot_x;        /* device: whole dataset (resident, graph) or one batch slot */
+    int32_t *dy, *slot_y;
+    float *host_x;             /* transfer: the dataset in (pinned) host memory */
+    int32_t *host_y;
+    int pinned, next, nbatches;
+};
+
+static int train_custom(const long *d, int nd, const void *base, void *params, char *name, size_t nn, char *why, size_t n)
+{
+    const struct train_case *b = base;
+    struct train_case *c = params;
+    if (nd != 1 || d[0] > 65536) { snprintf(why, n, "training takes one batch size (at most 65536)"); return -1; }
+    *c = *b;
+    c->batch = (int)d[0];
+    snprintf(name, nn, "%s.b%ld.%s.%s", b->model->name, d[0], b->adam ? "adam" : "sgd",
+             b->variant == TRAIN_RESIDENT ? "resident" : b->variant == TRAIN_TRANSFER ? "transfer" : "graph");
+    return 0;
+}
+
+static void train_shape(const void *p, char *buf, size_t n)
+{
+    const struct train_case *c = p;
+    snprintf(buf, n, "%s batch %d %s", c->model->name, c->batch, c->adam ? "Adam" : "SGD");
+}
+
+static double train_flops(const void *p, enum dtype dt) { (void)dt; const struct train_case *c = p; return model_step_flops(c->model, c->batch); }
+
+/* Estimated traffic: the batch, every activation written and read forward and backward, and the
+ * parameters read, graded and updated (SGD: p, g; Adam: p, g, m, v). */
+static double train_bytes(const void *p, enum dtype dt)
+{
+    (void)dt;
+    const struct train_case *c = p;
+    int dims[MAX_LAYERS][3];
+    double act = 0, par = 0;
+    model_dims(c->model, dims);
+    for (int l = 0; l < c->model->nlayers; l++) {
+        act += (double)dims[l][0] * dims[l][1] * dims[l][2];
+        par += (double)model_params(c->model, l);
+    }
+    return 4.0 * c->batch * (784 + 1 + 4 * act) + 4.0 * par * (c->adam ? 9 : 4);
+}
+
+static size_t train_device_bytes(const void *p, enum dtype dt) { return (size_t)(train_bytes(p, dt) * 2) + ((size_t)60000 * 788); }
+static double train_items(const void *p) { return ((const struct train_case *)p)->batch; }
+static double train_tolerance(const void *p, enum dtype dt) { (void)p; (void)dt; return 1e-3; }
+
+static void train_teardown(void *st)
+{
+    struct train_state *s = st;
+    if (!s) return;
+    trainer_free(&s->t);
+    s->b->release(s->dx); s->b->release(s->dy); s->b->release(s->slot_x); s->b->release(s->slot_y);
+    if (s->pinned) { s->b->host_free_pinned(s->host_x); s->b->host_free_pinned(s->host_y); }
+    free(s);
+}
+
+static int put_dataset(struct train_state *s)
+{
+    size_t nx = (size_t)s->ds->n * 784;
+    return !(s->dx = s->b->alloc(nx * 4)) || !(s->dy = s->b->alloc((size_t)s->ds->n * 4)) ||
+           s->b->upload(s->dx, s->ds->x, nx * 4) || s->b->upload(s->dy, s->ds->y, (size_t)s->ds->n * 4);
+}
+
+static int train_call(void *st);
+
+static void *train_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
+{
+    (void)dt; (void)seed; /* same initial weights and data on every backend and every case */
+    struct train_state *s = calloc(1, sizeof *s);
+    s->b = b;
+    s->c = *(const struct train_case *)p;
+    if (s->c.variant == TRAIN_GRAPH && !b->graph_begin) {
+        snprintf(why, n, "unsupported: CUDA graphs are a GPU feature");
+        free(s);
+        return NULL;
+    }
+    if (s->c.variant == TRAIN_GRAPH && s->c.adam) {
+        snprintf(why, n, "unsupported: graph capture would freeze Adam's step-dependent bias correction");
+        free(s);
+        return NULL;
+    }
+    if (!(s->ds = dataset_get(why, n))) { free(s); return NULL; }
+    s->nbatches = s->ds->n / s->c.batch;
+    if (s->nbatches < 1) { snprintf(why, n, "batch %d is larger than the dataset (%d)", s->c.batch, s->ds->n); free(s); return NULL; }
+    if (trainer_init(&s->t, b, s->c.model, s->c.batch, s->c.adam, 2025, why, n) != 0) { free(s); return NULL; }
+    size_t bx = (size_t)s->c.batch * 784 * 4, by = (size_t)s->c.batch * 4;
+    int fail = 0;
+    if (s->c.variant != TRAIN_TRANSFER) fail = put_dataset(s);
+    if (!fail && s->c.variant != TRAIN_RESIDENT) fail = !(s->slot_x = b->alloc(bx)) || !(s->slot_y = b->alloc(by));
+    if (!fail && s->c.variant == TRAIN_TRANSFER) {
+        size_t nx = (size_t)s->ds->n * 784 * 4, ny = (size_t)s->ds->n * 4;
+        s->pinned = b->host_alloc_pinned != NULL; /* the GPU reads page-locked memory directly */
+        s->host_x = s->pinned ? b->host_alloc_pinned(nx) : (float *)s->ds->x;
+        s->host_y = s->pinned ? b->host_alloc_pinned(ny) : (int32_t *)s->ds->y;
+        fail = !s->host_x || !s->host_y;
+        if (!fail && s->pinned) { memcpy(s->host_x, s->ds->x, nx); memcpy(s->host_y, s->ds->y, ny); }
+    }
+    if (!fail && s->c.variant == TRAIN_GRAPH) {
+        /* One eager step first so workspaces are allocated outside the capture; then back to the
+         * initial weights, and capture a step that reads the batch slot. */
+        fail = b->memcpy_d2d(s->slot_x, s->dx, bx) || b->memcpy_d2d(s->slot_y, s->dy, by) ||
+               trainer_step(&s->t, s->slot_x, s->slot_y) || b->sync() || trainer_reset(&s->t) ||
+               b->graph_begin() || trainer_step(&s->t, s->slot_x, s->slot_y) || b->graph_end();
+        s->t.steps = 0;
+    }
+    if (fail) { snprintf(why, n, "%s", b->error()); train_teardown(s); return NULL; }
+    return s;
+}
+
+static int train_call(void *st)
+{
+    struct train_state *s = st;
+    const struct backend *b = s->b;
+    size_t off = (size_t)(s->next++ % s->nbatches) * s->c.batch, bx = (size_t)s->c.batch * 784 * 4, by = (size_t)s->c.batch * 4;
+    switch (s->c.variant) {
+    case TRAIN_RESIDENT:
+        return trainer_step(&s->t, s->dx + off * 784, s->dy + off);
+    case TRAIN_TRANSFER: {
+        int (*h2d)(void *, const void *, size_t) = b->memcpy_h2d ? b->memcpy_h2d : b->upload;
+        if (h2d(s->slot_x, s->host_x + off * 784, bx) || h2d(s->slot_y, s->host_y + off, by)) return -1;
+        return trainer_step(&s->t, s->slot_x, s->slot_y);
+    }
+    default:
+        if (b->memcpy_d2d(s->slot_x, s->dx + off * 784, bx) || b->memcpy_d2d(s->slot_y, s->dy + off, by)) return -1;
+        s->t.steps++;
+        return b->graph_launch();
+    }
+}
+
+/* After the first step (batch 0): the loss against a double forward pass from the initial
+ * weights, and the last layer's new parameters against W0 - update(reference gradient). */
+static double train_check(void *st, char *why, size_t n)
+{
+    struct train_state *s = st;
+    struct trainer *t = &s->t;
+    const struct model_spec *m = s->c.model;
+    int B = s->c.batch, last = m->nlayers - 1, C = m->classes;
+    float loss;
+    if (t->steps != 1) { snprintf(why, n, "check expects exactly one step, saw %d", t->steps); return -1; }
+    if (trainer_loss(t, &loss) != 0) { snprintf(why, n, "%s", s->b->error()); return -1; }
+    double **acts = calloc(MAX_LAYERS, sizeof(double *)), *logits = malloc(sizeof(double) * B * C), *dz = malloc(sizeof(double) * B * C);
+    model_forward_ref(m, B, s->ds->x, t->host_init, logits, acts);
+    double ref_loss = softmax_xent_ref(B, C, logits, s->ds->y, dz);
+    double worst = fabs(loss - ref_loss) / fmax(ref_loss, 1e-3);
+    if (!isfinite(loss)) worst = INFINITY;
+    /* last layer: linear (C, in) with bias; its input is the previous layer's output */
+    size_t in = t->nparam[last] / C - 1, np = t->nparam[last];
+    float *got = malloc(np * 4);
+    double *gref = calloc(np, sizeof(double)), dmax = 0, emax = 0;
+    if (s->b->download(got, t->p[last], np * 4) != 0) { snprintf(why, n, "%s", s->b->error()); worst = -1; goto out; }
+    for (int r = 0; r < B; r++)
+        for (int o = 0; o < C; o++) {
+            double g = dz[(size_t)r * C + o];
+            for (size_t i = 0; i < in; i++) gref[(size_t)o * in + i] += g * acts[last - 1][(size_t)r * in + i];
+            gref[(size_t)C * in + o] += g;
+        }
+    if (s->c.adam) {
+        /* Adam's first update, lr·g/(|g| + eps), is ill-conditioned where |g| is near eps: check
+         * the first moment m = (1 - beta1)·g instead (the update itself is tested in eltwise). */
+        if (s->b->download(got, t->m1[last], np * 4) != 0) { snprintf(why, n, "%s", s->b->error()); worst = -1; goto out; }
+        for (size_t i = 0; i < np; i++) {
+            double want = (1 - 0.9) * gref[i];
+            dmax = fmax(dmax, fabs(want));
+            emax = fmax(emax, isfinite(got[i]) ? fabs(got[i] - want) : INFINITY);
+        }
+    } else {
+        for (size_t i = 0; i < np; i++) {
+            double upd = TRAIN_LR_SGD * gref[i], d_got = t->host_init[last][i] - (double)got[i];
+            dmax = fmax(dmax, fabs(upd));
+            emax = fmax(emax, isfinite(got[i]) ? fabs(d_got - upd) : INFINITY);
+        }
+    }
+    worst = fmax(worst, emax / fmax(dmax, 1e-30));
+out:
+    for (int l = 0; l < MAX_LAYERS; l++) free(acts[l]);
+    free(acts); free(logits); free(dz); free(got); free(gref);
+    return worst;
+}
+
+const struct workload train_workload = {
+    .name = "train",
+    .family = "train",
+    .what = "full training step (forward, softmax cross-entropy, backward, SGD/Adam) of an MLP and a CNN on MNIST-shaped data",
+    .dtypes = 1u << DT_F32,
+    .cases = train_cases,
+    .params_size = sizeof(struct train_case),
+    .custom = train_custom,
+    .shape = train_shape,
+    .flops = train_flops,
+    .bytes = train_bytes,
+    .device_bytes = train_device_bytes,
+    .items = train_items,
+    .setup = train_setup,
+    .call = train_call,
+    .check = train_check,
+    .tolerance = train_tolerance,
+    .teardown = train_teardown,
+};
