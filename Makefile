@@ -84,7 +84,7 @@ $(DLBENCH): $(MAIN_OBJ) $(LIB_OBJ)
 $(TESTBIN): $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
 
-$(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"'
+$(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"' -DDLBENCH_PRICES_FILE='"$(abspath bench/prices.csv)"'
 
 # CPU tests run in parallel workers; GPU tests (suite names cuda_*) one at a time.
 test: $(DLBENCH) $(TESTBIN)
@@ -103,11 +103,13 @@ bench-compare: $(DLBENCH)
 
 # Fuzzing (clang's libFuzzer + ASan/UBSan) of every parser; FUZZ_SECONDS per target. Crashing
 # inputs go to tests/fuzz/regressions/<target>/ and are replayed by every `make fuzz`.
-FUZZ_TARGETS := cli_values results_csv samples_csv system_json
+FUZZ_TARGETS := cli_values results_csv samples_csv system_json prices idx
 FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
 FUZZ_SRC_results_csv := harness/results.c
 FUZZ_SRC_samples_csv := harness/results.c
 FUZZ_SRC_system_json := harness/sysinfo.c
+FUZZ_SRC_prices      := harness/prices.c harness/results.c
+FUZZ_SRC_idx         := harness/dataset.c kernels/rng.c
 FUZZ_CC ?= clang
 build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(DEPS_OK)
 	@mkdir -p build/fuzz

@@ -8,6 +8,9 @@
 
 const char *dataset_dir;
 
+/* Each image is drawn around a random class prototype (pixels clamped to [0, 1]) and labelled by a
+ * fixed random linear teacher whose rows are those prototypes: argmax_c <proto_c, x - 0.5>. The
+ * labels therefore follow the teacher exactly, and a student can learn them. */
 void dataset_synthetic(struct dataset *d, int n, uint64_t seed)
 {
     const int px = 28 * 28, classes = 10;
@@ -18,7 +21,11 @@ void dataset_synthetic(struct dataset *d, int n, uint64_t seed)
     for (int i = 0; i < px * classes; i++) teacher[i] = (float)rng_normal(&r);
     for (int i = 0; i < n; i++) {
         float *xi = d->x + (size_t)i * px, best = -1e30f;
-        for (int p = 0; p < px; p++) xi[p] = (float)rng_uniform(&r);
+        const float *proto = teacher + (size_t)(rng_next(&r) % classes) * px;
+        for (int p = 0; p < px; p++) {
+            float v = 0.5f + 0.15f * proto[p] + 0.25f * (float)rng_normal(&r);
+            xi[p] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
         for (int k = 0; k < classes; k++) {
             float s = 0;
             for (int p = 0; p < px; p++) s += teacher[k * px + p] * (xi[p] - 0.5f);
@@ -26,8 +33,8 @@ void dataset_synthetic(struct dataset *d, int n, uint64_t seed)
         }
     }
     free(teacher);
-    snprintf(d->source, sizeof d->source, "synthetic: %d images 1x28x28 labelled by a random linear teacher (seed %llu)",
-             n, (unsigned long long)seed);
+    snprintf(d->source, sizeof d->source, "synthetic: %d images 1x28x28 around random class prototypes, labelled by a "
+             "random linear teacher (seed %llu)", n, (unsigned long long)seed);
 }
 
 long idx_parse(const unsigned char *buf, size_t len, int ndims, unsigned dims[3], char *why, size_t n)

@@ -51,6 +51,12 @@ Test(cli, bad_arguments_exit_2_with_one_line)
     BAD("run", "--filter", "no-such-case-anywhere");
     BAD("run", "--out", "/proc/dlbench-cannot-write-here");
     BAD("run", "stray");
+    BAD("run", "--price-cpu", "-1");
+    BAD("run", "--price-gpu", "free");
+    BAD("run", "--prices", "/nonexistent/prices.csv");
+    BAD("run", "--workload", "train", "--data", "/nonexistent/mnist");
+    BAD("run", "--workload", "conv_fwd", "--size", "64");
+    BAD("run", "--case-timeout", "0");
     BAD("list", "extra");
     BAD("report");
     BAD("report", "/nonexistent/run");

@@ -1,0 +1,200 @@
+/* test_train.c: the training step: finite-difference checks of each layer's backward in double,
+ * the CPU layer ops against their references, the loss falling over 200 CPU steps, the IDX loader
+ * (good and malformed files), the price table and the cost arithmetic. */
+#include "train_test_util.h"
+#include "dataset.h"
+#include "prices.h"
+#include "train.h"
+#include "train_cases.h"
+#include <stdio.h>
+
+/* Central differences of L(v) = Σ f(v)·g against an analytic gradient, every `stride` element. */
+typedef double (*loss_fn)(const double *v, void *ctx);
+static void fd_check(const char *what, double *v, size_t n, const double *grad, loss_fn L, void *ctx, size_t stride)
+{
+    const double h = 1e-6;
+    for (size_t i = 0; i < n; i += stride) {
+        double keep = v[i];
+        v[i] = keep + h; double lp = L(v, ctx);
+        v[i] = keep - h; double lm = L(v, ctx);
+        v[i] = keep;
+        double fd = (lp - lm) / (2 * h);
+        cr_expect(fabs(fd - grad[i]) < 1e-6 * fmax(1, fabs(fd)), "%s[%zu]: finite difference %g, backward %g", what, i, fd, grad[i]);
+    }
+}
+
+struct pool_ctx { const double *g; };
+static double pool_loss(const double *x, void *c)
+{
+    double y[27], l = 0;
+    maxpool2_ref(3, 7, 6, x, y);
+    for (int i = 0; i < 27; i++) l += y[i] * ((struct pool_ctx *)c)->g[i];
+    return l;
+}
+
+struct xent_ctx { const int32_t *lab; };
+static double xent_loss(const double *z, void *c) { return softmax_xent_ref(5, 13, z, ((struct xent_ctx *)c)->lab, NULL); }
+
+/* linear layer y (4, 6) = x (4, 5) · Wᵀ + b, W (6, 5): L = Σ y·g */
+struct lin_ctx { const double *x, *w, *g; int which; };
+static double lin_loss(const double *v, void *c)
+{
+    struct lin_ctx *k = c;
+    const double *x = k->which == 0 ? v : k->x, *w = k->which == 1 ? v : k->w, *b = k->which == 2 ? v : k->w + 30;
+    double l = 0;
+    for (int n = 0; n < 4; n++)
+        for (int o = 0; o < 6; o++) {
+            double y = b[o];
+            for (int i = 0; i < 5; i++) y += x[n * 5 + i] * w[o * 5 + i];
+            l += y * k->g[n * 6 + o];
+        }
+    return l;
+}
+
+Test(train, layer_backwards_match_finite_differences)
+{
+    struct rng r;
+    rng_seed(&r, 3, 3);
+    double x[126], g[27], dx[126];
+    for (int i = 0; i < 126; i++) x[i] = 2 * rng_uniform(&r) - 1;
+    for (int i = 0; i < 27; i++) g[i] = 2 * rng_uniform(&r) - 1;
+    maxpool2_bwd_ref(3, 7, 6, x, g, dx);
+    struct pool_ctx pc = {g};
+    fd_check("maxpool dx", x, 126, dx, pool_loss, &pc, 1);
+
+    double z[65], dz[65];
+    int32_t lab[5] = {1, 12, 0, 5, 5};
+    for (int i = 0; i < 65; i++) z[i] = 8 * rng_uniform(&r) - 4;
+    softmax_xent_ref(5, 13, z, lab, dz);
+    struct xent_ctx xc = {lab};
+    fd_check("softmax-xent dz", z, 65, dz, xent_loss, &xc, 1);
+
+    /* linear: dW = gᵀ·x, db = Σ g (bias_grad_ref), dx = g·W — as the trainer computes them */
+    double lx[20], lw[36], lg[24], dW[30] = {0}, dxl[20] = {0}, db[6];
+    float gf[24];
+    for (int i = 0; i < 20; i++) lx[i] = 2 * rng_uniform(&r) - 1;
+    for (int i = 0; i < 36; i++) lw[i] = 2 * rng_uniform(&r) - 1;
+    for (int i = 0; i < 24; i++) gf[i] = (float)(2 * rng_uniform(&r) - 1), lg[i] = gf[i];
+    for (int n = 0; n < 4; n++)
+        for (int o = 0; o < 6; o++)
+            for (int i = 0; i < 5; i++) { dW[o * 5 + i] += lg[n * 6 + o] * lx[n * 5 + i]; dxl[n * 5 + i] += lg[n * 6 + o] * lw[o * 5 + i]; }
+    bias_grad_ref(4, 6, 1, gf, db);
+    struct lin_ctx lc = {lx, lw, lg, 0};
+    fd_check("linear dx", lx, 20, dxl, lin_loss, &lc, 1);
+    lc.which = 1;
+    fd_check("linear dW", lw, 30, dW, lin_loss, &lc, 1);
+    lc.which = 2;
+    fd_check("linear db", lw + 30, 6, db, lin_loss, &lc, 1);
+}
+
+Test(train, cpu_layer_ops_match_references) { check_train_layers(backend_find("cpu")); }
+
+Test(train, loss_falls_over_200_cpu_steps, .timeout = 120)
+{
+    const struct backend *b = backend_find("cpu");
+    char why[256];
+    const struct dataset *ds = dataset_get(why, sizeof why);
+    cr_assert_not_null(ds, "%s", why);
+    struct trainer t;
+    const int B = 64;
+    cr_assert_eq(trainer_init(&t, b, &mlp_model, B, 0, 1, why, sizeof why), 0, "%s", why);
+    double first = 0, last = 0;
+    for (int s = 0; s < 200; s++) {
+        float loss;
+        size_t off = (size_t)s * B;
+        cr_assert_eq(trainer_step(&t, ds->x + off * 784, ds->y + off), 0);
+        cr_assert_eq(trainer_loss(&t, &loss), 0);
+        if (s < 20) first += loss / 20;
+        if (s >= 180) last += loss / 20;
+    }
+    cr_expect(first > 2.0, "starts near ln 10: %g", first);
+    cr_expect(last < 0.75 * first, "loss must fall clearly: first 20 steps %g, last 20 %g", first, last);
+    trainer_free(&t);
+}
+
+static void write_file(const char *path, const unsigned char *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+/* IDX files for `count` images; corrupt: 0 none, 1 bad magic, 2 truncated, 3 label 11, 4 count mismatch, 5 16x16 */
+static char *make_idx(int count, int corrupt)
+{
+    char *dir = temp_dir(), path[512];
+    int side = corrupt == 5 ? 16 : 28;
+    size_t n = 16 + (size_t)count * side * side;
+    unsigned char *img = calloc(n, 1), lab[64] = {0, 0, 8, 1};
+    img[2] = 8; img[3] = 3;
+    img[7] = (unsigned char)count; img[11] = (unsigned char)side; img[15] = (unsigned char)side;
+    for (size_t i = 16; i < n; i++) img[i] = (unsigned char)(i * 7);
+    int nl = corrupt == 4 ? count - 1 : count;
+    lab[7] = (unsigned char)nl;
+    for (int i = 0; i < nl; i++) lab[8 + i] = (unsigned char)(i % 10);
+    if (corrupt == 1) img[0] = 0x1f;
+    if (corrupt == 3) lab[9] = 11;
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", dir);
+    write_file(path, img, corrupt == 2 ? n - 100 : n);
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", dir);
+    write_file(path, lab, 8 + nl);
+    free(img);
+    return dir;
+}
+
+Test(train, idx_loader_reads_good_files_and_names_bad_ones)
+{
+    char why[512];
+    struct dataset d;
+    char *dir = make_idx(12, 0);
+    cr_assert_eq(dataset_load_idx(&d, dir, why, sizeof why), 0, "%s", why);
+    cr_expect_eq(d.n, 12);
+    cr_expect_float_eq(d.x[1], (17 * 7 % 256) / 255.0f, 1e-7);
+    cr_expect_eq(d.y[11], 1);
+    dataset_free(&d);
+    free(dir);
+    const char *expect[] = {NULL, "bad magic", "header says", "not a digit", "labels for", "expected 28x28"};
+    for (int c = 1; c <= 5; c++) {
+        dir = make_idx(12, c);
+        cr_expect_eq(dataset_load_idx(&d, dir, why, sizeof why), -1, "corruption %d accepted", c);
+        cr_expect(strstr(why, expect[c]) && strstr(why, dir), "corruption %d: %s", c, why);
+        free(dir);
+    }
+    cr_expect_eq(dataset_load_idx(&d, "/nonexistent", why, sizeof why), -1);
+}
+
+static int prices_text(const char *text, struct price **p, char *why, size_t n)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    int r = prices_read(f, "prices.csv", p, why, n);
+    fclose(f);
+    return r;
+}
+
+Test(train, price_table_parsing_matching_and_cost)
+{
+    struct price *p;
+    char why[512];
+    const char *hdr = "pattern,usd_per_hour,covers,source,date\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%s*H100*,12.29,per GPU,\"AWS, p5\",2023-07\nAMD EPYC*,0.1,whole instance,AWS c7a,2023-08\n", hdr);
+    cr_assert_eq(prices_text(text, &p, why, sizeof why), 2, "%s", why);
+    cr_expect_str_eq(p[0].source, "AWS, p5");
+    cr_expect_eq(price_match(p, 2, "NVIDIA H100 80GB HBM3"), &p[0]);
+    cr_expect_eq(price_match(p, 2, "amd epyc 9R14"), &p[1], "case-insensitive");
+    cr_expect_null(price_match(p, 2, "Intel Core i9"));
+    free(p);
+    const char *bad[] = {"*H100*,cheap,per GPU,src,2023\n", "*H100*,-3,per GPU,src,2023\n", "*H100*,3,per rack,src,2023\n",
+                         "*H100*,3,per GPU\n", "*H100*,3,per GPU,,2023\n"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(text, sizeof text, "%sok*,1,per GPU,src,2023\n%s", hdr, bad[i]);
+        cr_expect_eq(prices_text(text, &p, why, sizeof why), -1, "bad line %d accepted", i);
+        cr_expect(strstr(why, "prices.csv:3:") != NULL, "line number: %s", why);
+    }
+    cr_expect_eq(prices_text("pattern,price\n", &p, why, sizeof why), -1);
+    cr_expect(strstr(why, "prices.csv:1:") != NULL, "%s", why);
+    /* 60000 / 100 = 600 steps of 10 ms = 6 s = 1/600 h at $3.60/h */
+    cr_expect_float_eq(epoch_cost_usd(0.01, 100, 60000, 3.6), 0.006, 1e-12);
+    cr_expect_eq(prices_load(DLBENCH_PRICES_FILE, &p, why, sizeof why) > 0, 1, "the shipped table parses: %s", why);
+    free(p);
+}

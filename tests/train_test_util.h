@@ -1,0 +1,79 @@
+/* train_test_util.h: shared by the CPU and CUDA training tests: the training-layer ops of a
+ * backend against kernels/train_ref on small awkward shapes, and a few steps of a model. */
+#ifndef DLBENCH_TRAIN_TEST_UTIL_H
+#define DLBENCH_TRAIN_TEST_UTIL_H
+#include "testutil.h"
+#include "train_ref.h"
+#include "rng.h"
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static float *dev_put(const struct backend *b, const void *h, size_t bytes)
+{
+    float *d = b->alloc(bytes);
+    cr_assert(d && b->upload(d, h, bytes) == 0, "%s", b->error());
+    return d;
+}
+
+static void check_train_layers(const struct backend *b)
+{
+    struct rng r;
+    rng_seed(&r, 9, 9);
+    /* bias gradient over (outer, ch, inner) = (3, 5, 7) */
+    {
+        float dy[105], db[5];
+        double ref[5];
+        rng_fill_uniform(&r, dy, 105, -1, 1);
+        float *d_dy = dev_put(b, dy, sizeof dy), *d_db = b->alloc(sizeof db);
+        cr_assert_eq(b->bias_grad(3, 5, 7, d_dy, d_db), 0);
+        b->sync();
+        b->download(db, d_db, sizeof db);
+        bias_grad_ref(3, 5, 7, dy, ref);
+        for (int i = 0; i < 5; i++) cr_expect(fabs(db[i] - ref[i]) < 1e-5, "%s bias_grad[%d] %g vs %g", b->name, i, db[i], ref[i]);
+        b->release(d_dy); b->release(d_db);
+    }
+    /* max-pool 2x2 on 3 planes of 7x6 (odd height: the last row is dropped) */
+    {
+        const int P = 3, H = 7, W = 6, ny = P * 3 * 3;
+        float x[126], y[27], dy[27], dx[126];
+        double xd[126], yd[27], dyd[27], dxd[126];
+        uint8_t *idx;
+        rng_fill_uniform(&r, x, 126, -1, 1);
+        rng_fill_uniform(&r, dy, 27, -1, 1);
+        for (int i = 0; i < 126; i++) xd[i] = x[i];
+        for (int i = 0; i < 27; i++) dyd[i] = dy[i];
+        float *d_x = dev_put(b, x, sizeof x), *d_y = b->alloc(sizeof y), *d_dy = dev_put(b, dy, sizeof dy), *d_dx = b->alloc(sizeof dx);
+        idx = b->alloc(ny);
+        cr_assert_eq(b->maxpool2_fwd(P, H, W, d_x, d_y, idx), 0);
+        cr_assert_eq(b->maxpool2_bwd(P, H, W, d_dy, idx, d_dx), 0);
+        b->sync();
+        b->download(y, d_y, sizeof y);
+        b->download(dx, d_dx, sizeof dx);
+        maxpool2_ref(P, H, W, xd, yd);
+        maxpool2_bwd_ref(P, H, W, xd, dyd, dxd);
+        for (int i = 0; i < ny; i++) cr_expect_eq(y[i], (float)yd[i], "%s maxpool y[%d]", b->name, i);
+        for (int i = 0; i < 126; i++) cr_expect_eq(dx[i], (float)dxd[i], "%s maxpool dx[%d]", b->name, i);
+        b->release(d_x); b->release(d_y); b->release(d_dy); b->release(d_dx); b->release(idx);
+    }
+    /* softmax cross-entropy, 5 rows of 13 classes, logits up to ±50 (no overflow) */
+    {
+        float z[65], dz[65], losses[5], loss;
+        double zd[65], dzd[65];
+        int32_t lab[5] = {0, 12, 3, 3, 7};
+        rng_fill_uniform(&r, z, 65, -50, 50);
+        for (int i = 0; i < 65; i++) zd[i] = z[i];
+        float *d_z = dev_put(b, z, sizeof z), *d_dz = b->alloc(sizeof dz), *d_l = b->alloc(sizeof losses), *d_m = b->alloc(4);
+        int32_t *d_lab = (int32_t *)dev_put(b, lab, sizeof lab);
+        cr_assert_eq(b->softmax_xent(5, 13, d_z, d_lab, d_l, d_m, d_dz), 0);
+        b->sync();
+        b->download(dz, d_dz, sizeof dz);
+        b->download(&loss, d_m, 4);
+        double ref = softmax_xent_ref(5, 13, zd, lab, dzd);
+        cr_expect(fabs(loss - ref) <= 1e-5 * fmax(1, ref), "%s loss %g vs %g", b->name, loss, ref);
+        for (int i = 0; i < 65; i++) cr_expect(fabs(dz[i] - dzd[i]) < 1e-6, "%s dz[%d] %g vs %g", b->name, i, dz[i], dzd[i]);
+        b->release(d_z); b->release(d_dz); b->release(d_l); b->release(d_m); b->release(d_lab);
+    }
+}
+#endif
