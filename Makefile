@@ -42,6 +42,12 @@ ifneq ($(NVCC),)
   # SASS per listed architecture, plus PTX of the newest so later GPUs JIT it.
   NVGENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
                $(if $(CUDA_ARCH),-gencode arch=compute_$(lastword $(CUDA_ARCH))$(comma)code=compute_$(lastword $(CUDA_ARCH)))
+  ifneq ($(wildcard $(CUDA_HOME)/include/cudnn.h),)
+    CPPFLAGS += -DHAVE_CUDNN
+    LDLIBS   += -lcudnn
+  else
+    SRC_C := $(filter-out gpu/backend_cudnn.c,$(SRC_C))
+  endif
   NVFLAGS := -O3 -std=c++17 $(NVGENCODE) -Iharness -Ikernels -Igpu -Xcompiler -Wall,-Wextra -MMD -MP
 endif
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
@@ -59,7 +65,7 @@ DEPS_OK  := build/.deps-ok
 all: info-build $(DLBENCH)
 
 info-build:
-	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1)))" \
+	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1))) cudnn=$(if $(filter -DHAVE_CUDNN,$(CPPFLAGS)),yes,no)" \
 	      "openmp=libgomp openblas=$(OBLAS_DIR) ($(if $(wildcard $(OBLAS_DIR)/libopenblas.so),OpenMP build,MISSING))" \
 	      "march=$(MARCH)$(if $(SAN), san=1)"
 

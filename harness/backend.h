@@ -13,6 +13,7 @@ typedef void (*info_put_fn)(void *user, const char *section, const char *key, co
 
 struct backend {
     const char *name;                               /* "cpu", "cuda": the results' backend column */
+    const char *families;                           /* comma list it runs (a variant); NULL: all */
     /* 1 when usable; else 0 and why ("no CUDA driver", "built without CUDA", "disabled after …") */
     int (*probe)(char *why, size_t n);
     void (*info)(info_put_fn put, void *user);      /* device facts for `info` and system.json */

@@ -1,4 +1,5 @@
-/* registry.c: the list of backends in this binary; the only place harness code says HAVE_CUDA. */
+/* registry.c: the list of backends in this binary; the only place harness code says HAVE_CUDA
+ * (or HAVE_CUDNN, the vendor-convolution variant of the GPU backend). */
 #include "backend.h"
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +16,12 @@ static int no_cuda_probe(char *why, size_t n)
 static const struct backend cuda_backend = {.name = "cuda", .probe = no_cuda_probe};
 #endif
 
+#ifdef HAVE_CUDNN
+extern const struct backend cudnn_backend; /* the vendor variant of the GPU's convolutions */
+static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend, &cudnn_backend};
+#else
 static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend};
+#endif
 const struct backend *const *backends = builtin;
 int backend_count = sizeof builtin / sizeof builtin[0];
 

@@ -59,10 +59,33 @@ static void cell(FILE *f, const struct row *r, int pct)
     if (pct) fputs(" — |", f);
 }
 
+/* Backends beyond the CPU and the first GPU backend that ran this workload (e.g. cudnn). */
+static int extra_backends(const struct row *rows, int n, const char *wl, const char **names, int max)
+{
+    int k = 0;
+    const char *first_gpu = NULL;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(rows[i].workload, wl) || is_cpu(&rows[i])) continue;
+        if (!first_gpu) first_gpu = rows[i].backend;
+        if (!strcmp(rows[i].backend, first_gpu)) continue;
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= !strcmp(names[j], rows[i].backend);
+        if (!seen && k < max) names[k++] = rows[i].backend;
+    }
+    return k;
+}
+
+static const struct row *row_of(const struct row *rows, int n, const struct row *key, const char *backend)
+{
+    for (int i = 0; i < n; i++) if (same_case(&rows[i], key) && !strcmp(rows[i].backend, backend)) return &rows[i];
+    return NULL;
+}
+
 static void workload_table(const struct row *rows, int n, const char *wl, FILE *f)
 {
     const struct row *first = NULL;
-    int cpu_threads = 0, measured = 0;
+    const char *extra[4];
+    int cpu_threads = 0, measured = 0, nx = extra_backends(rows, n, wl, extra, 4);
     for (int i = 0; i < n; i++)
         if (!strcmp(rows[i].workload, wl)) {
             if (!first) first = &rows[i];
@@ -71,19 +94,31 @@ static void workload_table(const struct row *rows, int n, const char *wl, FILE *
         }
     if (!measured) { fprintf(f, "\n### %s\n\nNothing ran (see the notes).\n", wl); return; }
     const char *u = unit_of(first);
-    fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%d thr) | CPU %% ceil | GPU %s | GPU %% ceil | GPU/CPU |\n"
-               "|---|---|---|---:|---:|---:|---:|---:|\n", wl, u, cpu_threads, u);
+    fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%d thr) | CPU %% ceil | GPU %s | GPU %% ceil | GPU/CPU |", wl, u,
+            cpu_threads, u);
+    for (int x = 0; x < nx; x++) fprintf(f, " %s %s | GPU/%s |", extra[x], u, extra[x]);
+    fputs("\n|---|---|---|---:|---:|---:|---:|---:|", f);
+    for (int x = 0; x < nx; x++) fputs("---:|---:|", f);
+    fputc('\n', f);
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i], *cpu, *gpu;
         if (strcmp(r->workload, wl) || !first_of(rows, i, same_case)) continue;
         report_pair(rows, n, r, &cpu, &gpu);
-        if ((!cpu || !row_measured(cpu)) && (!gpu || !row_measured(gpu)) && !strncmp(r->status, "skipped", 7))
-            continue; /* nothing ran here: the notes say why */
+        int any = (cpu && row_measured(cpu)) || (gpu && row_measured(gpu));
+        for (int x = 0; x < nx; x++) { const struct row *e = row_of(rows, n, r, extra[x]); any |= e && row_measured(e); }
+        if (!any && !strncmp(r->status, "skipped", 7)) continue; /* nothing ran here: the notes say why */
         fprintf(f, "| %s | %s | %s |", r->case_name, r->shape, r->dtype);
         cell(f, cpu, 1);
         cell(f, gpu, 1);
-        if (both(cpu, gpu)) fprintf(f, " %.2f× |\n", report_metric(gpu) / report_metric(cpu));
-        else fputs(" — |\n", f);
+        if (both(cpu, gpu)) fprintf(f, " %.2f× |", report_metric(gpu) / report_metric(cpu));
+        else fputs(" — |", f);
+        for (int x = 0; x < nx; x++) {
+            const struct row *e = row_of(rows, n, r, extra[x]);
+            cell(f, e, 0);
+            if (both(gpu, e)) fprintf(f, " %.2f× |", report_metric(gpu) / report_metric(e));
+            else fputs(" — |", f);
+        }
+        fputc('\n', f);
     }
 }
 

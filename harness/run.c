@@ -113,7 +113,7 @@ static void add_items(const struct run_opts *o, const struct workload *w, const 
         if (!(w->dtypes & (1u << dt)) || (o->dtypes && !(o->dtypes & (1u << dt)))) continue;
         for (int bi = 0; bi < backend_count; bi++) {
             const struct backend *b = backends[bi];
-            if (!in_list(o->backends, b->name)) continue;
+            if (!in_list(o->backends, b->name) || (b->families && !in_list(b->families, w->family))) continue;
             int nt = b->set_threads ? o->nthreads : 1;
             for (int t = 0; t < nt; t++) {
                 if (*n == *cap) *items = realloc(*items, sizeof **items * (*cap = *cap ? *cap * 2 : 64));
@@ -345,7 +345,7 @@ int run_main(struct run_opts *o)
     fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
     for (int bi = 0; bi < backend_count && bi < 8; bi++) {
         ceiling_clear(&ceil[bi]);
-        if (!in_list(o->backends, backends[bi]->name)) continue;
+        if (!in_list(o->backends, backends[bi]->name) || backends[bi]->families) continue; /* variants share a device */
         ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &ceil[bi]);
         ceilings_put(backends[bi], &ceil[bi], &si);
     }

@@ -1,0 +1,165 @@
+/* backend_cudnn.c: the vendor variant, built when cuDNN is found: the CUDA backend's device, stream,
+ * memory and timers with cuDNN's convolutions instead of dlbench's lowering, so reports show how
+ * far the plain lowering is from the vendor's tuned kernels. fp32 only, with CUDNN_FMA_MATH (no
+ * tf32 tensor cores): the same arithmetic as the fp32 rows it sits beside. */
+#include "backend.h"
+#include "cuda_state.h"
+#include <cudnn.h>
+#include <stdio.h>
+#include <string.h>
+
+extern const struct backend cuda_backend;
+
+static cudnnHandle_t handle;
+static int state;                 /* 0 unprobed, 1 usable, -1 not */
+static char why_not[256], err[320];
+
+static int cudnn_probe(char *why, size_t n)
+{
+    if (!cuda_backend.probe(why, n)) return 0;
+    if (state == 0) {
+        cudnnStatus_t s = cudnnCreate(&handle);
+        if (s != CUDNN_STATUS_SUCCESS) { snprintf(why_not, sizeof why_not, "cuDNN: %s", cudnnGetErrorString(s)); state = -1; }
+        else { cudnnSetStream(handle, cuda_stream); state = 1; }
+    }
+    if (state < 0 && why) snprintf(why, n, "%s", why_not);
+    return state > 0;
+}
+
+static void cudnn_info(info_put_fn put, void *u)
+{
+    char v[64];
+    size_t ver = cudnnGetVersion();
+    snprintf(v, sizeof v, "%zu.%zu.%zu", ver / 10000, ver / 100 % 100, ver % 100);
+    put(u, "cudnn", "version", v);
+}
+
+static const char *cudnn_unsupported(const char *family, enum dtype dt)
+{
+    if (strcmp(family, "conv") != 0) return "the cudnn variant runs convolutions only";
+    if (dt != DT_F32) return "cuDNN writes fp16/bf16 outputs; dlbench compares fp32 outputs";
+    return NULL;
+}
+
+/* Everything but the convolutions is the CUDA backend's. */
+static const char *dev_name(void) { return cuda_backend.device_name(); }
+static size_t mem_free(void) { return cuda_backend.mem_free(); }
+static size_t cache(void) { return cuda_backend.cache_bytes(); }
+static void *alloc(size_t n) { return cuda_backend.alloc(n); }
+static void release(void *p) { cuda_backend.release(p); }
+static int upload(void *d, const void *s, size_t n) { return cuda_backend.upload(d, s, n); }
+static int download(void *d, const void *s, size_t n) { return cuda_backend.download(d, s, n); }
+static int sync_(void) { return cuda_backend.sync(); }
+static int t_start(void) { return cuda_backend.timer_start(); }
+static int t_stop(double *s) { return cuda_backend.timer_stop(s); }
+static const char *error(void) { return *err ? err : cuda_backend.error(); }
+
+/* Descriptors and algorithms for the last shape and direction, made outside the timed calls
+ * (the first, verified call makes them). */
+static struct {
+    int valid;
+    enum conv_dir d;
+    struct conv_shape s;
+    cudnnTensorDescriptor_t x, y;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t conv;
+    int algo;
+    void *ws;
+    size_t ws_bytes;
+} plan;
+
+#define DNN(call) do { cudnnStatus_t s_ = (call); if (s_ != CUDNN_STATUS_SUCCESS) { \
+    snprintf(err, sizeof err, "%s in %s", cudnnGetErrorString(s_), #call); return -1; } } while (0)
+
+static int make_plan(enum conv_dir d, const struct conv_shape *s)
+{
+    if (plan.valid && plan.d == d && !memcmp(&plan.s, s, sizeof *s)) return 0;
+    if (!plan.x) {
+        DNN(cudnnCreateTensorDescriptor(&plan.x));
+        DNN(cudnnCreateTensorDescriptor(&plan.y));
+        DNN(cudnnCreateFilterDescriptor(&plan.w));
+        DNN(cudnnCreateConvolutionDescriptor(&plan.conv));
+    }
+    plan.valid = 0;
+    DNN(cudnnSetTensor4dDescriptor(plan.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->n, s->c, s->h, s->w));
+    DNN(cudnnSetTensor4dDescriptor(plan.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->n, s->k, conv_p(s), conv_q(s)));
+    DNN(cudnnSetFilter4dDescriptor(plan.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, s->k, s->c, s->r, s->s));
+    DNN(cudnnSetConvolution2dDescriptor(plan.conv, s->pad, s->pad, s->stride, s->stride, s->dil, s->dil,
+                                        CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    DNN(cudnnSetConvolutionMathType(plan.conv, CUDNN_FMA_MATH));
+    int got = 0;
+    size_t ws = 0;
+    if (d == CONV_FWD) {
+        cudnnConvolutionFwdAlgoPerf_t perf[8];
+        DNN(cudnnGetConvolutionForwardAlgorithm_v7(handle, plan.x, plan.w, plan.conv, plan.y, 8, &got, perf));
+        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no forward algorithm"); return -1; }
+        plan.algo = perf[0].algo;
+        DNN(cudnnGetConvolutionForwardWorkspaceSize(handle, plan.x, plan.w, plan.conv, plan.y, perf[0].algo, &ws));
+    } else if (d == CONV_BWD_DATA) {
+        cudnnConvolutionBwdDataAlgoPerf_t perf[8];
+        DNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, plan.w, plan.y, plan.conv, plan.x, 8, &got, perf));
+        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no backward-data algorithm"); return -1; }
+        plan.algo = perf[0].algo;
+        DNN(cudnnGetConvolutionBackwardDataWorkspaceSize(handle, plan.w, plan.y, plan.conv, plan.x, perf[0].algo, &ws));
+    } else {
+        cudnnConvolutionBwdFilterAlgoPerf_t perf[8];
+        DNN(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, plan.x, plan.y, plan.conv, plan.w, 8, &got, perf));
+        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no backward-filter algorithm"); return -1; }
+        plan.algo = perf[0].algo;
+        DNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, plan.x, plan.y, plan.conv, plan.w, perf[0].algo, &ws));
+    }
+    if (ws > plan.ws_bytes) {
+        cuda_backend.release(plan.ws);
+        plan.ws_bytes = 0;
+        if (!(plan.ws = cuda_backend.alloc(ws))) return -1;
+        plan.ws_bytes = ws;
+    }
+    plan.d = d;
+    plan.s = *s;
+    plan.valid = 1;
+    return 0;
+}
+
+static int conv_cudnn(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, float *out)
+{
+    static const float one = 1.f, zero = 0.f;
+    *err = 0;
+    if (dt != DT_F32) { snprintf(err, sizeof err, "cudnn variant is fp32 only"); return -1; }
+    if (make_plan(d, s) != 0) return -1;
+    if (d == CONV_FWD)
+        DNN(cudnnConvolutionForward(handle, &one, plan.x, a, plan.w, b, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
+                                    &zero, plan.y, out));
+    else if (d == CONV_BWD_DATA)
+        DNN(cudnnConvolutionBackwardData(handle, &one, plan.w, b, plan.y, a, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
+                                         &zero, plan.x, out));
+    else
+        DNN(cudnnConvolutionBackwardFilter(handle, &one, plan.x, a, plan.y, b, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
+                                           &zero, plan.w, out));
+    return 0;
+}
+
+static int fwd(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y) { return conv_cudnn(CONV_FWD, dt, s, x, w, y); }
+static int bwd_data(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx) { return conv_cudnn(CONV_BWD_DATA, dt, s, dy, w, dx); }
+static int bwd_filter(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw) { return conv_cudnn(CONV_BWD_FILTER, dt, s, x, dy, dw); }
+
+const struct backend cudnn_backend = {
+    .name = "cudnn",
+    .families = "conv",
+    .probe = cudnn_probe,
+    .info = cudnn_info,
+    .device_name = dev_name,
+    .unsupported = cudnn_unsupported,
+    .mem_free = mem_free,
+    .alloc = alloc,
+    .release = release,
+    .upload = upload,
+    .download = download,
+    .sync = sync_,
+    .timer_start = t_start,
+    .timer_stop = t_stop,
+    .error = error,
+    .cache_bytes = cache,
+    .conv_fwd = fwd,
+    .conv_bwd_data = bwd_data,
+    .conv_bwd_filter = bwd_filter,
+};
