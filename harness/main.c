@@ -67,7 +67,6 @@ static int cmd_run(int argc, char **argv)
     for (int i = 1; i < argc; i++) /* the suite sets defaults the other options override */
         if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc) quick = strcmp(argv[i + 1], "quick") == 0;
     run_opts_default(&o, quick);
-    static const char *const dtn[] = {"fp32", "tf32", "fp16", "bf16"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { fputs(usage_run, stdout); return 0; }
@@ -94,7 +93,6 @@ static int cmd_run(int argc, char **argv)
             o.filter = v;
         } else if (strcmp(a, "--dtype") == 0) {
             bad = cli_dtypes(a, v, &o.dtypes);
-            (void)dtn;
         } else if (strcmp(a, "--threads") == 0) {
             bad = cli_list_long(a, v, 4096, o.threads, MAX_THREAD_COUNTS, &o.nthreads);
         } else if (strcmp(a, "--size") == 0) {

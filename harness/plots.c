@@ -122,8 +122,6 @@ const char *report_plots(const struct row *rows, int n, const struct sysinfo *si
             }
         if (rf) fclose(rf);
         if (!k) continue;
-        double peak = 0;
-        for (int d = 0; d < DT_COUNT; d++) if (c.gflops[d] > peak) peak = c.gflops[d];
         fprintf(gp, "set output '%s.svg'\nset title 'Roofline: %s'\nset logscale xy\nset xlabel 'FLOP/byte'\n"
                     "set ylabel 'GFLOP/s'\nplot [0.01:1000] ", name, bk[b]);
         for (int d = 0; d < DT_COUNT; d++)
@@ -132,7 +130,6 @@ const char *report_plots(const struct row *rows, int n, const struct sysinfo *si
                         c.gflops[d], dts[d]);
         fprintf(gp, "'%s.dat' using 1:2 with points pt 7 title 'rows'\nunset logscale xy\n", name);
         used += (size_t)snprintf(md + used, mdn - used, "![roofline %s](plots/%s.svg)\n\n", bk[b], name);
-        (void)peak;
     }
     fclose(gp);
     snprintf(path, sizeof path, "gnuplot '%s/plots/plots.gp' 2>'%s/plots/gnuplot.log'", dir, dir);

@@ -122,9 +122,8 @@ static double conv_check(void *st, char *why, size_t n)
     rng_seed(&r, c->seed, 5);
     double worst = 0;
     for (int k = 0; k < CHECK_SAMPLES; k++) {
-        size_t i = k == 0 ? 0 : k == 1 ? c->nout - 1 : (size_t)(rng_next(&r) % c->nout), scale;
+        size_t i = k == 0 ? 0 : k == 1 ? c->nout - 1 : (size_t)(rng_next(&r) % c->nout);
         double sc, ref = conv_ref_elem(&c->s, c->d, c->ha, c->hb, i, &sc);
-        (void)scale;
         double e = fabs(c->hout[i] - ref) / (sc + 1e-30);
         if (sc == 0) e = fabs(c->hout[i] - ref) > 0 ? INFINITY : 0; /* only padding: must be exactly 0 */
         if (!(e <= worst)) worst = e;
