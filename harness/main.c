@@ -1,7 +1,9 @@
 /* main.c: the dlbench command line: list, info, run, report; --help for each, --version.
  * Bad arguments get one line on stderr and exit code 2. */
 #include "backend.h"
+#include "ceilings.h"
 #include "ci_json.h"
+#include "cpu_topology.h"
 #include "cli.h"
 #include "compare.h"
 #include "dataset.h"
@@ -19,7 +21,7 @@
 static const char *usage_main =
     "usage: dlbench <command> [options]\n"
     "  list      workloads, cases and backends (with why a backend is unavailable)\n"
-    "  info      the machine: CPU topology, OpenMP/OpenBLAS, GPUs, build\n"
+    "  info      the machine: CPU topology, OpenMP/OpenBLAS, GPUs, build, measured ceilings\n"
     "  run       verify and time the cases; writes results/<UTC time>-<host>/\n"
     "  report    rebuild report.md, plots and JSON of a run folder from its CSV files\n"
     "  compare   compare two runs; exit 1 on a performance regression (for CI)\n"
@@ -148,10 +150,19 @@ static int cmd_list(void)
     return 0;
 }
 
-static int cmd_info(void)
+/* info also measures the ceilings (a few seconds per backend) unless told not to. */
+static int cmd_info(int ceilings)
 {
     struct sysinfo si;
     sysinfo_collect(&si);
+    for (int b = 0; ceilings && b < backend_count; b++) {
+        struct ceiling c;
+        char why[256];
+        if (backends[b]->families || !backends[b]->probe(why, sizeof why)) continue;
+        int threads = cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
+        ceilings_measure(backends[b], threads, 1, &c);
+        ceilings_put(backends[b], &c, &si);
+    }
     sysinfo_print(&si, stdout);
     sysinfo_free(&si);
     return 0;
@@ -207,9 +218,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0) return compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0 || strcmp(cmd, "info") == 0) {
-        if (sub_help) { printf("usage: dlbench %s\n", cmd); return 0; }
-        if (argc > 2) { cli_err(cmd, "unexpected argument '%s'", argv[2]); return 2; }
-        return strcmp(cmd, "list") == 0 ? cmd_list() : cmd_info();
+        int info = strcmp(cmd, "info") == 0, quick = argc == 3 && info && !strcmp(argv[2], "--no-ceilings");
+        if (sub_help) { printf("usage: dlbench %s\n", info ? "info [--no-ceilings]" : "list"); return 0; }
+        if (argc > 2 && !quick) { cli_err(cmd, "unexpected argument '%s'", argv[2]); return 2; }
+        return info ? cmd_info(!quick) : cmd_list();
     }
     fprintf(stderr, "dlbench: unknown command '%s' (dlbench --help)\n", cmd);
     return 2;

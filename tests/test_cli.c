@@ -58,6 +58,7 @@ Test(cli, bad_arguments_exit_2_with_one_line)
     BAD("run", "--workload", "conv_fwd", "--size", "64");
     BAD("run", "--case-timeout", "0");
     BAD("list", "extra");
+    BAD("info", "--bogus");
     BAD("report");
     BAD("report", "/nonexistent/run");
 }
@@ -73,6 +74,8 @@ Test(cli, help_and_version_exit_0)
     cr_expect(strncmp(out, "dlbench ", 8) == 0);
     cr_expect_eq(run_dlbench((char *[]){"list", NULL}, NULL, 0, out, sizeof out), 0);
     cr_expect(strstr(out, "cuda") != NULL, "list names the cuda backend, available or not");
+    cr_expect_eq(run_dlbench((char *[]){"info", "--no-ceilings", NULL}, NULL, 0, out, sizeof out), 0);
+    cr_expect(strstr(out, "openblas_parallel") != NULL && strstr(out, "cores") != NULL, "%s", out);
 }
 
 Test(cli, small_run_writes_verified_rows_and_report)
