@@ -83,6 +83,28 @@ static const struct row *find_row(const struct run *r, const char *key)
     return NULL;
 }
 
+static int same_but_threads(const struct row *a, const struct row *b)
+{
+    return !strcmp(a->backend, b->backend) && !strcmp(a->workload, b->workload) && !strcmp(a->case_name, b->case_name) &&
+           !strcmp(a->dtype, b->dtype);
+}
+
+/* The partner of base row b in run r: the row with the same key, or else, when each run measured
+ * that case at a single thread count, the one row of the other thread count (a run with
+ * --threads 1 compared with a 2-thread baseline is a configuration change worth flagging). */
+static const struct row *partner(const struct run *base, const struct run *r, const struct row *b)
+{
+    char key[256];
+    row_key(b, key, sizeof key);
+    const struct row *exact = find_row(r, key), *other = NULL;
+    if (exact) return exact;
+    int nb = 0, nr = 0;
+    for (int i = 0; i < base->nrows; i++) nb += same_but_threads(&base->rows[i], b);
+    for (int i = 0; i < r->nrows; i++)
+        if (same_but_threads(&r->rows[i], b)) { nr++; other = &r->rows[i]; }
+    return nb == 1 && nr == 1 ? other : NULL;
+}
+
 static const char *usage = "usage: dlbench compare BASE NEW [--threshold PCT] [--alpha A] [--csv] [--allow-different-hardware]\n"
                            "  BASE, NEW: run folders (or their results.csv)\n"
                            "  --threshold PCT   slowdown that counts as a regression (5)\n"
@@ -121,14 +143,17 @@ int compare_main(int argc, char **argv)
     double *ratios = malloc(sizeof(double) * (base.nrows + 1));
     char (*fam)[16] = malloc(16 * (size_t)(base.nrows + 1)), key[256];
     if (csv) puts("key,family,base_median_s,new_median_s,change_pct,p_value,verdict");
-    else printf("## dlbench compare\n\nbase: %s\nnew: %s\nrule: regression when slower by more than %.3g%% and the "
+    else printf("## dlbench compare\n\nbase: %s\nnew: %s\nrows pair by backend, workload, case, dtype and threads (a case measured at one thread count on each side pairs across counts: `threads→N`)\nrule: regression when slower by more than %.3g%% and the "
                 "Mann-Whitney U test gives p < %g\n\n| row | base median | new median | change | p | verdict |\n"
                 "|---|---:|---:|---:|---:|---|\n", base.dir, neu.dir, threshold, alpha);
     for (int i = 0; i < base.nrows; i++) {
         const struct row *b = &base.rows[i];
+        char nkey[256];
         row_key(b, key, sizeof key);
-        const struct row *nr = find_row(&neu, key);
-        const struct sample_set *sb = find_set(&base, key), *sn = find_set(&neu, key);
+        const struct row *nr = partner(&base, &neu, b);
+        if (nr) row_key(nr, nkey, sizeof nkey);
+        const struct sample_set *sb = find_set(&base, key), *sn = nr ? find_set(&neu, nkey) : NULL;
+        if (nr && nr->threads != b->threads) snprintf(key + strlen(key), sizeof key - strlen(key), "→%d", nr->threads);
         if (!row_measured(b)) continue;
         if (!nr || !row_measured(nr) || !sb || !sn) {
             missing++;
@@ -146,7 +171,7 @@ int compare_main(int argc, char **argv)
     }
     for (int i = 0; i < neu.nrows; i++) {
         row_key(&neu.rows[i], key, sizeof key);
-        if (row_measured(&neu.rows[i]) && !find_row(&base, key)) {
+        if (row_measured(&neu.rows[i]) && !partner(&neu, &base, &neu.rows[i])) {
             missing++;
             if (!csv) printf("| %s | — | %.4g s | — | — | missing in base |\n", key, neu.rows[i].median_s);
         }
@@ -161,7 +186,8 @@ int compare_main(int argc, char **argv)
             for (int j = 0; j < npairs; j++) if (!strcmp(fam[j], fam[i])) sub[k++] = ratios[j];
             printf("| %s | %d | %.3f |\n", fam[i], k, geomean(sub, k));
         }
-        printf("| **all** | %d | %.3f |\n", npairs, geomean(ratios, npairs));
+        if (npairs) printf("| **all** | %d | %.3f |\n", npairs, geomean(ratios, npairs));
+        else printf("| **all** | 0 | — |\n");
         free(sub);
         printf("\n%d slower (regressions), %d faster, %d same, %d ambiguous, %d rows on one side only\n", counts[V_SLOWER],
                counts[V_FASTER], counts[V_SAME], counts[V_AMBIGUOUS], missing);

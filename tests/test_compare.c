@@ -73,7 +73,7 @@ Test(compare_rule, large_change_without_evidence_is_ambiguous)
 }
 
 /* A run folder with two gemm rows whose samples are scaled by `scale`. */
-static void write_run(const char *dir, const char *cpu_model, double scale, uint64_t seed)
+static void write_run_threads(const char *dir, const char *cpu_model, double scale, uint64_t seed, int threads)
 {
     char why[256], path[512], fmt[8];
     struct results_out o;
@@ -87,7 +87,7 @@ static void write_run(const char *dir, const char *cpu_model, double scale, uint
         row_init(&row);
         strcpy(row.backend, "cpu"); strcpy(row.workload, "gemm"); strcpy(row.family, "gemm");
         strcpy(row.case_name, c ? "sq256" : "sq128"); strcpy(row.dtype, "fp32"); strcpy(row.status, "ok");
-        row.threads = 2;
+        row.threads = threads;
         samples(&r, scale * (c + 1), s, 50);
         struct summary sum;
         summarize(s, 50, &sum);
@@ -103,6 +103,23 @@ static void write_run(const char *dir, const char *cpu_model, double scale, uint
     snprintf(path, sizeof path, "%s/system.json", dir);
     cr_assert_eq(sysinfo_write_json(&si, path), 0);
     sysinfo_free(&si);
+}
+
+static void write_run(const char *dir, const char *cpu_model, double scale, uint64_t seed)
+{
+    write_run_threads(dir, cpu_model, scale, seed, 2);
+}
+
+Test(compare_cli, one_thread_run_against_two_thread_baseline)
+{
+    char *t = temp_dir(), a[512], b[512], out[1 << 14], err[4096];
+    snprintf(a, sizeof a, "%s/a", t);
+    snprintf(b, sizeof b, "%s/b", t);
+    write_run_threads(a, "CPU X", 1.0, 1, 2);
+    write_run_threads(b, "CPU X", 1.9, 2, 1);
+    cr_expect_eq(run_dlbench((char *[]){"compare", a, b, NULL}, err, sizeof err, out, sizeof out), 1, "%s%s", out, err);
+    cr_expect(strstr(out, "cpu|gemm|sq128|fp32|2→1") != NULL && strstr(out, "2 slower") != NULL, "%s", out);
+    free(t);
 }
 
 Test(compare_cli, exit_codes_and_fingerprints)
