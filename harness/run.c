@@ -269,6 +269,8 @@ static void default_run_dir(char *buf, size_t n)
     for (char *p = host; *p; p++) if (*p == '/' || *p == ' ') *p = '_';
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
     snprintf(buf, n, "results/%s-%s", stamp, host);
+    for (int k = 2; access(buf, F_OK) == 0 && k < 100; k++) /* two runs in one second */
+        snprintf(buf, n, "results/%s-%s-%d", stamp, host, k);
 }
 
 static void progress(const struct row *r, int i, int n, double t_start)
@@ -300,19 +302,6 @@ int run_main(struct run_opts *o)
         return 2;
     }
     char dir[4096], why[512], path[4200];
-    if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir); else default_run_dir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/results.csv", dir);
-    if (access(path, F_OK) == 0) {
-        fprintf(stderr, "dlbench: --out: %s already holds a run; choose a new folder\n", dir);
-        free(items); free_custom(custom, ncustom);
-        return 2;
-    }
-    struct results_out out;
-    if (results_open(&out, dir, why, sizeof why) != 0) {
-        fprintf(stderr, "dlbench: --out: %s\n", why);
-        free(items); free_custom(custom, ncustom);
-        return 2;
-    }
     struct sysinfo si;
     struct ceiling ceil[8];
     struct price *prices = NULL;
@@ -326,6 +315,20 @@ int run_main(struct run_opts *o)
     const struct dataset *ds = NULL;
     if (trains && !(ds = dataset_get(why, sizeof why))) {
         fprintf(stderr, "dlbench: --data: %s\n", why);
+        free(items); free_custom(custom, ncustom); free(prices);
+        return 2;
+    }
+    /* Every input is checked before the run folder exists: a refused run leaves nothing behind. */
+    if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir); else default_run_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    if (access(path, F_OK) == 0) {
+        fprintf(stderr, "dlbench: --out: %s already holds a run; choose a new folder\n", dir);
+        free(items); free_custom(custom, ncustom); free(prices);
+        return 2;
+    }
+    struct results_out out;
+    if (results_open(&out, dir, why, sizeof why) != 0) {
+        fprintf(stderr, "dlbench: --out: %s\n", why);
         free(items); free_custom(custom, ncustom); free(prices);
         return 2;
     }

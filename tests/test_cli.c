@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void expect_exit2_one_line(char *const args[])
 {
@@ -105,6 +106,11 @@ Test(cli, small_run_writes_verified_rows_and_report)
     cr_expect_eq(run_dlbench((char *[]){"report", run, NULL}, NULL, 0, NULL, 0), 0);
     cr_expect_not_null(f = fopen(path, "r"), "report rebuilt from CSV");
     if (f) fclose(f);
+    /* A refused run leaves no folder behind. */
+    char refused[600];
+    snprintf(refused, sizeof refused, "%s/refused", dir);
+    expect_exit2_one_line((char *[]){"run", "--prices", "/nonexistent/prices.csv", "--out", refused, NULL});
+    cr_expect_neq(access(refused, F_OK), 0, "%s was created by a refused run", refused);
     /* A second run into the same folder is refused rather than mixing two runs. */
     expect_exit2_one_line((char *[]){"run", "--suite", "quick", "--filter", "sq128", "--out", run, NULL});
     free(dir);
