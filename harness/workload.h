@@ -48,4 +48,8 @@ extern const struct workload *const workloads[];
 extern const int workload_count;
 const struct workload *workload_find(const char *name);
 uint64_t case_stream(const char *workload, const char *case_name, enum dtype dt);
+struct rng;
+/* Fills h with seeded values in [-1, 1] rounded to dt and uploads them packed in dt; the device
+ * buffer, or NULL with the backend's error set. */
+void *upload_rounded(const struct backend *b, enum dtype dt, float *h, size_t n, struct rng *r);
 #endif

@@ -69,19 +69,6 @@ static void conv_teardown(void *st)
     free(c);
 }
 
-static void *upload_rounded(const struct backend *b, enum dtype dt, float *h, size_t n, struct rng *r)
-{
-    rng_fill_uniform(r, h, n, -1.0f, 1.0f);
-    for (size_t i = 0; i < n; i++) h[i] = f32_round_to(dt, h[i]);
-    void *packed = malloc(n * dtype_size(dt)), *d = b->alloc(n * dtype_size(dt));
-    if (packed && d) {
-        dtype_pack(dt, h, packed, n);
-        if (b->upload(d, packed, n * dtype_size(dt)) != 0) { b->release(d); d = NULL; }
-    }
-    free(packed);
-    return d;
-}
-
 static void *setup_dir(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n, enum conv_dir d)
 {
     struct conv_state *c = calloc(1, sizeof *c);

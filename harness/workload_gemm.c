@@ -55,20 +55,6 @@ static void gemm_teardown(void *st)
     free(g);
 }
 
-/* Fills host values rounded to dt, uploads them packed in dt. */
-static void *upload_operand(const struct backend *b, enum dtype dt, float *h, size_t count, struct rng *r)
-{
-    rng_fill_uniform(r, h, count, -1.0f, 1.0f);
-    for (size_t i = 0; i < count; i++) h[i] = f32_round_to(dt, h[i]);
-    void *packed = malloc(count * dtype_size(dt)), *d = b->alloc(count * dtype_size(dt));
-    if (packed && d) {
-        dtype_pack(dt, h, packed, count);
-        if (b->upload(d, packed, count * dtype_size(dt)) != 0) { b->release(d); d = NULL; }
-    }
-    free(packed);
-    return d;
-}
-
 static void *gemm_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
 {
     struct gemm_state *g = calloc(1, sizeof *g);
@@ -79,8 +65,8 @@ static void *gemm_setup(const struct backend *b, const void *p, enum dtype dt, u
     g->ha = malloc(na * 4); g->hb = malloc(nb * 4); g->hc = malloc(nc * 4);
     if (!g->ha || !g->hb || !g->hc) { snprintf(why, n, "out of host memory"); gemm_teardown(g); return NULL; }
     rng_seed(&r, seed, 1);
-    g->da = upload_operand(b, dt, g->ha, na, &r);
-    g->db = g->da ? upload_operand(b, dt, g->hb, nb, &r) : NULL;
+    g->da = upload_rounded(b, dt, g->ha, na, &r);
+    g->db = g->da ? upload_rounded(b, dt, g->hb, nb, &r) : NULL;
     g->dc = g->db ? b->alloc(nc * 4) : NULL;
     if (!g->dc) { snprintf(why, n, "%s", b->error()); gemm_teardown(g); return NULL; }
     for (size_t i = 0; i < nc; i++) g->hc[i] = NAN;
