@@ -43,8 +43,7 @@ ifneq ($(NVCC),)
   NVGENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
                $(if $(CUDA_ARCH),-gencode arch=compute_$(lastword $(CUDA_ARCH))$(comma)code=compute_$(lastword $(CUDA_ARCH)))
   ifneq ($(wildcard $(CUDA_HOME)/include/cudnn.h),)
-    CPPFLAGS += -DHAVE_CUDNN
-    LDLIBS   += -lcudnn
+    CPPFLAGS += -DHAVE_CUDNN      # libcudnn is dlopen'ed at run time: never a link dependency
   else
     SRC_C := $(filter-out gpu/backend_cudnn.c,$(SRC_C))
   endif

@@ -1,12 +1,36 @@
-/* backend_cudnn.c: the vendor variant, built when cuDNN is found: the CUDA backend's device, stream,
- * memory and timers with cuDNN's convolutions instead of dlbench's lowering, so reports show how
- * far the plain lowering is from the vendor's tuned kernels. fp32 only, with CUDNN_FMA_MATH (no
- * tf32 tensor cores): the same arithmetic as the fp32 rows it sits beside. */
+/* backend_cudnn.c: the vendor variant, built when cuDNN's header is found: the CUDA backend's
+ * device, stream, memory and timers with cuDNN's convolutions instead of dlbench's lowering, so
+ * reports show how far the plain lowering is from the vendor's tuned kernels. fp32 only, with
+ * CUDNN_FMA_MATH (no tf32 tensor cores): the same arithmetic as the fp32 rows it sits beside.
+ * libcudnn is loaded at run time (dlopen), so a machine without it still runs everything else. */
 #include "backend.h"
 #include "cuda_state.h"
 #include <cudnn.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The cuDNN functions used, resolved from libcudnn.so.9 by the probe; prototypes from cudnn.h. */
+#define CUDNN_FUNCS(X) X(cudnnCreate) X(cudnnSetStream) X(cudnnGetErrorString) X(cudnnGetVersion)    \
+    X(cudnnCreateTensorDescriptor) X(cudnnCreateFilterDescriptor) X(cudnnCreateConvolutionDescriptor) \
+    X(cudnnSetTensor4dDescriptor) X(cudnnSetFilter4dDescriptor) X(cudnnSetConvolution2dDescriptor)   \
+    X(cudnnSetConvolutionMathType) X(cudnnGetConvolutionForwardAlgorithm_v7)                          \
+    X(cudnnGetConvolutionBackwardDataAlgorithm_v7) X(cudnnGetConvolutionBackwardFilterAlgorithm_v7)   \
+    X(cudnnGetConvolutionForwardWorkspaceSize) X(cudnnGetConvolutionBackwardDataWorkspaceSize)        \
+    X(cudnnGetConvolutionBackwardFilterWorkspaceSize) X(cudnnConvolutionForward)                      \
+    X(cudnnConvolutionBackwardData) X(cudnnConvolutionBackwardFilter)
+#define DECLARE(f) static __typeof__(&f) p_##f;
+CUDNN_FUNCS(DECLARE)
+
+static int load_cudnn(char *why, size_t n)
+{
+    void *lib = dlopen("libcudnn.so.9", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) lib = dlopen("libcudnn.so", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) { snprintf(why, n, "cuDNN library not found (libcudnn.so.9)"); return -1; }
+#define RESOLVE(f) if (!(p_##f = (__typeof__(&f))dlsym(lib, #f))) { snprintf(why, n, "cuDNN lacks %s", #f); return -1; }
+    CUDNN_FUNCS(RESOLVE)
+    return 0;
+}
 
 extern const struct backend cuda_backend;
 
@@ -18,9 +42,12 @@ static int cudnn_probe(char *why, size_t n)
 {
     if (!cuda_backend.probe(why, n)) return 0;
     if (state == 0) {
-        cudnnStatus_t s = cudnnCreate(&handle);
-        if (s != CUDNN_STATUS_SUCCESS) { snprintf(why_not, sizeof why_not, "cuDNN: %s", cudnnGetErrorString(s)); state = -1; }
-        else { cudnnSetStream(handle, cuda_stream); state = 1; }
+        cudnnStatus_t s;
+        if (load_cudnn(why_not, sizeof why_not) != 0) state = -1;
+        else if ((s = p_cudnnCreate(&handle)) != CUDNN_STATUS_SUCCESS) {
+            snprintf(why_not, sizeof why_not, "cuDNN: %s", p_cudnnGetErrorString(s));
+            state = -1;
+        } else { p_cudnnSetStream(handle, cuda_stream); state = 1; }
     }
     if (state < 0 && why) snprintf(why, n, "%s", why_not);
     return state > 0;
@@ -28,8 +55,9 @@ static int cudnn_probe(char *why, size_t n)
 
 static void cudnn_info(info_put_fn put, void *u)
 {
-    char v[64];
-    size_t ver = cudnnGetVersion();
+    char v[64], why[128];
+    if (!p_cudnnGetVersion && load_cudnn(why, sizeof why) != 0) { put(u, "cudnn", "status", why); return; }
+    size_t ver = p_cudnnGetVersion();
     snprintf(v, sizeof v, "%zu.%zu.%zu", ver / 10000, ver / 100 % 100, ver % 100);
     put(u, "cudnn", "version", v);
 }
@@ -69,44 +97,44 @@ static struct {
 } plan;
 
 #define DNN(call) do { cudnnStatus_t s_ = (call); if (s_ != CUDNN_STATUS_SUCCESS) { \
-    snprintf(err, sizeof err, "%s in %s", cudnnGetErrorString(s_), #call); return -1; } } while (0)
+    snprintf(err, sizeof err, "%s in %s", p_cudnnGetErrorString(s_), #call); return -1; } } while (0)
 
 static int make_plan(enum conv_dir d, const struct conv_shape *s)
 {
     if (plan.valid && plan.d == d && !memcmp(&plan.s, s, sizeof *s)) return 0;
     if (!plan.x) {
-        DNN(cudnnCreateTensorDescriptor(&plan.x));
-        DNN(cudnnCreateTensorDescriptor(&plan.y));
-        DNN(cudnnCreateFilterDescriptor(&plan.w));
-        DNN(cudnnCreateConvolutionDescriptor(&plan.conv));
+        DNN(p_cudnnCreateTensorDescriptor(&plan.x));
+        DNN(p_cudnnCreateTensorDescriptor(&plan.y));
+        DNN(p_cudnnCreateFilterDescriptor(&plan.w));
+        DNN(p_cudnnCreateConvolutionDescriptor(&plan.conv));
     }
     plan.valid = 0;
-    DNN(cudnnSetTensor4dDescriptor(plan.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->n, s->c, s->h, s->w));
-    DNN(cudnnSetTensor4dDescriptor(plan.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->n, s->k, conv_p(s), conv_q(s)));
-    DNN(cudnnSetFilter4dDescriptor(plan.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, s->k, s->c, s->r, s->s));
-    DNN(cudnnSetConvolution2dDescriptor(plan.conv, s->pad, s->pad, s->stride, s->stride, s->dil, s->dil,
+    DNN(p_cudnnSetTensor4dDescriptor(plan.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->n, s->c, s->h, s->w));
+    DNN(p_cudnnSetTensor4dDescriptor(plan.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s->n, s->k, conv_p(s), conv_q(s)));
+    DNN(p_cudnnSetFilter4dDescriptor(plan.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, s->k, s->c, s->r, s->s));
+    DNN(p_cudnnSetConvolution2dDescriptor(plan.conv, s->pad, s->pad, s->stride, s->stride, s->dil, s->dil,
                                         CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    DNN(cudnnSetConvolutionMathType(plan.conv, CUDNN_FMA_MATH));
+    DNN(p_cudnnSetConvolutionMathType(plan.conv, CUDNN_FMA_MATH));
     int got = 0;
     size_t ws = 0;
     if (d == CONV_FWD) {
         cudnnConvolutionFwdAlgoPerf_t perf[8];
-        DNN(cudnnGetConvolutionForwardAlgorithm_v7(handle, plan.x, plan.w, plan.conv, plan.y, 8, &got, perf));
+        DNN(p_cudnnGetConvolutionForwardAlgorithm_v7(handle, plan.x, plan.w, plan.conv, plan.y, 8, &got, perf));
         if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no forward algorithm"); return -1; }
         plan.algo = perf[0].algo;
-        DNN(cudnnGetConvolutionForwardWorkspaceSize(handle, plan.x, plan.w, plan.conv, plan.y, perf[0].algo, &ws));
+        DNN(p_cudnnGetConvolutionForwardWorkspaceSize(handle, plan.x, plan.w, plan.conv, plan.y, perf[0].algo, &ws));
     } else if (d == CONV_BWD_DATA) {
         cudnnConvolutionBwdDataAlgoPerf_t perf[8];
-        DNN(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, plan.w, plan.y, plan.conv, plan.x, 8, &got, perf));
+        DNN(p_cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, plan.w, plan.y, plan.conv, plan.x, 8, &got, perf));
         if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no backward-data algorithm"); return -1; }
         plan.algo = perf[0].algo;
-        DNN(cudnnGetConvolutionBackwardDataWorkspaceSize(handle, plan.w, plan.y, plan.conv, plan.x, perf[0].algo, &ws));
+        DNN(p_cudnnGetConvolutionBackwardDataWorkspaceSize(handle, plan.w, plan.y, plan.conv, plan.x, perf[0].algo, &ws));
     } else {
         cudnnConvolutionBwdFilterAlgoPerf_t perf[8];
-        DNN(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, plan.x, plan.y, plan.conv, plan.w, 8, &got, perf));
+        DNN(p_cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, plan.x, plan.y, plan.conv, plan.w, 8, &got, perf));
         if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no backward-filter algorithm"); return -1; }
         plan.algo = perf[0].algo;
-        DNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, plan.x, plan.y, plan.conv, plan.w, perf[0].algo, &ws));
+        DNN(p_cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, plan.x, plan.y, plan.conv, plan.w, perf[0].algo, &ws));
     }
     if (ws > plan.ws_bytes) {
         cuda_backend.release(plan.ws);
@@ -127,13 +155,13 @@ static int conv_cudnn(enum conv_dir d, enum dtype dt, const struct conv_shape *s
     if (dt != DT_F32) { snprintf(err, sizeof err, "cudnn variant is fp32 only"); return -1; }
     if (make_plan(d, s) != 0) return -1;
     if (d == CONV_FWD)
-        DNN(cudnnConvolutionForward(handle, &one, plan.x, a, plan.w, b, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
+        DNN(p_cudnnConvolutionForward(handle, &one, plan.x, a, plan.w, b, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
                                     &zero, plan.y, out));
     else if (d == CONV_BWD_DATA)
-        DNN(cudnnConvolutionBackwardData(handle, &one, plan.w, b, plan.y, a, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
+        DNN(p_cudnnConvolutionBackwardData(handle, &one, plan.w, b, plan.y, a, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
                                          &zero, plan.x, out));
     else
-        DNN(cudnnConvolutionBackwardFilter(handle, &one, plan.x, a, plan.y, b, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
+        DNN(p_cudnnConvolutionBackwardFilter(handle, &one, plan.x, a, plan.y, b, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
                                            &zero, plan.w, out));
     return 0;
 }
