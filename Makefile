@@ -103,6 +103,7 @@ bench-full:
 
 bench-compare: $(DLBENCH)
 	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<run folder>" >&2; exit 2; }
+	rm -rf $(BUILD)/compare-run
 	$(DLBENCH) run --suite $(SUITE) --out $(BUILD)/compare-run $(BENCH_ARGS)
 	$(DLBENCH) compare $(BASE) $(BUILD)/compare-run
 

@@ -13,7 +13,17 @@
 static char err[256];
 static struct timespec t0;
 
-static int cpu_probe(char *why, size_t n) { (void)why; (void)n; return 1; }
+/* Always usable; says once when OpenBLAS is not its OpenMP build (its own threads beside ours
+ * oversubscribe the cores: measured up to 5x slower). */
+static int cpu_probe(char *why, size_t n)
+{
+    static int warned;
+    (void)why; (void)n;
+    if (!warned++ && openblas_get_parallel() != 2)
+        fprintf(stderr, "dlbench: warning: OpenBLAS is not its OpenMP build (%s); CPU figures will suffer\n",
+                openblas_get_config());
+    return 1;
+}
 
 static const char *cpu_device_name(void) { return cpu_topology()->model; }
 
