@@ -14,12 +14,19 @@ OBLAS_DIR  ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
 OBLAS_INC  ?= /usr/include/x86_64-linux-gnu/openblas-openmp
 FUZZ_SECONDS ?= 60
 
+# Each configuration builds in its own folder: objects never mix flags.
 ifeq ($(SAN),1)
   BUILD   := build/san
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 else
   BUILD   := build
   SANFLAGS :=
+endif
+ifneq ($(NO_CUDA),)
+  BUILD := $(BUILD)/nocuda
+endif
+ifneq ($(origin MARCH),file)
+  BUILD := $(BUILD)/march$(subst =,-,$(subst -march=,,$(MARCH)))
 endif
 
 NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
