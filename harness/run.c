@@ -40,6 +40,18 @@ void run_opts_default(struct run_opts *o, int quick)
 #define DLBENCH_PRICES "bench/prices.csv"
 #endif
 
+/* The price table: --prices (an error if unreadable), else $DLBENCH_PRICES, the source tree's
+ * bench/prices.csv, or ./bench/prices.csv; a binary moved elsewhere runs without one (no prices). */
+static int load_prices(const struct run_opts *o, struct price **p, char *why, size_t n)
+{
+    const char *candidates[] = {getenv("DLBENCH_PRICES"), DLBENCH_PRICES, "bench/prices.csv"};
+    *p = NULL;
+    if (o->prices) return prices_load(o->prices, p, why, n);
+    for (int i = 0; i < 3; i++)
+        if (candidates[i] && access(candidates[i], R_OK) == 0) return prices_load(candidates[i], p, why, n);
+    return 0;
+}
+
 /* Price per backend: the override, else the first table entry matching the device's name. */
 static void put_price(const struct run_opts *o, const struct backend *b, const struct price *tab, int ntab, struct sysinfo *si)
 {
@@ -305,7 +317,7 @@ int run_main(struct run_opts *o)
     struct sysinfo si;
     struct ceiling ceil[8];
     struct price *prices = NULL;
-    int nprices = prices_load(o->prices ? o->prices : DLBENCH_PRICES, &prices, why, sizeof why), trains = 0;
+    int nprices = load_prices(o, &prices, why, sizeof why), trains = 0;
     if (nprices < 0) {
         fprintf(stderr, "dlbench: --prices: %s\n", why);
         free(items); free_custom(custom, ncustom);

@@ -75,7 +75,8 @@ Test(reliability, failing_backend_leaves_the_other_intact)
 
 static pid_t spawn_run(const char *out)
 {
-    char *argv[] = {DLBENCH_BIN, "run", "--suite", "quick", "--backend", "cpu", "--workload", "stream,eltwise",
+    char *bin = getenv("DLBENCH_BIN") ? getenv("DLBENCH_BIN") : DLBENCH_BIN;
+    char *argv[] = {bin, "run", "--suite", "quick", "--backend", "cpu", "--workload", "stream,eltwise",
                     "--out", (char *)out, "--quiet", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -83,7 +84,7 @@ static pid_t spawn_run(const char *out)
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid;
     extern char **environ;
-    cr_assert_eq(posix_spawn(&pid, DLBENCH_BIN, &fa, NULL, argv, environ), 0);
+    cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     return pid;
 }

@@ -7,6 +7,7 @@
 #include "train.h"
 #include "train_cases.h"
 #include <stdio.h>
+#include <unistd.h>
 
 /* Central differences of L(v) = Σ f(v)·g against an analytic gradient, every `stride` element. */
 typedef double (*loss_fn)(const double *v, void *ctx);
@@ -195,6 +196,7 @@ Test(train, price_table_parsing_matching_and_cost)
     cr_expect(strstr(why, "prices.csv:1:") != NULL, "%s", why);
     /* 60000 / 100 = 600 steps of 10 ms = 6 s = 1/600 h at $3.60/h */
     cr_expect_float_eq(epoch_cost_usd(0.01, 100, 60000, 3.6), 0.006, 1e-12);
-    cr_expect_eq(prices_load(DLBENCH_PRICES_FILE, &p, why, sizeof why) > 0, 1, "the shipped table parses: %s", why);
+    const char *shipped = access(DLBENCH_PRICES_FILE, R_OK) == 0 ? DLBENCH_PRICES_FILE : "bench/prices.csv";
+    cr_expect_eq(prices_load(shipped, &p, why, sizeof why) > 0, 1, "the shipped table parses: %s", why);
     free(p);
 }

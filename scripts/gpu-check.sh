@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# gpu-check.sh: the one full check on a lent GPU machine, prepared here and run there.
+#   scripts/gpu-check.sh prepare   here: portable build (x86-64-v3) and .devkit/lib of its libraries
+#   scripts/gpu-check.sh run       there: info, make-test equivalent, compute-sanitizer on the CUDA
+#                                  tests (memcheck, racecheck), and the quick benchmark; logs in $OUT
+# The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=build/marchx86-64-v3
+case "${1:-}" in
+  prepare)
+    make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" || exit 1
+    ../shared/tools/device-kit.sh "$B/dlbench" "$B/dlbench-tests"
+    ;;
+  run)
+    out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
+    export LD_LIBRARY_PATH=$PWD/.devkit/lib:${LD_LIBRARY_PATH:-}
+    export DLBENCH_BIN=$PWD/$B/dlbench DLBENCH_PRICES=$PWD/bench/prices.csv
+    nvidia-smi > "$out/nvidia-smi.txt" 2>&1
+    "$B/dlbench" info > "$out/info.txt" 2>&1
+    scripts/run-tests.sh "$B/dlbench-tests" > "$out/test.log" 2>&1; echo "tests: exit $?" | tee -a "$out/summary.txt"
+    for tool in memcheck racecheck; do
+      compute-sanitizer --tool $tool --error-exitcode 3 "$B/dlbench-tests" --filter='cuda_*/*' -j1 \
+        > "$out/sanitizer-$tool.log" 2>&1
+      echo "compute-sanitizer $tool: exit $?" | tee -a "$out/summary.txt"
+    done
+    "$B/dlbench" run --suite quick --out "$out/run" --quiet > "$out/bench.log" 2>&1
+    echo "bench: exit $?" | tee -a "$out/summary.txt"
+    tail -1 "$out/test.log" | tee -a "$out/summary.txt"
+    ;;
+  *) echo "usage: scripts/gpu-check.sh prepare|run" >&2; exit 2 ;;
+esac
