@@ -57,6 +57,8 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
     } while (wall_seconds() - start < WARMUP_S);
     if (t1 < SAMPLE_TARGET_S) r->reps = (int)(SAMPLE_TARGET_S / (t1 > 1e-9 ? t1 : 1e-9)) + 1;
 
+    struct timing_opts eff = *o; /* the stopping rule with the sample cap actually in force */
+    eff.max_samples = cap;
     double t_begin = wall_seconds(), next_check = 0, e0 = 0, e1 = 0;
     char ewhy[160];
     int energy = b->energy_read && b->sync() == 0 && b->energy_read(&e0, ewhy, sizeof ewhy) == 0;
@@ -74,9 +76,7 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
             struct summary sum;
             next_check = r->n * 1.05;
             summarize(r->samples, r->n, &sum);
-            struct timing_opts oo = *o;
-            oo.max_samples = cap;
-            if (timing_should_stop(&oo, &sum, elapsed, &noisy)) {
+            if (timing_should_stop(&eff, &sum, elapsed, &noisy)) {
                 r->outcome = noisy ? TIMING_NOISY : TIMING_OK;
                 break;
             }

@@ -79,8 +79,6 @@ static int put_dataset(struct train_state *s)
            s->b->upload(s->dx, s->ds->x, nx * 4) || s->b->upload(s->dy, s->ds->y, (size_t)s->ds->n * 4);
 }
 
-static int train_call(void *st);
-
 static void *train_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
 {
     (void)dt; (void)seed; /* same initial weights and data on every backend and every case */
