@@ -32,13 +32,13 @@ endif
 NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
 GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-CPPFLAGS := -Iharness -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
+CPPFLAGS := -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
             -DDLBENCH_GIT_REV='"$(GIT_REV)"' -DDLBENCH_PRICES='"$(abspath bench/prices.csv)"'
 CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -fno-math-errno -Wall -Wextra -MMD -MP -g $(SANFLAGS)
 LDFLAGS  := -fopenmp $(SANFLAGS) -L$(OBLAS_DIR) -Wl,-rpath,$(OBLAS_DIR)
 LDLIBS   := -lopenblas -lhwloc -ldl -lmvec -lm
 
-SRC_C := $(wildcard harness/*.c bench/*.c kernels/*.c cpu/*.c)
+SRC_C := $(wildcard harness/*.c harness/*/*.c bench/*.c kernels/*.c cpu/*.c)
 ifneq ($(NVCC),)
   CPPFLAGS += -DHAVE_CUDA -I$(CUDA_HOME)/include
   NVDEFS   := -D_GNU_SOURCE -DHAVE_CUDA
@@ -54,7 +54,7 @@ ifneq ($(NVCC),)
   else
     SRC_C := $(filter-out gpu/backend_cudnn.c,$(SRC_C))
   endif
-  NVFLAGS := -O3 -std=c++17 $(NVGENCODE) -Iharness -Ikernels -Igpu -Xcompiler -Wall,-Wextra -MMD -MP
+  NVFLAGS := -O3 -std=c++17 $(NVGENCODE) -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels -Igpu -Xcompiler -Wall,-Wextra -MMD -MP
 endif
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
@@ -118,15 +118,15 @@ bench-compare: $(DLBENCH)
 # inputs go to tests/fuzz/regressions/<target>/ and are replayed by every `make fuzz`.
 FUZZ_TARGETS := cli_values results_csv samples_csv system_json prices idx
 FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
-FUZZ_SRC_results_csv := harness/results.c
-FUZZ_SRC_samples_csv := harness/results.c
-FUZZ_SRC_system_json := harness/sysinfo.c
-FUZZ_SRC_prices      := harness/prices.c harness/results.c
-FUZZ_SRC_idx         := harness/dataset.c kernels/rng.c
+FUZZ_SRC_results_csv := harness/output/results.c
+FUZZ_SRC_samples_csv := harness/output/results.c
+FUZZ_SRC_system_json := harness/output/sysinfo.c
+FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c
+FUZZ_SRC_idx         := harness/workloads/dataset.c kernels/rng.c
 FUZZ_CC ?= clang
 build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(DEPS_OK)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iharness -Ikernels $^ -o $@
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels $^ -o $@
 
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
