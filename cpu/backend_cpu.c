@@ -1,5 +1,5 @@
-/* backend_cpu.c: the CPU backend's table: host memory, wall-clock timing, OpenMP/OpenBLAS
- * threads, machine facts, and its operations (cpu/<op>_cpu.c). */
+/* backend_cpu.c: the CPU backend's tables: host memory, wall-clock timing, OpenMP/OpenBLAS
+ * threads, machine facts (device_ops), and its operations (cpu/<op>_<pass>_cpu.c). */
 #include "backend.h"
 #include "cpu_ops.h"
 #include "cpu_topology.h"
@@ -124,14 +124,11 @@ static void cpu_info(info_put_fn put, void *u)
     put(u, "cpu", "openblas_parallel", par == 2 ? "openmp" : par == 1 ? "pthreads (oversubscribes: rebuild against openblas-openmp)" : "serial");
 }
 
-const struct backend cpu_backend = {
-    .name = "cpu",
-    .probe = cpu_probe,
-    .info = cpu_info,
-    .device_name = cpu_device_name,
+static const struct device_ops cpu_device = {
+    .name = cpu_device_name,
     .set_threads = cpu_set_threads,
-    .unsupported = cpu_unsupported,
     .mem_free = cpu_mem_free,
+    .cache_bytes = cpu_llc_bytes,
     .alloc = cpu_alloc,
     .release = cpu_release,
     .upload = cpu_copy,
@@ -140,30 +137,33 @@ const struct backend cpu_backend = {
     .timer_start = cpu_timer_start,
     .timer_stop = cpu_timer_stop,
     .error = cpu_error,
-    .cache_bytes = cpu_llc_bytes,
-    .gemm = gemm_cpu,
-    .conv_fwd = conv_fwd_cpu,
-    .conv_bwd_data = conv_bwd_data_cpu,
-    .conv_bwd_filter = conv_bwd_filter_cpu,
-    .copy = copy_cpu,
-    .scale = scale_cpu,
-    .add = add_cpu,
-    .triad = triad_cpu,
-    .dot = dot_cpu,
-    .relu_fwd = relu_fwd_cpu,
-    .relu_bwd = relu_bwd_cpu,
-    .gelu_fwd = gelu_fwd_cpu,
-    .gelu_bwd = gelu_bwd_cpu,
-    .bias_add = bias_add_cpu,
-    .softmax_fwd = softmax_fwd_cpu,
-    .layernorm_fwd = layernorm_fwd_cpu,
-    .sgd_update = sgd_update_cpu,
-    .adam_update = adam_update_cpu,
-    .bias_grad = bias_grad_cpu,
-    .maxpool2_fwd = maxpool2_fwd_cpu,
-    .maxpool2_bwd = maxpool2_bwd_cpu,
-    .softmax_xent = softmax_xent_cpu,
     .energy_read = energy_read_cpu,
-    .fma_peak = fma_peak_cpu,
-    .fma_peak_flops_per_iter = fma_peak_flops_per_iter,
+};
+static const struct matmul_ops cpu_matmul = {.gemm = gemm_cpu};
+static const struct conv_ops cpu_conv = {
+    .fwd = conv_fwd_cpu, .bwd_data = conv_bwd_data_cpu, .bwd_filter = conv_bwd_filter_cpu};
+const struct eltwise_ops cpu_eltwise = {
+    .copy = copy_cpu, .scale = scale_cpu, .add = add_cpu, .triad = triad_cpu, .dot = dot_cpu,
+    .relu_fwd = relu_fwd_cpu, .relu_bwd = relu_bwd_cpu, .gelu_fwd = gelu_fwd_cpu, .gelu_bwd = gelu_bwd_cpu,
+    .bias_add = bias_add_cpu, .softmax_fwd = softmax_fwd_cpu, .layernorm_fwd = layernorm_fwd_cpu,
+    .sgd_update = sgd_update_cpu, .adam_update = adam_update_cpu,
+};
+const struct train_ops cpu_train = {
+    .bias_bwd = bias_bwd_cpu, .maxpool2_fwd = maxpool2_fwd_cpu, .maxpool2_bwd = maxpool2_bwd_cpu,
+    .softmax_xent = softmax_xent_cpu,
+};
+static const struct peak_ops cpu_peak = {.fma = fma_peak_cpu, .fma_flops_per_iter = fma_peak_flops_per_iter_cpu};
+
+const struct backend cpu_backend = {
+    .name = "cpu",
+    .kind = BACKEND_CPU,
+    .probe = cpu_probe,
+    .info = cpu_info,
+    .unsupported = cpu_unsupported,
+    .dev = &cpu_device,
+    .mm = &cpu_matmul,
+    .conv = &cpu_conv,
+    .elt = &cpu_eltwise,
+    .train = &cpu_train,
+    .peak = &cpu_peak,
 };

@@ -21,7 +21,7 @@ int relu_bwd_cpu(size_t n, const float *x, const float *dy, float *dx);
 int gelu_fwd_cpu(size_t n, const float *x, float *y);
 int gelu_bwd_cpu(size_t n, const float *x, const float *dy, float *dx);
 int bias_add_cpu(int outer, int ch, int inner, const float *x, const float *bias, float *y);
-int bias_grad_cpu(int outer, int ch, int inner, const float *dy, float *db);
+int bias_bwd_cpu(int outer, int ch, int inner, const float *dy, float *db);
 int maxpool2_fwd_cpu(int planes, int h, int w, const float *x, float *y, uint8_t *idx);
 int maxpool2_bwd_cpu(int planes, int h, int w, const float *dy, const uint8_t *idx, float *dx);
 int softmax_xent_cpu(int rows, int cols, const float *z, const int32_t *labels, float *losses, float *loss, float *dz);
@@ -35,7 +35,7 @@ int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const 
 int conv_fwd_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y);
 int conv_bwd_data_cpu(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
 int conv_bwd_filter_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
-int fma_peak_cpu(long iters, float *out);          /* fma_peak_flops_per_iter() FLOPs per iter */
-double fma_peak_flops_per_iter(void);
+int fma_peak_cpu(long iters, float *out);          /* fma_peak_flops_per_iter_cpu() FLOPs per iter */
+double fma_peak_flops_per_iter_cpu(void);
 int adam_update_cpu(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
 #endif

@@ -12,7 +12,7 @@
 #endif
 typedef float vf __attribute__((vector_size(LANES * 4)));
 
-double fma_peak_flops_per_iter(void) { return 2.0 * LANES * NACC * omp_get_max_threads(); }
+double fma_peak_flops_per_iter_cpu(void) { return 2.0 * LANES * NACC * omp_get_max_threads(); }
 
 int fma_peak_cpu(long iters, float *out)
 {

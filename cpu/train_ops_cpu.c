@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int bias_grad_cpu(int outer, int ch, int inner, const float *restrict dy, float *restrict db)
+int bias_bwd_cpu(int outer, int ch, int inner, const float *restrict dy, float *restrict db)
 {
 #pragma omp parallel for schedule(static) if ((long)outer * ch * inner >= 32768)
     for (int c = 0; c < ch; c++) {

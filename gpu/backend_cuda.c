@@ -1,10 +1,11 @@
-/* backend_cuda.c: the CUDA backend's table: probing (driver, device, compute mode), device memory,
+/* backend_cuda.c: the CUDA backend's tables: probing (driver, device, compute mode), device memory,
  * event timing on one stream, machine facts, and the sticky-error rule that disables the backend. */
 #include "backend.h"
 #include "cuda_check.h"
 #include "cuda_ops.h"
 #include "cuda_state.h"
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,14 @@ void cublas_fail(cublasStatus_t s, const char *call, const char *file, int line)
     snprintf(err, sizeof err, "%s in %s at %s:%d", cublasGetStatusString(s), call, file, line);
     cudaError_t e = cudaGetLastError(); /* a kernel fault inside cuBLAS is sticky too */
     if (is_sticky(e)) cuda_fail(e, call, file, line);
+}
+
+void cuda_set_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, sizeof err, fmt, ap);
+    va_end(ap);
 }
 
 static int open_device(void)
@@ -154,7 +163,7 @@ static const char *cuda_error(void) { return err; }
 static cudaGraph_t graph;
 static cudaGraphExec_t graph_exec;
 
-static int cuda_graph_begin(void)
+static int graph_begin_cuda(void)
 {
     if (graph_exec) { cudaGraphExecDestroy(graph_exec); graph_exec = NULL; }
     if (graph) { cudaGraphDestroy(graph); graph = NULL; }
@@ -162,14 +171,14 @@ static int cuda_graph_begin(void)
     return 0;
 }
 
-static int cuda_graph_end(void)
+static int graph_end_cuda(void)
 {
     CUDA_CHECK(cudaStreamEndCapture(cuda_stream, &graph));
     CUDA_CHECK(cudaGraphInstantiate(&graph_exec, graph, 0));
     return 0;
 }
 
-static int cuda_graph_launch(void)
+static int graph_launch_cuda(void)
 {
     if (!graph_exec) { snprintf(err, sizeof err, "no captured graph"); return -1; }
     CUDA_CHECK(cudaGraphLaunch(graph_exec, cuda_stream));
@@ -204,7 +213,7 @@ static int nvml_open(void)
     return 0;
 }
 
-static int cuda_energy_read(double *joules, char *why, size_t n)
+static int energy_read_cuda(double *joules, char *why, size_t n)
 {
     unsigned long long mj;
     if (nvml_open() != 0) { snprintf(why, n, "%s", nvml_why); return -1; }
@@ -215,7 +224,7 @@ static int cuda_energy_read(double *joules, char *why, size_t n)
 
 static size_t cuda_cache_bytes(void) { return cuda_probe(NULL, 0) ? (size_t)prop.l2CacheSize : 0; }
 
-static void *cuda_host_alloc_pinned(size_t bytes)
+static void *host_alloc_pinned_cuda(size_t bytes)
 {
     void *p = NULL;
     cudaError_t e = cudaMallocHost(&p, bytes ? bytes : 64);
@@ -223,23 +232,23 @@ static void *cuda_host_alloc_pinned(size_t bytes)
     return p;
 }
 
-static void cuda_host_free_pinned(void *p) { if (p) cudaFreeHost(p); }
+static void host_free_pinned_cuda(void *p) { if (p) cudaFreeHost(p); }
 
 /* Timed copies: enqueued only; the timer's stop event waits for them. Pageable host memory makes
  * the runtime stage through its own pinned buffer, which is what a plain malloc'ed batch pays. */
-static int cuda_memcpy_h2d(void *dst, const void *src, size_t bytes)
+static int memcpy_h2d_cuda(void *dst, const void *src, size_t bytes)
 {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda_stream));
     return 0;
 }
 
-static int cuda_memcpy_d2h(void *dst, const void *src, size_t bytes)
+static int memcpy_d2h_cuda(void *dst, const void *src, size_t bytes)
 {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda_stream));
     return 0;
 }
 
-static int cuda_memcpy_d2d(void *dst, const void *src, size_t bytes)
+static int memcpy_d2d_cuda(void *dst, const void *src, size_t bytes)
 {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda_stream));
     return 0;
@@ -278,14 +287,11 @@ static void cuda_info(info_put_fn put, void *u)
     }
 }
 
-const struct backend cuda_backend = {
-    .name = "cuda",
-    .probe = cuda_probe,
-    .info = cuda_info,
-    .device_name = cuda_device_name,
+const struct device_ops cuda_device = {
+    .name = cuda_device_name,
     .set_threads = NULL,
-    .unsupported = cuda_unsupported,
     .mem_free = cuda_mem_free,
+    .cache_bytes = cuda_cache_bytes,
     .alloc = cuda_alloc,
     .release = cuda_release,
     .upload = cuda_upload,
@@ -294,36 +300,38 @@ const struct backend cuda_backend = {
     .timer_start = cuda_timer_start,
     .timer_stop = cuda_timer_stop,
     .error = cuda_error,
-    .cache_bytes = cuda_cache_bytes,
-    .gemm = gemm_cuda,
-    .conv_fwd = conv_fwd_cuda,
-    .conv_bwd_data = conv_bwd_data_cuda,
-    .conv_bwd_filter = conv_bwd_filter_cuda,
-    .copy = copy_cuda,
-    .scale = scale_cuda,
-    .add = add_cuda,
-    .triad = triad_cuda,
-    .dot = dot_cuda,
-    .relu_fwd = relu_fwd_cuda,
-    .relu_bwd = relu_bwd_cuda,
-    .gelu_fwd = gelu_fwd_cuda,
-    .gelu_bwd = gelu_bwd_cuda,
-    .bias_add = bias_add_cuda,
-    .softmax_fwd = softmax_fwd_cuda,
-    .layernorm_fwd = layernorm_fwd_cuda,
-    .sgd_update = sgd_update_cuda,
-    .adam_update = adam_update_cuda,
-    .bias_grad = bias_grad_cuda,
-    .maxpool2_fwd = maxpool2_fwd_cuda,
-    .maxpool2_bwd = maxpool2_bwd_cuda,
+    .energy_read = energy_read_cuda,
+};
+static const struct matmul_ops cuda_matmul = {.gemm = gemm_cuda};
+static const struct conv_ops cuda_conv = {
+    .fwd = conv_fwd_cuda, .bwd_data = conv_bwd_data_cuda, .bwd_filter = conv_bwd_filter_cuda};
+const struct eltwise_ops cuda_eltwise = {
+    .copy = copy_cuda, .scale = scale_cuda, .add = add_cuda, .triad = triad_cuda, .dot = dot_cuda,
+    .relu_fwd = relu_fwd_cuda, .relu_bwd = relu_bwd_cuda, .gelu_fwd = gelu_fwd_cuda, .gelu_bwd = gelu_bwd_cuda,
+    .bias_add = bias_add_cuda, .softmax_fwd = softmax_fwd_cuda, .layernorm_fwd = layernorm_fwd_cuda,
+    .sgd_update = sgd_update_cuda, .adam_update = adam_update_cuda,
+};
+const struct train_ops cuda_train = {
+    .bias_bwd = bias_bwd_cuda, .maxpool2_fwd = maxpool2_fwd_cuda, .maxpool2_bwd = maxpool2_bwd_cuda,
     .softmax_xent = softmax_xent_cuda,
-    .graph_begin = cuda_graph_begin,
-    .graph_end = cuda_graph_end,
-    .graph_launch = cuda_graph_launch,
-    .energy_read = cuda_energy_read,
-    .host_alloc_pinned = cuda_host_alloc_pinned,
-    .host_free_pinned = cuda_host_free_pinned,
-    .memcpy_h2d = cuda_memcpy_h2d,
-    .memcpy_d2h = cuda_memcpy_d2h,
-    .memcpy_d2d = cuda_memcpy_d2d,
+};
+const struct graph_ops cuda_graph = {.begin = graph_begin_cuda, .end = graph_end_cuda, .launch = graph_launch_cuda};
+static const struct transfer_ops cuda_transfer = {
+    .host_alloc_pinned = host_alloc_pinned_cuda, .host_free_pinned = host_free_pinned_cuda,
+    .h2d = memcpy_h2d_cuda, .d2h = memcpy_d2h_cuda, .d2d = memcpy_d2d_cuda,
+};
+
+const struct backend cuda_backend = {
+    .name = "cuda",
+    .kind = BACKEND_GPU,
+    .probe = cuda_probe,
+    .info = cuda_info,
+    .unsupported = cuda_unsupported,
+    .dev = &cuda_device,
+    .mm = &cuda_matmul,
+    .conv = &cuda_conv,
+    .elt = &cuda_eltwise,
+    .train = &cuda_train,
+    .graph = &cuda_graph,
+    .xfer = &cuda_transfer,
 };

@@ -4,6 +4,7 @@
  * CUDNN_FMA_MATH (no tf32 tensor cores): the same arithmetic as the fp32 rows it sits beside.
  * libcudnn is loaded at run time (dlopen), so a machine without it still runs everything else. */
 #include "backend.h"
+#include "cuda_check.h"
 #include "cuda_state.h"
 #include <cudnn.h>
 #include <dlfcn.h>
@@ -33,10 +34,11 @@ static int load_cudnn(char *why, size_t n)
 }
 
 extern const struct backend cuda_backend;
+extern const struct device_ops cuda_device;
 
 static cudnnHandle_t handle;
 static int state;                 /* 0 unprobed, 1 usable, -1 not */
-static char why_not[256], err[320];
+static char why_not[256];
 
 static int cudnn_probe(char *why, size_t n)
 {
@@ -69,19 +71,6 @@ static const char *cudnn_unsupported(const char *family, enum dtype dt)
     return NULL;
 }
 
-/* Everything but the convolutions is the CUDA backend's. */
-static const char *dev_name(void) { return cuda_backend.device_name(); }
-static size_t mem_free(void) { return cuda_backend.mem_free(); }
-static size_t cache(void) { return cuda_backend.cache_bytes(); }
-static void *alloc(size_t n) { return cuda_backend.alloc(n); }
-static void release(void *p) { cuda_backend.release(p); }
-static int upload(void *d, const void *s, size_t n) { return cuda_backend.upload(d, s, n); }
-static int download(void *d, const void *s, size_t n) { return cuda_backend.download(d, s, n); }
-static int sync_(void) { return cuda_backend.sync(); }
-static int t_start(void) { return cuda_backend.timer_start(); }
-static int t_stop(double *s) { return cuda_backend.timer_stop(s); }
-static const char *error(void) { return *err ? err : cuda_backend.error(); }
-
 /* Descriptors and algorithms for the last shape and direction, made outside the timed calls
  * (the first, verified call makes them). */
 static struct {
@@ -97,7 +86,7 @@ static struct {
 } plan;
 
 #define DNN(call) do { cudnnStatus_t s_ = (call); if (s_ != CUDNN_STATUS_SUCCESS) { \
-    snprintf(err, sizeof err, "%s in %s", p_cudnnGetErrorString(s_), #call); return -1; } } while (0)
+    cuda_set_error("%s in %s", p_cudnnGetErrorString(s_), #call); return -1; } } while (0)
 
 static int make_plan(enum conv_dir d, const struct conv_shape *s)
 {
@@ -120,26 +109,26 @@ static int make_plan(enum conv_dir d, const struct conv_shape *s)
     if (d == CONV_FWD) {
         cudnnConvolutionFwdAlgoPerf_t perf[8];
         DNN(p_cudnnGetConvolutionForwardAlgorithm_v7(handle, plan.x, plan.w, plan.conv, plan.y, 8, &got, perf));
-        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no forward algorithm"); return -1; }
+        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { cuda_set_error("cuDNN found no forward algorithm"); return -1; }
         plan.algo = perf[0].algo;
         DNN(p_cudnnGetConvolutionForwardWorkspaceSize(handle, plan.x, plan.w, plan.conv, plan.y, perf[0].algo, &ws));
     } else if (d == CONV_BWD_DATA) {
         cudnnConvolutionBwdDataAlgoPerf_t perf[8];
         DNN(p_cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, plan.w, plan.y, plan.conv, plan.x, 8, &got, perf));
-        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no backward-data algorithm"); return -1; }
+        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { cuda_set_error("cuDNN found no backward-data algorithm"); return -1; }
         plan.algo = perf[0].algo;
         DNN(p_cudnnGetConvolutionBackwardDataWorkspaceSize(handle, plan.w, plan.y, plan.conv, plan.x, perf[0].algo, &ws));
     } else {
         cudnnConvolutionBwdFilterAlgoPerf_t perf[8];
         DNN(p_cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, plan.x, plan.y, plan.conv, plan.w, 8, &got, perf));
-        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { snprintf(err, sizeof err, "cuDNN found no backward-filter algorithm"); return -1; }
+        if (got < 1 || perf[0].status != CUDNN_STATUS_SUCCESS) { cuda_set_error("cuDNN found no backward-filter algorithm"); return -1; }
         plan.algo = perf[0].algo;
         DNN(p_cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, plan.x, plan.y, plan.conv, plan.w, perf[0].algo, &ws));
     }
     if (ws > plan.ws_bytes) {
-        cuda_backend.release(plan.ws);
+        cuda_device.release(plan.ws);
         plan.ws_bytes = 0;
-        if (!(plan.ws = cuda_backend.alloc(ws))) return -1;
+        if (!(plan.ws = cuda_device.alloc(ws))) return -1;
         plan.ws_bytes = ws;
     }
     plan.d = d;
@@ -151,8 +140,7 @@ static int make_plan(enum conv_dir d, const struct conv_shape *s)
 static int conv_cudnn(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, float *out)
 {
     static const float one = 1.f, zero = 0.f;
-    *err = 0;
-    if (dt != DT_F32) { snprintf(err, sizeof err, "cudnn variant is fp32 only"); return -1; }
+    if (dt != DT_F32) { cuda_set_error("cudnn variant is fp32 only"); return -1; }
     if (make_plan(d, s) != 0) return -1;
     if (d == CONV_FWD)
         DNN(p_cudnnConvolutionForward(handle, &one, plan.x, a, plan.w, b, plan.conv, plan.algo, plan.ws, plan.ws_bytes,
@@ -166,28 +154,20 @@ static int conv_cudnn(enum conv_dir d, enum dtype dt, const struct conv_shape *s
     return 0;
 }
 
-static int fwd(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y) { return conv_cudnn(CONV_FWD, dt, s, x, w, y); }
-static int bwd_data(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx) { return conv_cudnn(CONV_BWD_DATA, dt, s, dy, w, dx); }
-static int bwd_filter(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw) { return conv_cudnn(CONV_BWD_FILTER, dt, s, x, dy, dw); }
+static int conv_fwd_cudnn(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y) { return conv_cudnn(CONV_FWD, dt, s, x, w, y); }
+static int conv_bwd_data_cudnn(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx) { return conv_cudnn(CONV_BWD_DATA, dt, s, dy, w, dx); }
+static int conv_bwd_filter_cudnn(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw) { return conv_cudnn(CONV_BWD_FILTER, dt, s, x, dy, dw); }
+
+static const struct conv_ops cudnn_conv = {
+    .fwd = conv_fwd_cudnn, .bwd_data = conv_bwd_data_cudnn, .bwd_filter = conv_bwd_filter_cudnn};
 
 const struct backend cudnn_backend = {
     .name = "cudnn",
-    .families = "conv",
+    .kind = BACKEND_GPU,
+    .base = &cuda_backend,
     .probe = cudnn_probe,
     .info = cudnn_info,
-    .device_name = dev_name,
     .unsupported = cudnn_unsupported,
-    .mem_free = mem_free,
-    .alloc = alloc,
-    .release = release,
-    .upload = upload,
-    .download = download,
-    .sync = sync_,
-    .timer_start = t_start,
-    .timer_stop = t_stop,
-    .error = error,
-    .cache_bytes = cache,
-    .conv_fwd = fwd,
-    .conv_bwd_data = bwd_data,
-    .conv_bwd_filter = bwd_filter,
+    .dev = &cuda_device,
+    .conv = &cudnn_conv,
 };

@@ -9,6 +9,9 @@ extern "C" {
 #endif
 void cuda_fail(cudaError_t e, const char *call, const char *file, int line);
 void cublas_fail(cublasStatus_t s, const char *call, const char *file, int line);
+/* Records a message as the GPU device's error (what error() returns): for failures found on the
+ * host side and for vendor variants (cuDNN) that share the CUDA backend's device. */
+void cuda_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #ifdef __cplusplus
 }
 #endif

@@ -20,7 +20,7 @@ int relu_bwd_cuda(size_t n, const float *x, const float *dy, float *dx);
 int gelu_fwd_cuda(size_t n, const float *x, float *y);
 int gelu_bwd_cuda(size_t n, const float *x, const float *dy, float *dx);
 int bias_add_cuda(int outer, int ch, int inner, const float *x, const float *bias, float *y);
-int bias_grad_cuda(int outer, int ch, int inner, const float *dy, float *db);
+int bias_bwd_cuda(int outer, int ch, int inner, const float *dy, float *db);
 int maxpool2_fwd_cuda(int planes, int h, int w, const float *x, float *y, uint8_t *idx);
 int maxpool2_bwd_cuda(int planes, int h, int w, const float *dy, const uint8_t *idx, float *dx);
 int softmax_xent_cuda(int rows, int cols, const float *z, const int32_t *labels, float *losses, float *loss, float *dz);

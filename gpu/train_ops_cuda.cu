@@ -21,7 +21,7 @@ __device__ static float block_sum256(float v)
     return v; /* in thread 0 */
 }
 
-__global__ void bias_grad_kernel(int outer, int ch, int inner, const float *__restrict__ dy, float *__restrict__ db)
+__global__ void bias_bwd_kernel(int outer, int ch, int inner, const float *__restrict__ dy, float *__restrict__ db)
 {
     int c = blockIdx.x;
     float s = 0.f;
@@ -110,9 +110,9 @@ static int grid_for(long work)
 }
 
 extern "C" {
-int bias_grad_cuda(int outer, int ch, int inner, const float *dy, float *db)
+int bias_bwd_cuda(int outer, int ch, int inner, const float *dy, float *db)
 {
-    bias_grad_kernel<<<ch, THREADS, 0, cuda_stream>>>(outer, ch, inner, dy, db);
+    bias_bwd_kernel<<<ch, THREADS, 0, cuda_stream>>>(outer, ch, inner, dy, db);
     CUDA_CHECK_LAUNCH();
     return 0;
 }

@@ -11,19 +11,16 @@
 /* Receives one `key: value` fact about the machine from a backend's info(). */
 typedef void (*info_put_fn)(void *user, const char *section, const char *key, const char *value);
 
-struct backend {
-    const char *name;                               /* "cpu", "cuda": the results' backend column */
-    const char *families;                           /* comma list it runs (a variant); NULL: all */
-    /* 1 when usable; else 0 and why ("no CUDA driver", "built without CUDA", "disabled after …") */
-    int (*probe)(char *why, size_t n);
-    void (*info)(info_put_fn put, void *user);      /* device facts for `info` and system.json */
-    const char *(*device_name)(void);               /* "AMD EPYC 9R14", "NVIDIA H100 80GB HBM3" */
-    int (*set_threads)(int n);                      /* CPU: OpenMP + OpenBLAS threads; NULL on GPUs */
-    /* NULL when dt runs natively for this op family ("gemm", …); else the reason it is skipped */
-    const char *(*unsupported)(const char *family, enum dtype dt);
-    size_t (*mem_free)(void);                       /* bytes a case may allocate now */
+enum backend_kind { BACKEND_CPU, BACKEND_GPU };
 
-    /* Memory and timing. All return 0 on success, -1 with error() set. */
+/* The device a backend runs on: memory, clocks, threads. A vendor variant (cudnn, onednn) points
+ * at its base backend's table, so both share one device state. All int returns: 0, or -1 with
+ * error() set. */
+struct device_ops {
+    const char *(*name)(void);                      /* "AMD EPYC 9R14", "NVIDIA H100 80GB HBM3" */
+    int (*set_threads)(int n);                      /* CPU: OpenMP + OpenBLAS threads; NULL on GPUs */
+    size_t (*mem_free)(void);                       /* bytes a case may allocate now */
+    size_t (*cache_bytes)(void);                    /* last-level cache (CPU L3s, GPU L2) */
     void *(*alloc)(size_t bytes);                   /* NULL with error() set on failure */
     void (*release)(void *p);
     int (*upload)(void *dst, const void *host_src, size_t bytes);
@@ -32,17 +29,21 @@ struct backend {
     int (*timer_start)(void);                       /* CPU: clock_gettime; CUDA: event on stream */
     int (*timer_stop)(double *seconds);             /* waits for the work, then reads the timer */
     const char *(*error)(void);                     /* why the last call failed */
+    /* Cumulative joules of the device (NVML, RAPL), or -1 and why; NULL: no counter. */
+    int (*energy_read)(double *joules, char *why, size_t n);
+};
 
-    size_t (*cache_bytes)(void);                    /* last-level cache (CPU L3s, GPU L2) */
-
-    /* Operations. Row-major; dims and layouts are documented beside each family's reference. */
-    int (*gemm)(enum dtype dt, int ta, int tb, int m, int n, int k,
-                const void *a, const void *b, float *c);
-    /* Convolution, NCHW (kernels/conv_ref.h); inputs in dt's storage, fp32 output. */
-    int (*conv_fwd)(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y);
-    int (*conv_bwd_data)(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
-    int (*conv_bwd_filter)(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
-    /* Bandwidth and elementwise ops, fp32, n elements; row ops take x as (rows, cols). */
+/* Operations, row-major; dims and layouts are documented beside each family's reference in
+ * kernels/. A NULL table: the backend does not run that family. */
+struct matmul_ops {
+    int (*gemm)(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
+};
+struct conv_ops {   /* NCHW (kernels/conv_ref.h); inputs in dt's storage, fp32 output */
+    int (*fwd)(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y);
+    int (*bwd_data)(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
+    int (*bwd_filter)(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
+};
+struct eltwise_ops {   /* fp32, n elements; row ops take x as (rows, cols) */
     int (*copy)(size_t n, const float *a, float *b);                            /* b = a */
     int (*scale)(size_t n, float s, const float *a, float *b);                  /* b = s·a */
     int (*add)(size_t n, const float *a, const float *b, float *c);             /* c = a + b */
@@ -59,39 +60,63 @@ struct backend {
                          float eps, float *y);
     int (*sgd_update)(size_t n, float lr, float *w, const float *g);            /* w -= lr·g */
     int (*adam_update)(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
-
-    /* Training-step layers (kernels/train_ref.h): db[c] = Σ dy[o][c][i]; 2x2/2 max-pool of
-     * `planes` (H, W) planes with the argmax (0..3) kept for backward; softmax cross-entropy
-     * writing per-row losses, their mean (loss[0]) and dz = (softmax - onehot) / rows. */
-    int (*bias_grad)(int outer, int ch, int inner, const float *dy, float *db);
+};
+/* Training-step layers (kernels/train_ref.h): db[c] = Σ dy[o][c][i]; 2x2/2 max-pool of `planes`
+ * (H, W) planes with the argmax (0..3) kept for backward; softmax cross-entropy, forward and
+ * backward fused: per-row losses, their mean (loss[0]) and dz = (softmax - onehot) / rows. */
+struct train_ops {
+    int (*bias_bwd)(int outer, int ch, int inner, const float *dy, float *db);
     int (*maxpool2_fwd)(int planes, int h, int w, const float *x, float *y, uint8_t *idx);
     int (*maxpool2_bwd)(int planes, int h, int w, const float *dy, const uint8_t *idx, float *dx);
     int (*softmax_xent)(int rows, int cols, const float *z, const int32_t *labels, float *losses, float *loss, float *dz);
+};
 
-    /* Step capture (CUDA graphs; NULL on the CPU): ops between begin and end are recorded, not
-     * run; launch replays them. Energy: cumulative joules of the device (NVML, RAPL), or -1 and why. */
-    int (*graph_begin)(void);
-    int (*graph_end)(void);
-    int (*graph_launch)(void);
-    int (*energy_read)(double *joules, char *why, size_t n);
-
-    /* FLOP/s ceiling kernel (NULL where a large GEMM is the better ceiling): iters loop trips,
-     * flops_per_iter FLOPs each, result summed into *out so nothing is optimised away. */
-    int (*fma_peak)(long iters, float *out);
-    double (*fma_peak_flops_per_iter)(void);
-
-    /* Host<->device copies (GPU backends; NULL on the CPU). Asynchronous on the backend's stream. */
+/* Optional capabilities (NULL: absent). */
+struct peak_ops {   /* FLOP/s ceiling kernel where a large GEMM is not the better ceiling */
+    int (*fma)(long iters, float *out);             /* iters trips, result summed into *out */
+    double (*fma_flops_per_iter)(void);
+};
+struct graph_ops {  /* step capture (CUDA graphs): ops between begin and end are recorded, not run */
+    int (*begin)(void);
+    int (*end)(void);
+    int (*launch)(void);                            /* replays the captured ops */
+};
+struct transfer_ops {  /* host<->device copies, asynchronous on the backend's stream */
     void *(*host_alloc_pinned)(size_t bytes);
     void (*host_free_pinned)(void *p);
-    int (*memcpy_h2d)(void *dst, const void *host_src, size_t bytes);
-    int (*memcpy_d2h)(void *host_dst, const void *src, size_t bytes);
-    int (*memcpy_d2d)(void *dst, const void *src, size_t bytes);
+    int (*h2d)(void *dst, const void *host_src, size_t bytes);
+    int (*d2h)(void *host_dst, const void *src, size_t bytes);
+    int (*d2d)(void *dst, const void *src, size_t bytes);
+};
+
+struct backend {
+    const char *name;                               /* "cpu", "cuda": the results' backend column */
+    enum backend_kind kind;
+    const struct backend *base;                     /* a vendor variant: the backend whose device it shares */
+    /* 1 when usable; else 0 and why ("no CUDA driver", "built without CUDA", "disabled after …") */
+    int (*probe)(char *why, size_t n);
+    void (*info)(info_put_fn put, void *user);      /* device facts for `info` and system.json */
+    /* NULL when dt runs natively for this op family ("gemm", …); else the reason it is skipped */
+    const char *(*unsupported)(const char *family, enum dtype dt);
+    const struct device_ops *dev;
+
+    const struct matmul_ops *mm;                    /* operations */
+    const struct conv_ops *conv;
+    const struct eltwise_ops *elt;
+    const struct train_ops *train;
+
+    const struct peak_ops *peak;                    /* optional capabilities */
+    const struct graph_ops *graph;
+    const struct transfer_ops *xfer;
 };
 
 /* The registry (harness/registry.c): every backend compiled into this program, CPU first. */
 extern const struct backend *const *backends;
 extern int backend_count;
 const struct backend *backend_find(const char *name);
+/* Whether b has the operations a workload family ("gemm", "conv", "bandwidth", "transfer",
+ * "train") needs. */
+int backend_runs(const struct backend *b, const char *family);
 /* Tests only: run with another list (e.g. a backend that fails on purpose); NULL restores. */
 void backends_replace(const struct backend *const *list, int n);
 #endif

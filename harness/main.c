@@ -158,7 +158,7 @@ static int cmd_info(int ceilings)
     for (int b = 0; ceilings && b < backend_count; b++) {
         struct ceiling c;
         char why[256];
-        if (backends[b]->families || !backends[b]->probe(why, sizeof why)) continue;
+        if (backends[b]->base || !backends[b]->probe(why, sizeof why)) continue;
         int threads = cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
         ceilings_measure(backends[b], threads, 1, &c);
         ceilings_put(backends[b], &c, &si);

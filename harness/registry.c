@@ -13,7 +13,7 @@ static int no_cuda_probe(char *why, size_t n)
     snprintf(why, n, "built without CUDA (nvcc not found, or NO_CUDA=1)");
     return 0;
 }
-static const struct backend cuda_backend = {.name = "cuda", .probe = no_cuda_probe};
+static const struct backend cuda_backend = {.name = "cuda", .kind = BACKEND_GPU, .probe = no_cuda_probe};
 #endif
 
 #ifdef HAVE_CUDNN
@@ -36,4 +36,14 @@ const struct backend *backend_find(const char *name)
     for (int i = 0; i < backend_count; i++)
         if (strcmp(backends[i]->name, name) == 0) return backends[i];
     return NULL;
+}
+
+int backend_runs(const struct backend *b, const char *family)
+{
+    if (!strcmp(family, "gemm")) return b->mm != NULL;
+    if (!strcmp(family, "conv")) return b->conv != NULL;
+    if (!strcmp(family, "bandwidth")) return b->elt != NULL;
+    if (!strcmp(family, "transfer")) return b->xfer != NULL;
+    if (!strcmp(family, "train")) return b->mm && b->conv && b->elt && b->train;
+    return 0;
 }

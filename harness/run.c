@@ -56,9 +56,9 @@ static int load_prices(const struct run_opts *o, struct price **p, char *why, si
 static void put_price(const struct run_opts *o, const struct backend *b, const struct price *tab, int ntab, struct sysinfo *si)
 {
     char sec[48], v[64];
-    int gpu = b->set_threads == NULL;
+    int gpu = b->kind == BACKEND_GPU;
     double over = gpu ? o->price_gpu : o->price_cpu;
-    const char *dev = b->device_name();
+    const char *dev = b->dev->name();
     snprintf(sec, sizeof sec, "price.%s", b->name);
     sysinfo_put(si, sec, "device", dev);
     if (!isnan(over)) {
@@ -86,12 +86,12 @@ static void put_energy(const struct backend *b, struct sysinfo *si)
     char sec[48], why[200];
     double j;
     snprintf(sec, sizeof sec, "energy.%s", b->name);
-    if (!b->energy_read) sysinfo_put(si, sec, "status", "n/a: no energy counter for this backend");
-    else if (b->energy_read(&j, why, sizeof why) != 0) {
+    if (!b->dev->energy_read) sysinfo_put(si, sec, "status", "n/a: no energy counter for this backend");
+    else if (b->dev->energy_read(&j, why, sizeof why) != 0) {
         char v[220];
         snprintf(v, sizeof v, "n/a: %s", why);
         sysinfo_put(si, sec, "status", v);
-    } else sysinfo_put(si, sec, "status", b->set_threads ? "RAPL (package energy)" : "NVML total energy");
+    } else sysinfo_put(si, sec, "status", b->kind == BACKEND_CPU ? "RAPL (package energy)" : "NVML total energy");
 }
 
 static int in_list(const char *list, const char *name)
@@ -125,12 +125,12 @@ static void add_items(const struct run_opts *o, const struct workload *w, const 
         if (!(w->dtypes & (1u << dt)) || (o->dtypes && !(o->dtypes & (1u << dt)))) continue;
         for (int bi = 0; bi < backend_count; bi++) {
             const struct backend *b = backends[bi];
-            if (!in_list(o->backends, b->name) || (b->families && !in_list(b->families, w->family))) continue;
-            int nt = b->set_threads ? o->nthreads : 1;
+            if (!in_list(o->backends, b->name) || !backend_runs(b, w->family)) continue;
+            int nt = b->kind == BACKEND_CPU ? o->nthreads : 1;
             for (int t = 0; t < nt; t++) {
                 if (*n == *cap) *items = realloc(*items, sizeof **items * (*cap = *cap ? *cap * 2 : 64));
                 (*items)[(*n)++] = (struct item){w, b, c->name, c->about, c->params, (enum dtype)dt,
-                                                 b->set_threads ? (int)o->threads[t] : 0};
+                                                 b->kind == BACKEND_CPU ? (int)o->threads[t] : 0};
             }
         }
     }
@@ -223,17 +223,17 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
     tr->samples = NULL;
     tr->n = 0;
     if (!b->probe(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return 0; }
-    snprintf(r->device, sizeof r->device, "%s", b->device_name());
+    snprintf(r->device, sizeof r->device, "%s", b->dev->name());
     const char *unsup = b->unsupported(w->family, dt);
     if (unsup) { snprintf(r->status, sizeof r->status, "skipped: %s", unsup); return 0; }
-    double need = (double)w->device_bytes(params, dt), have = (double)b->mem_free();
+    double need = (double)w->device_bytes(params, dt), have = (double)b->dev->mem_free();
     if (need > 0.9 * have) {
         char a[32], c[32];
         fmt_gib(a, sizeof a, need); fmt_gib(c, sizeof c, have);
         snprintf(r->status, sizeof r->status, "skipped: needs %s, %s free", a, c);
         return 0;
     }
-    if (b->set_threads) b->set_threads(threads);
+    if (b->dev->set_threads) b->dev->set_threads(threads);
     void *st = w->setup(b, params, dt, seed ^ case_stream(w->name, case_name, dt), why, sizeof why);
     if (!st) { /* "unsupported: …" and "out of … memory" are skips; anything else is a failure */
         if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s", why + 13);
@@ -242,7 +242,7 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
     }
     r->tolerance = w->tolerance(params, dt);
     if (w->call(st) != 0) {
-        snprintf(r->status, sizeof r->status, "failed: %s", b->error());
+        snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
         w->teardown(st);
         return 0;
     }
@@ -253,7 +253,7 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
     } else if (!(r->verify_err <= r->tolerance)) {
         snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g", r->verify_err, r->tolerance);
     } else if (time_op(b, w->call, st, t, tr) != 0) {
-        snprintf(r->status, sizeof r->status, "failed: %s", b->error());
+        snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
     } else if (tr->outcome == TIMING_INTERRUPTED) {
         w->teardown(st);
         return 1;
@@ -360,7 +360,7 @@ int run_main(struct run_opts *o)
     fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
     for (int bi = 0; bi < backend_count && bi < 8; bi++) {
         ceiling_clear(&ceil[bi]);
-        if (!in_list(o->backends, backends[bi]->name) || backends[bi]->families) continue; /* variants share a device */
+        if (!in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue; /* variants share their base's device */
         ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &ceil[bi]);
         ceilings_put(backends[bi], &ceil[bi], &si);
     }

@@ -50,7 +50,7 @@ double model_step_flops(const struct model_spec *m, int batch)
     return f;
 }
 
-void bias_grad_ref(int outer, int ch, int inner, const float *dy, double *db)
+void bias_bwd_ref(int outer, int ch, int inner, const float *dy, double *db)
 {
     for (int c = 0; c < ch; c++) {
         double s = 0;

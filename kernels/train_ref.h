@@ -24,7 +24,7 @@ size_t model_params(const struct model_spec *m, int layer);     /* weights + bia
 double model_step_flops(const struct model_spec *m, int batch); /* forward + backward, GEMM/conv only */
 
 /* db[c] = Σ over (outer, inner) of dy[outer][c][inner] */
-void bias_grad_ref(int outer, int ch, int inner, const float *dy, double *db);
+void bias_bwd_ref(int outer, int ch, int inner, const float *dy, double *db);
 /* 2x2/2 max-pool of planes (H, W) -> (H/2, W/2); backward routes dy to the max (first on ties). */
 void maxpool2_ref(int planes, int h, int w, const double *x, double *y);
 void maxpool2_bwd_ref(int planes, int h, int w, const double *x, const double *dy, double *dx);

@@ -28,7 +28,7 @@ static void check_convs(const struct backend *b, enum dtype dt)
             const struct conv_shape *s = &awkward_convs[i];
             void *st = w->setup(b, s, dt, 77 + i, why, sizeof why);
             cr_assert_not_null(st, "%s setup: %s", names[d], why);
-            cr_expect_eq(w->call(st), 0, "%s call: %s", names[d], b->error());
+            cr_expect_eq(w->call(st), 0, "%s call: %s", names[d], b->dev->error());
             double e = w->check(st, why, sizeof why), tol = w->tolerance(s, dt);
             cr_expect(e >= 0 && e <= tol, "%s %s %s shape %zu: error %g, tolerance %g", b->name, names[d], dtype_name(dt), i, e, tol);
             w->teardown(st);

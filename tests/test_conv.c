@@ -11,7 +11,7 @@ Test(conv, cpu_all_directions_awkward_shapes) { check_convs(backend_find("cpu"),
 
 static int conv_fwd_off_by_one(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y)
 {
-    int rc = backend_find("cpu")->conv_fwd(dt, s, x, w, y);
+    int rc = backend_find("cpu")->conv->fwd(dt, s, x, w, y);
     y[conv_y_elems(s) / 2] += 0.05f;
     return rc;
 }
@@ -19,7 +19,9 @@ static int conv_fwd_off_by_one(enum dtype dt, const struct conv_shape *s, const 
 Test(conv, check_rejects_a_wrong_element)
 {
     struct backend bad = *backend_find("cpu");
-    bad.conv_fwd = conv_fwd_off_by_one;
+    struct conv_ops conv = *bad.conv;
+    conv.fwd = conv_fwd_off_by_one;
+    bad.conv = &conv;
     const struct workload *w = workload_find("conv_fwd");
     /* small enough that the 256 sampled elements cover every output */
     const struct conv_shape s = {1, 3, 6, 6, 4, 3, 3, 1, 1, 1};

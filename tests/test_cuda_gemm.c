@@ -16,7 +16,7 @@ static void all_shapes(enum dtype dt)
             int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
             double e = backend_gemm_error(b, dt, t & 1, t >> 1, m, n, k), tol = gemm_tolerance(dt, k);
             cr_expect(e >= 0 && e <= tol, "cuda %s %dx%dx%d ta=%d tb=%d: error %g, tolerance %g (%s)",
-                      dtype_name(dt), m, n, k, t & 1, t >> 1, e, tol, b->error());
+                      dtype_name(dt), m, n, k, t & 1, t >> 1, e, tol, b->dev->error());
         }
 }
 
@@ -34,5 +34,5 @@ Test(cuda_backend, reports_a_reason_when_unusable)
         cr_expect(why[0] != 0, "an unusable backend must say why");
         cr_skip_test("no usable GPU: %s", why);
     }
-    cr_expect(b->mem_free() > 0);
+    cr_expect(b->dev->mem_free() > 0);
 }

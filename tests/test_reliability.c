@@ -29,7 +29,7 @@ static int faulty_gemm(enum dtype dt, int ta, int tb, int m, int n, int k, const
         snprintf(fault, sizeof fault, "injected sticky fault");
         return -1;
     }
-    return backend_find("cpu")->gemm(dt, ta, tb, m, n, k, a, b, c);
+    return backend_find("cpu")->mm->gemm(dt, ta, tb, m, n, k, a, b, c);
 }
 
 Test(reliability, failing_backend_leaves_the_other_intact)
@@ -38,8 +38,13 @@ Test(reliability, failing_backend_leaves_the_other_intact)
     faulty = *backend_find("cpu");
     faulty.name = "faulty";
     faulty.probe = faulty_probe;
-    faulty.error = faulty_error;
-    faulty.gemm = faulty_gemm;
+    static struct device_ops dev;
+    static struct matmul_ops mm;
+    dev = *faulty.dev;
+    dev.error = faulty_error;
+    faulty.dev = &dev;
+    mm.gemm = faulty_gemm;
+    faulty.mm = &mm;
     const struct backend *list[] = {backend_find("cpu"), &faulty};
     backends_replace(list, 2);
     char *dir = temp_dir(), out[600], why[256];

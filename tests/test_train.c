@@ -70,7 +70,7 @@ Test(train, layer_backwards_match_finite_differences)
     struct xent_ctx xc = {lab};
     fd_check("softmax-xent dz", z, 65, dz, xent_loss, &xc, 1);
 
-    /* linear: dW = gᵀ·x, db = Σ g (bias_grad_ref), dx = g·W — as the trainer computes them */
+    /* linear: dW = gᵀ·x, db = Σ g (bias_bwd_ref), dx = g·W — as the trainer computes them */
     double lx[20], lw[36], lg[24], dW[30] = {0}, dxl[20] = {0}, db[6];
     float gf[24];
     for (int i = 0; i < 20; i++) lx[i] = 2 * rng_uniform(&r) - 1;
@@ -79,7 +79,7 @@ Test(train, layer_backwards_match_finite_differences)
     for (int n = 0; n < 4; n++)
         for (int o = 0; o < 6; o++)
             for (int i = 0; i < 5; i++) { dW[o * 5 + i] += lg[n * 6 + o] * lx[n * 5 + i]; dxl[n * 5 + i] += lg[n * 6 + o] * lw[o * 5 + i]; }
-    bias_grad_ref(4, 6, 1, gf, db);
+    bias_bwd_ref(4, 6, 1, gf, db);
     struct lin_ctx lc = {lx, lw, lg, 0};
     fd_check("linear dx", lx, 20, dxl, lin_loss, &lc, 1);
     lc.which = 1;

@@ -71,9 +71,9 @@ double backend_gemm_error(const struct backend *b, enum dtype dt, int ta, int tb
     dtype_pack(dt, a, pa, na);
     dtype_pack(dt, bb, pb, nb);
     for (size_t i = 0; i < nc; i++) c[i] = NAN;
-    void *da = b->alloc(na * es), *db = b->alloc(nb * es), *dc = b->alloc(nc * 4);
-    if (!da || !db || !dc || b->upload(da, pa, na * es) || b->upload(db, pb, nb * es) || b->upload(dc, c, nc * 4) ||
-        b->gemm(dt, ta, tb, m, n, k, da, db, dc) || b->sync() || b->download(c, dc, nc * 4)) {
+    void *da = b->dev->alloc(na * es), *db = b->dev->alloc(nb * es), *dc = b->dev->alloc(nc * 4);
+    if (!da || !db || !dc || b->dev->upload(da, pa, na * es) || b->dev->upload(db, pb, nb * es) || b->dev->upload(dc, c, nc * 4) ||
+        b->mm->gemm(dt, ta, tb, m, n, k, da, db, dc) || b->dev->sync() || b->dev->download(c, dc, nc * 4)) {
         worst = -1;
     } else {
         gemm_ref(ta, tb, m, n, k, a, bb, ref);
@@ -89,7 +89,7 @@ double backend_gemm_error(const struct backend *b, enum dtype dt, int ta, int tb
                 if (!(e <= worst)) worst = e;
             }
     }
-    b->release(da); b->release(db); b->release(dc);
+    b->dev->release(da); b->dev->release(db); b->dev->release(dc);
     free(a); free(bb); free(c); free(pa); free(pb); free(ref);
     return worst;
 }

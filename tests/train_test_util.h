@@ -12,8 +12,8 @@
 
 static float *dev_put(const struct backend *b, const void *h, size_t bytes)
 {
-    float *d = b->alloc(bytes);
-    cr_assert(d && b->upload(d, h, bytes) == 0, "%s", b->error());
+    float *d = b->dev->alloc(bytes);
+    cr_assert(d && b->dev->upload(d, h, bytes) == 0, "%s", b->dev->error());
     return d;
 }
 
@@ -26,13 +26,13 @@ static void check_train_layers(const struct backend *b)
         float dy[105], db[5];
         double ref[5];
         rng_fill_uniform(&r, dy, 105, -1, 1);
-        float *d_dy = dev_put(b, dy, sizeof dy), *d_db = b->alloc(sizeof db);
-        cr_assert_eq(b->bias_grad(3, 5, 7, d_dy, d_db), 0);
-        b->sync();
-        b->download(db, d_db, sizeof db);
-        bias_grad_ref(3, 5, 7, dy, ref);
-        for (int i = 0; i < 5; i++) cr_expect(fabs(db[i] - ref[i]) < 1e-5, "%s bias_grad[%d] %g vs %g", b->name, i, db[i], ref[i]);
-        b->release(d_dy); b->release(d_db);
+        float *d_dy = dev_put(b, dy, sizeof dy), *d_db = b->dev->alloc(sizeof db);
+        cr_assert_eq(b->train->bias_bwd(3, 5, 7, d_dy, d_db), 0);
+        b->dev->sync();
+        b->dev->download(db, d_db, sizeof db);
+        bias_bwd_ref(3, 5, 7, dy, ref);
+        for (int i = 0; i < 5; i++) cr_expect(fabs(db[i] - ref[i]) < 1e-5, "%s bias_bwd[%d] %g vs %g", b->name, i, db[i], ref[i]);
+        b->dev->release(d_dy); b->dev->release(d_db);
     }
     /* max-pool 2x2 on 3 planes of 7x6 (odd height: the last row is dropped) */
     {
@@ -44,18 +44,18 @@ static void check_train_layers(const struct backend *b)
         rng_fill_uniform(&r, dy, 27, -1, 1);
         for (int i = 0; i < 126; i++) xd[i] = x[i];
         for (int i = 0; i < 27; i++) dyd[i] = dy[i];
-        float *d_x = dev_put(b, x, sizeof x), *d_y = b->alloc(sizeof y), *d_dy = dev_put(b, dy, sizeof dy), *d_dx = b->alloc(sizeof dx);
-        idx = b->alloc(ny);
-        cr_assert_eq(b->maxpool2_fwd(P, H, W, d_x, d_y, idx), 0);
-        cr_assert_eq(b->maxpool2_bwd(P, H, W, d_dy, idx, d_dx), 0);
-        b->sync();
-        b->download(y, d_y, sizeof y);
-        b->download(dx, d_dx, sizeof dx);
+        float *d_x = dev_put(b, x, sizeof x), *d_y = b->dev->alloc(sizeof y), *d_dy = dev_put(b, dy, sizeof dy), *d_dx = b->dev->alloc(sizeof dx);
+        idx = b->dev->alloc(ny);
+        cr_assert_eq(b->train->maxpool2_fwd(P, H, W, d_x, d_y, idx), 0);
+        cr_assert_eq(b->train->maxpool2_bwd(P, H, W, d_dy, idx, d_dx), 0);
+        b->dev->sync();
+        b->dev->download(y, d_y, sizeof y);
+        b->dev->download(dx, d_dx, sizeof dx);
         maxpool2_ref(P, H, W, xd, yd);
         maxpool2_bwd_ref(P, H, W, xd, dyd, dxd);
         for (int i = 0; i < ny; i++) cr_expect_eq(y[i], (float)yd[i], "%s maxpool y[%d]", b->name, i);
         for (int i = 0; i < 126; i++) cr_expect_eq(dx[i], (float)dxd[i], "%s maxpool dx[%d]", b->name, i);
-        b->release(d_x); b->release(d_y); b->release(d_dy); b->release(d_dx); b->release(idx);
+        b->dev->release(d_x); b->dev->release(d_y); b->dev->release(d_dy); b->dev->release(d_dx); b->dev->release(idx);
     }
     /* softmax cross-entropy, 5 rows of 13 classes, logits up to ±50 (no overflow) */
     {
@@ -64,16 +64,16 @@ static void check_train_layers(const struct backend *b)
         int32_t lab[5] = {0, 12, 3, 3, 7};
         rng_fill_uniform(&r, z, 65, -50, 50);
         for (int i = 0; i < 65; i++) zd[i] = z[i];
-        float *d_z = dev_put(b, z, sizeof z), *d_dz = b->alloc(sizeof dz), *d_l = b->alloc(sizeof losses), *d_m = b->alloc(4);
+        float *d_z = dev_put(b, z, sizeof z), *d_dz = b->dev->alloc(sizeof dz), *d_l = b->dev->alloc(sizeof losses), *d_m = b->dev->alloc(4);
         int32_t *d_lab = (int32_t *)dev_put(b, lab, sizeof lab);
-        cr_assert_eq(b->softmax_xent(5, 13, d_z, d_lab, d_l, d_m, d_dz), 0);
-        b->sync();
-        b->download(dz, d_dz, sizeof dz);
-        b->download(&loss, d_m, 4);
+        cr_assert_eq(b->train->softmax_xent(5, 13, d_z, d_lab, d_l, d_m, d_dz), 0);
+        b->dev->sync();
+        b->dev->download(dz, d_dz, sizeof dz);
+        b->dev->download(&loss, d_m, 4);
         double ref = softmax_xent_ref(5, 13, zd, lab, dzd);
         cr_expect(fabs(loss - ref) <= 1e-5 * fmax(1, ref), "%s loss %g vs %g", b->name, loss, ref);
         for (int i = 0; i < 65; i++) cr_expect(fabs(dz[i] - dzd[i]) < 1e-6, "%s dz[%d] %g vs %g", b->name, i, dz[i], dzd[i]);
-        b->release(d_z); b->release(d_dz); b->release(d_l); b->release(d_m); b->release(d_lab);
+        b->dev->release(d_z); b->dev->release(d_dz); b->dev->release(d_l); b->dev->release(d_m); b->dev->release(d_lab);
     }
 }
 #endif

@@ -37,16 +37,16 @@ static double measure(const struct backend *b, const char *wl, const char *cs, e
 }
 
 struct fma_state { const struct backend *b; long iters; float sink; };
-static int fma_call(void *st) { struct fma_state *f = st; return f->b->fma_peak(f->iters, &f->sink); }
+static int fma_call(void *st) { struct fma_state *f = st; return f->b->peak->fma(f->iters, &f->sink); }
 
 static double fma_gflops(const struct backend *b, int threads)
 {
     struct fma_state f = {b, 1 << 20, 0};
     struct timing_result tr;
-    if (b->set_threads) b->set_threads(threads);
+    if (b->dev->set_threads) b->dev->set_threads(threads);
     if (time_op(b, fma_call, &f, &ceiling_timing, &tr) != 0 || tr.n == 0) { free(tr.samples); return NAN; }
     free(tr.samples);
-    return b->fma_peak_flops_per_iter() * (double)f.iters / tr.s.min * 1e-9;
+    return b->peak->fma_flops_per_iter() * (double)f.iters / tr.s.min * 1e-9;
 }
 
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c)
@@ -54,7 +54,7 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
     char why[256];
     ceiling_clear(c);
     if (!b->probe(why, sizeof why)) return;
-    int gpu = b->set_threads == NULL;
+    int gpu = b->kind == BACKEND_GPU;
     if (gpu) {
         c->bw_gbps = measure(b, "transfer", "d2d.1G", DT_F32, 0, 1);
         snprintf(c->bw_how, sizeof c->bw_how, "device-to-device copy, 1 GiB");
@@ -69,7 +69,7 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
         c->gflops[d] = measure(b, "gemm", sq, (enum dtype)d, threads, 0);
         snprintf(c->fl_how[d], sizeof c->fl_how[d], "GEMM %s", sq);
     }
-    if (b->fma_peak) {
+    if (b->peak->fma) {
         double f = fma_gflops(b, threads);
         if (f > c->gflops[DT_F32] || isnan(c->gflops[DT_F32])) {
             c->gflops[DT_F32] = f;

@@ -33,10 +33,10 @@ int timing_should_stop(const struct timing_opts *o, const struct summary *s, dou
 
 static int one_sample(const struct backend *b, op_call_fn call, void *st, int reps, double *sec)
 {
-    if (b->timer_start() != 0) return -1;
+    if (b->dev->timer_start() != 0) return -1;
     for (int i = 0; i < reps; i++)
         if (call(st) != 0) return -1;
-    return b->timer_stop(sec);
+    return b->dev->timer_stop(sec);
 }
 
 int time_op(const struct backend *b, op_call_fn call, void *st, const struct timing_opts *o,
@@ -61,7 +61,7 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
     eff.max_samples = cap;
     double t_begin = wall_seconds(), next_check = 0, e0 = 0, e1 = 0;
     char ewhy[160];
-    int energy = b->energy_read && b->sync() == 0 && b->energy_read(&e0, ewhy, sizeof ewhy) == 0;
+    int energy = b->dev->energy_read && b->dev->sync() == 0 && b->dev->energy_read(&e0, ewhy, sizeof ewhy) == 0;
     r->joules_per_call = NAN;
     for (;;) {
         if (one_sample(b, call, st, r->reps, &s) != 0) return -1;
@@ -82,7 +82,7 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
             }
         }
     }
-    if (energy && b->sync() == 0 && b->energy_read(&e1, ewhy, sizeof ewhy) == 0 && r->n > 0)
+    if (energy && b->dev->sync() == 0 && b->dev->energy_read(&e1, ewhy, sizeof ewhy) == 0 && r->n > 0)
         r->joules_per_call = (e1 - e0) / ((double)r->n * r->reps);
     summarize(r->samples, r->n, &r->s);
     return 0;

@@ -26,12 +26,12 @@ void trainer_free(struct trainer *t)
 {
     const struct backend *b = t->b;
     for (int l = 0; l < MAX_LAYERS; l++) {
-        b->release(t->p[l]); b->release(t->g[l]); b->release(t->m1[l]); b->release(t->m2[l]);
-        b->release(t->act[l]); b->release(t->grad[l]); b->release(t->idx[l]);
+        b->dev->release(t->p[l]); b->dev->release(t->g[l]); b->dev->release(t->m1[l]); b->dev->release(t->m2[l]);
+        b->dev->release(t->act[l]); b->dev->release(t->grad[l]); b->dev->release(t->idx[l]);
         free(t->host_init[l]);
     }
-    b->release(t->losses);
-    b->release(t->loss);
+    b->dev->release(t->losses);
+    b->dev->release(t->loss);
     memset(t, 0, sizeof *t);
 }
 
@@ -40,10 +40,10 @@ int trainer_reset(struct trainer *t)
     for (int l = 0; l < t->m->nlayers; l++) {
         if (!t->nparam[l]) continue;
         size_t bytes = t->nparam[l] * 4;
-        if (t->b->upload(t->p[l], t->host_init[l], bytes)) return -1;
+        if (t->b->dev->upload(t->p[l], t->host_init[l], bytes)) return -1;
         if (t->adam) {
             float *z = calloc(t->nparam[l], 4);
-            int rc = t->b->upload(t->m1[l], z, bytes) || t->b->upload(t->m2[l], z, bytes);
+            int rc = t->b->dev->upload(t->m1[l], z, bytes) || t->b->dev->upload(t->m2[l], z, bytes);
             free(z);
             if (rc) return -1;
         }
@@ -64,20 +64,20 @@ int trainer_init(struct trainer *t, const struct backend *b, const struct model_
     for (int l = 0; l < m->nlayers; l++) {
         size_t out = out_elems(t, l) * batch;
         t->nparam[l] = model_params(m, l);
-        if (!(t->act[l] = b->alloc(out * 4)) || !(t->grad[l] = b->alloc(out * 4))) goto fail;
-        if (m->layers[l].kind == LAYER_MAXPOOL2 && !(t->idx[l] = b->alloc(out))) goto fail;
+        if (!(t->act[l] = b->dev->alloc(out * 4)) || !(t->grad[l] = b->dev->alloc(out * 4))) goto fail;
+        if (m->layers[l].kind == LAYER_MAXPOOL2 && !(t->idx[l] = b->dev->alloc(out))) goto fail;
         if (!t->nparam[l]) continue;
         size_t np = t->nparam[l], bytes = np * 4;
         float bound = 1.0f / sqrtf((float)(m->layers[l].kind == LAYER_LINEAR ? in_elems(t, l) : (size_t)in_c(t, l) * 9));
         if (!(t->host_init[l] = malloc(bytes))) { snprintf(why, n, "out of host memory"); trainer_free(t); return -1; }
         rng_fill_uniform(&r, t->host_init[l], np, -bound, bound);
-        if (!(t->p[l] = b->alloc(bytes)) || !(t->g[l] = b->alloc(bytes))) goto fail;
-        if (adam && (!(t->m1[l] = b->alloc(bytes)) || !(t->m2[l] = b->alloc(bytes)))) goto fail;
+        if (!(t->p[l] = b->dev->alloc(bytes)) || !(t->g[l] = b->dev->alloc(bytes))) goto fail;
+        if (adam && (!(t->m1[l] = b->dev->alloc(bytes)) || !(t->m2[l] = b->dev->alloc(bytes)))) goto fail;
     }
-    if (!(t->losses = b->alloc((size_t)batch * 4)) || !(t->loss = b->alloc(4))) goto fail;
+    if (!(t->losses = b->dev->alloc((size_t)batch * 4)) || !(t->loss = b->dev->alloc(4))) goto fail;
     if (trainer_reset(t) == 0) return 0;
 fail:
-    snprintf(why, n, "%s", b->error());
+    snprintf(why, n, "%s", b->dev->error());
     trainer_free(t);
     return -1;
 }
@@ -92,16 +92,16 @@ static int forward(struct trainer *t, const float *x)
         float *out = t->act[l];
         size_t nin = in_elems(t, l);
         if (L->kind == LAYER_LINEAR) { /* out (B, o) = in (B, nin) · Wᵀ, W (o, nin) */
-            rc = b->gemm(DT_F32, 0, 1, B, L->out, (int)nin, in, t->p[l], out) ||
-                 b->bias_add(B, L->out, 1, out, t->p[l] + (size_t)L->out * nin, out);
+            rc = b->mm->gemm(DT_F32, 0, 1, B, L->out, (int)nin, in, t->p[l], out) ||
+                 b->elt->bias_add(B, L->out, 1, out, t->p[l] + (size_t)L->out * nin, out);
         } else if (L->kind == LAYER_CONV3X3) {
             struct conv_shape s = conv_of(t, l);
-            rc = b->conv_fwd(DT_F32, &s, in, t->p[l], out) ||
-                 b->bias_add(B, L->out, t->dims[l][1] * t->dims[l][2], out, t->p[l] + conv_w_elems(&s), out);
+            rc = b->conv->fwd(DT_F32, &s, in, t->p[l], out) ||
+                 b->elt->bias_add(B, L->out, t->dims[l][1] * t->dims[l][2], out, t->p[l] + conv_w_elems(&s), out);
         } else if (L->kind == LAYER_RELU) {
-            rc = b->relu_fwd(nin * B, in, out);
+            rc = b->elt->relu_fwd(nin * B, in, out);
         } else {
-            rc = b->maxpool2_fwd(B * in_c(t, l), in_h(t, l), in_w(t, l), in, out, t->idx[l]);
+            rc = b->train->maxpool2_fwd(B * in_c(t, l), in_h(t, l), in_w(t, l), in, out, t->idx[l]);
         }
     }
     return rc;
@@ -117,18 +117,18 @@ static int backward(struct trainer *t, const float *x)
         float *gin = l == 0 ? NULL : t->grad[l - 1];   /* no gradient for the input batch */
         size_t nin = in_elems(t, l);
         if (L->kind == LAYER_LINEAR) {
-            rc = b->gemm(DT_F32, 1, 0, L->out, (int)nin, B, gout, in, t->g[l]) ||           /* dW = goutᵀ · in */
-                 b->bias_grad(B, L->out, 1, gout, t->g[l] + (size_t)L->out * nin) ||
-                 (gin && b->gemm(DT_F32, 0, 0, B, (int)nin, L->out, gout, t->p[l], gin));   /* gin = gout · W */
+            rc = b->mm->gemm(DT_F32, 1, 0, L->out, (int)nin, B, gout, in, t->g[l]) ||           /* dW = goutᵀ · in */
+                 b->train->bias_bwd(B, L->out, 1, gout, t->g[l] + (size_t)L->out * nin) ||
+                 (gin && b->mm->gemm(DT_F32, 0, 0, B, (int)nin, L->out, gout, t->p[l], gin));   /* gin = gout · W */
         } else if (L->kind == LAYER_CONV3X3) {
             struct conv_shape s = conv_of(t, l);
-            rc = b->conv_bwd_filter(DT_F32, &s, in, gout, t->g[l]) ||
-                 b->bias_grad(B, L->out, t->dims[l][1] * t->dims[l][2], gout, t->g[l] + conv_w_elems(&s)) ||
-                 (gin && b->conv_bwd_data(DT_F32, &s, gout, t->p[l], gin));
+            rc = b->conv->bwd_filter(DT_F32, &s, in, gout, t->g[l]) ||
+                 b->train->bias_bwd(B, L->out, t->dims[l][1] * t->dims[l][2], gout, t->g[l] + conv_w_elems(&s)) ||
+                 (gin && b->conv->bwd_data(DT_F32, &s, gout, t->p[l], gin));
         } else if (L->kind == LAYER_RELU) {
-            rc = gin && b->relu_bwd(nin * B, in, gout, gin);
+            rc = gin && b->elt->relu_bwd(nin * B, in, gout, gin);
         } else {
-            rc = gin && b->maxpool2_bwd(B * in_c(t, l), in_h(t, l), in_w(t, l), gout, t->idx[l], gin);
+            rc = gin && b->train->maxpool2_bwd(B * in_c(t, l), in_h(t, l), in_w(t, l), gout, t->idx[l], gin);
         }
     }
     return rc;
@@ -139,15 +139,15 @@ int trainer_step(struct trainer *t, const float *x, const int32_t *labels)
     const struct backend *b = t->b;
     int last = t->m->nlayers - 1;
     if (forward(t, x) ||
-        b->softmax_xent(t->batch, t->m->classes, t->act[last], labels, t->losses, t->loss, t->grad[last]) ||
+        b->train->softmax_xent(t->batch, t->m->classes, t->act[last], labels, t->losses, t->loss, t->grad[last]) ||
         backward(t, x))
         return -1;
     t->steps++;
     t->hp.step = t->steps;
     for (int l = 0; l < t->m->nlayers; l++) {
         if (!t->nparam[l]) continue;
-        int rc = t->adam ? b->adam_update(t->nparam[l], &t->hp, t->p[l], t->g[l], t->m1[l], t->m2[l])
-                         : b->sgd_update(t->nparam[l], TRAIN_LR_SGD, t->p[l], t->g[l]);
+        int rc = t->adam ? b->elt->adam_update(t->nparam[l], &t->hp, t->p[l], t->g[l], t->m1[l], t->m2[l])
+                         : b->elt->sgd_update(t->nparam[l], TRAIN_LR_SGD, t->p[l], t->g[l]);
         if (rc) return -1;
     }
     return 0;
@@ -155,5 +155,5 @@ int trainer_step(struct trainer *t, const float *x, const int32_t *labels)
 
 int trainer_loss(struct trainer *t, float *loss)
 {
-    return t->b->sync() || t->b->download(loss, t->loss, 4) ? -1 : 0;
+    return t->b->dev->sync() || t->b->dev->download(loss, t->loss, 4) ? -1 : 0;
 }

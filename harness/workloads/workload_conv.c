@@ -64,7 +64,7 @@ static void conv_teardown(void *st)
 {
     struct conv_state *c = st;
     if (!c) return;
-    c->b->release(c->da); c->b->release(c->db); c->b->release(c->dout);
+    c->b->dev->release(c->da); c->b->dev->release(c->db); c->b->dev->release(c->dout);
     free(c->ha); free(c->hb); free(c->hout);
     free(c);
 }
@@ -80,10 +80,10 @@ static void *setup_dir(const struct backend *b, const void *p, enum dtype dt, ui
     rng_seed(&r, seed, 4);
     c->da = upload_rounded(b, dt, c->ha, c->na, &r);
     c->db = c->da ? upload_rounded(b, dt, c->hb, c->nb, &r) : NULL;
-    c->dout = c->db ? b->alloc(c->nout * 4) : NULL;
-    if (!c->dout) { snprintf(why, n, "%s", b->error()); conv_teardown(c); return NULL; }
+    c->dout = c->db ? b->dev->alloc(c->nout * 4) : NULL;
+    if (!c->dout) { snprintf(why, n, "%s", b->dev->error()); conv_teardown(c); return NULL; }
     for (size_t i = 0; i < c->nout; i++) c->hout[i] = NAN;
-    if (b->upload(c->dout, c->hout, c->nout * 4) != 0) { snprintf(why, n, "%s", b->error()); conv_teardown(c); return NULL; }
+    if (b->dev->upload(c->dout, c->hout, c->nout * 4) != 0) { snprintf(why, n, "%s", b->dev->error()); conv_teardown(c); return NULL; }
     return c;
 }
 
@@ -91,17 +91,17 @@ static int conv_call(void *st)
 {
     struct conv_state *c = st;
     const struct backend *b = c->b;
-    if (c->d == CONV_FWD) return b->conv_fwd(c->dt, &c->s, c->da, c->db, c->dout);
-    if (c->d == CONV_BWD_DATA) return b->conv_bwd_data(c->dt, &c->s, c->da, c->db, c->dout);
-    return b->conv_bwd_filter(c->dt, &c->s, c->da, c->db, c->dout);
+    if (c->d == CONV_FWD) return b->conv->fwd(c->dt, &c->s, c->da, c->db, c->dout);
+    if (c->d == CONV_BWD_DATA) return b->conv->bwd_data(c->dt, &c->s, c->da, c->db, c->dout);
+    return b->conv->bwd_filter(c->dt, &c->s, c->da, c->db, c->dout);
 }
 
 static double conv_check(void *st, char *why, size_t n)
 {
     struct conv_state *c = st;
     struct rng r;
-    if (c->b->sync() != 0 || c->b->download(c->hout, c->dout, c->nout * 4) != 0) {
-        snprintf(why, n, "%s", c->b->error());
+    if (c->b->dev->sync() != 0 || c->b->dev->download(c->hout, c->dout, c->nout * 4) != 0) {
+        snprintf(why, n, "%s", c->b->dev->error());
         return -1;
     }
     for (size_t i = 0; i < c->nout; i++)

@@ -31,7 +31,7 @@ long eltwise_dram_elems(void)
     for (int i = 0; i < backend_count; i++) {
         char why[256];
         const struct backend *b = backends[i];
-        if (b->cache_bytes && b->probe(why, sizeof why) && b->cache_bytes() > most) most = b->cache_bytes();
+        if (b->dev->cache_bytes && b->probe(why, sizeof why) && b->dev->cache_bytes() > most) most = b->dev->cache_bytes();
     }
     long need = (long)(4 * most / sizeof(float)), mi = 1L << 20;
     if (need < 32 * mi) need = 32 * mi;
@@ -110,20 +110,20 @@ static void elt_teardown(void *st)
 {
     struct elt_state *e = st;
     if (!e) return;
-    for (int i = 0; i < 4; i++) { e->b->release(e->db[i]); free(e->h[i]); }
-    for (int i = 0; i < 2; i++) { e->b->release(e->dpar[i]); free(e->hp[i]); }
+    for (int i = 0; i < 4; i++) { e->b->dev->release(e->db[i]); free(e->h[i]); }
+    for (int i = 0; i < 2; i++) { e->b->dev->release(e->dpar[i]); free(e->hp[i]); }
     for (int i = 0; i < 3; i++) free(e->hout[i]);
-    e->b->release(e->doutb);
+    e->b->dev->release(e->doutb);
     free(e);
 }
 
 /* Allocates n + offset floats on the device and uploads host values at the offset. */
 static float *put(struct elt_state *e, float **base, const float *h, long n)
 {
-    *base = e->b->alloc((size_t)(n + e->s.offset) * 4);
+    *base = e->b->dev->alloc((size_t)(n + e->s.offset) * 4);
     if (!*base) return NULL;
     float *d = *base + e->s.offset;
-    return e->b->upload(d, h, (size_t)n * 4) == 0 ? d : NULL;
+    return e->b->dev->upload(d, h, (size_t)n * 4) == 0 ? d : NULL;
 }
 
 static void *elt_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t wn)
@@ -151,7 +151,7 @@ static void *elt_setup(const struct backend *b, const void *p, enum dtype dt, ui
     for (int i = 0; i < e->nin; i++)
         if (!(e->d[i] = put(e, &e->db[i], e->h[i], e->n))) goto fail;
     for (int i = 0; i < elt_ops[e->s.op].param_vectors; i++) {
-        if (!(e->dpar[i] = b->alloc((size_t)e->cols * 4)) || b->upload(e->dpar[i], e->hp[i], (size_t)e->cols * 4)) goto fail;
+        if (!(e->dpar[i] = b->dev->alloc((size_t)e->cols * 4)) || b->dev->upload(e->dpar[i], e->hp[i], (size_t)e->cols * 4)) goto fail;
     }
     if (e->has_out) {
         long on = e->s.op == ELT_DOT ? 1 : e->n;
@@ -164,7 +164,7 @@ oom:
     elt_teardown(e);
     return NULL;
 fail:
-    snprintf(why, wn, "%s", b->error());
+    snprintf(why, wn, "%s", b->dev->error());
     elt_teardown(e);
     return NULL;
 }
@@ -177,20 +177,20 @@ static int elt_call(void *st)
     float **d = e->d;
     e->calls++;
     switch (e->s.op) {
-    case ELT_COPY: return b->copy(n, d[0], e->dout);
-    case ELT_SCALE: return b->scale(n, SCALAR, d[0], e->dout);
-    case ELT_ADD: return b->add(n, d[0], d[1], e->dout);
-    case ELT_TRIAD: return b->triad(n, SCALAR, d[0], d[1], e->dout);
-    case ELT_DOT: return b->dot(n, d[0], d[1], e->dout);
-    case ELT_RELU_FWD: return b->relu_fwd(n, d[0], e->dout);
-    case ELT_RELU_BWD: return b->relu_bwd(n, d[0], d[1], e->dout);
-    case ELT_GELU_FWD: return b->gelu_fwd(n, d[0], e->dout);
-    case ELT_GELU_BWD: return b->gelu_bwd(n, d[0], d[1], e->dout);
-    case ELT_BIAS_ADD: return b->bias_add(e->rows, e->cols, 1, d[0], e->dpar[0], e->dout);
-    case ELT_SOFTMAX: return b->softmax_fwd(e->rows, e->cols, d[0], e->dout);
-    case ELT_LAYERNORM: return b->layernorm_fwd(e->rows, e->cols, d[0], e->dpar[0], e->dpar[1], 1e-5f, e->dout);
-    case ELT_SGD: return b->sgd_update(n, SGD_LR, d[0], d[1]);
-    case ELT_ADAM: e->hpar.step = e->calls; return b->adam_update(n, &e->hpar, d[0], d[1], d[2], d[3]);
+    case ELT_COPY: return b->elt->copy(n, d[0], e->dout);
+    case ELT_SCALE: return b->elt->scale(n, SCALAR, d[0], e->dout);
+    case ELT_ADD: return b->elt->add(n, d[0], d[1], e->dout);
+    case ELT_TRIAD: return b->elt->triad(n, SCALAR, d[0], d[1], e->dout);
+    case ELT_DOT: return b->elt->dot(n, d[0], d[1], e->dout);
+    case ELT_RELU_FWD: return b->elt->relu_fwd(n, d[0], e->dout);
+    case ELT_RELU_BWD: return b->elt->relu_bwd(n, d[0], d[1], e->dout);
+    case ELT_GELU_FWD: return b->elt->gelu_fwd(n, d[0], e->dout);
+    case ELT_GELU_BWD: return b->elt->gelu_bwd(n, d[0], d[1], e->dout);
+    case ELT_BIAS_ADD: return b->elt->bias_add(e->rows, e->cols, 1, d[0], e->dpar[0], e->dout);
+    case ELT_SOFTMAX: return b->elt->softmax_fwd(e->rows, e->cols, d[0], e->dout);
+    case ELT_LAYERNORM: return b->elt->layernorm_fwd(e->rows, e->cols, d[0], e->dpar[0], e->dpar[1], 1e-5f, e->dout);
+    case ELT_SGD: return b->elt->sgd_update(n, SGD_LR, d[0], d[1]);
+    case ELT_ADAM: e->hpar.step = e->calls; return b->elt->adam_update(n, &e->hpar, d[0], d[1], d[2], d[3]);
     default: return -1;
     }
 }
@@ -230,9 +230,9 @@ static double elt_check(void *st, char *why, size_t wn)
     double worst = 0, m = e->s.magnitude;
     int outs = op == ELT_ADAM ? 3 : 1;
     const float *src[3] = {e->has_out ? e->dout : e->d[0], e->d[2], e->d[3]};
-    if (b->sync() != 0) { snprintf(why, wn, "%s", b->error()); return -1; }
+    if (b->dev->sync() != 0) { snprintf(why, wn, "%s", b->dev->error()); return -1; }
     for (int i = 0; i < outs; i++)
-        if (b->download(e->hout[i], src[i], op == ELT_DOT ? 4 : n * 4) != 0) { snprintf(why, wn, "%s", b->error()); return -1; }
+        if (b->dev->download(e->hout[i], src[i], op == ELT_DOT ? 4 : n * 4) != 0) { snprintf(why, wn, "%s", b->dev->error()); return -1; }
     const float *y = e->hout[0], *a = e->h[0], *c = e->h[1];
     if (op == ELT_DOT) {
         double as, ref = dot_ref(n, a, c, &as);

@@ -50,7 +50,7 @@ static void gemm_teardown(void *st)
 {
     struct gemm_state *g = st;
     if (!g) return;
-    if (g->b->release) { g->b->release(g->da); g->b->release(g->db); g->b->release(g->dc); }
+    if (g->b->dev->release) { g->b->dev->release(g->da); g->b->dev->release(g->db); g->b->dev->release(g->dc); }
     free(g->ha); free(g->hb); free(g->hc);
     free(g);
 }
@@ -67,24 +67,24 @@ static void *gemm_setup(const struct backend *b, const void *p, enum dtype dt, u
     rng_seed(&r, seed, 1);
     g->da = upload_rounded(b, dt, g->ha, na, &r);
     g->db = g->da ? upload_rounded(b, dt, g->hb, nb, &r) : NULL;
-    g->dc = g->db ? b->alloc(nc * 4) : NULL;
-    if (!g->dc) { snprintf(why, n, "%s", b->error()); gemm_teardown(g); return NULL; }
+    g->dc = g->db ? b->dev->alloc(nc * 4) : NULL;
+    if (!g->dc) { snprintf(why, n, "%s", b->dev->error()); gemm_teardown(g); return NULL; }
     for (size_t i = 0; i < nc; i++) g->hc[i] = NAN;
-    if (b->upload(g->dc, g->hc, nc * 4) != 0) { snprintf(why, n, "%s", b->error()); gemm_teardown(g); return NULL; }
+    if (b->dev->upload(g->dc, g->hc, nc * 4) != 0) { snprintf(why, n, "%s", b->dev->error()); gemm_teardown(g); return NULL; }
     return g;
 }
 
 static int gemm_call(void *st)
 {
     struct gemm_state *g = st;
-    return g->b->gemm(g->dt, g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, g->da, g->db, g->dc);
+    return g->b->mm->gemm(g->dt, g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, g->da, g->db, g->dc);
 }
 
 static double gemm_wl_check(void *st, char *why, size_t n)
 {
     struct gemm_state *g = st;
-    if (g->b->sync() != 0 || g->b->download(g->hc, g->dc, (size_t)g->s.m * g->s.n * 4) != 0) {
-        snprintf(why, n, "%s", g->b->error());
+    if (g->b->dev->sync() != 0 || g->b->dev->download(g->hc, g->dc, (size_t)g->s.m * g->s.n * 4) != 0) {
+        snprintf(why, n, "%s", g->b->dev->error());
         return -1;
     }
     return gemm_check(g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, g->ha, g->hb, g->hc, g->seed);

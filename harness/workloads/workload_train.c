@@ -67,16 +67,16 @@ static void train_teardown(void *st)
     struct train_state *s = st;
     if (!s) return;
     trainer_free(&s->t);
-    s->b->release(s->dx); s->b->release(s->dy); s->b->release(s->slot_x); s->b->release(s->slot_y);
-    if (s->pinned) { s->b->host_free_pinned(s->host_x); s->b->host_free_pinned(s->host_y); }
+    s->b->dev->release(s->dx); s->b->dev->release(s->dy); s->b->dev->release(s->slot_x); s->b->dev->release(s->slot_y);
+    if (s->pinned) { s->b->xfer->host_free_pinned(s->host_x); s->b->xfer->host_free_pinned(s->host_y); }
     free(s);
 }
 
 static int put_dataset(struct train_state *s)
 {
     size_t nx = (size_t)s->ds->n * 784;
-    return !(s->dx = s->b->alloc(nx * 4)) || !(s->dy = s->b->alloc((size_t)s->ds->n * 4)) ||
-           s->b->upload(s->dx, s->ds->x, nx * 4) || s->b->upload(s->dy, s->ds->y, (size_t)s->ds->n * 4);
+    return !(s->dx = s->b->dev->alloc(nx * 4)) || !(s->dy = s->b->dev->alloc((size_t)s->ds->n * 4)) ||
+           s->b->dev->upload(s->dx, s->ds->x, nx * 4) || s->b->dev->upload(s->dy, s->ds->y, (size_t)s->ds->n * 4);
 }
 
 static void *train_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
@@ -85,7 +85,7 @@ static void *train_setup(const struct backend *b, const void *p, enum dtype dt, 
     struct train_state *s = calloc(1, sizeof *s);
     s->b = b;
     s->c = *(const struct train_case *)p;
-    if (s->c.variant == TRAIN_GRAPH && !b->graph_begin) {
+    if (s->c.variant == TRAIN_GRAPH && !b->graph->begin) {
         snprintf(why, n, "unsupported: CUDA graphs are a GPU feature");
         free(s);
         return NULL;
@@ -102,24 +102,24 @@ static void *train_setup(const struct backend *b, const void *p, enum dtype dt, 
     size_t bx = (size_t)s->c.batch * 784 * 4, by = (size_t)s->c.batch * 4;
     int fail = 0;
     if (s->c.variant != TRAIN_TRANSFER) fail = put_dataset(s);
-    if (!fail && s->c.variant != TRAIN_RESIDENT) fail = !(s->slot_x = b->alloc(bx)) || !(s->slot_y = b->alloc(by));
+    if (!fail && s->c.variant != TRAIN_RESIDENT) fail = !(s->slot_x = b->dev->alloc(bx)) || !(s->slot_y = b->dev->alloc(by));
     if (!fail && s->c.variant == TRAIN_TRANSFER) {
         size_t nx = (size_t)s->ds->n * 784 * 4, ny = (size_t)s->ds->n * 4;
-        s->pinned = b->host_alloc_pinned != NULL; /* the GPU reads page-locked memory directly */
-        s->host_x = s->pinned ? b->host_alloc_pinned(nx) : (float *)s->ds->x;
-        s->host_y = s->pinned ? b->host_alloc_pinned(ny) : (int32_t *)s->ds->y;
+        s->pinned = b->xfer->host_alloc_pinned != NULL; /* the GPU reads page-locked memory directly */
+        s->host_x = s->pinned ? b->xfer->host_alloc_pinned(nx) : (float *)s->ds->x;
+        s->host_y = s->pinned ? b->xfer->host_alloc_pinned(ny) : (int32_t *)s->ds->y;
         fail = !s->host_x || !s->host_y;
         if (!fail && s->pinned) { memcpy(s->host_x, s->ds->x, nx); memcpy(s->host_y, s->ds->y, ny); }
     }
     if (!fail && s->c.variant == TRAIN_GRAPH) {
         /* One eager step first so workspaces are allocated outside the capture; then back to the
          * initial weights, and capture a step that reads the batch slot. */
-        fail = b->memcpy_d2d(s->slot_x, s->dx, bx) || b->memcpy_d2d(s->slot_y, s->dy, by) ||
-               trainer_step(&s->t, s->slot_x, s->slot_y) || b->sync() || trainer_reset(&s->t) ||
-               b->graph_begin() || trainer_step(&s->t, s->slot_x, s->slot_y) || b->graph_end();
+        fail = b->xfer->d2d(s->slot_x, s->dx, bx) || b->xfer->d2d(s->slot_y, s->dy, by) ||
+               trainer_step(&s->t, s->slot_x, s->slot_y) || b->dev->sync() || trainer_reset(&s->t) ||
+               b->graph->begin() || trainer_step(&s->t, s->slot_x, s->slot_y) || b->graph->end();
         s->t.steps = 0;
     }
-    if (fail) { snprintf(why, n, "%s", b->error()); train_teardown(s); return NULL; }
+    if (fail) { snprintf(why, n, "%s", b->dev->error()); train_teardown(s); return NULL; }
     return s;
 }
 
@@ -132,14 +132,14 @@ static int train_call(void *st)
     case TRAIN_RESIDENT:
         return trainer_step(&s->t, s->dx + off * 784, s->dy + off);
     case TRAIN_TRANSFER: {
-        int (*h2d)(void *, const void *, size_t) = b->memcpy_h2d ? b->memcpy_h2d : b->upload;
+        int (*h2d)(void *, const void *, size_t) = b->xfer->h2d ? b->xfer->h2d : b->dev->upload;
         if (h2d(s->slot_x, s->host_x + off * 784, bx) || h2d(s->slot_y, s->host_y + off, by)) return -1;
         return trainer_step(&s->t, s->slot_x, s->slot_y);
     }
     default:
-        if (b->memcpy_d2d(s->slot_x, s->dx + off * 784, bx) || b->memcpy_d2d(s->slot_y, s->dy + off, by)) return -1;
+        if (b->xfer->d2d(s->slot_x, s->dx + off * 784, bx) || b->xfer->d2d(s->slot_y, s->dy + off, by)) return -1;
         s->t.steps++;
-        return b->graph_launch();
+        return b->graph->launch();
     }
 }
 
@@ -153,7 +153,7 @@ static double train_check(void *st, char *why, size_t n)
     int B = s->c.batch, last = m->nlayers - 1, C = m->classes;
     float loss;
     if (t->steps != 1) { snprintf(why, n, "check expects exactly one step, saw %d", t->steps); return -1; }
-    if (trainer_loss(t, &loss) != 0) { snprintf(why, n, "%s", s->b->error()); return -1; }
+    if (trainer_loss(t, &loss) != 0) { snprintf(why, n, "%s", s->b->dev->error()); return -1; }
     double **acts = calloc(MAX_LAYERS, sizeof(double *)), *logits = malloc(sizeof(double) * B * C), *dz = malloc(sizeof(double) * B * C);
     model_forward_ref(m, B, s->ds->x, t->host_init, logits, acts);
     double ref_loss = softmax_xent_ref(B, C, logits, s->ds->y, dz);
@@ -163,7 +163,7 @@ static double train_check(void *st, char *why, size_t n)
     size_t in = t->nparam[last] / C - 1, np = t->nparam[last];
     float *got = malloc(np * 4);
     double *gref = calloc(np, sizeof(double)), dmax = 0, emax = 0;
-    if (s->b->download(got, t->p[last], np * 4) != 0) { snprintf(why, n, "%s", s->b->error()); worst = -1; goto out; }
+    if (s->b->dev->download(got, t->p[last], np * 4) != 0) { snprintf(why, n, "%s", s->b->dev->error()); worst = -1; goto out; }
     for (int r = 0; r < B; r++)
         for (int o = 0; o < C; o++) {
             double g = dz[(size_t)r * C + o];
@@ -173,7 +173,7 @@ static double train_check(void *st, char *why, size_t n)
     if (s->c.adam) {
         /* Adam's first update, lr·g/(|g| + eps), is ill-conditioned where |g| is near eps: check
          * the first moment m = (1 - beta1)·g instead (the update itself is tested in eltwise). */
-        if (s->b->download(got, t->m1[last], np * 4) != 0) { snprintf(why, n, "%s", s->b->error()); worst = -1; goto out; }
+        if (s->b->dev->download(got, t->m1[last], np * 4) != 0) { snprintf(why, n, "%s", s->b->dev->error()); worst = -1; goto out; }
         for (size_t i = 0; i < np; i++) {
             double want = (1 - 0.9) * gref[i];
             dmax = fmax(dmax, fabs(want));

@@ -44,11 +44,11 @@ static void xfer_teardown(void *st)
 {
     struct xfer_state *x = st;
     if (!x) return;
-    if (x->pinned && x->b->host_free_pinned) x->b->host_free_pinned(x->host);
+    if (x->pinned && x->b->xfer->host_free_pinned) x->b->xfer->host_free_pinned(x->host);
     else free(x->host);
     free(x->expect);
-    x->b->release(x->dev);
-    x->b->release(x->dev2);
+    x->b->dev->release(x->dev);
+    x->b->dev->release(x->dev2);
     free(x);
 }
 
@@ -60,17 +60,17 @@ static void *xfer_setup(const struct backend *b, const void *p, enum dtype dt, u
     struct rng r;
     x->b = b; x->s = *s;
     x->pinned = s->kind == XFER_H2D_PINNED || s->kind == XFER_D2H_PINNED;
-    if (!b->memcpy_h2d || !b->memcpy_d2h || !b->memcpy_d2d || !b->host_alloc_pinned) {
+    if (!b->xfer->h2d || !b->xfer->d2h || !b->xfer->d2d || !b->xfer->host_alloc_pinned) {
         snprintf(why, n, "backend has no host-device copies");
         free(x);
         return NULL;
     }
-    x->host = x->pinned ? b->host_alloc_pinned(s->bytes) : malloc(s->bytes);
+    x->host = x->pinned ? b->xfer->host_alloc_pinned(s->bytes) : malloc(s->bytes);
     x->expect = malloc(s->bytes);
-    x->dev = b->alloc(s->bytes);
-    if (s->kind == XFER_D2D) x->dev2 = b->alloc(s->bytes);
+    x->dev = b->dev->alloc(s->bytes);
+    if (s->kind == XFER_D2D) x->dev2 = b->dev->alloc(s->bytes);
     if (!x->host || !x->expect || !x->dev || (s->kind == XFER_D2D && !x->dev2)) {
-        snprintf(why, n, "%s", x->expect && x->host ? b->error() : "out of host memory");
+        snprintf(why, n, "%s", x->expect && x->host ? b->dev->error() : "out of host memory");
         xfer_teardown(x);
         return NULL;
     }
@@ -83,11 +83,11 @@ static void *xfer_setup(const struct backend *b, const void *p, enum dtype dt, u
     if (s->kind == XFER_H2D_PINNED || s->kind == XFER_H2D_PAGEABLE) {
         memcpy(x->host, x->expect, s->bytes);
     } else { /* the source is on the device; the destination is poisoned */
-        rc = b->upload(x->dev, x->expect, s->bytes);
+        rc = b->dev->upload(x->dev, x->expect, s->bytes);
         memset(x->host, 0xa5, s->bytes);
-        if (s->kind == XFER_D2D && rc == 0) rc = b->upload(x->dev2, x->host, s->bytes);
+        if (s->kind == XFER_D2D && rc == 0) rc = b->dev->upload(x->dev2, x->host, s->bytes);
     }
-    if (rc != 0) { snprintf(why, n, "%s", b->error()); xfer_teardown(x); return NULL; }
+    if (rc != 0) { snprintf(why, n, "%s", b->dev->error()); xfer_teardown(x); return NULL; }
     return x;
 }
 
@@ -95,9 +95,9 @@ static int xfer_call(void *st)
 {
     struct xfer_state *x = st;
     switch (x->s.kind) {
-    case XFER_H2D_PINNED: case XFER_H2D_PAGEABLE: return x->b->memcpy_h2d(x->dev, x->host, x->s.bytes);
-    case XFER_D2H_PINNED: case XFER_D2H_PAGEABLE: return x->b->memcpy_d2h(x->host, x->dev, x->s.bytes);
-    default: return x->b->memcpy_d2d(x->dev2, x->dev, x->s.bytes);
+    case XFER_H2D_PINNED: case XFER_H2D_PAGEABLE: return x->b->xfer->h2d(x->dev, x->host, x->s.bytes);
+    case XFER_D2H_PINNED: case XFER_D2H_PAGEABLE: return x->b->xfer->d2h(x->host, x->dev, x->s.bytes);
+    default: return x->b->xfer->d2d(x->dev2, x->dev, x->s.bytes);
     }
 }
 
@@ -107,11 +107,11 @@ static double xfer_check(void *st, char *why, size_t n)
     struct xfer_state *x = st;
     const unsigned char *got = x->host;
     unsigned char *tmp = NULL;
-    if (x->b->sync() != 0) { snprintf(why, n, "%s", x->b->error()); return -1; }
+    if (x->b->dev->sync() != 0) { snprintf(why, n, "%s", x->b->dev->error()); return -1; }
     if (x->s.kind == XFER_H2D_PINNED || x->s.kind == XFER_H2D_PAGEABLE || x->s.kind == XFER_D2D) {
         tmp = malloc(x->s.bytes);
-        if (!tmp || x->b->download(tmp, x->s.kind == XFER_D2D ? x->dev2 : x->dev, x->s.bytes) != 0) {
-            snprintf(why, n, "%s", tmp ? x->b->error() : "out of host memory");
+        if (!tmp || x->b->dev->download(tmp, x->s.kind == XFER_D2D ? x->dev2 : x->dev, x->s.bytes) != 0) {
+            snprintf(why, n, "%s", tmp ? x->b->dev->error() : "out of host memory");
             free(tmp);
             return -1;
         }

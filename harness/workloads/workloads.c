@@ -32,10 +32,10 @@ void *upload_rounded(const struct backend *b, enum dtype dt, float *h, size_t n,
 {
     rng_fill_uniform(r, h, n, -1.0f, 1.0f);
     for (size_t i = 0; i < n; i++) h[i] = f32_round_to(dt, h[i]);
-    void *packed = malloc(n * dtype_size(dt)), *d = b->alloc(n * dtype_size(dt));
+    void *packed = malloc(n * dtype_size(dt)), *d = b->dev->alloc(n * dtype_size(dt));
     if (packed && d) {
         dtype_pack(dt, h, packed, n);
-        if (b->upload(d, packed, n * dtype_size(dt)) != 0) { b->release(d); d = NULL; }
+        if (b->dev->upload(d, packed, n * dtype_size(dt)) != 0) { b->dev->release(d); d = NULL; }
     }
     free(packed);
     return d;
