@@ -36,7 +36,7 @@ CPPFLAGS := -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ik
             -DDLBENCH_GIT_REV='"$(GIT_REV)"' -DDLBENCH_PRICES='"$(abspath bench/prices.csv)"'
 CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -fno-math-errno -Wall -Wextra -MMD -MP -g $(SANFLAGS)
 LDFLAGS  := -fopenmp $(SANFLAGS) -L$(OBLAS_DIR) -Wl,-rpath,$(OBLAS_DIR)
-LDLIBS   := -lopenblas -lhwloc -ldl -lmvec -lm
+LDLIBS   := -lopenblas -lhwloc -lcjson -ldl -lmvec -lm
 
 SRC_C := $(wildcard harness/*.c harness/*/*.c bench/*.c kernels/*.c cpu/*.c)
 ifneq ($(NVCC),)
@@ -120,13 +120,13 @@ FUZZ_TARGETS := cli_values results_csv samples_csv system_json prices idx
 FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
 FUZZ_SRC_results_csv := harness/output/results.c
 FUZZ_SRC_samples_csv := harness/output/results.c
-FUZZ_SRC_system_json := harness/output/sysinfo.c
+FUZZ_SRC_system_json := harness/output/sysinfo.c harness/output/files.c
 FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c
 FUZZ_SRC_idx         := harness/workloads/dataset.c kernels/rng.c
 FUZZ_CC ?= clang
 build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(DEPS_OK)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels $^ -o $@
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels $^ -lcjson -o $@
 
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \

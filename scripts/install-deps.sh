@@ -2,7 +2,7 @@
 # install-deps.sh: installs the Debian/Ubuntu packages dlbench needs, and only those missing.
 # Usage: scripts/install-deps.sh [--check] [--with-peers]   (--check: report, install nothing)
 set -euo pipefail
-required=(build-essential pkg-config libopenblas0-openmp libopenblas-openmp-dev libhwloc-dev libcriterion-dev)
+required=(build-essential pkg-config libopenblas0-openmp libopenblas-openmp-dev libhwloc-dev libcjson-dev libcriterion-dev)
 optional=(gnuplot-nox clang)          # plots in report.md; libFuzzer targets (make fuzz)
 peers=(python3-numpy python3-torch)   # only for ../shared/tools/peers.py comparisons
 check=0; want=("${required[@]}" "${optional[@]}")

@@ -113,21 +113,23 @@ static const char *usage = "usage: dlbench compare BASE NEW [--threshold PCT] [-
 
 int compare_main(int argc, char **argv)
 {
-    const char *paths[2] = {NULL, NULL};
+    enum { O_THRESHOLD = 256, O_ALPHA, O_CSV, O_ALLOW };
+    static const struct option lo[] = {
+        {"threshold", required_argument, NULL, O_THRESHOLD}, {"alpha", required_argument, NULL, O_ALPHA},
+        {"csv", no_argument, NULL, O_CSV}, {"allow-different-hardware", no_argument, NULL, O_ALLOW},
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     double threshold = 5, alpha = 0.01;
-    int csv = 0, allow = 0, np = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(usage, stdout); return 0; }
-        if (!strcmp(a, "--csv")) csv = 1;
-        else if (!strcmp(a, "--allow-different-hardware")) allow = 1;
-        else if (!strcmp(a, "--threshold")) { if (cli_double(a, i + 1 < argc ? argv[++i] : NULL, 0, 1000, &threshold)) return 2; }
-        else if (!strcmp(a, "--alpha")) { if (cli_double(a, i + 1 < argc ? argv[++i] : NULL, 1e-12, 0.5, &alpha)) return 2; }
-        else if (a[0] == '-' && a[1] == '-') { cli_err("compare", "unknown option '%s'", a); return 2; }
-        else if (np < 2) paths[np++] = a;
-        else { cli_err("compare", "unexpected argument '%s' (two run folders expected)", a); return 2; }
+    int csv = 0, allow = 0, c;
+    while ((c = cli_next_option(argc, argv, "compare", usage, lo)) >= 0) {
+        if (c == O_CSV) csv = 1;
+        else if (c == O_ALLOW) allow = 1;
+        else if (c == O_THRESHOLD && cli_double("--threshold", optarg, 0, 1000, &threshold)) return 2;
+        else if (c == O_ALPHA && cli_double("--alpha", optarg, 1e-12, 0.5, &alpha)) return 2;
     }
-    if (np != 2) { cli_err("compare", "needs two run folders: BASE NEW"); return 2; }
+    if (c != CLI_END) return c == CLI_EXIT0 ? 0 : 2;
+    if (argc - optind > 2) { cli_err("compare", "unexpected argument '%s' (two run folders expected)", argv[optind + 2]); return 2; }
+    if (argc - optind != 2) { cli_err("compare", "needs two run folders: BASE NEW"); return 2; }
+    const char *paths[2] = {argv[optind], argv[optind + 1]};
     struct run base, neu;
     if (run_load(&base, paths[0]) != 0) { run_free(&base); return 2; }
     if (run_load(&neu, paths[1]) != 0) { run_free(&base); run_free(&neu); return 2; }

@@ -4,12 +4,12 @@
  * share workload, case and dtype. */
 #include "report.h"
 #include "ceilings.h"
+#include "files.h"
 #include "prices.h"
 #include "stats.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int report_in_gbps(const struct row *r)
 {
@@ -471,14 +471,11 @@ void report_write(const struct row *rows, int n, const struct sysinfo *si, const
 
 int report_write_file(const struct row *rows, int n, const struct sysinfo *si, const char *dir)
 {
-    char path[4200], tmp[4300], plots[2048];
+    char path[4200], plots[2048];
+    struct atomic_file af;
     const char *pm = report_plots(rows, n, si, dir, plots, sizeof plots);
     snprintf(path, sizeof path, "%s/report.md", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    report_write(rows, n, si, pm, f);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    return bad || rename(tmp, path) != 0 ? -1 : 0;
+    if (!atomic_open(&af, path)) return -1;
+    report_write(rows, n, si, pm, af.f);
+    return atomic_commit(&af);
 }

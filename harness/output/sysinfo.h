@@ -22,5 +22,4 @@ int sysinfo_write_json(const struct sysinfo *si, const char *path);
 /* Reads a system.json written by sysinfo_write_json. -1 with a reason when malformed. */
 int sysinfo_read_json(struct sysinfo *si, const char *path, char *why, size_t n);
 int sysinfo_parse_json(struct sysinfo *si, const char *text, const char *name, char *why, size_t n);
-void json_write_string(FILE *f, const char *s);
 #endif
