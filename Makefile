@@ -98,8 +98,10 @@ $(TESTBIN): $(TEST_OBJ) $(LIB_OBJ)
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"' -DDLBENCH_PRICES_FILE='"$(abspath bench/prices.csv)"'
 
-# CPU tests run in parallel workers; GPU tests (suite names cuda_*) one at a time.
+# The include graph first (no circles, no upward includes), then the tests: CPU tests in
+# parallel workers, GPU tests (suite names cuda_*) one at a time.
 test: $(DLBENCH) $(TESTBIN)
+	@scripts/check-includes.sh
 	@scripts/run-tests.sh $(TESTBIN) $(TEST_ARGS)
 
 bench: $(DLBENCH)
@@ -118,10 +120,10 @@ bench-compare: $(DLBENCH)
 # inputs go to tests/fuzz/regressions/<target>/ and are replayed by every `make fuzz`.
 FUZZ_TARGETS := cli_values results_csv samples_csv system_json prices idx
 FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
-FUZZ_SRC_results_csv := harness/output/results.c
-FUZZ_SRC_samples_csv := harness/output/results.c
+FUZZ_SRC_results_csv := harness/output/results.c harness/measure/row.c
+FUZZ_SRC_samples_csv := harness/output/results.c harness/measure/row.c
 FUZZ_SRC_system_json := harness/output/sysinfo.c harness/output/files.c
-FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c
+FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c harness/measure/row.c
 FUZZ_SRC_idx         := harness/workloads/dataset.c kernels/rng.c
 FUZZ_CC ?= clang
 build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(DEPS_OK)

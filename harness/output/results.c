@@ -15,24 +15,6 @@ const char *const results_columns[RESULTS_NCOLS] = {
     "ceiling_pct", "items_per_call", "joules_per_call"};
 static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds"};
 
-void row_init(struct row *r)
-{
-    memset(r, 0, sizeof *r);
-    r->verify_err = r->tolerance = r->median_s = r->min_s = r->mean_s = r->stddev_s = NAN;
-    r->ci_lo_s = r->ci_hi_s = r->flops = r->bytes = r->gflops = r->gbytes_per_s = NAN;
-    r->intensity = r->ceiling_pct = r->items_per_call = r->joules_per_call = NAN;
-}
-
-int row_measured(const struct row *r)
-{
-    return strcmp(r->status, "ok") == 0 || strcmp(r->status, "noisy") == 0;
-}
-
-void row_key(const struct row *r, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s|%s|%s|%s|%d", r->backend, r->workload, r->case_name, r->dtype, r->threads);
-}
-
 int mkdir_p(const char *dir)
 {
     char tmp[4096];

@@ -1,30 +1,13 @@
-/* results.h: one result row per backend × workload × case × dtype × threads, and the run folder's
- * CSV files: results.csv (rows) and samples.csv (every timed sample), appended and fsync'ed as
- * each case finishes so nothing measured is lost. */
+/* results.h: the run folder's CSV files: results.csv (one row per backend × workload × case ×
+ * dtype × threads, struct row in harness/measure/row.h) and samples.csv (every timed sample),
+ * appended and fsync'ed as each case finishes so nothing measured is lost. */
 #ifndef DLBENCH_RESULTS_H
 #define DLBENCH_RESULTS_H
+#include "row.h"
 #include <stdio.h>
-
-struct row {
-    char backend[16], device[128], workload[32], family[16], case_name[64], shape[96], dtype[8];
-    int threads;                      /* CPU threads; 0 for GPU rows */
-    char status[384];                 /* ok | noisy | timeout | failed: … | skipped: … */
-    double verify_err, tolerance;     /* NAN when not verified */
-    int samples, reps;
-    double median_s, min_s, mean_s, stddev_s, ci_lo_s, ci_hi_s;
-    double flops, bytes;              /* per call */
-    double gflops, gbytes_per_s;      /* from the median */
-    double intensity, ceiling_pct;    /* FLOP/byte; % of the roofline bound (NAN if unknown) */
-    double items_per_call;            /* samples a call processes (training batch); NAN if n/a */
-    double joules_per_call;           /* energy over the timed calls ÷ calls; NAN if unreadable */
-};
 
 extern const char *const results_columns[];   /* header of results.csv, in order */
 #define RESULTS_NCOLS 27
-
-void row_init(struct row *r);                  /* all numbers NAN/0, strings empty */
-int row_measured(const struct row *r);         /* status ok or noisy: has timings */
-void row_key(const struct row *r, char *buf, size_t n);  /* backend|workload|case|dtype|threads */
 
 struct results_out { FILE *csv, *samples; };
 /* Creates dir (and parents) and both CSV files with headers. -1 with a reason on failure. */
