@@ -4,7 +4,7 @@
  * built as cJSON documents and written atomically. Numbers carry 6 significant digits. */
 #include "ci_json.h"
 #include "files.h"
-#include "report.h"
+#include "metrics.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +93,6 @@ static int write_gbench(const struct row *rows, int n, const struct sysinfo *si,
     return write_doc(doc, dir, "results.json");
 }
 
-/* Throughput at a time t in the row's headline unit. */
-static double tput(const struct row *r, double t)
-{
-    return (report_in_gbps(r) ? r->bytes : r->flops) / t * 1e-9;
-}
-
 static int write_gab(const struct row *rows, int n, const char *dir)
 {
     char name[256], extra[256], range[32];
@@ -106,13 +100,13 @@ static int write_gab(const struct row *rows, int n, const char *dir)
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         if (!row_measured(r)) continue;
-        double v = report_metric(r), lo = tput(r, r->ci_hi_s), hi = tput(r, r->ci_lo_s);
+        double v = row_metric(r), lo = row_metric_at(r, r->ci_hi_s), hi = row_metric_at(r, r->ci_lo_s);
         cJSON *e = cJSON_CreateObject();
         row_bench_name(r, name, sizeof name);
         snprintf(extra, sizeof extra, "%s; median of %d samples; device %s; status %s", r->shape, r->samples, r->device, r->status);
         snprintf(range, sizeof range, "± %.3g", fmax(hi - v, v - lo));
         add_str(e, "name", name);
-        add_str(e, "unit", report_in_gbps(r) ? "GB/s" : "GFLOP/s");
+        add_str(e, "unit", row_unit(r));
         add_num(e, "value", v);
         add_str(e, "range", range);
         add_str(e, "extra", extra);
@@ -130,9 +124,9 @@ static int write_bmf(const struct row *rows, int n, const char *dir)
         if (!row_measured(r)) continue;
         cJSON *m = cJSON_CreateObject(), *t = cJSON_AddObjectToObject(m, "throughput");
         row_bench_name(r, name, sizeof name);
-        add_num(t, "value", report_metric(r));
-        add_num(t, "lower_value", tput(r, r->ci_hi_s));
-        add_num(t, "upper_value", tput(r, r->ci_lo_s));
+        add_num(t, "value", row_metric(r));
+        add_num(t, "lower_value", row_metric_at(r, r->ci_hi_s));
+        add_num(t, "upper_value", row_metric_at(r, r->ci_lo_s));
         cJSON_AddItemToObject(doc, name, m);
     }
     return write_doc(doc, dir, "bmf.json");
