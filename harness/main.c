@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "compare.h"
 #include "dataset.h"
+#include "prices.h"
 #include "report.h"
 #include "results.h"
 #include "run.h"
@@ -26,7 +27,8 @@ static const char *usage_main =
     "  run       verify and time the cases; writes results/<UTC time>-<host>/\n"
     "  report    rebuild report.md, plots and JSON of a run folder from its CSV files\n"
     "  compare   compare two runs; exit 1 on a performance regression (for CI)\n"
-    "  dlbench <command> --help for its options; dlbench --version\n";
+    "  dlbench <command> -h|--help for its options; -V|--version on any command\n"
+    "  options: --opt=value or --opt value; any unambiguous prefix of a long option\n";
 
 static const char *usage_run =
     "usage: dlbench run [options]\n"
@@ -44,9 +46,10 @@ static const char *usage_run =
     "  --seed N               input seed (42)\n"
     "  --data DIR             MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte) for\n"
     "                         the training step; default: a synthetic MNIST-shaped set\n"
-    "  --price-cpu USD/H      price of this CPU machine per hour (default: bench/prices.csv)\n"
-    "  --price-gpu USD/H      price of this GPU per hour (default: bench/prices.csv)\n"
-    "  --prices FILE          another price table (pattern,usd_per_hour,covers,source,date)\n"
+    "  --price-cpu USD/H      price of this CPU machine per hour (default: the price table)\n"
+    "  --price-gpu USD/H      price of this GPU per hour (default: the price table)\n"
+    "  --prices FILE          another price table (pattern,usd_per_hour,covers,source,date);\n"
+    "                         default: $DLBENCH_PRICES, else the installed or source tree's (dlbench info)\n"
     "  --quiet                no progress lines\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
 
@@ -181,7 +184,9 @@ static int cmd_info(int argc, char **argv)
     int rc, no_ceilings;
     if ((rc = no_operands(argc, argv, "info", usage_info, lo, &no_ceilings)) >= 0) return rc;
     struct sysinfo si;
+    char prices[4096];
     sysinfo_collect(&si);
+    sysinfo_put(&si, "dlbench", "prices", prices_find(prices, sizeof prices) ? prices : "none found (costs are n/a)");
     for (int b = 0; !no_ceilings && b < backend_count; b++) {
         struct ceiling c;
         char why[256];

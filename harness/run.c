@@ -39,20 +39,14 @@ void run_opts_default(struct run_opts *o, int quick)
     o->price_cpu = o->price_gpu = NAN;
 }
 
-#ifndef DLBENCH_PRICES
-#define DLBENCH_PRICES "bench/prices.csv"
-#endif
-
-/* The price table: --prices (an error if unreadable), else $DLBENCH_PRICES, the source tree's
- * bench/prices.csv, or ./bench/prices.csv; a binary moved elsewhere runs without one (no prices). */
+/* The price table: --prices (an error if unreadable), else the first one prices_find finds; a
+ * binary with none runs without prices (cost "n/a"). */
 static int load_prices(const struct run_opts *o, struct price **p, char *why, size_t n)
 {
-    const char *candidates[] = {getenv("DLBENCH_PRICES"), DLBENCH_PRICES, "bench/prices.csv"};
+    char path[4096];
     *p = NULL;
     if (o->prices) return prices_load(o->prices, p, why, n);
-    for (int i = 0; i < 3; i++)
-        if (candidates[i] && access(candidates[i], R_OK) == 0) return prices_load(candidates[i], p, why, n);
-    return 0;
+    return prices_find(path, sizeof path) ? prices_load(path, p, why, n) : 0;
 }
 
 /* Price per backend: the override, else the first table entry matching the device's name. */
