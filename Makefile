@@ -51,6 +51,11 @@ SRC_C := $(wildcard harness/*.c harness/*/*.c bench/*.c kernels/*.c cpu/*.c)
 include gpu/gpu.mk
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
+# The git revision is compiled into the objects that print it: they rebuild when it changes.
+GIT_REV_STAMP := $(BUILD)/.git-rev
+$(shell mkdir -p $(BUILD); [ "$$(cat $(GIT_REV_STAMP) 2>/dev/null)" = '$(GIT_REV)' ] || echo '$(GIT_REV)' > $(GIT_REV_STAMP))
+$(BUILD)/obj/harness/cli.o $(BUILD)/obj/harness/output/sysinfo_collect.o: $(GIT_REV_STAMP)
+
 MAIN_OBJ := $(BUILD)/obj/harness/main.o
 LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(SRC_C:%.c=$(BUILD)/obj/%.o)) $(SRC_CU:%.cu=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/*.c)

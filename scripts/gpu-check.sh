@@ -26,6 +26,9 @@ case "${1:-}" in
     done
     "$B/dlbench" run --suite quick --out "$out/run" --quiet > "$out/bench.log" 2>&1
     echo "bench: exit $?" | tee -a "$out/summary.txt"
+    # The report pairs real GPU rows with CPU rows (harness/output/metrics.c): one geomean per family.
+    echo "report: GPU/CPU geomean in $(grep -cE '^\| [a-z_]+ \| [0-9.]+× \| [0-9]+ \|' "$out/run/report.md" 2>/dev/null) headline families" \
+      | tee -a "$out/summary.txt"
     tail -1 "$out/test.log" | tee -a "$out/summary.txt"
     ;;
   *) echo "usage: scripts/gpu-check.sh prepare|run" >&2; exit 2 ;;

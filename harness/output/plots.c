@@ -49,46 +49,27 @@ static int series(const struct plots *p, const char *name, const char *family, c
     return k;
 }
 
-static void xy_plot(FILE *gp, const char *svg, const char *title, const char *xl, const char *yl)
-{
-    fprintf(gp, "set output '%s'\nset title '%s'\nset xlabel '%s'\nset ylabel '%s'\nset logscale x\nunset logscale y\n",
-            svg, title, xl, yl);
-}
-
-/* GEMM throughput against FLOPs per call, one series per backend and dtype. */
-static void gemm_plot(struct plots *p)
+/* Throughput against work per call for one family, one series per backend (and per dtype, or
+ * fp32 only): GEMM against FLOPs, bandwidth against bytes. */
+static void size_plot(struct plots *p, const char *family, int per_dtype, const char *title, const char *xlabel,
+                      const char *ylabel, const char *md_line)
 {
     char plot[2048] = "";
     for (int b = 0; b < p->nb; b++)
-        for (int d = 0; d < DT_COUNT; d++) {
-            char name[64];
+        for (int d = 0; d < (per_dtype ? DT_COUNT : 1); d++) {
+            char name[64], label[64];
             const char *dt = dtype_name((enum dtype)d);
-            snprintf(name, sizeof name, "gemm-%s-%s", p->bk[b], dt);
-            if (series(p, name, "gemm", p->bk[b], dt, 0))
-                snprintf(plot + strlen(plot), sizeof plot - strlen(plot), "%s'%s.dat' using 1:2 with points pt 7 title '%s %s'",
-                         *plot ? ", " : "", name, p->bk[b], dt);
+            snprintf(name, sizeof name, "%s-%s%s%s", family, p->bk[b], per_dtype ? "-" : "", per_dtype ? dt : "");
+            snprintf(label, sizeof label, "%s%s%s", p->bk[b], per_dtype ? " " : "", per_dtype ? dt : "");
+            if (series(p, name, family, p->bk[b], dt, !per_dtype))
+                snprintf(plot + strlen(plot), sizeof plot - strlen(plot), "%s'%s.dat' using 1:2 with points pt 7 title '%s'",
+                         *plot ? ", " : "", name, label);
         }
     if (!*plot) return;
-    xy_plot(p->gp, "gemm.svg", "GEMM throughput", "FLOPs per call", "GFLOP/s");
+    fprintf(p->gp, "set output '%s.svg'\nset title '%s'\nset xlabel '%s'\nset ylabel '%s'\nset logscale x\nunset logscale y\n",
+            family, title, xlabel, ylabel);
     fprintf(p->gp, "plot %s\n", plot);
-    md_add(p, "![GEMM GFLOP/s against size](plots/gemm.svg)\n\n");
-}
-
-/* Bandwidth-family GB/s against bytes moved per call, one series per backend (fp32). */
-static void bandwidth_plot(struct plots *p)
-{
-    char plot[2048] = "";
-    for (int b = 0; b < p->nb; b++) {
-        char name[64];
-        snprintf(name, sizeof name, "bandwidth-%s", p->bk[b]);
-        if (series(p, name, "bandwidth", p->bk[b], "fp32", 1))
-            snprintf(plot + strlen(plot), sizeof plot - strlen(plot), "%s'%s.dat' using 1:2 with points pt 7 title '%s'",
-                     *plot ? ", " : "", name, p->bk[b]);
-    }
-    if (!*plot) return;
-    xy_plot(p->gp, "bandwidth.svg", "Bandwidth against bytes moved per call", "bytes per call", "GB/s");
-    fprintf(p->gp, "plot %s\n", plot);
-    md_add(p, "![bandwidth against size](plots/bandwidth.svg)\n\n");
+    md_add(p, md_line);
 }
 
 /* GPU/CPU speedup per family: the geometric mean of the pairs (metrics.h), as the headline. */
@@ -155,8 +136,9 @@ const char *report_plots(const struct row *rows, int n, const struct sysinfo *si
     fprintf(p.gp, "set terminal svg size 800,480 dynamic background rgb 'white'\nset key top left\nset grid\ncd '%s/plots'\n", dir);
     md_add(&p, "\n## Plots\n\n");
     p.nb = row_backends(rows, n, p.bk, 16);
-    gemm_plot(&p);
-    bandwidth_plot(&p);
+    size_plot(&p, "gemm", 1, "GEMM throughput", "FLOPs per call", "GFLOP/s", "![GEMM GFLOP/s against size](plots/gemm.svg)\n\n");
+    size_plot(&p, "bandwidth", 0, "Bandwidth against bytes moved per call", "bytes per call", "GB/s",
+              "![bandwidth against size](plots/bandwidth.svg)\n\n");
     speedup_plot(&p);
     for (int b = 0; b < p.nb; b++) {
         struct ceiling c;
