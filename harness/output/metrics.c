@@ -12,7 +12,8 @@ int row_in_gbps(const struct row *r)
 }
 const char *row_unit(const struct row *r) { return row_in_gbps(r) ? "GB/s" : "GFLOP/s"; }
 double row_metric(const struct row *r) { return row_in_gbps(r) ? r->gbytes_per_s : r->gflops; }
-double row_metric_at(const struct row *r, double seconds) { return (row_in_gbps(r) ? r->bytes : r->flops) / seconds * 1e-9; }
+double row_work(const struct row *r) { return row_in_gbps(r) ? r->bytes : r->flops; }
+double row_metric_at(const struct row *r, double seconds) { return row_work(r) / seconds * 1e-9; }
 
 int row_is_gpu(const struct row *r)
 {

@@ -11,6 +11,7 @@
 int row_in_gbps(const struct row *r);
 const char *row_unit(const struct row *r);                /* "GB/s" or "GFLOP/s" */
 double row_metric(const struct row *r);                   /* throughput in that unit, from the median */
+double row_work(const struct row *r);                     /* work per call in that unit: bytes or FLOPs */
 double row_metric_at(const struct row *r, double seconds);   /* the same work done in `seconds` */
 
 /* The backend's kind from the registry (harness/backend.h); a name this binary does not know (an

@@ -207,7 +207,7 @@ static void crossover(const struct row *rows, int n, FILE *f)
             if (strcmp(r->family, fam) || !first_of(rows, j, same_case) || strcmp(r->dtype, "fp32")) continue;
             row_pair(rows, n, r, &cpu, &gpu);
             if (both(cpu, gpu))
-                v[k++] = (struct sized){row_in_gbps(r) ? r->bytes : r->flops, r->bytes, cpu->median_s, gpu->median_s};
+                v[k++] = (struct sized){row_work(r), r->bytes, cpu->median_s, gpu->median_s};
         }
         if (!k) continue;
         if (!any++)
