@@ -20,9 +20,14 @@ struct run_opts {
     struct timing_opts timing;
     const char *out_dir;       /* the run folder; NULL: results/<UTC time>-<host> */
     uint64_t seed;
-    int quiet;                 /* no progress lines */
+    int quiet;                 /* errors and warnings only */
+    int suite_given;           /* --suite on the command line (else: the full suite, announced) */
+    int no_ceilings;           /* --no-ceilings: no peak measurements, no % of ceiling */
+    int argc;                  /* the command line as typed, for the run's record (0: none) */
+    char *const *argv;
     double price_cpu, price_gpu;   /* USD/hour overrides; NAN: from the price table */
     const char *prices;        /* price table (default: bench/prices.csv of the source tree) */
+    const char *data;          /* --data DIR as given (recorded; dataset.c reads dataset_dir) */
 };
 
 void run_opts_default(struct run_opts *o, int quick);
