@@ -334,13 +334,13 @@ static int run_prepare(struct run *r)
         fprintf(stderr, "dlbench: --prices: %s\n", why);
         return 2;
     }
+    if (!o->quiet) announce(o, r->items, r->n);   /* before the first slow step (the data set) */
     int trains = 0;
     for (int i = 0; i < r->n; i++) trains += !strcmp(r->items[i].w->family, "train");
     if (trains && !(r->ds = dataset_get(why, sizeof why))) {
         fprintf(stderr, "dlbench: --data: %s\n", why);
         return 2;
     }
-    if (!o->quiet) announce(o, r->items, r->n);
     return 0;
 }
 
