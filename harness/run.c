@@ -334,7 +334,6 @@ static int run_prepare(struct run *r)
         fprintf(stderr, "dlbench: --prices: %s\n", why);
         return 2;
     }
-    if (!o->quiet) announce(o, r->items, r->n);   /* before the first slow step (the data set) */
     int trains = 0;
     for (int i = 0; i < r->n; i++) trains += !strcmp(r->items[i].w->family, "train");
     if (trains && !(r->ds = dataset_get(why, sizeof why))) {
@@ -378,6 +377,7 @@ static void run_describe(struct run *r)
     char why[512];
     const struct run_opts *o = r->o;
     r->t_begin = wall_seconds();
+    if (!o->quiet) announce(o, r->items, r->n);   /* every input checked; nothing slow has run but the data set */
     sysinfo_collect(&r->si);
     run_settings_record(o, r->n, &r->si);
     sysinfo_set(&r->si, "run", "out", r->dir);
