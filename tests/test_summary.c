@@ -116,7 +116,7 @@ Test(summary, consistent_with_the_tables)
     cr_expect(strstr(md, "| gemm | **GPU**, 5× faster | 5× | 2 |") != NULL, "geomean of 10 and 2.5 is 5");
     cr_expect(strstr(md, "oversubscribed") != NULL, "the 4-thread row on 2 cores is marked");
     /* training: the summary's figures are the training table's */
-    cr_expect(strstr(md, "| mlp.sgd | 1000 (cpu resident) | 60 s | $0.017 | 10000 (cuda graph) | 6 s | $0.06 | GPU, 10× faster | "
+    cr_expect(strstr(md, "| mlp.sgd | 1,000 (cpu resident) | 60 s | $0.017 | 10,000 (cuda graph) | 6 s | $0.060 | GPU, 10× faster | "
                          "CPU, 3.6× cheaper |") != NULL, "training line");
     cr_expect(strstr(md, "| mlp.sgd.resident | cpu | 100.00 [99.00, 101.00] | 1000 | 60.00 | $0.0167 |") != NULL, "train table CPU");
     cr_expect(strstr(md, "| mlp.sgd.graph | cuda | 10.00 [9.90, 10.10] | 10000 | 6.00 | $0.06 |") != NULL, "train table GPU");

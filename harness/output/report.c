@@ -514,8 +514,10 @@ static void machine(const struct sysinfo *si, FILE *f)
 
 void report_write(const struct row *rows, int n, const struct sysinfo *si, const char *plots_md, FILE *f)
 {
-    fprintf(f, "# dlbench report\n\n%s run of %s. Every figure is the median of timed samples, verified against a "
-               "double-precision reference first.\n", get(si, "run", "suite"), get(si, "dlbench", "date_utc"));
+    const char *suite = sysinfo_get(si, "run", "suite");
+    fprintf(f, "# dlbench report\n\n%s%s run of %s on %s. Every figure is the median of timed samples, verified against "
+               "a double-precision reference first.\n", suite ? suite : "A", suite ? " suite" : "", get(si, "dlbench", "date_utc"),
+            get(si, "host", "hostname"));
     summary_write(rows, n, si, f);
     fputs("\nDetails follow: the run's settings, the machine, its ceilings, then every table.\n", f);
     run_record_write_md(si, f);

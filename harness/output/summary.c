@@ -21,6 +21,7 @@ void fmt_rate(double v, const char *unit, char *buf, size_t n)
 void fmt_seconds_human(double s, char *buf, size_t n)
 {
     if (isnan(s)) snprintf(buf, n, "—");
+    else if (s < 1) snprintf(buf, n, "%.3g ms", s * 1e3);
     else if (s < 120) snprintf(buf, n, "%.3g s", s);
     else if (s < 7200) snprintf(buf, n, "%.1f min", s / 60);
     else snprintf(buf, n, "%.1f h", s / 3600);
@@ -34,11 +35,25 @@ void fmt_bytes_human(double b, char *buf, size_t n)
     else snprintf(buf, n, "%.0f B", b);
 }
 
+/* Dollars with two significant digits, never in e-notation: $0.000067, $0.017, $4.20. */
 static void fmt_usd(double usd, char *buf, size_t n)
 {
     if (isnan(usd)) snprintf(buf, n, "n/a");
-    else if (usd >= 1) snprintf(buf, n, "$%.2f", usd);
-    else snprintf(buf, n, "$%.2g", usd);
+    else if (usd >= 1 || usd <= 0) snprintf(buf, n, "$%.2f", usd);
+    else snprintf(buf, n, "$%.*f", (int)-floor(log10(usd)) + 1, usd);
+}
+
+/* A count with thousands separators: 964,896. */
+static void fmt_count(double v, char *buf, size_t n)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%.0f", v);
+    size_t len = strlen(digits), k = 0;
+    for (size_t i = 0; i < len && k + 2 < n; i++) {
+        buf[k++] = digits[i];
+        if ((len - i - 1) % 3 == 0 && i + 1 < len) buf[k++] = ',';
+    }
+    buf[k] = 0;
 }
 
 static int first_case(const struct row *rows, int i)
@@ -132,6 +147,16 @@ static void family_table(const struct fam *fm, int k, FILE *f)
     }
 }
 
+/* "$0.68/h whole instance" or "no price" */
+static void price_words(const struct sysinfo *si, const char *backend, char *buf, size_t n)
+{
+    char sec[48];
+    snprintf(sec, sizeof sec, "price.%s", backend);
+    const char *usd = sysinfo_get(si, sec, "usd_per_hour"), *covers = sysinfo_get(si, sec, "covers");
+    if (usd) snprintf(buf, n, "$%s/h%s%s", usd, covers ? " " : "", covers ? covers : "");
+    else snprintf(buf, n, "no price");
+}
+
 static double usd_per_hour(const struct sysinfo *si, const char *backend)
 {
     char sec[48];
@@ -173,7 +198,8 @@ static void side_cells(FILE *f, const struct row *r, const struct sysinfo *si, i
     *epoch_s = dataset / r->items_per_call * r->median_s;
     *usd = epoch_cost_usd(r->median_s, (int)r->items_per_call, dataset, usd_per_hour(si, r->backend));
     const char *dot = strrchr(r->case_name, '.');
-    fprintf(f, " %.0f (%s%s%s) |", samples_per_s(r), r->backend, dot ? " " : "", dot ? dot + 1 : "");
+    fmt_count(samples_per_s(r), v, sizeof v);
+    fprintf(f, " %s (%s%s%s) |", v, r->backend, dot ? " " : "", dot ? dot + 1 : "");
     fmt_seconds_human(*epoch_s, v, sizeof v);
     fprintf(f, " %s |", v);
     fmt_usd(*usd, v, sizeof v);
@@ -205,12 +231,14 @@ static void training(const struct row *rows, int n, const struct sysinfo *si, FI
         if (dup || nseen == 64) continue;
         snprintf(seen[nseen++], sizeof seen[0], "%s", key);
         if (!any++) {
-            double pc = usd_per_hour(si, "cpu"), pg = usd_per_hour(si, "cuda");
-            fprintf(f, "\nTraining, one epoch = %d samples; the best variant of each side (data resident, copied per step, "
-                       "or a CUDA graph); cost = epoch hours × ", dataset);
-            if (!isnan(pc)) fprintf(f, "CPU $%g/h", pc); else fputs("CPU: no price", f);
-            if (!isnan(pg)) fprintf(f, ", GPU $%g/h", pg); else fputs(", GPU: no price", f);
-            fputs(" (--price-cpu, --price-gpu):\n\n| model | CPU samples/s | CPU time/epoch | CPU $/epoch | GPU samples/s | "
+            char pc[160], pg[160], ds[32];
+            price_words(si, "cpu", pc, sizeof pc);
+            price_words(si, "cuda", pg, sizeof pg);
+            fmt_count(dataset, ds, sizeof ds);
+            fprintf(f, "\nTraining, one epoch = %s samples; the best variant of each side (data resident, copied per step, "
+                       "or a CUDA graph); cost = epoch hours × the price (CPU %s, GPU %s; --price-cpu, --price-gpu):\n\n| model",
+                    ds, pc, pg);
+            fputs(" | CPU samples/s | CPU time/epoch | CPU $/epoch | GPU samples/s | "
                   "GPU time/epoch | GPU $/epoch | faster | cheaper |\n|---|---:|---:|---:|---:|---:|---:|---|---|\n", f);
         }
         const struct row *c = best_train(rows, n, m, r->dtype, 0), *g = best_train(rows, n, m, r->dtype, 1);
