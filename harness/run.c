@@ -212,8 +212,23 @@ static void default_run_dir(char *buf, size_t n)
         snprintf(buf, n, "results/%s-%s-%d", stamp, host, k);
 }
 
+/* A skipped row whose backend and reason were already shown: not shown again (a run without a GPU
+ * would otherwise print a "skipped" line for most rows); the answer lists every reason once. */
+static int skip_seen(const struct row *r)
+{
+    static char seen[32][160];
+    static int nseen;
+    char key[160];
+    if (strncmp(r->status, "skipped", 7)) return 0;
+    snprintf(key, sizeof key, "%s|%.140s", r->backend, r->status);
+    for (int k = 0; k < nseen; k++) if (!strcmp(seen[k], key)) return 1;
+    if (nseen < 32) snprintf(seen[nseen++], sizeof seen[0], "%s", key);
+    return 0;
+}
+
 static void progress(const struct row *r, int i, int n, double t_start, int cores)
 {
+    if (skip_seen(r)) return;
     double el = wall_seconds() - t_start, eta = i > 0 ? el / i * (n - i) : 0;
     char perf[64] = "";
     if (row_measured(r))
@@ -221,8 +236,9 @@ static void progress(const struct row *r, int i, int n, double t_start, int core
     char thr[16] = "";
     if (r->threads) snprintf(thr, sizeof thr, " %dt", r->threads);
     const char *over = cores > 0 && r->threads > cores ? " (oversubscribed)" : "";
-    fprintf(stderr, "[%d/%d] %s %s %s %s%s%s: %s%s (left ~%.0f s)\n", i, n, r->backend, r->workload,
-            r->case_name, r->dtype, thr, over, perf, r->status, eta);
+    fprintf(stderr, "[%d/%d] %s %s %s %s%s%s: %s%s (left ~%.0f s)%s\n", i, n, r->backend, r->workload,
+            r->case_name, r->dtype, thr, over, perf, r->status, eta,
+            strncmp(r->status, "skipped", 7) ? "" : "; further rows skipped for this reason are not listed");
 }
 
 /* One run's state, set up by the phases below and torn down in one place (run_free). */
@@ -278,7 +294,8 @@ static double plan_estimate(const struct run_opts *o, const struct item *items, 
 
 static void fmt_duration(double s, char *buf, size_t n)
 {
-    if (s < 90) snprintf(buf, n, "%.0f s", s);
+    if (s < 1) snprintf(buf, n, "under a second");
+    else if (s < 90) snprintf(buf, n, "%.0f s", s);
     else if (s < 5400) snprintf(buf, n, "%.0f min", s / 60);
     else snprintf(buf, n, "%.1f h", s / 3600);
 }
