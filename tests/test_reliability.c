@@ -83,8 +83,10 @@ Test(reliability, failing_backend_leaves_the_other_intact)
 static pid_t spawn_run(const char *out)
 {
     char *bin = getenv("DLBENCH_BIN") ? getenv("DLBENCH_BIN") : DLBENCH_BIN;
-    char *argv[] = {bin, "run", "--suite", "quick", "--backend", "cpu", "--workload", "stream,eltwise",
-                    "--out", (char *)out, "--quiet", "--no-ceilings", NULL};
+    /* 16 MB arrays (not 4x the last-level cache) so that rows finish in seconds on any machine, and
+     * 0.5 s of sampling per row so that the run is still going when the signal comes */
+    char *argv[] = {bin, "run", "--suite", "quick", "--backend", "cpu", "--workload", "stream,eltwise", "--size", "4000000",
+                    "--min-time", "0.5", "--out", (char *)out, "--quiet", "--no-ceilings", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
