@@ -48,6 +48,26 @@ static double fma_gflops(const struct backend *b, int threads)
     return b->peak->fma_flops_per_iter() * (double)f.iters / tr.s.min * 1e-9;
 }
 
+/* The GEMM whose FLOP/s is a ceiling: the largest of the suite. */
+static const char *peak_gemm(int gpu, int quick) { return gpu ? "sq8192" : quick ? "sq2048" : "sq4096"; }
+
+static double estimate(const struct backend *b, int avail, const char *wl, const char *cs, enum dtype dt, int threads)
+{
+    const struct workload *w = workload_find(wl);
+    for (const struct wcase *c = w ? w->cases : NULL; c && c->name; c++)
+        if (!strcmp(c->name, cs)) return measure_estimate_seconds(b, avail, w, c->params, dt, threads, &ceiling_timing);
+    return 0;
+}
+
+double ceilings_estimate_seconds(const struct backend *b, int avail, int threads, int quick)
+{
+    int gpu = b->kind == BACKEND_GPU;
+    double s = gpu ? estimate(b, avail, "transfer", "d2d.1G", DT_F32, 0)
+                   : estimate(b, avail, "stream", "copy", DT_F32, threads) + estimate(b, avail, "stream", "triad", DT_F32, threads);
+    for (int d = 0; d < DT_COUNT; d++) s += estimate(b, avail, "gemm", peak_gemm(gpu, quick), (enum dtype)d, threads);
+    return s + (avail && b->peak->fma ? ceiling_timing.min_time : 0);
+}
+
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c)
 {
     char why[256];
@@ -62,7 +82,7 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
         c->bw_gbps = isnan(cp) || tr > cp ? tr : cp;
         snprintf(c->bw_how, sizeof c->bw_how, "best of STREAM copy and triad, DRAM-sized");
     }
-    const char *sq = gpu ? "sq8192" : quick ? "sq2048" : "sq4096";
+    const char *sq = peak_gemm(gpu, quick);
     for (int d = 0; d < DT_COUNT; d++) {
         if (b->unsupported("gemm", (enum dtype)d)) continue;
         c->gflops[d] = measure(b, "gemm", sq, (enum dtype)d, threads, 0);

@@ -15,6 +15,8 @@ struct ceiling {
 
 void ceiling_clear(struct ceiling *c);
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c);
+/* A rough wall time for ceilings_measure (measure_estimate_seconds of each case it runs). */
+double ceilings_estimate_seconds(const struct backend *b, int avail, int threads, int quick);
 /* The roofline bound for a row in its headline unit (GFLOP/s or GB/s); NAN if unknown. */
 double ceiling_bound(const struct ceiling *c, const struct row *r, int in_gbps);
 void ceiling_apply(const struct ceiling *c, struct row *r);     /* sets r->ceiling_pct */

@@ -103,3 +103,26 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
     w->teardown(st);
     return interrupted;
 }
+
+/* Assumed speeds (per CPU thread, or a GPU): only to size the announcement. Inputs are made and
+ * checked on one core at about 0.3 GB/s (seeded values, a double-precision reference). */
+#define EST_CPU_GFLOPS_PER_THREAD 30.0
+#define EST_CPU_GBPS 10.0
+#define EST_GPU_GFLOPS 20000.0
+#define EST_GPU_GBPS 1000.0
+#define EST_SETUP_GBPS 0.3
+
+double measure_estimate_seconds(const struct backend *b, int avail, const struct workload *w, const void *params,
+                                enum dtype dt, int threads, const struct timing_opts *t)
+{
+    if (!avail || b->unsupported(w->family, dt)) return 0.001;
+    int gpu = b->kind == BACKEND_GPU;
+    double flops = w->flops(params, dt), bytes = w->bytes(params, dt), dev = (double)w->device_bytes(params, dt);
+    double gflops = gpu ? EST_GPU_GFLOPS : EST_CPU_GFLOPS_PER_THREAD * (threads > 0 ? threads : 1);
+    double call = (flops > 0 ? flops / (gflops * 1e9) : 0) + (bytes > 0 ? bytes / ((gpu ? EST_GPU_GBPS : EST_CPU_GBPS) * 1e9) : 0);
+    double sampling = fmax(t->min_time, 5 * call);
+    /* The training check recomputes the forward pass in double on one core (about a third of a
+     * step's FLOPs at ~1 GFLOP/s); the other checks sample or stream and cost what setup costs. */
+    double check = !strcmp(w->family, "train") && flops > 0 ? flops / 3 / 1e9 : 0;
+    return dev / (EST_SETUP_GBPS * 1e9) + check + fmax(0.05, call) + sampling;
+}

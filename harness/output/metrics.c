@@ -42,7 +42,7 @@ void row_pair(const struct row *rows, int n, const struct row *key, const struct
         const struct row *r = &rows[i];
         if (!same_case(r, key)) continue;
         if (row_is_cpu(r)) {
-            if (!*cpu || (row_measured(r) && (!row_measured(*cpu) || r->threads > (*cpu)->threads))) *cpu = r;
+            if (!*cpu || (row_measured(r) && (!row_measured(*cpu) || row_metric(r) > row_metric(*cpu)))) *cpu = r;
         } else if (row_is_gpu(r)) {
             if (!any_gpu) any_gpu = r;
             if (!*gpu && !row_is_variant(r)) *gpu = r;
@@ -50,6 +50,19 @@ void row_pair(const struct row *rows, int n, const struct row *key, const struct
     }
     if (!*gpu) *gpu = any_gpu;
 }
+
+const struct row *row_best_on_side(const struct row *rows, int n, const struct row *key, int gpu)
+{
+    const struct row *best = NULL;
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (same_case(r, key) && row_measured(r) && row_is_gpu(r) == !!gpu && (!best || row_metric(r) > row_metric(best)))
+            best = r;
+    }
+    return best;
+}
+
+int row_oversubscribed(const struct row *r, int cores) { return cores > 0 && !row_is_gpu(r) && r->threads > cores; }
 
 double row_speedup(const struct row *a, const struct row *b)
 {
