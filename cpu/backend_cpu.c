@@ -146,7 +146,7 @@ const struct eltwise_ops cpu_eltwise = {
     .copy = copy_cpu, .scale = scale_cpu, .add = add_cpu, .triad = triad_cpu, .dot = dot_cpu,
     .relu_fwd = relu_fwd_cpu, .relu_bwd = relu_bwd_cpu, .gelu_fwd = gelu_fwd_cpu, .gelu_bwd = gelu_bwd_cpu,
     .bias_add = bias_add_cpu, .softmax_fwd = softmax_fwd_cpu, .layernorm_fwd = layernorm_fwd_cpu,
-    .sgd_update = sgd_update_cpu, .adam_update = adam_update_cpu,
+    .sgd_update = sgd_update_cpu, .adam_update = adam_update_cpu, .cast = cast_cpu,
 };
 const struct train_ops cpu_train = {
     .bias_bwd = bias_bwd_cpu, .maxpool2_fwd = maxpool2_fwd_cpu, .maxpool2_bwd = maxpool2_bwd_cpu,

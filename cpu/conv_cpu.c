@@ -174,9 +174,9 @@ int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const 
     return fail ? -1 : 0;
 }
 
-int conv_fwd_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y)
+int conv_fwd_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y)
 { return dt == DT_F32 ? conv_cpu(CONV_FWD, s, x, w, y) : -1; }
-int conv_bwd_data_cpu(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx)
+int conv_bwd_data_cpu(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx)
 { return dt == DT_F32 ? conv_cpu(CONV_BWD_DATA, s, dy, w, dx) : -1; }
-int conv_bwd_filter_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw)
+int conv_bwd_filter_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw)
 { return dt == DT_F32 ? conv_cpu(CONV_BWD_FILTER, s, x, dy, dw) : -1; }

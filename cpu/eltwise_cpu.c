@@ -88,10 +88,15 @@ static void stream_op_cpu(enum stream_op op, size_t n, float s, const float *res
     }
 }
 
-int copy_cpu(size_t n, const float *a, float *b) { stream_op_cpu(ST_COPY, n, 0, a, a, b); return 0; }
-int scale_cpu(size_t n, float s, const float *a, float *b) { stream_op_cpu(ST_SCALE, n, s, a, a, b); return 0; }
-int add_cpu(size_t n, const float *a, const float *b, float *c) { stream_op_cpu(ST_ADD, n, 0, a, b, c); return 0; }
-int triad_cpu(size_t n, float s, const float *b, const float *c, float *a) { stream_op_cpu(ST_TRIAD, n, s, b, c, a); return 0; }
+/* The ops with a dtype run fp32 here: cpu_unsupported() skips reduced-precision rows before a call. */
+int copy_cpu(enum dtype dt, size_t n, const void *a, void *b)
+{ if (dt != DT_F32) return -1; stream_op_cpu(ST_COPY, n, 0, a, a, b); return 0; }
+int scale_cpu(enum dtype dt, size_t n, float s, const void *a, void *b)
+{ if (dt != DT_F32) return -1; stream_op_cpu(ST_SCALE, n, s, a, a, b); return 0; }
+int add_cpu(enum dtype dt, size_t n, const void *a, const void *b, void *c)
+{ if (dt != DT_F32) return -1; stream_op_cpu(ST_ADD, n, 0, a, b, c); return 0; }
+int triad_cpu(enum dtype dt, size_t n, float s, const void *b, const void *c, void *a)
+{ if (dt != DT_F32) return -1; stream_op_cpu(ST_TRIAD, n, s, b, c, a); return 0; }
 
 int dot_cpu(size_t n, const float *restrict a, const float *restrict b, float *out)
 {
@@ -112,20 +117,29 @@ int dot_cpu(size_t n, const float *restrict a, const float *restrict b, float *o
     return 0;
 }
 
-int relu_fwd_cpu(size_t n, const float *restrict x, float *restrict y)
+int relu_fwd_cpu(enum dtype dt, size_t n, const void *xv, void *yv)
 {
+    const float *restrict x = xv;
+    float *restrict y = yv;
+    if (dt != DT_F32) return -1;
     FOR_EACH(n, y[i] = x[i] > 0 ? x[i] : 0.0f);
     return 0;
 }
 
-int relu_bwd_cpu(size_t n, const float *restrict x, const float *restrict dy, float *restrict dx)
+int relu_bwd_cpu(enum dtype dt, size_t n, const void *xv, const void *dyv, void *dxv)
 {
+    const float *restrict x = xv, *restrict dy = dyv;
+    float *restrict dx = dxv;
+    if (dt != DT_F32) return -1;
     FOR_EACH(n, dx[i] = x[i] > 0 ? dy[i] : 0.0f);
     return 0;
 }
 
-int gelu_fwd_cpu(size_t n, const float *restrict x, float *restrict y)
+int gelu_fwd_cpu(enum dtype dt, size_t n, const void *xv, void *yv)
 {
+    const float *restrict x = xv;
+    float *restrict y = yv;
+    if (dt != DT_F32) return -1;
     FOR_EACH(n, {
         float v = x[i], u = (float)GELU_K0 * (v + (float)GELU_K1 * v * v * v);
         y[i] = 0.5f * v * (1.0f + vtanhf(u));
@@ -133,8 +147,11 @@ int gelu_fwd_cpu(size_t n, const float *restrict x, float *restrict y)
     return 0;
 }
 
-int gelu_bwd_cpu(size_t n, const float *restrict x, const float *restrict dy, float *restrict dx)
+int gelu_bwd_cpu(enum dtype dt, size_t n, const void *xv, const void *dyv, void *dxv)
 {
+    const float *restrict x = xv, *restrict dy = dyv;
+    float *restrict dx = dxv;
+    if (dt != DT_F32) return -1;
     FOR_EACH(n, {
         float v = x[i], u = (float)GELU_K0 * (v + (float)GELU_K1 * v * v * v), t = vtanhf(u);
         float g = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * (float)GELU_K0 * (1.0f + (float)(3 * GELU_K1) * v * v);
@@ -143,8 +160,11 @@ int gelu_bwd_cpu(size_t n, const float *restrict x, const float *restrict dy, fl
     return 0;
 }
 
-int bias_add_cpu(int outer, int ch, int inner, const float *x, const float *bias, float *y)
+int bias_add_cpu(enum dtype dt, int outer, int ch, int inner, const void *xv, const float *bias, void *yv)
 {
+    const float *x = xv;
+    float *y = yv;
+    if (dt != DT_F32) return -1;
     /* x may be y (in place): no restrict here. inner == 1: (outer, ch) rows; else (outer·ch, inner). */
     long rows = inner == 1 ? outer : (long)outer * ch, len = inner == 1 ? ch : inner;
 #pragma omp parallel for schedule(static) if ((size_t)rows * len >= SERIAL_BELOW)
@@ -163,8 +183,11 @@ int bias_add_cpu(int outer, int ch, int inner, const float *x, const float *bias
     return 0;
 }
 
-int softmax_fwd_cpu(int rows, int cols, const float *restrict x, float *restrict y)
+int softmax_fwd_cpu(enum dtype dt, int rows, int cols, const void *xv, void *yv)
 {
+    const float *restrict x = xv;
+    float *restrict y = yv;
+    if (dt != DT_F32) return -1;
 #pragma omp parallel for schedule(static) if ((size_t)rows * cols >= SERIAL_BELOW)
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
@@ -180,9 +203,12 @@ int softmax_fwd_cpu(int rows, int cols, const float *restrict x, float *restrict
     return 0;
 }
 
-int layernorm_fwd_cpu(int rows, int cols, const float *restrict x, const float *restrict gamma,
-                      const float *restrict beta, float eps, float *restrict y)
+int layernorm_fwd_cpu(enum dtype dt, int rows, int cols, const void *xv, const float *restrict gamma,
+                      const float *restrict beta, float eps, void *yv)
 {
+    const float *restrict x = xv;
+    float *restrict y = yv;
+    if (dt != DT_F32) return -1;
 #pragma omp parallel for schedule(static) if ((size_t)rows * cols >= SERIAL_BELOW)
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
@@ -218,5 +244,33 @@ int adam_update_cpu(size_t n, const struct adam_hp *h, float *restrict w, const 
         v[i] = vi;
         w[i] -= lr * (mi * bc1) / (sqrtf(vi * bc2) + eps);
     });
+    return 0;
+}
+
+/* y = x converted between dtypes (fp32 <-> fp16/bf16, round to nearest even): the mixed-precision
+ * training step's casts. tf32 is stored as fp32. */
+int cast_cpu(size_t n, enum dtype from, const void *x, enum dtype to, void *y)
+{
+    int wide_from = dtype_size(from) == 4, wide_to = dtype_size(to) == 4;
+    if (wide_from && wide_to) { FOR_EACH(n, ((float *)y)[i] = ((const float *)x)[i]); return 0; }
+    if (wide_from) {
+        const float *restrict xf = x;
+        uint16_t *restrict yh = y;
+        if (to == DT_F16) FOR_EACH(n, yh[i] = f32_to_f16(xf[i]));
+        else FOR_EACH(n, yh[i] = f32_to_bf16(xf[i]));
+        return 0;
+    }
+    if (!wide_to) { /* 16-bit to 16-bit: a copy, or through fp32 (exact) */
+        const uint16_t *restrict xh = x;
+        uint16_t *restrict yh = y;
+        if (from == to) FOR_EACH(n, yh[i] = xh[i]);
+        else if (to == DT_F16) FOR_EACH(n, yh[i] = f32_to_f16(bf16_to_f32(xh[i])));
+        else FOR_EACH(n, yh[i] = f32_to_bf16(f16_to_f32(xh[i])));
+        return 0;
+    }
+    const uint16_t *restrict xh = x;
+    float *restrict yf = y;
+    if (from == DT_F16) FOR_EACH(n, yf[i] = f16_to_f32(xh[i]));
+    else FOR_EACH(n, yf[i] = bf16_to_f32(xh[i]));
     return 0;
 }

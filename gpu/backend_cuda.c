@@ -57,6 +57,24 @@ void cuda_set_error(const char *fmt, ...)
     va_end(ap);
 }
 
+/* The impl note (backend.h): left by an op, handed out and forgotten by cuda_impl(). */
+static char impl_note[160], impl_out[160];
+
+void cuda_set_impl(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(impl_note, sizeof impl_note, fmt, ap);
+    va_end(ap);
+}
+
+static const char *cuda_impl(void)
+{
+    snprintf(impl_out, sizeof impl_out, "%s", impl_note);
+    impl_note[0] = 0;
+    return impl_out;
+}
+
 static int open_device(void)
 {
     int count = 0, mode = 0;
@@ -102,11 +120,13 @@ static int cuda_probe(char *why, size_t n)
 
 static const char *cuda_device_name(void) { return cuda_probe(NULL, 0) ? prop.name : "no GPU"; }
 
+/* gemm and conv: every dtype; bandwidth ops and the training step: fp32, fp16, bf16 (storage,
+ * fp32 arithmetic); transfers move bytes (fp32 rows only). */
 static const char *cuda_unsupported(const char *family, enum dtype dt)
 {
     if (dt == DT_F32) return NULL;
-    if (strcmp(family, "gemm") != 0 && strcmp(family, "conv") != 0) return "reduced precision only for gemm and conv on the GPU";
-    if (strcmp(family, "conv") == 0 && dt == DT_TF32) return "conv runs fp32, fp16 and bf16";
+    if (!strcmp(family, "transfer")) return "transfers move bytes: fp32 rows only";
+    if (dt == DT_TF32 && strcmp(family, "gemm") && strcmp(family, "conv")) return "tf32 is a GEMM/conv math mode";
     if (dt == DT_BF16 && prop.major < 8) return "no native bf16 before sm_80";
     if (dt == DT_TF32 && prop.major < 8) return "no tf32 before sm_80";
     return NULL;
@@ -302,21 +322,22 @@ const struct device_ops cuda_device = {
     .error = cuda_error,
     .energy_read = energy_read_cuda,
 };
-static const struct matmul_ops cuda_matmul = {.gemm = gemm_cuda};
+/* Exported: the cudnn variant runs the training step with these beside its own convolutions. */
+const struct matmul_ops cuda_matmul = {.gemm = gemm_cuda};
 static const struct conv_ops cuda_conv = {
     .fwd = conv_fwd_cuda, .bwd_data = conv_bwd_data_cuda, .bwd_filter = conv_bwd_filter_cuda};
 const struct eltwise_ops cuda_eltwise = {
     .copy = copy_cuda, .scale = scale_cuda, .add = add_cuda, .triad = triad_cuda, .dot = dot_cuda,
     .relu_fwd = relu_fwd_cuda, .relu_bwd = relu_bwd_cuda, .gelu_fwd = gelu_fwd_cuda, .gelu_bwd = gelu_bwd_cuda,
     .bias_add = bias_add_cuda, .softmax_fwd = softmax_fwd_cuda, .layernorm_fwd = layernorm_fwd_cuda,
-    .sgd_update = sgd_update_cuda, .adam_update = adam_update_cuda,
+    .sgd_update = sgd_update_cuda, .adam_update = adam_update_cuda, .cast = cast_cuda,
 };
 const struct train_ops cuda_train = {
     .bias_bwd = bias_bwd_cuda, .maxpool2_fwd = maxpool2_fwd_cuda, .maxpool2_bwd = maxpool2_bwd_cuda,
-    .softmax_xent = softmax_xent_cuda,
+    .softmax_xent = softmax_xent_cuda, .next_batch = next_batch_cuda, .adam_update_dev = adam_update_dev_cuda,
 };
 const struct graph_ops cuda_graph = {.begin = graph_begin_cuda, .end = graph_end_cuda, .launch = graph_launch_cuda};
-static const struct transfer_ops cuda_transfer = {
+const struct transfer_ops cuda_transfer = {
     .host_alloc_pinned = host_alloc_pinned_cuda, .host_free_pinned = host_free_pinned_cuda,
     .h2d = memcpy_h2d_cuda, .d2h = memcpy_d2h_cuda, .d2d = memcpy_d2d_cuda,
 };
@@ -334,4 +355,5 @@ const struct backend cuda_backend = {
     .train = &cuda_train,
     .graph = &cuda_graph,
     .xfer = &cuda_transfer,
+    .impl = cuda_impl,
 };

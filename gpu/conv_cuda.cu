@@ -1,134 +1,399 @@
-/* conv_cuda.cu: convolution on the GPU lowered to GEMM, the same algorithm as the CPU backend:
- * im2col kernels for a chunk of images then one strided-batched cuBLAS GEMM (forward,
- * backward-data with a gathering col2im), per-image GEMMs accumulating dw (backward-filter).
- * Inputs fp32, fp16 or bf16 (stored as 4 or 2 bytes), fp32 accumulation and output. */
+/* conv_cuda.cu: convolution on the GPU lowered to GEMM, the algorithm the CPU backend runs too
+ * (im2col + GEMM), here with the whole batch in each cuBLAS call. Kernels and their launchers.
+ *
+ * Shapes: x (N,C,H,W), w (K,C,R,S), y (N,K,P,Q), NCHW; CRS = C·R·S, PQ = P·Q. Inputs and output in
+ * the dtype's storage (fp32/tf32: float; fp16, bf16: 16 bits, so im2col moves half the bytes and
+ * cuBLAS runs the tensor cores), fp32 accumulation. Images go in chunks of nb so that the lowered
+ * matrices stay under WORKSPACE_MAX (one chunk for every quick-suite layer).
+ *
+ * forward          col[n] (CRS, PQ) = im2col(x[n]); y[n] (K, PQ) = w (K, CRS) · col[n]: one
+ *                  strided-batched GEMM per chunk (w shared, stride 0). 1x1, stride 1, no padding:
+ *                  col[n] is x[n] itself, no im2col, the whole batch in one GEMM.
+ * backward-data    stride 1 (pad <= dil·(R-1)), K no wider than C: dx is the forward convolution
+ *                  of dy (K input channels, P x Q) with the filter flipped and transposed,
+ *                  w'[c][k][r][s] = w[k][c][R-1-r][S-1-s], padding dil·(R-1) - pad: the forward
+ *                  path writes dx directly (no col2im; 1x1: one GEMM dx[n] = wᵀ·dy[n]). Otherwise
+ *                  (strided, or few input channels as MNIST conv1): dcol[n] (CRS, PQ) = wᵀ (CRS, K)
+ *                  · dy[n] (K, PQ) in fp32, then col2im gathers dx (each element sums its R·S
+ *                  taps: one writer, no atomics).
+ * backward-filter  one reduction GEMM over L = nb·PQ: dw (K, CRS) = dy' (K, L) · colᵀ (L, CRS),
+ *                  with col laid out (CRS, nb·PQ) and dy transposed per chunk to dy' (K, nb·PQ).
+ *                  The reduction is cut into S slices (a strided-batched GEMM into fp32 partials,
+ *                  S chosen to fill the GPU even for MNIST conv1's 32 x 9 output), then one kernel
+ *                  adds the partials (and the chunks) in fp32 and writes dw in the dtype.
+ * Index math is 32-bit with fast division (fastdiv.h): a lowered chunk stays below 2^31 elements. */
 #include "cuda_check.h"
 #include "cuda_launch.cuh"
 #include "cuda_ops.h"
 #include "cuda_state.h"
+#include "dtype_cuda.cuh"
+#include "fastdiv.h"
+#include <limits.h>
 #include <stdint.h>
-#define WORKSPACE_MAX ((size_t)512 << 20)   /* a lowered chunk never exceeds this */
+#include <stdio.h>
+#include <stdlib.h>
 
-struct geom { int C, H, W, K, R, S, P, Q, stride, pad, dil; };
+#define WORKSPACE_MAX ((size_t)256 << 20)   /* lowered matrices of one chunk */
+#define PARTIALS_MAX ((size_t)64 << 20)     /* backward-filter's fp32 partial sums */
+#define SLICE_MIN 1024                      /* reduction length below which a slice is not worth it */
 
-static geom geom_of(const struct conv_shape *s)
+/* One forward-style lowering: input (C, H, W) per image -> col (C·R·S, P·Q) per image. */
+struct geom {
+    int C, H, W, R, S, P, Q, stride, padh, padw, dil;
+    struct fastdiv fCRS, fRS, fS, fQ;     /* im2col: row -> (n, c, r, s), pq -> (p, q) */
+    struct fastdiv fW, fH, fC;            /* col2im: element -> (n, c, h, w) */
+};
+
+static geom make_geom(int C, int H, int W, int R, int S, int P, int Q, int stride, int padh, int padw, int dil)
 {
-    return geom{s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->dil};
+    geom g;
+    g.C = C; g.H = H; g.W = W; g.R = R; g.S = S; g.P = P; g.Q = Q;
+    g.stride = stride; g.padh = padh; g.padw = padw; g.dil = dil;
+    g.fCRS = fastdiv_make((uint32_t)(C * R * S));
+    g.fRS = fastdiv_make((uint32_t)(R * S));
+    g.fS = fastdiv_make((uint32_t)S);
+    g.fQ = fastdiv_make((uint32_t)Q);
+    g.fW = fastdiv_make((uint32_t)W);
+    g.fH = fastdiv_make((uint32_t)H);
+    g.fC = fastdiv_make((uint32_t)C);
+    return g;
 }
 
-/* col[n][(c·R + r)·S + t][p·Q + q] = x[n][c][p·stride - pad + r·dil][q·stride - pad + t·dil] or 0 */
+/* One block per col row (n, c, r, s): threads run along P·Q, so consecutive threads write
+ * consecutive elements and read consecutive (stride 1) or evenly spaced input columns.
+ * cn_layout 0: col[n][crs][pq] (per-image matrices); 1: col[crs][n][pq] (one (CRS, nb·PQ) matrix). */
 template <class T>
-__global__ void im2col_kernel(long total, geom g, const T *__restrict__ x, T *__restrict__ col)
+__global__ void im2col_kernel(geom g, int nb, int cn_layout, const T *__restrict__ x, T *__restrict__ col)
 {
-    long stride = (long)gridDim.x * blockDim.x;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += stride) {
-        int q = (int)(i % g.Q), p = (int)(i / g.Q % g.P);
-        long row = i / ((long)g.P * g.Q);                   /* (n, c, r, t) */
-        int t = (int)(row % g.S), r = (int)(row / g.S % g.R), c = (int)(row / ((long)g.S * g.R) % g.C);
-        long n = row / ((long)g.S * g.R * g.C);
-        int h = p * g.stride - g.pad + r * g.dil, v = q * g.stride - g.pad + t * g.dil;
-        T zero;
-        memset(&zero, 0, sizeof zero);
-        col[i] = h >= 0 && h < g.H && v >= 0 && v < g.W ? x[((n * g.C + c) * g.H + h) * g.W + v] : zero;
+    const uint32_t row = blockIdx.x, crs_n = (uint32_t)(g.C * g.R * g.S), PQ = (uint32_t)(g.P * g.Q);
+    const uint32_t n = fastdiv_div(row, g.fCRS), crs = row - n * crs_n;
+    const uint32_t c = fastdiv_div(crs, g.fRS), rs = crs - c * (uint32_t)(g.R * g.S);
+    const uint32_t r = fastdiv_div(rs, g.fS), s = rs - r * (uint32_t)g.S;
+    const T *xc = x + ((size_t)n * g.C + c) * g.H * g.W;
+    T *dst = col + (cn_layout ? (size_t)crs * nb + n : (size_t)row) * PQ;
+    const int dh = (int)r * g.dil - g.padh, dw = (int)s * g.dil - g.padw;
+    for (uint32_t pq = blockIdx.y * blockDim.x + threadIdx.x; pq < PQ; pq += gridDim.y * blockDim.x) {
+        uint32_t p = fastdiv_div(pq, g.fQ), q = pq - p * (uint32_t)g.Q;
+        int h = (int)p * g.stride + dh, v = (int)q * g.stride + dw;
+        T val = T{};
+        if ((unsigned)h < (unsigned)g.H && (unsigned)v < (unsigned)g.W) val = xc[h * g.W + v];
+        dst[pq] = val;
     }
 }
 
-/* dx[n][c][h][v] = Σ over (r, t) hitting an output position of dcol[n][(c,r,t)][(p,q)]: a gather,
- * so every dx element has one writer and no atomics are needed. */
-__global__ void col2im_kernel(long total, geom g, const float *__restrict__ dcol, float *__restrict__ dx)
+/* dx[n][c][h][v] = Σ over the (r, s) taps that land on an output position of dcol[n][(c,r,s)][(p,q)]:
+ * a gather, one writer per element, no atomics. total = nb·C·H·W < 2^31. */
+template <class T>
+__global__ void col2im_kernel(uint32_t total, geom g, const float *__restrict__ dcol, T *__restrict__ dx)
 {
-    long stride = (long)gridDim.x * blockDim.x;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += stride) {
-        int v = (int)(i % g.W), h = (int)(i / g.W % g.H), c = (int)(i / ((long)g.W * g.H) % g.C);
-        long n = i / ((long)g.W * g.H * g.C);
+    const size_t PQ = (size_t)g.P * g.Q;
+    for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        uint32_t t1 = fastdiv_div(i, g.fW), v = i - t1 * (uint32_t)g.W;
+        uint32_t t2 = fastdiv_div(t1, g.fH), h = t1 - t2 * (uint32_t)g.H;
+        uint32_t n = fastdiv_div(t2, g.fC), c = t2 - n * (uint32_t)g.C;
+        const float *base = dcol + ((size_t)n * g.C + c) * g.R * g.S * PQ;
         float acc = 0.f;
         for (int r = 0; r < g.R; r++) {
-            int ph = h + g.pad - r * g.dil;
+            int ph = (int)h + g.padh - r * g.dil;
             if (ph < 0 || ph % g.stride) continue;
             int p = ph / g.stride;
             if (p >= g.P) continue;
-            for (int t = 0; t < g.S; t++) {
-                int qv = v + g.pad - t * g.dil;
+            for (int s = 0; s < g.S; s++) {
+                int qv = (int)v + g.padw - s * g.dil;
                 if (qv < 0 || qv % g.stride) continue;
                 int q = qv / g.stride;
                 if (q >= g.Q) continue;
-                acc += dcol[((n * g.C + c) * g.R + r) * (long)g.S * g.P * g.Q + (long)t * g.P * g.Q + (long)p * g.Q + q];
+                acc += base[((size_t)r * g.S + s) * PQ + (size_t)p * g.Q + q];
             }
         }
-        dx[i] = acc;
+        dx[i] = from_f32<T>(acc);
     }
 }
 
+/* wt[c][k][r][s] = w[k][c][R-1-r][S-1-s]: backward-data's filter as a forward filter. */
+template <class T>
+__global__ void flip_filter_kernel(uint32_t total, int K, int C, int R, int S, const T *__restrict__ w, T *__restrict__ wt)
+{
+    for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        uint32_t s = i % S, r = i / S % R, k = i / (S * R) % K, c = i / ((uint32_t)S * R * K);
+        wt[i] = w[(((size_t)k * C + c) * R + (R - 1 - r)) * S + (S - 1 - s)];
+    }
+}
 
+/* out[j] = (first ? 0 : acc[j]) + Σ_k partial[k][j], into acc, or (last) into out in the dtype. */
+template <class T>
+__global__ void dw_reduce_kernel(uint32_t count, int slots, const float *__restrict__ partial, float *__restrict__ acc,
+                                 int first, int last, T *__restrict__ out)
+{
+    for (uint32_t j = blockIdx.x * blockDim.x + threadIdx.x; j < count; j += gridDim.x * blockDim.x) {
+        float s = first ? 0.f : acc[j];
+        for (int k = 0; k < slots; k++) s += partial[(size_t)k * count + j];
+        if (last) out[j] = from_f32<T>(s);
+        else acc[j] = s;
+    }
+}
+
+/* What the last call ran, for the row's impl column. */
+static char note[160];
+
+/* One device workspace for every lowering, grown on demand (never while a graph is captured:
+ * the train workload runs one eager step first). */
 static void *workspace(size_t bytes)
 {
     static void *ws;
     static size_t have;
-    if (bytes > have) {
-        if (ws) cudaFree(ws);
-        ws = NULL;
-        have = 0;
-        if (cudaMalloc(&ws, bytes) != cudaSuccess) return NULL;
-        have = bytes;
-    }
+    if (bytes <= have) return ws;
+    if (ws) cudaFree(ws);
+    ws = NULL;
+    have = 0;
+    cudaError_t e = cudaMalloc(&ws, bytes);
+    if (e != cudaSuccess) { cuda_fail(e, "cudaMalloc(conv workspace)", __FILE__, __LINE__); ws = NULL; return NULL; }
+    have = bytes;
     return ws;
 }
 
-static int im2col(enum dtype dt, long total, geom g, const void *x, void *col)
+static size_t align256(size_t b) { return (b + 255) & ~(size_t)255; }
+
+struct gemm_types { cudaDataType_t in; cublasComputeType_t ct; };
+static gemm_types types_of(enum dtype dt)
 {
-    if (dt == DT_F32) im2col_kernel<float><<<grid_for(total), THREADS, 0, cuda_stream>>>(total, g, (const float *)x, (float *)col);
-    else im2col_kernel<uint16_t><<<grid_for(total), THREADS, 0, cuda_stream>>>(total, g, (const uint16_t *)x, (uint16_t *)col);
+    gemm_types t = {CUDA_R_32F, CUBLAS_COMPUTE_32F};
+    if (dt == DT_F16) t.in = CUDA_R_16F;
+    if (dt == DT_BF16) t.in = CUDA_R_16BF;
+    if (dt == DT_TF32) t.ct = CUBLAS_COMPUTE_32F_FAST_TF32;
+    return t;
+}
+
+/* WORKSPACE_MAX, or DLBENCH_CONV_WS_MAX bytes (tests force several chunks with it). */
+static size_t workspace_max(void)
+{
+    static size_t max;
+    if (!max) {
+        const char *e = getenv("DLBENCH_CONV_WS_MAX");
+        long long v = e ? atoll(e) : 0;
+        max = v > 0 ? (size_t)v : WORKSPACE_MAX;
+    }
+    return max;
+}
+
+/* Images per chunk so that per_image bytes each fit the workspace (at least one). */
+static int chunk_of(size_t per_image, int n)
+{
+    size_t c = workspace_max() / (per_image ? per_image : 1);
+    return c < 1 ? 1 : c > (size_t)n ? n : (int)c;
+}
+
+static int too_large(size_t elems, const char *what)
+{
+    if (elems <= (size_t)INT_MAX) return 0;
+    cuda_set_error("unsupported: %s of %zu elements per image exceeds 32-bit indexing", what, elems);
+    return 1;
+}
+
+template <class T>
+static int im2col(const geom &g, int nb, int cn_layout, const T *x, T *col)
+{
+    uint32_t PQ = (uint32_t)(g.P * g.Q), threads = PQ >= THREADS ? THREADS : (PQ + 31) / 32 * 32;
+    uint32_t by = (PQ + threads - 1) / threads;
+    dim3 grid((unsigned)nb * (unsigned)(g.C * g.R * g.S), by > 65535 ? 65535 : by);
+    im2col_kernel<T><<<grid, threads, 0, cuda_stream>>>(g, nb, cn_layout, x, col);
     CUDA_CHECK_LAUNCH();
     return 0;
 }
 
-extern "C" int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, float *out)
+/* y (N, K, P·Q) = forward convolution of x (N, C, H, W) with w (K, C, R, S) under g; col: a
+ * workspace of nb images' lowered matrices (NULL when g is pointwise). */
+template <class T>
+static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *x, const T *w, T *y, T *col, int nb)
 {
     static const float one = 1.f, zero = 0.f;
-    geom g = geom_of(s);
-    cudaDataType_t in = dt == DT_F16 ? CUDA_R_16F : dt == DT_BF16 ? CUDA_R_16BF : CUDA_R_32F;
-    size_t es = dtype_size(dt);
-    long crs = (long)g.C * g.R * g.S, pq = (long)g.P * g.Q, xs = (long)g.C * g.H * g.W, ys = (long)g.K * pq;
-    /* backward-data lowers to fp32 dcol; the others to dtype col */
-    size_t per_image = (size_t)crs * pq * (d == CONV_BWD_DATA ? 4 : es);
-    long chunk = (long)(WORKSPACE_MAX / per_image);
-    chunk = chunk < 1 ? 1 : chunk > s->n ? s->n : chunk;
-    void *col = workspace(per_image * chunk);
-    if (!col) { cuda_fail(cudaErrorMemoryAllocation, "cudaMalloc(conv workspace)", __FILE__, __LINE__); return -1; }
-    const char *A = (const char *)a, *B = (const char *)b;
-    if (d == CONV_BWD_FILTER) CUDA_CHECK(cudaMemsetAsync(out, 0, sizeof(float) * g.K * crs, cuda_stream));
-    for (long n0 = 0; n0 < s->n; n0 += chunk) {
-        long nb = s->n - n0 < chunk ? s->n - n0 : chunk;
-        if (d == CONV_FWD) { /* y[n] (K,PQ) = w (K,CRS) · col[n] (CRS,PQ); column-major: yᵀ = colᵀ · wᵀ */
-            if (im2col(dt, nb * crs * pq, g, A + n0 * xs * es, col)) return -1;
-            CUBLAS_CHECK(cublasGemmStridedBatchedEx(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_N, (int)pq, g.K, (int)crs, &one,
-                                                    col, in, (int)pq, crs * pq, B, in, (int)crs, 0, &zero,
-                                                    out + n0 * ys, CUDA_R_32F, (int)pq, ys, (int)nb, CUBLAS_COMPUTE_32F,
-                                                    CUBLAS_GEMM_DEFAULT));
-        } else if (d == CONV_BWD_DATA) { /* dcol[n] (CRS,PQ) = wᵀ · dy[n]; column-major: dcolᵀ = dyᵀ · w */
-            CUBLAS_CHECK(cublasGemmStridedBatchedEx(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_T, (int)pq, (int)crs, g.K, &one,
-                                                    A + n0 * ys * es, in, (int)pq, ys, B, in, (int)crs, 0, &zero,
-                                                    col, CUDA_R_32F, (int)pq, crs * pq, (int)nb, CUBLAS_COMPUTE_32F,
-                                                    CUBLAS_GEMM_DEFAULT));
-            long total = nb * xs;
-            col2im_kernel<<<grid_for(total), THREADS, 0, cuda_stream>>>(total, g, (const float *)col, out + n0 * xs);
-            CUDA_CHECK_LAUNCH();
-        } else { /* dw (K,CRS) += dy[n] (K,PQ) · col[n]ᵀ; column-major: dwᵀ += col[n] · dy[n]ᵀ */
-            if (im2col(dt, nb * crs * pq, g, A + n0 * xs * es, col)) return -1;
-            for (long i = 0; i < nb; i++)
-                CUBLAS_CHECK(cublasGemmEx(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, (int)crs, g.K, (int)pq, &one,
-                                          (const char *)col + i * crs * pq * es, in, (int)pq, B + (n0 + i) * ys * es, in,
-                                          (int)pq, &one, out, CUDA_R_32F, (int)crs, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-        }
+    gemm_types ty = types_of(dt);
+    long long crs = (long long)g.C * g.R * g.S, pq = (long long)g.P * g.Q, xs = (long long)g.C * g.H * g.W, ys = K * pq;
+    if (!col) { /* pointwise: y[n] (K, HW) = w (K, C) · x[n] (C, HW), the whole batch in one call */
+        CUBLAS_CHECK(cublasGemmStridedBatchedEx(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_N, (int)pq, K, (int)crs, &one, x, ty.in,
+                                                (int)pq, xs, w, ty.in, (int)crs, 0, &zero, y, ty.in, (int)pq, ys, N, ty.ct,
+                                                CUBLAS_GEMM_DEFAULT));
+        return 0;
+    }
+    for (int n0 = 0; n0 < N; n0 += nb) {
+        int nc = N - n0 < nb ? N - n0 : nb;
+        if (im2col<T>(g, nc, 0, x + n0 * xs, col)) return -1;
+        /* column-major view: y[n]ᵀ (PQ, K) = col[n]ᵀ (PQ, CRS) · wᵀ (CRS, K) */
+        CUBLAS_CHECK(cublasGemmStridedBatchedEx(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_N, (int)pq, K, (int)crs, &one, col, ty.in,
+                                                (int)pq, crs * pq, w, ty.in, (int)crs, 0, &zero, y + n0 * ys, ty.in, (int)pq, ys,
+                                                nc, ty.ct, CUBLAS_GEMM_DEFAULT));
     }
     return 0;
 }
 
+static int is_pointwise(const geom &g)
+{
+    return g.R == 1 && g.S == 1 && g.stride == 1 && g.padh == 0 && g.padw == 0;
+}
+
+template <class T>
+static int conv_forward(enum dtype dt, const struct conv_shape *s, const T *x, const T *w, T *y)
+{
+    geom g = make_geom(s->c, s->h, s->w, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    if (is_pointwise(g)) {
+        snprintf(note, sizeof note, "1x1: cuBLAS strided-batched GEMM over %d images on x, no im2col", s->n);
+        return forward_lowered<T>(dt, s->n, s->k, g, x, w, y, NULL, 0);
+    }
+    size_t per = (size_t)g.C * g.R * g.S * g.P * g.Q;
+    if (too_large(per, "im2col")) return -1;
+    int nb = chunk_of(per * sizeof(T), s->n);
+    T *col = (T *)workspace(per * sizeof(T) * nb);
+    if (!col) return -1;
+    snprintf(note, sizeof note, "im2col + cuBLAS strided-batched GEMM, %d chunk(s) of %d images (col %.1f MiB)",
+             (s->n + nb - 1) / nb, nb, per * sizeof(T) * nb / 1048576.0);
+    return forward_lowered<T>(dt, s->n, s->k, g, x, w, y, col, nb);
+}
+
+/* Stride 1: dx = forward convolution of dy with the flipped, transposed filter. */
+template <class T>
+static int bwd_data_as_forward(enum dtype dt, const struct conv_shape *s, const T *dy, const T *w, T *dx, int ph, int pw)
+{
+    int P = conv_p(s), Q = conv_q(s);
+    geom g = make_geom(s->k, P, Q, s->r, s->s, s->h, s->w, 1, ph, pw, s->dil);
+    size_t wbytes = align256(conv_w_elems(s) * sizeof(T)), per = (size_t)s->k * s->r * s->s * s->h * s->w;
+    if (too_large(per, "im2col of dy")) return -1;
+    int pointwise = is_pointwise(g), nb = pointwise ? 0 : chunk_of(per * sizeof(T), s->n);
+    char *ws = (char *)workspace(wbytes + (pointwise ? 0 : per * sizeof(T) * nb));
+    if (!ws) return -1;
+    T *wt = (T *)ws;
+    uint32_t wn = (uint32_t)conv_w_elems(s);
+    flip_filter_kernel<T><<<grid_for(wn), THREADS, 0, cuda_stream>>>(wn, s->k, s->c, s->r, s->s, w, wt);
+    CUDA_CHECK_LAUNCH();
+    if (pointwise) snprintf(note, sizeof note, "1x1: dx = wᵀ·dy, cuBLAS strided-batched GEMM over %d images", s->n);
+    else
+        snprintf(note, sizeof note, "forward conv of dy with the flipped filter: im2col + strided-batched GEMM, %d chunk(s) of %d",
+                 (s->n + nb - 1) / nb, nb);
+    return forward_lowered<T>(dt, s->n, s->c, g, dy, wt, dx, pointwise ? NULL : (T *)(ws + wbytes), nb);
+}
+
+/* Any stride: fp32 dcol = wᵀ · dy per image (one strided-batched GEMM per chunk), col2im gather. */
+template <class T>
+static int bwd_data_col2im(enum dtype dt, const struct conv_shape *s, const T *dy, const T *w, T *dx)
+{
+    static const float one = 1.f, zero = 0.f;
+    gemm_types ty = types_of(dt);
+    geom g = make_geom(s->c, s->h, s->w, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    long long crs = (long long)g.C * g.R * g.S, pq = (long long)g.P * g.Q, xs = (long long)g.C * g.H * g.W, ys = s->k * pq;
+    size_t per = (size_t)(crs * pq);
+    if (too_large(per, "dcol") || too_large((size_t)xs, "dx")) return -1;
+    int nb = chunk_of(per * 4, s->n);
+    if ((size_t)nb * xs > (size_t)INT_MAX) nb = (int)(INT_MAX / xs);
+    float *dcol = (float *)workspace(per * 4 * nb);
+    if (!dcol) return -1;
+    snprintf(note, sizeof note, "cuBLAS GEMM to fp32 dcol + col2im gather, %d chunk(s) of %d images", (s->n + nb - 1) / nb, nb);
+    for (int n0 = 0; n0 < s->n; n0 += nb) {
+        int nc = s->n - n0 < nb ? s->n - n0 : nb;
+        /* column-major: dcol[n]ᵀ (PQ, CRS) = dy[n]ᵀ (PQ, K) · w (K, CRS) */
+        CUBLAS_CHECK(cublasGemmStridedBatchedEx(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_T, (int)pq, (int)crs, s->k, &one,
+                                                dy + n0 * ys, ty.in, (int)pq, ys, w, ty.in, (int)crs, 0, &zero, dcol,
+                                                CUDA_R_32F, (int)pq, crs * pq, nc, ty.ct, CUBLAS_GEMM_DEFAULT));
+        uint32_t total = (uint32_t)(nc * xs);
+        col2im_kernel<T><<<grid_for(total), THREADS, 0, cuda_stream>>>(total, g, dcol, dx + n0 * xs);
+        CUDA_CHECK_LAUNCH();
+    }
+    return 0;
+}
+
+/* Slices of a reduction of length L so that about two waves of output tiles run: S >= 1, each
+ * slice a multiple of 8 elements (16-byte aligned starts), the rest in a tail GEMM. */
+static void slices_of(long long L, int K, long long crs, int *S, long long *Ls, long long *tail)
+{
+    long long tiles = ((K + 63) / 64) * ((crs + 63) / 64), s = (2LL * cuda_sm_count + tiles - 1) / tiles;
+    long long by_len = L / SLICE_MIN, by_mem = (long long)(PARTIALS_MAX / ((size_t)K * crs * 4)) - 1;
+    if (s > by_len) s = by_len;
+    if (s > by_mem) s = by_mem;
+    if (s > 64) s = 64;
+    if (s < 2) { *S = 1; *Ls = L; *tail = 0; return; }
+    *S = (int)s;
+    *Ls = (L / s) & ~7LL;
+    *tail = L - s * *Ls;
+}
+
+template <class T>
+static int conv_bwd_filter(enum dtype dt, const struct conv_shape *s, const T *x, const T *dy, T *dw)
+{
+    static const float one = 1.f, zero = 0.f;
+    gemm_types ty = types_of(dt);
+    geom g = make_geom(s->c, s->h, s->w, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    long long crs = (long long)g.C * g.R * g.S, pq = (long long)g.P * g.Q, xs = (long long)g.C * g.H * g.W, ys = s->k * pq;
+    size_t count = (size_t)(s->k * crs), per = (size_t)((crs + s->k) * pq);   /* col and dy' of one image */
+    if (too_large(per, "im2col") || too_large(count, "dw")) return -1;
+    int nb = chunk_of(per * sizeof(T), s->n), S;
+    long long Ls, tail;
+    slices_of(nb * pq, s->k, crs, &S, &Ls, &tail);
+    size_t col_b = align256((size_t)(crs * pq) * nb * sizeof(T)), dyt_b = align256((size_t)(s->k * pq) * nb * sizeof(T));
+    size_t part_b = align256((size_t)(S + 1) * count * 4), acc_b = s->n > nb ? count * 4 : 0;
+    char *ws = (char *)workspace(col_b + dyt_b + part_b + acc_b);
+    if (!ws) return -1;
+    T *col = (T *)ws, *dyt = (T *)(ws + col_b);
+    float *part = (float *)(ws + col_b + dyt_b), *acc = (float *)(ws + col_b + dyt_b + part_b);
+    geom gt = make_geom(s->k, g.P, g.Q, 1, 1, g.P, g.Q, 1, 0, 0, 1);   /* dy (nb, K, PQ) -> dy' (K, nb·PQ) */
+    int chunks = (s->n + nb - 1) / nb;
+    snprintf(note, sizeof note, "im2col + 1 cuBLAS GEMM over N·P·Q in %d slice(s) of %lld + fp32 reduce, %d chunk(s) of %d",
+             S, Ls, chunks, nb);
+    for (int n0 = 0; n0 < s->n; n0 += nb) {
+        int nc = s->n - n0 < nb ? s->n - n0 : nb;
+        long long L = nc * pq;
+        const T *a = col, *b = dyt;
+        if (is_pointwise(g) && nc == 1) a = x + n0 * xs;               /* x[n] is already (C, PQ) */
+        else if (im2col<T>(g, nc, 1, x + n0 * xs, col)) return -1;
+        if (nc == 1) b = dy + n0 * ys;                                  /* dy[n] is already (K, PQ) */
+        else if (im2col<T>(gt, nc, 1, dy + n0 * ys, dyt)) return -1;
+        int Sc = S;
+        long long Lsc = Ls, tc = tail;
+        if (nc != nb) slices_of(L, s->k, crs, &Sc, &Lsc, &tc);          /* the last, smaller chunk */
+        /* column-major: partial[i]ᵀ (CRS, K) = col[:, slice i] (CRS, Ls) · dy'[:, slice i]ᵀ (Ls, K) */
+        CUBLAS_CHECK(cublasGemmStridedBatchedEx(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, (int)crs, s->k, (int)Lsc, &one, a, ty.in,
+                                                (int)L, Lsc, b, ty.in, (int)L, Lsc, &zero, part, CUDA_R_32F, (int)crs,
+                                                (long long)count, Sc, ty.ct, CUBLAS_GEMM_DEFAULT));
+        if (tc > 0)
+            CUBLAS_CHECK(cublasGemmEx(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, (int)crs, s->k, (int)tc, &one, a + Sc * Lsc, ty.in,
+                                      (int)L, b + Sc * Lsc, ty.in, (int)L, &zero, part + (size_t)Sc * count, CUDA_R_32F,
+                                      (int)crs, ty.ct, CUBLAS_GEMM_DEFAULT));
+        dw_reduce_kernel<T><<<grid_for(count), THREADS, 0, cuda_stream>>>((uint32_t)count, Sc + (tc > 0), part, acc, n0 == 0,
+                                                                           n0 + nc == s->n, dw);
+        CUDA_CHECK_LAUNCH();
+    }
+    return 0;
+}
+
+template <class T>
+static int conv_typed(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, void *out)
+{
+    if (d == CONV_FWD) return conv_forward<T>(dt, s, (const T *)a, (const T *)b, (T *)out);
+    if (d == CONV_BWD_FILTER) return conv_bwd_filter<T>(dt, s, (const T *)a, (const T *)b, (T *)out);
+    /* The flipped-filter route lowers dy (K·R·S rows of H·W, in the dtype); the col2im route
+     * writes fp32 dcol (C·R·S rows of P·Q) and reads it back once more: take the fewer bytes
+     * (MNIST conv1, C = 1, K = 32: col2im), the flipped route on a tie (one kernel less). */
+    int ph = s->dil * (s->r - 1) - s->pad, pw = s->dil * (s->s - 1) - s->pad;
+    int pointwise = s->r == 1 && s->s == 1 && s->pad == 0;
+    if (s->stride == 1 && ph >= 0 && pw >= 0 && (pointwise || (size_t)s->k * sizeof(T) <= (size_t)s->c * 4))
+        return bwd_data_as_forward<T>(dt, s, (const T *)a, (const T *)b, (T *)out, ph, pw);
+    return bwd_data_col2im<T>(dt, s, (const T *)a, (const T *)b, (T *)out);
+}
+
+extern "C" int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, void *out)
+{
+    note[0] = 0;
+    if (s->n <= 0 || s->c <= 0 || s->k <= 0 || conv_p(s) <= 0 || conv_q(s) <= 0) {
+        cuda_set_error("unsupported: empty convolution shape");
+        return -1;
+    }
+    int rc = with_dtype(dt, [&](auto tag) { return conv_typed<decltype(tag)>(d, dt, s, a, b, out); });
+    if (rc == 0) cuda_set_impl("%s", note);
+    return rc;
+}
+
 extern "C" {
-int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y)
+int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y)
 { return conv_cuda(CONV_FWD, dt, s, x, w, y); }
-int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx)
+int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx)
 { return conv_cuda(CONV_BWD_DATA, dt, s, dy, w, dx); }
-int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw)
+int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw)
 { return conv_cuda(CONV_BWD_FILTER, dt, s, x, dy, dw); }
 }

@@ -12,6 +12,8 @@ void cublas_fail(cublasStatus_t s, const char *call, const char *file, int line)
 /* Records a message as the GPU device's error (what error() returns): for failures found on the
  * host side and for vendor variants (cuDNN) that share the CUDA backend's device. */
 void cuda_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Records what the CUDA backend's last operation ran (its impl note, backend.h). */
+void cuda_set_impl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #ifdef __cplusplus
 }
 #endif

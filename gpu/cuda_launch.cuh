@@ -47,4 +47,28 @@ static __device__ __forceinline__ float warp_sum(float v) { return warp_reduce(v
 static __device__ __forceinline__ float warp_max(float v) { return warp_reduce(v, max_op{}); }
 static __device__ __forceinline__ float block_sum(float v) { return block_reduce(v, sum_op{}, 0.f); }
 static __device__ __forceinline__ float block_max(float v) { return block_reduce(v, max_op{}, -INFINITY); }
+
+/* The same reductions with the result in every lane (butterfly shuffles) or every thread (a
+ * broadcast through shared memory): for row kernels where all threads need the sum or maximum. */
+template <class Op> static __device__ __forceinline__ float warp_reduce_all(float v, Op op)
+{
+    for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+template <class Op> static __device__ __forceinline__ float block_reduce_all(float v, Op op, float identity)
+{
+    __shared__ float bc;
+    v = block_reduce(v, op, identity);   /* ends with a barrier */
+    if (threadIdx.x == 0) bc = v;
+    __syncthreads();
+    v = bc;
+    __syncthreads();                     /* bc is reused by the next call */
+    return v;
+}
+
+static __device__ __forceinline__ float warp_sum_all(float v) { return warp_reduce_all(v, sum_op{}); }
+static __device__ __forceinline__ float warp_max_all(float v) { return warp_reduce_all(v, max_op{}); }
+static __device__ __forceinline__ float block_sum_all(float v) { return block_reduce_all(v, sum_op{}, 0.f); }
+static __device__ __forceinline__ float block_max_all(float v) { return block_reduce_all(v, max_op{}, -INFINITY); }
 #endif

@@ -1,4 +1,5 @@
-/* cuda_ops.h: the CUDA backend's operations, named <op>_cuda (cuBLAS calls and our launchers). */
+/* cuda_ops.h: the CUDA backend's operations, named <op>_cuda (cuBLAS calls and our launchers);
+ * signatures and layouts as in harness/backend.h. */
 #ifndef DLBENCH_CUDA_OPS_H
 #define DLBENCH_CUDA_OPS_H
 #include <stddef.h>
@@ -10,30 +11,35 @@
 extern "C" {
 #endif
 int gemm_cuda(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
-int copy_cuda(size_t n, const float *a, float *b);
-int scale_cuda(size_t n, float s, const float *a, float *b);
-int add_cuda(size_t n, const float *a, const float *b, float *c);
-int triad_cuda(size_t n, float s, const float *b, const float *c, float *a);
+/* Elementwise: arrays in dt's storage (fp32, fp16, bf16), fp32 arithmetic. */
+int copy_cuda(enum dtype dt, size_t n, const void *a, void *b);
+int scale_cuda(enum dtype dt, size_t n, float s, const void *a, void *b);
+int add_cuda(enum dtype dt, size_t n, const void *a, const void *b, void *c);
+int triad_cuda(enum dtype dt, size_t n, float s, const void *b, const void *c, void *a);
 int dot_cuda(size_t n, const float *a, const float *b, float *out);
-int relu_fwd_cuda(size_t n, const float *x, float *y);
-int relu_bwd_cuda(size_t n, const float *x, const float *dy, float *dx);
-int gelu_fwd_cuda(size_t n, const float *x, float *y);
-int gelu_bwd_cuda(size_t n, const float *x, const float *dy, float *dx);
-int bias_add_cuda(int outer, int ch, int inner, const float *x, const float *bias, float *y);
+int relu_fwd_cuda(enum dtype dt, size_t n, const void *x, void *y);
+int relu_bwd_cuda(enum dtype dt, size_t n, const void *x, const void *dy, void *dx);
+int gelu_fwd_cuda(enum dtype dt, size_t n, const void *x, void *y);
+int gelu_bwd_cuda(enum dtype dt, size_t n, const void *x, const void *dy, void *dx);
+int bias_add_cuda(enum dtype dt, int outer, int ch, int inner, const void *x, const float *bias, void *y);
+int softmax_fwd_cuda(enum dtype dt, int rows, int cols, const void *x, void *y);
+int layernorm_fwd_cuda(enum dtype dt, int rows, int cols, const void *x, const float *gamma, const float *beta, float eps, void *y);
+int sgd_update_cuda(size_t n, float lr, float *w, const float *g);
+int adam_update_cuda(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
+int cast_cuda(size_t n, enum dtype from, const void *x, enum dtype to, void *y);
+/* Training-step layers */
 int bias_bwd_cuda(int outer, int ch, int inner, const float *dy, float *db);
 int maxpool2_fwd_cuda(int planes, int h, int w, const float *x, float *y, uint8_t *idx);
 int maxpool2_bwd_cuda(int planes, int h, int w, const float *dy, const uint8_t *idx, float *dx);
 int softmax_xent_cuda(int rows, int cols, const float *z, const int32_t *labels, float *losses, float *loss, float *dz);
-int softmax_fwd_cuda(int rows, int cols, const float *x, float *y);
-int layernorm_fwd_cuda(int rows, int cols, const float *x, const float *gamma, const float *beta, float eps, float *y);
-int sgd_update_cuda(size_t n, float lr, float *w, const float *g);
-/* d = FWD: (a, b) = (x, w) -> y; BWD_DATA: (dy, w) -> dx; BWD_FILTER: (x, dy) -> dw. Inputs in
- * dt's storage, fp32 output. */
-int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, float *out);
-int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y);
-int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
-int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
-int adam_update_cuda(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
+int next_batch_cuda(int32_t *step, int nbatches, int batch, size_t xlen, const float *xs, const int32_t *ys, float *x, int32_t *y);
+int adam_update_dev_cuda(size_t n, const struct adam_hp *h, const int32_t *step, float *w, const float *g, float *m, float *v);
+/* d = FWD: (a, b) = (x, w) -> y; BWD_DATA: (dy, w) -> dx; BWD_FILTER: (x, dy) -> dw. Inputs and
+ * output in dt's storage, fp32 accumulation. */
+int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, void *out);
+int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y);
+int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx);
+int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw);
 #ifdef __cplusplus
 }
 #endif

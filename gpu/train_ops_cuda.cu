@@ -1,22 +1,46 @@
-/* train_ops_cuda.cu: the training-step layers on the GPU and their launchers: bias gradient (one
- * block per channel), 2x2 max-pool forward/backward (one thread per window), softmax
- * cross-entropy (one block per row, then a deterministic one-block mean of the row losses). */
+/* train_ops_cuda.cu: the training-step layers on the GPU and their launchers: bias gradient
+ * (column sums, or blocks per part of a channel), 2x2 max-pool forward/backward (one thread per
+ * window), softmax cross-entropy (one block per row, then a deterministic one-block mean of the row losses), and
+ * next_batch, which lets a captured step pick its batch from a step count in device memory. */
 #include "cuda_check.h"
 #include "cuda_launch.cuh"
 #include "cuda_ops.h"
 #include "cuda_state.h"
 #include <math.h>
 
-__global__ void bias_bwd_kernel(int outer, int ch, int inner, const float *__restrict__ dy, float *__restrict__ db)
+/* db[c] = Σ_o Σ_j dy[o][c][j]. inner == 1 (linear layers): one thread per column, rows summed in
+ * order (coalesced across threads). inner > 1 (conv): block (c, part) sums rows o of its part with
+ * threads along j; parts > 1 spread a channel over several SMs (MNIST conv1: 32 channels of
+ * 100352 values), and a second kernel adds each channel's parts in a fixed order. */
+__global__ void bias_colsum_kernel(int outer, int ch, const float *__restrict__ dy, float *__restrict__ db)
 {
-    int c = blockIdx.x;
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= ch) return;
     float s = 0.f;
-    for (long i = threadIdx.x; i < (long)outer * inner; i += blockDim.x) {
-        long o = i / inner, j = i % inner;
-        s += dy[(o * ch + c) * inner + j];
+    for (int o = 0; o < outer; o++) s += dy[(size_t)o * ch + c];
+    db[c] = s;
+}
+
+__global__ void bias_bwd_kernel(int outer, int ch, int inner, int parts, const float *__restrict__ dy, float *__restrict__ out)
+{
+    int c = blockIdx.x, part = blockIdx.y;
+    int o0 = (int)((long)outer * part / parts), o1 = (int)((long)outer * (part + 1) / parts);
+    float s = 0.f;
+    for (int o = o0; o < o1; o++) {
+        const float *row = dy + ((size_t)o * ch + c) * inner;
+        for (int j = threadIdx.x; j < inner; j += blockDim.x) s += row[j];
     }
     s = block_sum(s);
-    if (threadIdx.x == 0) db[c] = s;
+    if (threadIdx.x == 0) out[(size_t)c * parts + part] = s;
+}
+
+__global__ void sum_parts_kernel(int ch, int parts, const float *__restrict__ part, float *__restrict__ db)
+{
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= ch) return;
+    float s = 0.f;
+    for (int k = 0; k < parts; k++) s += part[(size_t)c * parts + k];
+    db[c] = s;
 }
 
 __global__ void maxpool2_fwd_kernel(long windows, int h, int w, const float *__restrict__ x, float *__restrict__ y, uint8_t *__restrict__ idx)
@@ -82,11 +106,56 @@ __global__ void mean_kernel(int n, const float *__restrict__ v, float *__restric
     if (threadIdx.x == 0) out[0] = s / n;
 }
 
+/* x, y = batch (*step mod nbatches) of xs (nbatches·batch, xlen), ys; then ++*step in a second
+ * kernel, so every thread of the copy reads the same count. */
+__global__ void batch_copy_kernel(size_t xn, int batch, int nbatches, const int32_t *__restrict__ step,
+                                  const float *__restrict__ xs, const int32_t *__restrict__ ys, float *__restrict__ x,
+                                  int32_t *__restrict__ y)
+{
+    int k = *step % nbatches;
+    if (k < 0) k += nbatches;
+    const float *src = xs + (size_t)k * xn;
+    size_t stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < xn + (size_t)batch; i += stride) {
+        if (i < xn) x[i] = src[i];
+        else y[i - xn] = ys[(size_t)k * batch + (i - xn)];
+    }
+}
+
+__global__ void step_count_kernel(int32_t *step) { *step += 1; }
 
 extern "C" {
 int bias_bwd_cuda(int outer, int ch, int inner, const float *dy, float *db)
 {
-    bias_bwd_kernel<<<ch, THREADS, 0, cuda_stream>>>(outer, ch, inner, dy, db);
+    static float *partial;   /* grown on an eager (uncaptured) call, reused by captured steps */
+    static size_t have;
+    if (ch <= 0) return 0;
+    if (inner == 1) {
+        bias_colsum_kernel<<<(ch + THREADS - 1) / THREADS, THREADS, 0, cuda_stream>>>(outer, ch, dy, db);
+        CUDA_CHECK_LAUNCH();
+        return 0;
+    }
+    /* about two blocks per SM in all, each summing at least 16 Ki values */
+    long per = (long)outer * inner, parts = (2L * cuda_sm_count + ch - 1) / ch, most = per / 16384;
+    if (parts > most) parts = most;
+    if (parts > 64) parts = 64;
+    if (parts > outer) parts = outer;
+    if (parts <= 1) {
+        bias_bwd_kernel<<<dim3(ch, 1), THREADS, 0, cuda_stream>>>(outer, ch, inner, 1, dy, db);
+        CUDA_CHECK_LAUNCH();
+        return 0;
+    }
+    size_t need = (size_t)ch * parts * sizeof(float);
+    if (need > have) {
+        if (partial) cudaFree(partial);
+        partial = NULL;
+        have = 0;
+        CUDA_CHECK(cudaMalloc(&partial, need));
+        have = need;
+    }
+    bias_bwd_kernel<<<dim3(ch, (unsigned)parts), THREADS, 0, cuda_stream>>>(outer, ch, inner, (int)parts, dy, partial);
+    CUDA_CHECK_LAUNCH();
+    sum_parts_kernel<<<(ch + THREADS - 1) / THREADS, THREADS, 0, cuda_stream>>>(ch, (int)parts, partial, db);
     CUDA_CHECK_LAUNCH();
     return 0;
 }
@@ -105,6 +174,17 @@ int maxpool2_bwd_cuda(int planes, int h, int w, const float *dy, const uint8_t *
     long total = (long)planes * h * w;
     if (total == 0) return 0;
     maxpool2_bwd_kernel<<<grid_for(total), THREADS, 0, cuda_stream>>>(total, h, w, dy, idx, dx);
+    CUDA_CHECK_LAUNCH();
+    return 0;
+}
+
+int next_batch_cuda(int32_t *step, int nbatches, int batch, size_t xlen, const float *xs, const int32_t *ys, float *x, int32_t *y)
+{
+    if (nbatches < 1 || batch < 1) { cuda_set_error("next_batch: no batch"); return -1; }
+    size_t xn = (size_t)batch * xlen;
+    batch_copy_kernel<<<grid_for((long)(xn + batch)), THREADS, 0, cuda_stream>>>(xn, batch, nbatches, step, xs, ys, x, y);
+    CUDA_CHECK_LAUNCH();
+    step_count_kernel<<<1, 1, 0, cuda_stream>>>(step);
     CUDA_CHECK_LAUNCH();
     return 0;
 }

@@ -38,28 +38,35 @@ struct device_ops {
 struct matmul_ops {
     int (*gemm)(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 };
-struct conv_ops {   /* NCHW (kernels/conv_ref.h); inputs in dt's storage, fp32 output */
-    int (*fwd)(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, float *y);
-    int (*bwd_data)(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
-    int (*bwd_filter)(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
+/* NCHW (kernels/conv_ref.h); inputs and output in dt's storage (tf32: fp32 storage), fp32
+ * accumulation: an fp16 convolution writes fp16, as cuDNN and PyTorch do. */
+struct conv_ops {
+    int (*fwd)(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y);
+    int (*bwd_data)(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx);
+    int (*bwd_filter)(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw);
 };
-struct eltwise_ops {   /* fp32, n elements; row ops take x as (rows, cols) */
-    int (*copy)(size_t n, const float *a, float *b);                            /* b = a */
-    int (*scale)(size_t n, float s, const float *a, float *b);                  /* b = s·a */
-    int (*add)(size_t n, const float *a, const float *b, float *c);             /* c = a + b */
-    int (*triad)(size_t n, float s, const float *b, const float *c, float *a);  /* a = b + s·c */
-    int (*dot)(size_t n, const float *a, const float *b, float *out);           /* out[0] = a·b */
-    int (*relu_fwd)(size_t n, const float *x, float *y);
-    int (*relu_bwd)(size_t n, const float *x, const float *dy, float *dx);      /* dx = dy·[x > 0] */
-    int (*gelu_fwd)(size_t n, const float *x, float *y);                        /* tanh form */
-    int (*gelu_bwd)(size_t n, const float *x, const float *dy, float *dx);
+/* Elementwise and row ops on n elements; row ops take x as (rows, cols). Where an op takes a dt,
+ * its arrays are in dt's storage (fp32, fp16, bf16) and the arithmetic is fp32; parameter vectors
+ * (bias, gamma, beta) stay fp32. dot and the optimizer updates are fp32 (master weights). */
+struct eltwise_ops {
+    int (*copy)(enum dtype dt, size_t n, const void *a, void *b);                        /* b = a */
+    int (*scale)(enum dtype dt, size_t n, float s, const void *a, void *b);              /* b = s·a */
+    int (*add)(enum dtype dt, size_t n, const void *a, const void *b, void *c);          /* c = a + b */
+    int (*triad)(enum dtype dt, size_t n, float s, const void *b, const void *c, void *a); /* a = b + s·c */
+    int (*dot)(size_t n, const float *a, const float *b, float *out);                    /* out[0] = a·b */
+    int (*relu_fwd)(enum dtype dt, size_t n, const void *x, void *y);
+    int (*relu_bwd)(enum dtype dt, size_t n, const void *x, const void *dy, void *dx);   /* dx = dy·[x > 0] */
+    int (*gelu_fwd)(enum dtype dt, size_t n, const void *x, void *y);                    /* tanh form */
+    int (*gelu_bwd)(enum dtype dt, size_t n, const void *x, const void *dy, void *dx);
     /* y[o][c][i] = x[o][c][i] + bias[c] for (outer, ch, inner); x may be y */
-    int (*bias_add)(int outer, int ch, int inner, const float *x, const float *bias, float *y);
-    int (*softmax_fwd)(int rows, int cols, const float *x, float *y);
-    int (*layernorm_fwd)(int rows, int cols, const float *x, const float *gamma, const float *beta,
-                         float eps, float *y);
+    int (*bias_add)(enum dtype dt, int outer, int ch, int inner, const void *x, const float *bias, void *y);
+    int (*softmax_fwd)(enum dtype dt, int rows, int cols, const void *x, void *y);
+    int (*layernorm_fwd)(enum dtype dt, int rows, int cols, const void *x, const float *gamma, const float *beta,
+                         float eps, void *y);
     int (*sgd_update)(size_t n, float lr, float *w, const float *g);            /* w -= lr·g */
     int (*adam_update)(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
+    /* y = x converted from dtype `from` to `to` (round to nearest even): mixed precision's casts */
+    int (*cast)(size_t n, enum dtype from, const void *x, enum dtype to, void *y);
 };
 /* Training-step layers (kernels/train_ref.h): db[c] = Σ dy[o][c][i]; 2x2/2 max-pool of `planes`
  * (H, W) planes with the argmax (0..3) kept for backward; softmax cross-entropy, forward and
@@ -69,6 +76,14 @@ struct train_ops {
     int (*maxpool2_fwd)(int planes, int h, int w, const float *x, float *y, uint8_t *idx);
     int (*maxpool2_bwd)(int planes, int h, int w, const float *dy, const uint8_t *idx, float *dx);
     int (*softmax_xent)(int rows, int cols, const float *z, const int32_t *labels, float *losses, float *loss, float *dz);
+    /* Optional (GPU backends, for captured steps): the step's input and count advance on the
+     * device. next_batch copies batch (*step mod nbatches) of the dataset xs (nbatches·batch, xlen),
+     * ys (nbatches·batch) into the slot x, y and then increments *step; adam_update_dev is
+     * adam_update with the step (bias correction) read from *step in device memory. */
+    int (*next_batch)(int32_t *step, int nbatches, int batch, size_t xlen, const float *xs, const int32_t *ys,
+                      float *x, int32_t *y);
+    int (*adam_update_dev)(size_t n, const struct adam_hp *h, const int32_t *step, float *w, const float *g,
+                           float *m, float *v);
 };
 
 /* Optional capabilities (NULL: absent). */
@@ -108,14 +123,23 @@ struct backend {
     const struct peak_ops *peak;                    /* optional capabilities */
     const struct graph_ops *graph;
     const struct transfer_ops *xfer;
+    /* Optional: what the operations since the previous impl() call ran (the last note an op left:
+     * "cuDNN IMPLICIT_PRECOMP_GEMM tensor-op, ws 12.0 MiB", a oneDNN primitive's name), for the
+     * row's impl column; "" when none left one. Each call forgets the note, so a stale one never
+     * reaches another row (the harness calls it before and after a case's first call). */
+    const char *(*impl)(void);
 };
+/* An operation that cannot run a case (no algorithm, no primitive for this shape) fails with an
+ * error() starting "unsupported: "; the harness then makes the row "skipped: <the rest>". */
+#define BACKEND_UNSUPPORTED "unsupported: "
 
 /* The registry (harness/registry.c): every backend compiled into this program, CPU first. */
 extern const struct backend *const *backends;
 extern int backend_count;
 const struct backend *backend_find(const char *name);
 /* Whether b has the operations a workload family ("gemm", "conv", "bandwidth", "transfer",
- * "train") needs. */
+ * "train") needs. A vendor variant runs a family only where one of the tables it uses is the
+ * variant's own (cudnn: conv and train, not gemm rows that would repeat its base's). */
 int backend_runs(const struct backend *b, const char *family);
 /* Tests only: run with another list (e.g. a backend that fails on purpose); NULL restores. */
 void backends_replace(const struct backend *const *list, int n);

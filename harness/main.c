@@ -38,7 +38,7 @@ static const char *usage_run =
     "                         tens of minutes (the run announces its estimated length before it starts)\n"
     "  --backend LIST         cpu,cuda,cudnn (default all; dlbench list)\n"
     "  --workload LIST        workload names (dlbench list)\n"
-    "  --filter PATTERN       substring or glob on workload/case, e.g. 'gemm/bert*'\n"
+    "  --filter PATTERN       substring or glob on workload/case, e.g. 'gemm/bert*', '*/@(copy|triad)'\n"
     "  --dtype LIST           fp32,tf32,fp16,bf16 (default: all each workload offers)\n"
     "  --threads LIST         CPU thread counts, e.g. 1,2 (default: one per physical core)\n"
     "  --size N|MxNxK|ROWSxCOLS  one custom size instead of the case lists\n"

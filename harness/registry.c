@@ -40,10 +40,13 @@ const struct backend *backend_find(const char *name)
 
 int backend_runs(const struct backend *b, const char *family)
 {
-    if (!strcmp(family, "gemm")) return b->mm != NULL;
-    if (!strcmp(family, "conv")) return b->conv != NULL;
-    if (!strcmp(family, "bandwidth")) return b->elt != NULL;
-    if (!strcmp(family, "transfer")) return b->xfer != NULL;
-    if (!strcmp(family, "train")) return b->mm && b->conv && b->elt && b->train;
+    const struct backend *base = b->base;
+    if (!strcmp(family, "gemm")) return b->mm && (!base || b->mm != base->mm);
+    if (!strcmp(family, "conv")) return b->conv && (!base || b->conv != base->conv);
+    if (!strcmp(family, "bandwidth")) return b->elt && (!base || b->elt != base->elt);
+    if (!strcmp(family, "transfer")) return b->xfer && (!base || b->xfer != base->xfer);
+    if (!strcmp(family, "train"))
+        return b->mm && b->conv && b->elt && b->train &&
+               (!base || b->mm != base->mm || b->conv != base->conv || b->elt != base->elt || b->train != base->train);
     return 0;
 }

@@ -111,7 +111,8 @@ static int case_selected(const struct run_opts *o, const char *wl, const char *c
     char id[128];
     if (!o->filter) return 1;
     snprintf(id, sizeof id, "%s/%s", wl, cs);
-    if (strpbrk(o->filter, "*?[")) return fnmatch(o->filter, id, 0) == 0 || fnmatch(o->filter, cs, 0) == 0;
+    if (strpbrk(o->filter, "*?[(")) /* extended globs too (FNM_EXTMATCH): @(copy|triad) */
+        return fnmatch(o->filter, id, FNM_EXTMATCH) == 0 || fnmatch(o->filter, cs, FNM_EXTMATCH) == 0;
     return strstr(id, o->filter) != NULL;
 }
 

@@ -78,3 +78,11 @@ void dtype_pack(enum dtype dt, const float *src, void *dst, size_t n)
     else if (dt == DT_BF16) for (size_t i = 0; i < n; i++) h[i] = f32_to_bf16(src[i]);
     else memcpy(dst, src, n * sizeof(float));
 }
+
+void dtype_unpack(enum dtype dt, const void *src, float *dst, size_t n)
+{
+    const uint16_t *h = src;
+    if (dt == DT_F16) for (size_t i = 0; i < n; i++) dst[i] = f16_to_f32(h[i]);
+    else if (dt == DT_BF16) for (size_t i = 0; i < n; i++) dst[i] = bf16_to_f32(h[i]);
+    else memcpy(dst, src, n * sizeof(float));
+}

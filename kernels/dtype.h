@@ -24,6 +24,8 @@ float f32_round_to(enum dtype dt, float f);           /* value after a round tri
 
 /* Converts n fp32 values into dt's storage (dst holds n * dtype_size(dt) bytes). */
 void dtype_pack(enum dtype dt, const float *src, void *dst, size_t n);
+/* The inverse: n values in dt's storage to fp32 (exact). */
+void dtype_unpack(enum dtype dt, const void *src, float *dst, size_t n);
 #ifdef __cplusplus
 }
 #endif

@@ -1,36 +1,103 @@
 #!/usr/bin/env bash
 # gpu-check.sh: the one full check on a lent GPU machine, prepared here and run there.
-#   scripts/gpu-check.sh prepare   here: portable build (x86-64-v3) and .devkit/lib of its libraries
-#   scripts/gpu-check.sh run       there: info, make-test equivalent, compute-sanitizer on the CUDA
-#                                  tests (memcheck, racecheck), and the quick benchmark; logs in $OUT
-# The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run`.
+#   scripts/gpu-check.sh prepare        here: portable build (x86-64-v3), .devkit/lib of its libraries,
+#                                       and the PyTorch peer script (.devkit/peers_gpu.py)
+#   scripts/gpu-check.sh run [STEPS]    there: STEPS is a comma list (default: all of them, which
+#                                       takes longer than one 10-minute device call; split it as
+#                                         run check   = info,tests,memcheck,racecheck  (<= ~9 min)
+#                                         run bench   = conv,bw,peers                  (<= ~9.5 min)
+#     info       nvidia-smi, dlbench info
+#     tests      the CUDA test suites (cuda_*), one worker
+#     memcheck   compute-sanitizer memcheck on the CUDA suites of dlbench's own kernels (the cuDNN
+#                tests run every cuDNN algorithm: too slow under the sanitizer, they run in tests)
+#     racecheck  racecheck suite by suite on the kernels with shared memory (eltwise, train layers)
+#     conv       quick-suite convolutions (fwd, bwd-data, bwd-filter) on cuda and cudnn, every dtype,
+#                and the quick training steps (resident, transfer, graph; fp32, fp16, bf16)
+#     bw         STREAM copy/add/triad and ReLU at 2^27 elements, softmax and layer-norm 32768x1024,
+#                fp32/fp16/bf16
+#     peers      PyTorch on the same GPU: peers_gpu.py --only gemm,bw,xfer,conv,convbwd,train
+# Each step runs under its own timeout; every log lands in one tar, $OUT/gpu-check-<steps>.tar.gz,
+# with summary.txt also beside it. cuDNN comes from the PyTorch wheel (DESIGN.md pitfalls).
+# The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run ...`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=build/marchx86-64-v3
+ALL=info,tests,memcheck,racecheck,conv,bw,peers
 case "${1:-}" in
   prepare)
     make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" || exit 1
     ../shared/tools/device-kit.sh "$B/dlbench" "$B/dlbench-tests"
+    cp -u ../shared/tools/peers_gpu.py .devkit/ 2>/dev/null || echo "gpu-check: no ../shared/tools/peers_gpu.py to carry" >&2
     ;;
   run)
-    out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
-    export LD_LIBRARY_PATH=$PWD/.devkit/lib:${LD_LIBRARY_PATH:-}
-    export DLBENCH_BIN=$PWD/$B/dlbench DLBENCH_PRICES=$PWD/bench/prices.csv
-    nvidia-smi > "$out/nvidia-smi.txt" 2>&1
-    "$B/dlbench" info > "$out/info.txt" 2>&1
-    scripts/run-tests.sh "$B/dlbench-tests" > "$out/test.log" 2>&1; echo "tests: exit $?" | tee -a "$out/summary.txt"
-    for tool in memcheck racecheck; do
-      compute-sanitizer --tool $tool --error-exitcode 3 "$B/dlbench-tests" --filter='cuda_*/*' -j1 \
-        > "$out/sanitizer-$tool.log" 2>&1
-      echo "compute-sanitizer $tool: exit $?" | tee -a "$out/summary.txt"
+    steps=
+    for s in $(echo "${2:-$ALL}" | tr ',' ' '); do
+      case $s in
+        check) steps+=,info,tests,memcheck,racecheck ;;
+        bench) steps+=,conv,bw,peers ;;
+        info|tests|memcheck|racecheck|conv|train|bw|peers) steps+=,$s ;;
+        *) echo "gpu-check: unknown step $s" >&2; exit 2 ;;
+      esac
     done
-    "$B/dlbench" run --suite quick --out "$out/run" --quiet > "$out/bench.log" 2>&1
-    echo "bench: exit $?" | tee -a "$out/summary.txt"
-    # The report pairs real GPU rows with CPU rows (harness/output/metrics.c): one geomean per family.
-    echo "report: GPU/CPU geomean in $(grep -cE '^\| [a-z_]+ \| [0-9.]+× \| [0-9]+ \|' "$out/run/report.md" 2>/dev/null) headline families" \
-      | tee -a "$out/summary.txt"
-    head -30 "$out/run/report.md" > "$out/report-first-30-lines.md"   # the answer, as a buyer reads it
-    tail -1 "$out/test.log" | tee -a "$out/summary.txt"
+    steps=${steps#,}
+    out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
+    logs=$(mktemp -d /tmp/gpu-check-logs.XXXXXX)
+    export LD_LIBRARY_PATH=$PWD/.devkit/lib:${LD_LIBRARY_PATH:-}
+    cudnn=$(python3 -c 'import nvidia.cudnn,os;print(os.path.dirname(nvidia.cudnn.__file__))' 2>/dev/null)
+    if [ -n "$cudnn" ]; then export LD_LIBRARY_PATH=$cudnn/lib:$LD_LIBRARY_PATH; fi
+    export DLBENCH_BIN=$PWD/$B/dlbench DLBENCH_PRICES=$PWD/bench/prices.csv
+    T=$B/dlbench-tests
+    has() { [[ ",$steps," == *",$1,"* ]]; }
+    # step NAME SECONDS CMD...: runs CMD under a timeout, its output in $logs/NAME.log
+    step() {
+      local name=$1 secs=$2; shift 2
+      local t0=$SECONDS
+      timeout -k 10 "$secs" "$@" > "$logs/$name.log" 2>&1
+      local rc=$?
+      echo "$name: exit $rc$([ $rc -eq 124 ] && echo ' (timed out)') in $((SECONDS - t0)) s" | tee -a "$logs/summary.txt"
+      return $rc
+    }
+    echo "gpu-check $steps; cuDNN from ${cudnn:-nowhere (no nvidia.cudnn)}" | tee "$logs/summary.txt"
+    if has info; then
+      step nvidia-smi 20 nvidia-smi
+      step info 40 "$B/dlbench" info --no-ceilings
+    fi
+    if has tests; then
+      step tests 150 "$T" --filter='cuda_*/*' -j1 --verbose=1
+      grep -E '^\[(FAIL|----)\]|Synthesis' "$logs/tests.log" | tail -30 >> "$logs/summary.txt"
+    fi
+    if has memcheck; then
+      step memcheck 200 compute-sanitizer --tool memcheck --error-exitcode 3 "$T" --filter='cuda_*/!(cudnn*)' -j1
+      grep -E 'ERROR SUMMARY|Synthesis' "$logs/memcheck.log" | tail -3 >> "$logs/summary.txt"
+    fi
+    if has racecheck; then
+      step racecheck-eltwise 90 compute-sanitizer --tool racecheck --error-exitcode 3 "$T" --filter='cuda_eltwise/*' -j1
+      step racecheck-train 50 compute-sanitizer --tool racecheck --error-exitcode 3 "$T" \
+        --filter='cuda_train/@(layer_ops_match_references|next_batch_picks_by_the_device_count)' -j1
+      grep -hE 'RACECHECK SUMMARY|Synthesis' "$logs"/racecheck-*.log >> "$logs/summary.txt"
+    fi
+    if has conv || has train; then
+      # every quick-suite convolution and training row on both GPU backends
+      step bench-conv-train 280 "$B/dlbench" run --suite quick --backend cuda,cudnn \
+        --workload conv_fwd,conv_bwd_data,conv_bwd_filter,train --max-time 0.5 --out "$logs/run-conv-train"
+      tail -4 "$logs/bench-conv-train.log" >> "$logs/summary.txt"
+    fi
+    if has bw; then
+      step bench-stream 70 "$B/dlbench" run --suite quick --backend cuda --workload stream,eltwise \
+        --filter '*/@(copy|add|triad|relu_fwd)' --size 134217728 --out "$logs/run-stream"
+      step bench-rows 50 "$B/dlbench" run --suite quick --backend cuda --workload eltwise \
+        --filter '*/@(softmax|layernorm)' --size 32768x1024 --out "$logs/run-rows"
+    fi
+    if has peers; then
+      peers=$(ls .devkit/peers_gpu.py shared/tools/peers_gpu.py ../shared/tools/peers_gpu.py 2>/dev/null | head -1)
+      if [ -n "$peers" ]; then step peers 180 python3 "$peers" --only gemm,bw,xfer,conv,convbwd,train
+      else echo "peers: peers_gpu.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
+    fi
+    tag=${steps//,/-}
+    cp "$logs/summary.txt" "$out/summary-$tag.txt"
+    tar -C "$logs" -czf "$out/gpu-check-$tag.tar.gz" .
+    cat "$out/summary-$tag.txt"
+    rm -rf "$logs"
     ;;
-  *) echo "usage: scripts/gpu-check.sh prepare|run" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh prepare | run [info,tests,memcheck,racecheck,conv,bw,peers | check | bench]" >&2; exit 2 ;;
 esac

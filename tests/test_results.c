@@ -34,6 +34,7 @@ Test(results, csv_round_trip_with_awkward_strings)
     sample_row(&w[0], "ok");
     sample_row(&w[1], "failed: error 1e-2 > tolerance, \"bad\"");
     w[1].threads = 1;
+    strcpy(w[0].impl, "cuDNN WINOGRAD, ws 1.5 MiB (FFT: ws 3 GiB over the limit)");
     cr_assert_eq(results_append(&o, &w[0], s, 3), 0);
     cr_assert_eq(results_append(&o, &w[1], NULL, 0), 0);
     results_close(&o);
@@ -46,6 +47,8 @@ Test(results, csv_round_trip_with_awkward_strings)
     cr_expect_float_eq(r[0].median_s, 1.5e-3, 1e-12);
     cr_expect(isnan(r[0].ci_lo_s), "empty fields read back as not measured");
     cr_expect_eq(r[0].reps, 7);
+    cr_expect_str_eq(r[0].impl, "cuDNN WINOGRAD, ws 1.5 MiB (FFT: ws 3 GiB over the limit)");
+    cr_expect_str_eq(r[1].impl, "");
     free(r);
     struct sample_set *ss;
     snprintf(path, sizeof path, "%s/samples.csv", dir);
@@ -82,16 +85,27 @@ Test(results, malformed_files_name_the_line)
     snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok\n", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), -1);
     cr_expect(strstr(why, ":2:") != NULL, "%s", why);
-    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2x,ok,,,1,1,,,,,,,1,1,,,,,,\n", hdr);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2x,ok,,,1,1,,,,,,,1,1,,,,,,,\n", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), -1);
     cr_expect(strstr(why, ":2: malformed") != NULL, "%s", why);
     /* A crash can cut the last row anywhere, even inside a quoted field: complete rows still count. */
-    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,\ncpu,\"unterminated,gemm\n", hdr);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,,\ncpu,\"unterminated,gemm\n", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), 1, "%s", why);
-    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,\ncpu,x,gemm,gemm,c2,s,fp3", hdr);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,,\ncpu,x,gemm,gemm,c2,s,fp3", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), 1, "%s", why);
-    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,\n\n", hdr);
+    snprintf(text, sizeof text, "%scpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,,\n\n", hdr);
     cr_expect_eq(load_text(text, why, sizeof why), 1, "%s", why);
+}
+
+/* A run written before the impl column (27 columns) still loads, with empty impl. */
+Test(results, reads_files_without_the_impl_column)
+{
+    char why[512], hdr[1024] = "", text[4096];
+    for (int i = 0; i < RESULTS_NCOLS_V1; i++) { strcat(hdr, i ? "," : ""); strcat(hdr, results_columns[i]); }
+    snprintf(text, sizeof text, "%s\ncpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,\n", hdr);
+    cr_expect_eq(load_text(text, why, sizeof why), 1, "%s", why);
+    snprintf(text, sizeof text, "%s\ncpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,,extra\n", hdr);
+    cr_expect_eq(load_text(text, why, sizeof why), -1, "a row longer than its header is malformed");
 }
 
 Test(sysinfo, json_round_trip)

@@ -98,7 +98,7 @@ Test(train, loss_falls_over_200_cpu_steps, .timeout = 120)
     cr_assert_not_null(ds, "%s", why);
     struct trainer t;
     const int B = 64;
-    cr_assert_eq(trainer_init(&t, b, &mlp_model, B, 0, 1, why, sizeof why), 0, "%s", why);
+    cr_assert_eq(trainer_init(&t, b, &mlp_model, DT_F32, B, 0, 1, why, sizeof why), 0, "%s", why);
     double first = 0, last = 0;
     for (int s = 0; s < 200; s++) {
         float loss;

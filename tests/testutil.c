@@ -108,17 +108,17 @@ char *temp_dir(void)
     return mkdtemp(d) ? d : NULL;
 }
 
-double eltwise_error_ratio(const struct backend *b, int op, long n, int cols, int offset, float magnitude,
-                           int calls, void **state_out)
+double eltwise_error_ratio(const struct backend *b, int op, enum dtype dt, long n, int cols, int offset,
+                           float magnitude, int calls, void **state_out)
 {
     const struct workload *w = workload_find(op <= ELT_DOT ? "stream" : "eltwise");
     struct eltwise_shape s = {(enum elt_op)op, n, cols, offset, magnitude};
     char why[256];
-    void *st = w->setup(b, &s, DT_F32, 1234, why, sizeof why);
+    void *st = w->setup(b, &s, dt, 1234, why, sizeof why);
     if (!st) return -1;
     for (int i = 0; i < calls; i++)
         if (w->call(st) != 0) { w->teardown(st); return -1; }
-    double err = w->check(st, why, sizeof why), tol = w->tolerance(&s, DT_F32);
+    double err = w->check(st, why, sizeof why), tol = w->tolerance(&s, dt);
     if (state_out) *state_out = st;
     else w->teardown(st);
     return err < 0 ? -1 : err / tol;

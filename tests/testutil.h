@@ -13,6 +13,6 @@ const struct backend *cuda_or_skip(void);
 char *temp_dir(void);
 /* One elementwise op through its workload (setup, `calls` calls, check). Returns error/tolerance
  * (<= 1 passes), or -1 when setup or a call failed. *state_out keeps the state when non-NULL. */
-double eltwise_error_ratio(const struct backend *b, int op, long n, int cols, int offset, float magnitude,
-                           int calls, void **state_out);                       /* fresh folder under /tmp, caller frees */
+double eltwise_error_ratio(const struct backend *b, int op, enum dtype dt, long n, int cols, int offset,
+                           float magnitude, int calls, void **state_out);                       /* fresh folder under /tmp, caller frees */
 #endif

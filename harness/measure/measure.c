@@ -60,8 +60,15 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
                            struct row *r, struct timing_result *tr)
 {
     char why[256];
-    if (w->call(st) != 0) {
-        snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
+    if (b->impl) b->impl(); /* forget notes left by setup or by another case */
+    int rc = w->call(st);
+    const char *note = b->impl && !w->composite ? b->impl() : NULL;
+    if (note) snprintf(r->impl, sizeof r->impl, "%s", note);
+    if (rc != 0) { /* an op that cannot run this case says "unsupported: why": a skip */
+        const char *e = b->dev->error();
+        size_t u = strlen(BACKEND_UNSUPPORTED);
+        if (!strncmp(e, BACKEND_UNSUPPORTED, u)) snprintf(r->status, sizeof r->status, "skipped: %s", e + u);
+        else snprintf(r->status, sizeof r->status, "failed: %s", e);
         return 0;
     }
     r->verify_err = w->check(st, why, sizeof why);

@@ -17,6 +17,7 @@ struct row {
     double intensity, ceiling_pct;    /* FLOP/byte; % of the roofline bound (NAN if unknown) */
     double items_per_call;            /* samples a call processes (training batch); NAN if n/a */
     double joules_per_call;           /* energy over the timed calls ÷ calls; NAN if unreadable */
+    char impl[160];                   /* what the backend ran ("cuDNN IMPLICIT_PRECOMP_GEMM, ws 12 MiB"); may be empty */
 };
 
 void row_init(struct row *r);                  /* all numbers NAN/0, strings empty */

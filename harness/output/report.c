@@ -296,6 +296,20 @@ static void precision_matrix(const struct row *rows, int n, FILE *f)
     }
 }
 
+/* What each backend ran where it said (cuDNN's chosen algorithm, a oneDNN primitive). */
+static void implementations(const struct row *rows, int n, FILE *f)
+{
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (!r->impl[0]) continue;
+        if (!any++) fputs("\n## Implementations\n\nWhat the backend ran for a row, where it says (an algorithm chosen by "
+                          "measurement, a library primitive, the lowering used).\n\n| backend | workload | case | dtype | implementation |\n"
+                          "|---|---|---|---|---|\n", f);
+        fprintf(f, "| %s | %s | %s | %s | %s |\n", r->backend, r->workload, r->case_name, r->dtype, r->impl);
+    }
+}
+
 static void ceilings_table(const struct sysinfo *si, FILE *f)
 {
     int any = 0;
@@ -528,6 +542,7 @@ void report_write(const struct row *rows, int n, const struct sysinfo *si, const
     thread_scaling(rows, n, f);
     train_table(rows, n, si, f);
     precision_matrix(rows, n, f);
+    implementations(rows, n, f);
     roofline(rows, n, si, f);
     if (plots_md) fputs(plots_md, f);
     notes(rows, n, f);

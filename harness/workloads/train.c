@@ -1,5 +1,5 @@
 /* train.c: one model on one backend: parameter init, and the step as a sequence of backend ops
- * (all asynchronous on GPU backends; only trainer_loss waits). */
+ * (all asynchronous on GPU backends; only trainer_loss waits), in fp32 or mixed precision. */
 #include "train.h"
 #include "rng.h"
 #include <math.h>
@@ -16,6 +16,11 @@ static size_t out_elems(const struct trainer *t, int l) { return (size_t)t->dims
 static int in_c(const struct trainer *t, int l) { return l == 0 ? t->m->in_c : t->dims[l - 1][0]; }
 static int in_h(const struct trainer *t, int l) { return l == 0 ? t->m->in_h : t->dims[l - 1][1]; }
 static int in_w(const struct trainer *t, int l) { return l == 0 ? t->m->in_w : t->dims[l - 1][2]; }
+static int mixed(const struct trainer *t) { return t->dt != DT_F32; }
+static int has_weights(const struct trainer *t, int l)
+{
+    return t->m->layers[l].kind == LAYER_LINEAR || t->m->layers[l].kind == LAYER_CONV3X3;
+}
 
 static struct conv_shape conv_of(const struct trainer *t, int l)
 {
@@ -25,14 +30,27 @@ static struct conv_shape conv_of(const struct trainer *t, int l)
 void trainer_free(struct trainer *t)
 {
     const struct backend *b = t->b;
+    if (!b) return;
     for (int l = 0; l < MAX_LAYERS; l++) {
         b->dev->release(t->p[l]); b->dev->release(t->g[l]); b->dev->release(t->m1[l]); b->dev->release(t->m2[l]);
         b->dev->release(t->act[l]); b->dev->release(t->grad[l]); b->dev->release(t->idx[l]);
+        b->dev->release(t->p16[l]); b->dev->release(t->in16[l]);
         free(t->host_init[l]);
     }
     b->dev->release(t->losses);
     b->dev->release(t->loss);
+    b->dev->release(t->lo);
+    b->dev->release(t->g16);
+    b->dev->release(t->dstep);
     memset(t, 0, sizeof *t);
+}
+
+/* Mixed precision: the dt copies of every parameter buffer from the fp32 masters. */
+static int refresh_low(struct trainer *t)
+{
+    for (int l = 0; l < t->m->nlayers; l++)
+        if (t->nparam[l] && t->b->elt->cast(t->nparam[l], DT_F32, t->p[l], t->dt, t->p16[l])) return -1;
+    return 0;
 }
 
 int trainer_reset(struct trainer *t)
@@ -48,17 +66,40 @@ int trainer_reset(struct trainer *t)
             if (rc) return -1;
         }
     }
+    const int32_t zero = 0;
+    if (t->dstep && t->b->dev->upload(t->dstep, &zero, sizeof zero)) return -1;
+    if (mixed(t) && refresh_low(t)) return -1;
     t->steps = 0;
     return 0;
 }
 
-int trainer_init(struct trainer *t, const struct backend *b, const struct model_spec *m, int batch, int adam,
-                 uint64_t seed, char *why, size_t n)
+/* Mixed precision's extra buffers: per layer dt copies of parameters and input; two scratch
+ * buffers sized for the largest conv output/gradient and incoming gradient. */
+static int alloc_low(struct trainer *t)
+{
+    const struct backend *b = t->b;
+    size_t es = dtype_size(t->dt), lo = 0, g16 = 0, B = (size_t)t->batch;
+    for (int l = 0; l < t->m->nlayers; l++) {
+        if (!has_weights(t, l)) continue;
+        size_t in = B * in_elems(t, l), out = B * out_elems(t, l), w = t->nparam[l];
+        if (!(t->p16[l] = b->dev->alloc(t->nparam[l] * es)) || !(t->in16[l] = b->dev->alloc(in * es))) return -1;
+        size_t most = out > in ? out : in;
+        if (w > most) most = w;
+        if (most > lo) lo = most;
+        if (out > g16) g16 = out;
+    }
+    return !(t->lo = b->dev->alloc(lo * es)) || !(t->g16 = b->dev->alloc(g16 * es)) ? -1 : 0;
+}
+
+int trainer_init(struct trainer *t, const struct backend *b, const struct model_spec *m, enum dtype dt, int batch,
+                 int adam, uint64_t seed, char *why, size_t n)
 {
     struct rng r;
     memset(t, 0, sizeof *t);
-    t->b = b; t->m = m; t->batch = batch; t->adam = adam;
+    t->b = b; t->m = m; t->dt = dt; t->batch = batch; t->adam = adam;
     t->hp = (struct adam_hp){TRAIN_LR_ADAM, 0.9f, 0.999f, 1e-8f, 1};
+    if (dt != DT_F32 && dt != DT_F16 && dt != DT_BF16) { snprintf(why, n, "unsupported: a %s training step", dtype_name(dt)); return -1; }
+    if (dt != DT_F32 && !b->elt->cast) { snprintf(why, n, "unsupported: %s has no cast op for mixed precision", b->name); return -1; }
     model_dims(m, t->dims);
     rng_seed(&r, seed, 6);
     for (int l = 0; l < m->nlayers; l++) {
@@ -75,11 +116,41 @@ int trainer_init(struct trainer *t, const struct backend *b, const struct model_
         if (adam && (!(t->m1[l] = b->dev->alloc(bytes)) || !(t->m2[l] = b->dev->alloc(bytes)))) goto fail;
     }
     if (!(t->losses = b->dev->alloc((size_t)batch * 4)) || !(t->loss = b->dev->alloc(4))) goto fail;
+    if (mixed(t) && alloc_low(t)) goto fail;
+    if (b->train->next_batch && b->train->adam_update_dev && !(t->dstep = b->dev->alloc(sizeof(int32_t)))) goto fail;
     if (trainer_reset(t) == 0) return 0;
 fail:
     snprintf(why, n, "%s", b->dev->error());
     trainer_free(t);
     return -1;
+}
+
+/* out (B, o) = in (B, nin) · Wᵀ + bias, W (o, nin) */
+static int linear_fwd(struct trainer *t, int l, const float *in, float *out)
+{
+    const struct backend *b = t->b;
+    const struct layer_spec *L = &t->m->layers[l];
+    int B = t->batch, nin = (int)in_elems(t, l);
+    const float *bias = t->p[l] + (size_t)L->out * nin;
+    if (!mixed(t))
+        return b->mm->gemm(DT_F32, 0, 1, B, L->out, nin, in, t->p[l], out) || b->elt->bias_add(DT_F32, B, L->out, 1, out, bias, out);
+    return b->elt->cast((size_t)B * nin, DT_F32, in, t->dt, t->in16[l]) ||
+           b->mm->gemm(t->dt, 0, 1, B, L->out, nin, t->in16[l], t->p16[l], out) ||
+           b->elt->bias_add(DT_F32, B, L->out, 1, out, bias, out);
+}
+
+static int conv_fwd(struct trainer *t, int l, const float *in, float *out)
+{
+    const struct backend *b = t->b;
+    struct conv_shape s = conv_of(t, l);
+    int inner = t->dims[l][1] * t->dims[l][2];
+    const float *bias = t->p[l] + conv_w_elems(&s);
+    if (!mixed(t))
+        return b->conv->fwd(DT_F32, &s, in, t->p[l], out) || b->elt->bias_add(DT_F32, s.n, s.k, inner, out, bias, out);
+    return b->elt->cast(conv_x_elems(&s), DT_F32, in, t->dt, t->in16[l]) ||
+           b->conv->fwd(t->dt, &s, t->in16[l], t->p16[l], t->lo) ||
+           b->elt->cast(conv_y_elems(&s), t->dt, t->lo, DT_F32, out) ||
+           b->elt->bias_add(DT_F32, s.n, s.k, inner, out, bias, out);
 }
 
 static int forward(struct trainer *t, const float *x)
@@ -90,21 +161,44 @@ static int forward(struct trainer *t, const float *x)
         const struct layer_spec *L = &t->m->layers[l];
         const float *in = l == 0 ? x : t->act[l - 1];
         float *out = t->act[l];
-        size_t nin = in_elems(t, l);
-        if (L->kind == LAYER_LINEAR) { /* out (B, o) = in (B, nin) · Wᵀ, W (o, nin) */
-            rc = b->mm->gemm(DT_F32, 0, 1, B, L->out, (int)nin, in, t->p[l], out) ||
-                 b->elt->bias_add(B, L->out, 1, out, t->p[l] + (size_t)L->out * nin, out);
-        } else if (L->kind == LAYER_CONV3X3) {
-            struct conv_shape s = conv_of(t, l);
-            rc = b->conv->fwd(DT_F32, &s, in, t->p[l], out) ||
-                 b->elt->bias_add(B, L->out, t->dims[l][1] * t->dims[l][2], out, t->p[l] + conv_w_elems(&s), out);
-        } else if (L->kind == LAYER_RELU) {
-            rc = b->elt->relu_fwd(nin * B, in, out);
-        } else {
-            rc = b->train->maxpool2_fwd(B * in_c(t, l), in_h(t, l), in_w(t, l), in, out, t->idx[l]);
-        }
+        if (L->kind == LAYER_LINEAR) rc = linear_fwd(t, l, in, out);
+        else if (L->kind == LAYER_CONV3X3) rc = conv_fwd(t, l, in, out);
+        else if (L->kind == LAYER_RELU) rc = b->elt->relu_fwd(DT_F32, in_elems(t, l) * B, in, out);
+        else rc = b->train->maxpool2_fwd(B * in_c(t, l), in_h(t, l), in_w(t, l), in, out, t->idx[l]);
     }
     return rc;
+}
+
+/* dW = goutᵀ · in, db = Σ gout, gin = gout · W (gin NULL for the first layer) */
+static int linear_bwd(struct trainer *t, int l, const float *in, const float *gout, float *gin)
+{
+    const struct backend *b = t->b;
+    const struct layer_spec *L = &t->m->layers[l];
+    int B = t->batch, nin = (int)in_elems(t, l);
+    float *db = t->g[l] + (size_t)L->out * nin;
+    if (!mixed(t))
+        return b->mm->gemm(DT_F32, 1, 0, L->out, nin, B, gout, in, t->g[l]) || b->train->bias_bwd(B, L->out, 1, gout, db) ||
+               (gin && b->mm->gemm(DT_F32, 0, 0, B, nin, L->out, gout, t->p[l], gin));
+    return b->elt->cast((size_t)B * L->out, DT_F32, gout, t->dt, t->g16) ||
+           b->mm->gemm(t->dt, 1, 0, L->out, nin, B, t->g16, t->in16[l], t->g[l]) || b->train->bias_bwd(B, L->out, 1, gout, db) ||
+           (gin && b->mm->gemm(t->dt, 0, 0, B, nin, L->out, t->g16, t->p16[l], gin));
+}
+
+static int conv_bwd(struct trainer *t, int l, const float *in, const float *gout, float *gin)
+{
+    const struct backend *b = t->b;
+    struct conv_shape s = conv_of(t, l);
+    int inner = t->dims[l][1] * t->dims[l][2];
+    float *db = t->g[l] + conv_w_elems(&s);
+    if (!mixed(t))
+        return b->conv->bwd_filter(DT_F32, &s, in, gout, t->g[l]) || b->train->bias_bwd(s.n, s.k, inner, gout, db) ||
+               (gin && b->conv->bwd_data(DT_F32, &s, gout, t->p[l], gin));
+    return b->elt->cast(conv_y_elems(&s), DT_F32, gout, t->dt, t->g16) ||
+           b->conv->bwd_filter(t->dt, &s, t->in16[l], t->g16, t->lo) ||
+           b->elt->cast(conv_w_elems(&s), t->dt, t->lo, DT_F32, t->g[l]) ||
+           b->train->bias_bwd(s.n, s.k, inner, gout, db) ||
+           (gin && (b->conv->bwd_data(t->dt, &s, t->g16, t->p16[l], t->lo) ||
+                    b->elt->cast(conv_x_elems(&s), t->dt, t->lo, DT_F32, gin)));
 }
 
 static int backward(struct trainer *t, const float *x)
@@ -115,26 +209,16 @@ static int backward(struct trainer *t, const float *x)
         const struct layer_spec *L = &t->m->layers[l];
         const float *in = l == 0 ? x : t->act[l - 1], *gout = t->grad[l];
         float *gin = l == 0 ? NULL : t->grad[l - 1];   /* no gradient for the input batch */
-        size_t nin = in_elems(t, l);
-        if (L->kind == LAYER_LINEAR) {
-            rc = b->mm->gemm(DT_F32, 1, 0, L->out, (int)nin, B, gout, in, t->g[l]) ||           /* dW = goutᵀ · in */
-                 b->train->bias_bwd(B, L->out, 1, gout, t->g[l] + (size_t)L->out * nin) ||
-                 (gin && b->mm->gemm(DT_F32, 0, 0, B, (int)nin, L->out, gout, t->p[l], gin));   /* gin = gout · W */
-        } else if (L->kind == LAYER_CONV3X3) {
-            struct conv_shape s = conv_of(t, l);
-            rc = b->conv->bwd_filter(DT_F32, &s, in, gout, t->g[l]) ||
-                 b->train->bias_bwd(B, L->out, t->dims[l][1] * t->dims[l][2], gout, t->g[l] + conv_w_elems(&s)) ||
-                 (gin && b->conv->bwd_data(DT_F32, &s, gout, t->p[l], gin));
-        } else if (L->kind == LAYER_RELU) {
-            rc = gin && b->elt->relu_bwd(nin * B, in, gout, gin);
-        } else {
-            rc = gin && b->train->maxpool2_bwd(B * in_c(t, l), in_h(t, l), in_w(t, l), gout, t->idx[l], gin);
-        }
+        if (L->kind == LAYER_LINEAR) rc = linear_bwd(t, l, in, gout, gin);
+        else if (L->kind == LAYER_CONV3X3) rc = conv_bwd(t, l, in, gout, gin);
+        else if (L->kind == LAYER_RELU) rc = gin && b->elt->relu_bwd(DT_F32, in_elems(t, l) * B, in, gout, gin);
+        else rc = gin && b->train->maxpool2_bwd(B * in_c(t, l), in_h(t, l), in_w(t, l), gout, t->idx[l], gin);
     }
     return rc;
 }
 
-int trainer_step(struct trainer *t, const float *x, const int32_t *labels)
+/* Forward, loss, backward, update; dstep: Adam reads the step count on the device (else t->hp.step). */
+static int step_body(struct trainer *t, const float *x, const int32_t *labels, const int32_t *dstep)
 {
     const struct backend *b = t->b;
     int last = t->m->nlayers - 1;
@@ -146,11 +230,22 @@ int trainer_step(struct trainer *t, const float *x, const int32_t *labels)
     t->hp.step = t->steps;
     for (int l = 0; l < t->m->nlayers; l++) {
         if (!t->nparam[l]) continue;
-        int rc = t->adam ? b->elt->adam_update(t->nparam[l], &t->hp, t->p[l], t->g[l], t->m1[l], t->m2[l])
-                         : b->elt->sgd_update(t->nparam[l], TRAIN_LR_SGD, t->p[l], t->g[l]);
+        int rc = !t->adam ? b->elt->sgd_update(t->nparam[l], TRAIN_LR_SGD, t->p[l], t->g[l])
+                 : dstep  ? b->train->adam_update_dev(t->nparam[l], &t->hp, dstep, t->p[l], t->g[l], t->m1[l], t->m2[l])
+                          : b->elt->adam_update(t->nparam[l], &t->hp, t->p[l], t->g[l], t->m1[l], t->m2[l]);
         if (rc) return -1;
     }
-    return 0;
+    return mixed(t) ? refresh_low(t) : 0;
+}
+
+int trainer_step(struct trainer *t, const float *x, const int32_t *labels) { return step_body(t, x, labels, NULL); }
+
+int trainer_step_on_device(struct trainer *t, const float *xs, const int32_t *ys, int nbatches, float *x, int32_t *labels)
+{
+    const struct backend *b = t->b;
+    size_t xlen = (size_t)t->m->in_c * t->m->in_h * t->m->in_w;
+    if (!t->dstep) return -1;
+    return b->train->next_batch(t->dstep, nbatches, t->batch, xlen, xs, ys, x, labels) || step_body(t, x, labels, t->dstep);
 }
 
 int trainer_loss(struct trainer *t, float *loss)

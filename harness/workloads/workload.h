@@ -31,6 +31,8 @@ struct workload {
     double (*bytes)(const void *params, enum dtype dt);
     size_t (*device_bytes)(const void *params, enum dtype dt);       /* what setup allocates */
     double (*items)(const void *params);   /* samples per call (training batch); NULL: n/a */
+    int composite;             /* a call runs many backend ops (a training step): the backend's
+                                * last-op impl note does not describe the row, so it is not kept */
 
     /* setup: seeded inputs uploaded, outputs poisoned with NaN. NULL with why on failure; a why
      * starting "unsupported: " makes the row skipped rather than failed. */

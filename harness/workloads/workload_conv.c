@@ -1,6 +1,7 @@
 /* workload_conv.c: the convolution workloads conv_fwd, conv_bwd_data and conv_bwd_filter (family
- * "conv"): seeded inputs rounded to the dtype, fp32 output poisoned with NaN, checked on sampled
- * elements recomputed in double by kernels/conv_ref (plus a NaN scan of the whole output). */
+ * "conv"): seeded inputs rounded to the dtype, the output (in the dtype's storage) poisoned with
+ * NaN, converted to fp32 and checked on sampled elements recomputed in double by kernels/conv_ref
+ * (plus a NaN scan of the whole output). */
 #include "conv_cases.h"
 #include "gemm_ref.h"
 #include "rng.h"
@@ -18,8 +19,7 @@ struct conv_state {
     enum dtype dt;
     uint64_t seed;
     float *ha, *hb, *hout;
-    void *da, *db;
-    float *dout;
+    void *da, *db, *dout, *packed;   /* packed: the output as downloaded, in dt's storage */
     size_t na, nb, nout;
 };
 
@@ -51,13 +51,16 @@ static double bytes_dir(const void *p, enum dtype dt, enum conv_dir d)
 {
     size_t na, nb, nout;
     sizes(p, d, &na, &nb, &nout);
-    return (double)(na + nb) * (double)dtype_size(dt) + 4.0 * (double)nout;
+    return (double)(na + nb + nout) * (double)dtype_size(dt);
 }
 
+/* The accumulation's bound (inputs are exact in dt) plus the output's rounding to dt: at most
+ * u·|y| <= u·scale, doubled for slack. */
 static double tol_dir(const void *p, enum dtype dt, enum conv_dir d)
 {
     long red = conv_reduction(p, d);
-    return gemm_tolerance(dt, red > 1 ? (int)(red < 1 << 30 ? red : 1 << 30) : 1);
+    double out_u = dt == DT_F16 || dt == DT_BF16 ? 2 * dtype_unit_roundoff(dt) : 0;
+    return gemm_tolerance(dt, red > 1 ? (int)(red < 1 << 30 ? red : 1 << 30) : 1) + out_u;
 }
 
 static void conv_teardown(void *st)
@@ -65,7 +68,7 @@ static void conv_teardown(void *st)
     struct conv_state *c = st;
     if (!c) return;
     c->b->dev->release(c->da); c->b->dev->release(c->db); c->b->dev->release(c->dout);
-    free(c->ha); free(c->hb); free(c->hout);
+    free(c->ha); free(c->hb); free(c->hout); free(c->packed);
     free(c);
 }
 
@@ -75,15 +78,17 @@ static void *setup_dir(const struct backend *b, const void *p, enum dtype dt, ui
     struct rng r;
     c->b = b; c->s = *(const struct conv_shape *)p; c->d = d; c->dt = dt; c->seed = seed;
     sizes(&c->s, d, &c->na, &c->nb, &c->nout);
-    c->ha = malloc(c->na * 4); c->hb = malloc(c->nb * 4); c->hout = malloc(c->nout * 4);
-    if (!c->ha || !c->hb || !c->hout) { snprintf(why, n, "out of host memory"); conv_teardown(c); return NULL; }
+    size_t es = dtype_size(dt);
+    c->ha = malloc(c->na * 4); c->hb = malloc(c->nb * 4); c->hout = malloc(c->nout * 4); c->packed = malloc(c->nout * es);
+    if (!c->ha || !c->hb || !c->hout || !c->packed) { snprintf(why, n, "out of host memory"); conv_teardown(c); return NULL; }
     rng_seed(&r, seed, 4);
     c->da = upload_rounded(b, dt, c->ha, c->na, &r);
     c->db = c->da ? upload_rounded(b, dt, c->hb, c->nb, &r) : NULL;
-    c->dout = c->db ? b->dev->alloc(c->nout * 4) : NULL;
+    c->dout = c->db ? b->dev->alloc(c->nout * es) : NULL;
     if (!c->dout) { snprintf(why, n, "%s", b->dev->error()); conv_teardown(c); return NULL; }
     for (size_t i = 0; i < c->nout; i++) c->hout[i] = NAN;
-    if (b->dev->upload(c->dout, c->hout, c->nout * 4) != 0) { snprintf(why, n, "%s", b->dev->error()); conv_teardown(c); return NULL; }
+    dtype_pack(dt, c->hout, c->packed, c->nout);
+    if (b->dev->upload(c->dout, c->packed, c->nout * es) != 0) { snprintf(why, n, "%s", b->dev->error()); conv_teardown(c); return NULL; }
     return c;
 }
 
@@ -100,10 +105,11 @@ static double conv_check(void *st, char *why, size_t n)
 {
     struct conv_state *c = st;
     struct rng r;
-    if (c->b->dev->sync() != 0 || c->b->dev->download(c->hout, c->dout, c->nout * 4) != 0) {
+    if (c->b->dev->sync() != 0 || c->b->dev->download(c->packed, c->dout, c->nout * dtype_size(c->dt)) != 0) {
         snprintf(why, n, "%s", c->b->dev->error());
         return -1;
     }
+    dtype_unpack(c->dt, c->packed, c->hout, c->nout);
     for (size_t i = 0; i < c->nout; i++)
         if (!isfinite(c->hout[i])) return INFINITY;
     rng_seed(&r, c->seed, 5);
@@ -130,7 +136,7 @@ DIR_FUNCS(bwd_filter, CONV_BWD_FILTER)
 
 #define CONV_WORKLOAD(NAME, WHAT, SUFFIX)                                                         \
     {.name = NAME, .family = "conv", .what = WHAT,                                                 \
-     .dtypes = 1u << DT_F32 | 1u << DT_F16 | 1u << DT_BF16, .cases = conv_cases,                   \
+     .dtypes = 1u << DT_F32 | 1u << DT_TF32 | 1u << DT_F16 | 1u << DT_BF16, .cases = conv_cases,                   \
      .params_size = sizeof(struct conv_shape), .custom = conv_custom, .shape = conv_shape_str,     \
      .flops = conv_wl_flops, .bytes = bytes_##SUFFIX, .device_bytes = dev_##SUFFIX,                \
      .setup = setup_##SUFFIX, .call = conv_call, .check = conv_check, .tolerance = tol_##SUFFIX,   \

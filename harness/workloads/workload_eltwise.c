@@ -1,6 +1,7 @@
-/* workload_eltwise.c: the "stream" and "eltwise" workloads (family "bandwidth"): seeded inputs,
- * NaN-poisoned outputs, one backend entry per op, and an element-by-element check against
- * kernels/eltwise_ref in double. In-place ops (SGD, Adam) are re-derived for every call made. */
+/* workload_eltwise.c: the "stream" and "eltwise" workloads (family "bandwidth"): seeded inputs
+ * (rounded to the dtype: fp32, or fp16/bf16 at half the bytes), NaN-poisoned outputs, one backend
+ * entry per op, and an element-by-element check against kernels/eltwise_ref in double. In-place
+ * ops (SGD, Adam) are re-derived for every call made; they, and dot, run fp32 only. */
 #include "eltwise_cases.h"
 #include "eltwise_ref.h"
 #include "rng.h"
@@ -16,10 +17,14 @@ static const struct adam_hp adam_defaults = {1e-3f, 0.9f, 0.999f, 1e-8f, 1};
 struct elt_state {
     const struct backend *b;
     struct eltwise_shape s;
+    enum dtype dt;
+    size_t es;                       /* bytes per array element (dt's storage) */
     long n;
     int rows, cols, nin, has_out, calls;
-    float *h[4], *hp[2], *hout[3];   /* host: initial inputs, parameter vectors, downloads */
-    float *db[4], *d[4], *dpar[2], *doutb, *dout;   /* device; d = db + offset */
+    float *h[4], *hp[2], *hout[3];   /* host: initial inputs (dt-rounded), parameter vectors, downloads */
+    void *packed;                    /* host staging in dt's storage */
+    void *db[4], *d[4], *doutb, *dout;   /* device arrays in dt's storage; d = db + offset elements */
+    float *dpar[2];                  /* device parameter vectors, fp32 */
     struct adam_hp hpar;
 };
 
@@ -31,7 +36,8 @@ long eltwise_dram_elems(void)
     for (int i = 0; i < backend_count; i++) {
         char why[256];
         const struct backend *b = backends[i];
-        if (b->dev->cache_bytes && b->probe(why, sizeof why) && b->dev->cache_bytes() > most) most = b->dev->cache_bytes();
+        /* probe first: a backend built out (no CUDA) has no device table */
+        if (b->probe(why, sizeof why) && b->dev->cache_bytes && b->dev->cache_bytes() > most) most = b->dev->cache_bytes();
     }
     long need = (long)(4 * most / sizeof(float)), mi = 1L << 20;
     if (need < 32 * mi) need = 32 * mi;
@@ -64,46 +70,49 @@ static void elt_shape(const void *p, char *buf, size_t n)
 {
     const struct eltwise_shape *s = p;
     long e = elems(s);
-    if (elt_ops[s->op].row_op) snprintf(buf, n, "%ldx%d fp32", e / s->cols, s->cols);
-    else snprintf(buf, n, "n=%ld fp32", e);
+    if (elt_ops[s->op].row_op) snprintf(buf, n, "%ldx%d", e / s->cols, s->cols);
+    else snprintf(buf, n, "n=%ld", e);
     if (s->offset) snprintf(buf + strlen(buf), n - strlen(buf), " +%d", s->offset);
 }
 
 static double elt_flops(const void *p, enum dtype dt)
 { (void)dt; const struct eltwise_shape *s = p; return elt_ops[s->op].flops_per_elem * (double)elems(s); }
 
+/* Arrays in dt's storage; parameter vectors fp32. */
 static double elt_bytes(const void *p, enum dtype dt)
 {
-    (void)dt;
     const struct eltwise_shape *s = p;
     const struct elt_op_info *o = &elt_ops[s->op];
-    double b = 4.0 * (o->arrays_read + o->arrays_written) * (double)elems(s) + 4.0 * o->param_vectors * s->cols;
+    double b = (double)dtype_size(dt) * (o->arrays_read + o->arrays_written) * (double)elems(s) + 4.0 * o->param_vectors * s->cols;
     return s->op == ELT_DOT ? b + 4 : b;
 }
 
 static int inputs_of(enum elt_op op) { return elt_ops[op].arrays_read; }
 static int in_place(enum elt_op op) { return op == ELT_SGD || op == ELT_ADAM; }
+static int fp32_only(enum elt_op op) { return op == ELT_DOT || in_place(op); }
 
 static size_t elt_device_bytes(const void *p, enum dtype dt)
 {
     const struct eltwise_shape *s = p;
     long arrays = inputs_of(s->op) + !in_place(s->op);
-    (void)dt;
-    return (size_t)(arrays * (elems(s) + s->offset) * 4 + 8L * s->cols);
+    return (size_t)(arrays * (elems(s) + s->offset)) * dtype_size(dt) + 8 * (size_t)s->cols;
 }
 
+/* fp32 arithmetic's bound, plus the rounding of a reduced-precision output to dt (inputs are
+ * exact in dt: the reference reads the same rounded values), doubled for slack. */
 static double elt_tolerance(const void *p, enum dtype dt)
 {
     const struct eltwise_shape *s = p;
-    double u = dtype_unit_roundoff(dt);
+    double u = dtype_unit_roundoff(DT_F32), out = dt == DT_F32 ? 0 : 2 * dtype_unit_roundoff(dt), t;
     switch (s->op) {
-    case ELT_DOT: return 8 * u * sqrt((double)elems(s)) + 8 * u;
-    case ELT_SOFTMAX: return 16 * u * (1 + sqrt((double)s->cols));
-    case ELT_LAYERNORM: return 16 * u * (1 + sqrt((double)s->cols));
-    case ELT_GELU_FWD: case ELT_GELU_BWD: return 64 * u;
-    case ELT_ADAM: return 64 * u;
-    default: return 8 * u;
+    case ELT_DOT: t = 8 * u * sqrt((double)elems(s)) + 8 * u; break;
+    case ELT_SOFTMAX: t = 16 * u * (1 + sqrt((double)s->cols)); break;
+    case ELT_LAYERNORM: t = 16 * u * (1 + sqrt((double)s->cols)); break;
+    case ELT_GELU_FWD: case ELT_GELU_BWD: t = 64 * u; break;
+    case ELT_ADAM: t = 64 * u; break;
+    default: t = 8 * u;
     }
+    return t + out;
 }
 
 static void elt_teardown(void *st)
@@ -113,25 +122,42 @@ static void elt_teardown(void *st)
     for (int i = 0; i < 4; i++) { e->b->dev->release(e->db[i]); free(e->h[i]); }
     for (int i = 0; i < 2; i++) { e->b->dev->release(e->dpar[i]); free(e->hp[i]); }
     for (int i = 0; i < 3; i++) free(e->hout[i]);
+    free(e->packed);
     e->b->dev->release(e->doutb);
     free(e);
 }
 
-/* Allocates n + offset floats on the device and uploads host values at the offset. */
-static float *put(struct elt_state *e, float **base, const float *h, long n)
+/* Allocates n + offset elements of dt on the device and uploads host values (packed) at the offset. */
+static void *put(struct elt_state *e, void **base, const float *h, long n)
 {
-    *base = e->b->dev->alloc((size_t)(n + e->s.offset) * 4);
+    *base = e->b->dev->alloc((size_t)(n + e->s.offset) * e->es);
     if (!*base) return NULL;
-    float *d = *base + e->s.offset;
-    return e->b->dev->upload(d, h, (size_t)n * 4) == 0 ? d : NULL;
+    void *d = (char *)*base + (size_t)e->s.offset * e->es;
+    if (e->dt == DT_F32) return e->b->dev->upload(d, h, (size_t)n * 4) == 0 ? d : NULL;
+    dtype_pack(e->dt, h, e->packed, (size_t)n);
+    return e->b->dev->upload(d, e->packed, (size_t)n * e->es) == 0 ? d : NULL;
+}
+
+/* Downloads n elements of dt and unpacks them to fp32. */
+static int get(struct elt_state *e, float *h, const void *d, long n)
+{
+    if (e->dt == DT_F32) return e->b->dev->download(h, d, (size_t)n * 4);
+    if (e->b->dev->download(e->packed, d, (size_t)n * e->es) != 0) return -1;
+    dtype_unpack(e->dt, e->packed, h, (size_t)n);
+    return 0;
 }
 
 static void *elt_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t wn)
 {
-    (void)dt;
+    const struct eltwise_shape *sp = p;
+    if (dt != DT_F32 && fp32_only(sp->op)) {
+        snprintf(why, wn, "unsupported: %s runs fp32 only (%s)", elt_ops[sp->op].name,
+                 sp->op == ELT_DOT ? "a long reduction" : "fp32 master weights");
+        return NULL;
+    }
     struct elt_state *e = calloc(1, sizeof *e);
     struct rng r;
-    e->b = b; e->s = *(const struct eltwise_shape *)p; e->n = elems(&e->s);
+    e->b = b; e->s = *sp; e->n = elems(&e->s); e->dt = dt; e->es = dtype_size(dt);
     e->cols = e->s.cols; e->rows = (int)(e->n / e->cols);
     e->nin = inputs_of(e->s.op); e->has_out = !in_place(e->s.op); e->hpar = adam_defaults;
     rng_seed(&r, seed, 2);
@@ -139,6 +165,8 @@ static void *elt_setup(const struct backend *b, const void *p, enum dtype dt, ui
     for (int i = 0; i < e->nin; i++) {
         if (!(e->h[i] = malloc((size_t)e->n * 4))) goto oom;
         rng_fill_uniform(&r, e->h[i], (size_t)e->n, -mag, mag);
+        if (dt != DT_F32)
+            for (long k = 0; k < e->n; k++) e->h[i][k] = f32_round_to(dt, e->h[i][k]);
     }
     if (e->s.op == ELT_ADAM) /* m and v: a warm optimizer state, v >= 0 */
         for (long i = 0; i < e->n; i++) { e->h[2][i] *= 0.01f; e->h[3][i] = e->h[3][i] * e->h[3][i] * 1e-4f; }
@@ -148,6 +176,7 @@ static void *elt_setup(const struct backend *b, const void *p, enum dtype dt, ui
     }
     for (int i = 0; i < 3; i++)
         if (!(e->hout[i] = malloc((size_t)e->n * 4))) goto oom;
+    if (dt != DT_F32 && !(e->packed = malloc((size_t)e->n * e->es))) goto oom; /* fp32 needs no staging */
     for (int i = 0; i < e->nin; i++)
         if (!(e->d[i] = put(e, &e->db[i], e->h[i], e->n))) goto fail;
     for (int i = 0; i < elt_ops[e->s.op].param_vectors; i++) {
@@ -173,22 +202,23 @@ static int elt_call(void *st)
 {
     struct elt_state *e = st;
     const struct backend *b = e->b;
+    const enum dtype dt = e->dt;
     size_t n = (size_t)e->n;
-    float **d = e->d;
+    void **d = e->d;
     e->calls++;
     switch (e->s.op) {
-    case ELT_COPY: return b->elt->copy(n, d[0], e->dout);
-    case ELT_SCALE: return b->elt->scale(n, SCALAR, d[0], e->dout);
-    case ELT_ADD: return b->elt->add(n, d[0], d[1], e->dout);
-    case ELT_TRIAD: return b->elt->triad(n, SCALAR, d[0], d[1], e->dout);
+    case ELT_COPY: return b->elt->copy(dt, n, d[0], e->dout);
+    case ELT_SCALE: return b->elt->scale(dt, n, SCALAR, d[0], e->dout);
+    case ELT_ADD: return b->elt->add(dt, n, d[0], d[1], e->dout);
+    case ELT_TRIAD: return b->elt->triad(dt, n, SCALAR, d[0], d[1], e->dout);
     case ELT_DOT: return b->elt->dot(n, d[0], d[1], e->dout);
-    case ELT_RELU_FWD: return b->elt->relu_fwd(n, d[0], e->dout);
-    case ELT_RELU_BWD: return b->elt->relu_bwd(n, d[0], d[1], e->dout);
-    case ELT_GELU_FWD: return b->elt->gelu_fwd(n, d[0], e->dout);
-    case ELT_GELU_BWD: return b->elt->gelu_bwd(n, d[0], d[1], e->dout);
-    case ELT_BIAS_ADD: return b->elt->bias_add(e->rows, e->cols, 1, d[0], e->dpar[0], e->dout);
-    case ELT_SOFTMAX: return b->elt->softmax_fwd(e->rows, e->cols, d[0], e->dout);
-    case ELT_LAYERNORM: return b->elt->layernorm_fwd(e->rows, e->cols, d[0], e->dpar[0], e->dpar[1], 1e-5f, e->dout);
+    case ELT_RELU_FWD: return b->elt->relu_fwd(dt, n, d[0], e->dout);
+    case ELT_RELU_BWD: return b->elt->relu_bwd(dt, n, d[0], d[1], e->dout);
+    case ELT_GELU_FWD: return b->elt->gelu_fwd(dt, n, d[0], e->dout);
+    case ELT_GELU_BWD: return b->elt->gelu_bwd(dt, n, d[0], d[1], e->dout);
+    case ELT_BIAS_ADD: return b->elt->bias_add(dt, e->rows, e->cols, 1, d[0], e->dpar[0], e->dout);
+    case ELT_SOFTMAX: return b->elt->softmax_fwd(dt, e->rows, e->cols, d[0], e->dout);
+    case ELT_LAYERNORM: return b->elt->layernorm_fwd(dt, e->rows, e->cols, d[0], e->dpar[0], e->dpar[1], 1e-5f, e->dout);
     case ELT_SGD: return b->elt->sgd_update(n, SGD_LR, d[0], d[1]);
     case ELT_ADAM: e->hpar.step = e->calls; return b->elt->adam_update(n, &e->hpar, d[0], d[1], d[2], d[3]);
     default: return -1;
@@ -203,7 +233,7 @@ static double rel(double y, double ref, double scale)
 
 static double check_rows(const struct elt_state *e, const float *y)
 {
-    double worst = 0, *ref = malloc(sizeof(double) * e->cols);
+    double worst = 0, *ref = malloc(sizeof(double) * e->cols), floor = e->dt == DT_F16 ? ldexp(1.0, -14) : 1e-6;
     for (long r = 0; r < e->rows; r++) {
         const float *x = e->h[0] + r * e->cols;
         const float *yr = y + r * e->cols;
@@ -211,8 +241,9 @@ static double check_rows(const struct elt_state *e, const float *y)
         else if (e->s.op == ELT_LAYERNORM) layernorm_row_ref(e->cols, x, e->hp[0], e->hp[1], 1e-5f, ref);
         else for (int j = 0; j < e->cols; j++) ref[j] = (double)x[j] + e->hp[0][j];
         for (int j = 0; j < e->cols; j++) {
-            /* softmax outputs are probabilities: relative error, floored at 1e-6 */
-            double err = e->s.op == ELT_SOFTMAX ? fabs(yr[j] - ref[j]) / fmax(ref[j], 1e-6) : rel(yr[j], ref[j], 1.0);
+            /* softmax outputs are probabilities: relative error, floored at 1e-6 (fp16: at its
+             * smallest normal, below which it keeps absolute, not relative, precision) */
+            double err = e->s.op == ELT_SOFTMAX ? fabs(yr[j] - ref[j]) / fmax(ref[j], floor) : rel(yr[j], ref[j], 1.0);
             if (!(err <= worst)) worst = err != err ? INFINITY : err;
         }
     }
@@ -229,10 +260,10 @@ static double elt_check(void *st, char *why, size_t wn)
     size_t n = (size_t)e->n;
     double worst = 0, m = e->s.magnitude;
     int outs = op == ELT_ADAM ? 3 : 1;
-    const float *src[3] = {e->has_out ? e->dout : e->d[0], e->d[2], e->d[3]};
+    const void *src[3] = {e->has_out ? e->dout : e->d[0], e->d[2], e->d[3]};
     if (b->dev->sync() != 0) { snprintf(why, wn, "%s", b->dev->error()); return -1; }
     for (int i = 0; i < outs; i++)
-        if (b->dev->download(e->hout[i], src[i], op == ELT_DOT ? 4 : n * 4) != 0) { snprintf(why, wn, "%s", b->dev->error()); return -1; }
+        if (get(e, e->hout[i], src[i], op == ELT_DOT ? 1 : e->n) != 0) { snprintf(why, wn, "%s", b->dev->error()); return -1; }
     const float *y = e->hout[0], *a = e->h[0], *c = e->h[1];
     if (op == ELT_DOT) {
         double as, ref = dot_ref(n, a, c, &as);
@@ -273,7 +304,8 @@ static double elt_check(void *st, char *why, size_t wn)
 }
 
 #define ELT_WORKLOAD(NAME, WHAT, CASES)                                                    \
-    {.name = NAME, .family = "bandwidth", .what = WHAT, .dtypes = 1u << DT_F32,            \
+    {.name = NAME, .family = "bandwidth", .what = WHAT,                                    \
+     .dtypes = 1u << DT_F32 | 1u << DT_F16 | 1u << DT_BF16,                                \
      .cases = CASES, .params_size = sizeof(struct eltwise_shape), .custom = elt_custom,    \
      .shape = elt_shape, .flops = elt_flops, .bytes = elt_bytes,                           \
      .device_bytes = elt_device_bytes, .setup = elt_setup, .call = elt_call,               \

@@ -1,7 +1,10 @@
 /* workload_train.c: the "train" workload: one call = one full training step (forward, loss,
- * backward, update) on the next batch of the dataset, entirely on the backend. Verified after the
- * first step from the shared initial weights: the loss against a double-precision forward pass,
- * and the last layer's update against the reference gradient and optimizer step. */
+ * backward, update) on the next batch of the dataset, entirely on the backend; fp32, or mixed
+ * precision (fp16/bf16 GEMM and conv operands, fp32 master weights) as the bf16/fp16 rows. The
+ * graph variant replays one captured step that also selects its batch and counts its step on the
+ * device. Verified after the first step from the shared initial weights: the loss against a
+ * double-precision forward pass, and the last layer's update against the reference gradient and
+ * optimizer step. */
 #include "train_cases.h"
 #include "dataset.h"
 #include "train.h"
@@ -60,7 +63,15 @@ static double train_bytes(const void *p, enum dtype dt)
 
 static size_t train_device_bytes(const void *p, enum dtype dt) { return (size_t)(train_bytes(p, dt) * 2) + ((size_t)60000 * 788); }
 static double train_items(const void *p) { return ((const struct train_case *)p)->batch; }
-static double train_tolerance(const void *p, enum dtype dt) { (void)p; (void)dt; return 1e-3; }
+/* fp32: summation order only. Mixed precision: every GEMM/conv operand rounded to dt (u = 2^-11
+ * fp16, 2^-8 bf16) through the layers; measured on an emulating backend (tests/test_train_mixed.c)
+ * at 1.5-2e-4 (fp16) and 1.1-1.7e-3 (bf16), so these leave about 10x for other summation orders
+ * and cuDNN's algorithms. */
+static double train_tolerance(const void *p, enum dtype dt)
+{
+    (void)p;
+    return dt == DT_BF16 ? TRAIN_TOL_BF16 : dt == DT_F16 ? TRAIN_TOL_F16 : 1e-3;
+}
 
 static void train_teardown(void *st)
 {
@@ -81,42 +92,49 @@ static int put_dataset(struct train_state *s)
 
 static void *train_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
 {
-    (void)dt; (void)seed; /* same initial weights and data on every backend and every case */
+    (void)seed; /* same initial weights and data on every backend and every case */
     struct train_state *s = calloc(1, sizeof *s);
     s->b = b;
     s->c = *(const struct train_case *)p;
-    if (s->c.variant == TRAIN_GRAPH && !b->graph->begin) {
+    if (s->c.variant == TRAIN_GRAPH && (!b->graph || !b->graph->begin)) {
         snprintf(why, n, "unsupported: CUDA graphs are a GPU feature");
         free(s);
         return NULL;
     }
-    if (s->c.variant == TRAIN_GRAPH && s->c.adam) {
-        snprintf(why, n, "unsupported: graph capture would freeze Adam's step-dependent bias correction");
+    if (s->c.variant == TRAIN_GRAPH && (!b->train->next_batch || !b->train->adam_update_dev)) {
+        snprintf(why, n, "unsupported: %s cannot advance a captured step's batch and count on the device", b->name);
         free(s);
         return NULL;
     }
     if (!(s->ds = dataset_get(why, n))) { free(s); return NULL; }
     s->nbatches = s->ds->n / s->c.batch;
     if (s->nbatches < 1) { snprintf(why, n, "batch %d is larger than the dataset (%d)", s->c.batch, s->ds->n); free(s); return NULL; }
-    if (trainer_init(&s->t, b, s->c.model, s->c.batch, s->c.adam, 2025, why, n) != 0) { free(s); return NULL; }
+    if (trainer_init(&s->t, b, s->c.model, dt, s->c.batch, s->c.adam, 2025, why, n) != 0) { free(s); return NULL; }
     size_t bx = (size_t)s->c.batch * 784 * 4, by = (size_t)s->c.batch * 4;
     int fail = 0;
     if (s->c.variant != TRAIN_TRANSFER) fail = put_dataset(s);
     if (!fail && s->c.variant != TRAIN_RESIDENT) fail = !(s->slot_x = b->dev->alloc(bx)) || !(s->slot_y = b->dev->alloc(by));
     if (!fail && s->c.variant == TRAIN_TRANSFER) {
         size_t nx = (size_t)s->ds->n * 784 * 4, ny = (size_t)s->ds->n * 4;
-        s->pinned = b->xfer->host_alloc_pinned != NULL; /* the GPU reads page-locked memory directly */
+        s->pinned = b->xfer && b->xfer->host_alloc_pinned; /* the GPU reads page-locked memory directly */
         s->host_x = s->pinned ? b->xfer->host_alloc_pinned(nx) : (float *)s->ds->x;
         s->host_y = s->pinned ? b->xfer->host_alloc_pinned(ny) : (int32_t *)s->ds->y;
         fail = !s->host_x || !s->host_y;
         if (!fail && s->pinned) { memcpy(s->host_x, s->ds->x, nx); memcpy(s->host_y, s->ds->y, ny); }
     }
     if (!fail && s->c.variant == TRAIN_GRAPH) {
-        /* One eager step first so workspaces are allocated outside the capture; then back to the
-         * initial weights, and capture a step that reads the batch slot. */
-        fail = b->xfer->d2d(s->slot_x, s->dx, bx) || b->xfer->d2d(s->slot_y, s->dy, by) ||
-               trainer_step(&s->t, s->slot_x, s->slot_y) || b->dev->sync() || trainer_reset(&s->t) ||
-               b->graph->begin() || trainer_step(&s->t, s->slot_x, s->slot_y) || b->graph->end();
+        /* One eager step first so workspaces and algorithm choices are made outside the capture;
+         * then back to the initial weights and step 0, and capture the whole step: batch
+         * selection, forward, loss, backward, update. No host sync inside. */
+        fail = trainer_step_on_device(&s->t, s->dx, s->dy, s->nbatches, s->slot_x, s->slot_y) || b->dev->sync() ||
+               trainer_reset(&s->t) || b->graph->begin();
+        if (!fail && trainer_step_on_device(&s->t, s->dx, s->dy, s->nbatches, s->slot_x, s->slot_y)) {
+            snprintf(why, n, "while capturing the step: %s", b->dev->error());
+            b->graph->end(); /* a failed capture must still be ended, or the stream stays capturing */
+            train_teardown(s);
+            return NULL;
+        }
+        fail = fail || b->graph->end();
         s->t.steps = 0;
     }
     if (fail) { snprintf(why, n, "%s", b->dev->error()); train_teardown(s); return NULL; }
@@ -132,12 +150,11 @@ static int train_call(void *st)
     case TRAIN_RESIDENT:
         return trainer_step(&s->t, s->dx + off * 784, s->dy + off);
     case TRAIN_TRANSFER: {
-        int (*h2d)(void *, const void *, size_t) = b->xfer->h2d ? b->xfer->h2d : b->dev->upload;
+        int (*h2d)(void *, const void *, size_t) = b->xfer && b->xfer->h2d ? b->xfer->h2d : b->dev->upload;
         if (h2d(s->slot_x, s->host_x + off * 784, bx) || h2d(s->slot_y, s->host_y + off, by)) return -1;
         return trainer_step(&s->t, s->slot_x, s->slot_y);
     }
-    default:
-        if (b->xfer->d2d(s->slot_x, s->dx + off * 784, bx) || b->xfer->d2d(s->slot_y, s->dy + off, by)) return -1;
+    default: /* the captured step picks batch (step mod nbatches) itself */
         s->t.steps++;
         return b->graph->launch();
     }
@@ -197,7 +214,7 @@ const struct workload train_workload = {
     .name = "train",
     .family = "train",
     .what = "full training step (forward, softmax cross-entropy, backward, SGD/Adam) of an MLP and a CNN on MNIST-shaped data",
-    .dtypes = 1u << DT_F32,
+    .dtypes = 1u << DT_F32 | 1u << DT_F16 | 1u << DT_BF16,
     .cases = train_cases,
     .params_size = sizeof(struct train_case),
     .custom = train_custom,
@@ -206,6 +223,7 @@ const struct workload train_workload = {
     .bytes = train_bytes,
     .device_bytes = train_device_bytes,
     .items = train_items,
+    .composite = 1,
     .setup = train_setup,
     .call = train_call,
     .check = train_check,
