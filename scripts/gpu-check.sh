@@ -21,7 +21,7 @@
 # The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run ...`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-B=build/marchx86-64-v3
+B=${DLBENCH_BUILD:-build/marchx86-64-v3}   # another build folder only for trying the script out
 ALL=info,tests,memcheck,racecheck,conv,bw,peers
 case "${1:-}" in
   prepare)
