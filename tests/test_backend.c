@@ -1,5 +1,6 @@
 /* test_backend.c: the backend contract as the harness applies it: a vendor variant runs only the
- * families where it brings its own tables; an op failing with an "unsupported: " error makes the
+ * families where it brings its own tables (and no training step of a model that uses none of
+ * them); an op failing with an "unsupported: " error makes the
  * row skipped with that reason; the impl note an op leaves lands in the row and never in a later
  * row. */
 #include "results.h"
@@ -84,4 +85,22 @@ Test(backend, unsupported_errors_skip_the_row_and_impl_notes_stay_with_their_row
     measure(&b, &r);
     cr_expect_str_eq(r.impl, "", "a stale note reached another row: %s", r.impl);
     cr_expect(taken >= 6);
+}
+
+Test(backend, a_conv_variant_skips_models_without_convolutions)
+{
+    struct conv_ops own_conv = *cpu()->conv;
+    struct backend v = *cpu();
+    v.name = "variant";
+    v.base = cpu();
+    v.conv = &own_conv;
+    const struct workload *w = workload_find("train");
+    const struct wcase *c = w->cases;
+    while (c->name && strcmp(c->name, "mlp.b32.sgd.resident")) c++;
+    cr_assert_not_null(c->name);
+    char why[256] = "";
+    void *st = w->setup(&v, c->params, DT_F32, 1, why, sizeof why);
+    cr_expect_null(st, "the MLP step would repeat the base's rows");
+    cr_expect(strncmp(why, "unsupported: ", 13) == 0 && strstr(why, "no convolution"), "%s", why);
+    if (st) w->teardown(st);
 }

@@ -212,9 +212,8 @@ Test(cuda_train, cudnn_graph_replay_equals_eager_steps)
 }
 
 /* The workload's own first step, verified at its tolerance, for every variant and dtype. */
-static void workload_rows(const struct backend *b)
+static void workload_rows(const struct backend *b, const char *const cases[3])
 {
-    static const char *const cases[] = {"cnn.b128.sgd.resident", "cnn.b128.adam.graph", "mlp.b128.adam.transfer"};
     static const enum dtype dts[] = {DT_F32, DT_F16, DT_BF16};
     const struct workload *w = workload_find("train");
     for (int c = 0; c < 3; c++)
@@ -234,5 +233,15 @@ static void workload_rows(const struct backend *b)
         }
 }
 
-Test(cuda_train, workload_rows_pass_their_check) { workload_rows(cuda_or_skip()); }
-Test(cuda_train, cudnn_workload_rows_pass_their_check) { workload_rows(cudnn_or_skip()); }
+Test(cuda_train, workload_rows_pass_their_check)
+{
+    static const char *const cases[] = {"cnn.b128.sgd.resident", "cnn.b128.adam.graph", "mlp.b128.adam.transfer"};
+    workload_rows(cuda_or_skip(), cases);
+}
+
+/* (the MLP has no convolution: on cudnn its rows are skipped as repeats of cuda's) */
+Test(cuda_train, cudnn_workload_rows_pass_their_check)
+{
+    static const char *const cases[] = {"cnn.b128.sgd.resident", "cnn.b128.adam.graph", "cnn.b128.adam.transfer"};
+    workload_rows(cudnn_or_skip(), cases);
+}

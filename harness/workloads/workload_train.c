@@ -90,6 +90,13 @@ static int put_dataset(struct train_state *s)
            s->b->dev->upload(s->dx, s->ds->x, nx * 4) || s->b->dev->upload(s->dy, s->ds->y, (size_t)s->ds->n * 4);
 }
 
+static int has_conv(const struct model_spec *m)
+{
+    for (int l = 0; l < m->nlayers; l++)
+        if (m->layers[l].kind == LAYER_CONV3X3) return 1;
+    return 0;
+}
+
 static void *train_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
 {
     (void)seed; /* same initial weights and data on every backend and every case */
@@ -103,6 +110,11 @@ static void *train_setup(const struct backend *b, const void *p, enum dtype dt, 
     }
     if (s->c.variant == TRAIN_GRAPH && (!b->train->next_batch || !b->train->adam_update_dev)) {
         snprintf(why, n, "unsupported: %s cannot advance a captured step's batch and count on the device", b->name);
+        free(s);
+        return NULL;
+    }
+    if (b->base && b->mm == b->base->mm && b->elt == b->base->elt && b->train == b->base->train && !has_conv(s->c.model)) {
+        snprintf(why, n, "unsupported: %s has no convolution: %s would repeat %s's rows", s->c.model->name, b->name, b->base->name);
         free(s);
         return NULL;
     }
