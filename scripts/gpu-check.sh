@@ -2,27 +2,30 @@
 # gpu-check.sh: the one full check on a lent GPU machine, prepared here and run there.
 #   scripts/gpu-check.sh prepare        here: portable build (x86-64-v3), .devkit/lib of its libraries,
 #                                       and the PyTorch peer script (.devkit/peers_gpu.py)
-#   scripts/gpu-check.sh run [STEPS]    there: STEPS is a comma list (default: all of them, which
-#                                       takes longer than one 10-minute device call; split it as
-#                                         run check   = info,tests,memcheck,racecheck  (<= ~9 min)
-#                                         run bench   = conv,bw,peers                  (<= ~9.5 min)
+#   scripts/gpu-check.sh run [STEPS]    there: STEPS is a comma list of the steps below, or
+#                                         first = info,tests,conv,bw,peers (<= 9.5 min; the one
+#                                                 call to make when there is time for one)
+#                                         check = info,tests,memcheck,racecheck (<= ~8 min)
+#                                         bench = conv,bw,peers (<= ~8 min)
+#                                         sanitize = memcheck,racecheck (<= ~5.5 min: a second call)
 #     info       nvidia-smi, dlbench info
 #     tests      the CUDA test suites (cuda_*), one worker
 #     memcheck   compute-sanitizer memcheck on the CUDA suites of dlbench's own kernels (the cuDNN
 #                tests run every cuDNN algorithm: too slow under the sanitizer, they run in tests)
 #     racecheck  racecheck suite by suite on the kernels with shared memory (eltwise, train layers)
 #     conv       quick-suite convolutions (fwd, bwd-data, bwd-filter) on cuda and cudnn, every dtype,
-#                and the quick training steps (resident, transfer, graph; fp32, fp16, bf16)
+#                and the quick training steps (resident, transfer, graph; fp32, fp16, bf16); every
+#                row verified against the reference before it is timed
 #     bw         STREAM copy/add/triad and ReLU at 2^27 elements, softmax and layer-norm 32768x1024,
 #                fp32/fp16/bf16
 #     peers      PyTorch on the same GPU: peers_gpu.py --only gemm,bw,xfer,conv,convbwd,train
 # Each step runs under its own timeout; every log lands in one tar, $OUT/gpu-check-<steps>.tar.gz,
-# with summary.txt also beside it. cuDNN comes from the PyTorch wheel (DESIGN.md pitfalls).
+# with summary-<steps>.txt beside it, both rewritten after every step. cuDNN comes from the PyTorch wheel (DESIGN.md pitfalls).
 # The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run ...`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${DLBENCH_BUILD:-build/marchx86-64-v3}   # another build folder only for trying the script out
-ALL=info,tests,memcheck,racecheck,conv,bw,peers
+ALL=info,tests,memcheck,racecheck,conv,bw,peers   # all of it: more than one 10-minute device call
 case "${1:-}" in
   prepare)
     make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" || exit 1
@@ -33,8 +36,10 @@ case "${1:-}" in
     steps=
     for s in $(echo "${2:-$ALL}" | tr ',' ' '); do
       case $s in
+        first) steps+=,info,tests,conv,bw,peers ;;
         check) steps+=,info,tests,memcheck,racecheck ;;
         bench) steps+=,conv,bw,peers ;;
+        sanitize) steps+=,memcheck,racecheck ;;
         info|tests|memcheck|racecheck|conv|train|bw|peers) steps+=,$s ;;
         *) echo "gpu-check: unknown step $s" >&2; exit 2 ;;
       esac
@@ -55,15 +60,18 @@ case "${1:-}" in
       timeout -k 10 "$secs" "$@" > "$logs/$name.log" 2>&1
       local rc=$?
       echo "$name: exit $rc$([ $rc -eq 124 ] && echo ' (timed out)') in $((SECONDS - t0)) s" | tee -a "$logs/summary.txt"
+      pack   # after every step: a device call cut short still brings back what ran
       return $rc
     }
+    tag=${steps//,/-}
+    pack() { cp "$logs/summary.txt" "$out/summary-$tag.txt"; tar -C "$logs" -czf "$out/gpu-check-$tag.tar.gz" .; }
     echo "gpu-check $steps; cuDNN from ${cudnn:-nowhere (no nvidia.cudnn)}" | tee "$logs/summary.txt"
     if has info; then
       step nvidia-smi 20 nvidia-smi
-      step info 40 "$B/dlbench" info --no-ceilings
+      step info 20 "$B/dlbench" info --no-ceilings
     fi
     if has tests; then
-      step tests 150 "$T" --filter='cuda_*/*' -j1 --verbose=1
+      step tests 100 "$T" --filter='cuda_*/*' -j1 --verbose=1
       grep -E '^\[(FAIL|----)\]|Synthesis' "$logs/tests.log" | tail -30 >> "$logs/summary.txt"
     fi
     if has memcheck; then
@@ -78,26 +86,24 @@ case "${1:-}" in
     fi
     if has conv || has train; then
       # every quick-suite convolution and training row on both GPU backends
-      step bench-conv-train 280 "$B/dlbench" run --suite quick --backend cuda,cudnn \
-        --workload conv_fwd,conv_bwd_data,conv_bwd_filter,train --max-time 0.5 --out "$logs/run-conv-train"
+      step bench-conv-train 210 "$B/dlbench" run --suite quick --backend cuda,cudnn \
+        --workload conv_fwd,conv_bwd_data,conv_bwd_filter,train --max-time 0.3 --out "$logs/run-conv-train"
       tail -4 "$logs/bench-conv-train.log" >> "$logs/summary.txt"
     fi
     if has bw; then
-      step bench-stream 70 "$B/dlbench" run --suite quick --backend cuda --workload stream,eltwise \
+      step bench-stream 60 "$B/dlbench" run --suite quick --backend cuda --workload stream,eltwise \
         --filter '*/@(copy|add|triad|relu_fwd)' --size 134217728 --out "$logs/run-stream"
-      step bench-rows 50 "$B/dlbench" run --suite quick --backend cuda --workload eltwise \
+      step bench-rows 40 "$B/dlbench" run --suite quick --backend cuda --workload eltwise \
         --filter '*/@(softmax|layernorm)' --size 32768x1024 --out "$logs/run-rows"
     fi
     if has peers; then
       peers=$(ls .devkit/peers_gpu.py shared/tools/peers_gpu.py ../shared/tools/peers_gpu.py 2>/dev/null | head -1)
-      if [ -n "$peers" ]; then step peers 180 python3 "$peers" --only gemm,bw,xfer,conv,convbwd,train
+      if [ -n "$peers" ]; then step peers 120 python3 "$peers" --only gemm,bw,xfer,conv,convbwd,train --min-time 0.1
       else echo "peers: peers_gpu.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
     fi
-    tag=${steps//,/-}
-    cp "$logs/summary.txt" "$out/summary-$tag.txt"
-    tar -C "$logs" -czf "$out/gpu-check-$tag.tar.gz" .
+    pack
     cat "$out/summary-$tag.txt"
     rm -rf "$logs"
     ;;
-  *) echo "usage: scripts/gpu-check.sh prepare | run [info,tests,memcheck,racecheck,conv,bw,peers | check | bench]" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | info,tests,memcheck,racecheck,conv,bw,peers]" >&2; exit 2 ;;
 esac
