@@ -91,7 +91,9 @@ Test(cuda_train, cnn_cudnn_parity_with_cuda)
 {
     const struct backend *dnn = cudnn_or_skip();
     parity(cuda_or_skip(), dnn, &cnn_model, 0, DT_F32);
-    parity(cuda_or_skip(), dnn, &cnn_model, 1, DT_BF16);
+    /* SGD: Adam's first steps move every weight by about lr whatever the gradient's size, so
+     * bf16 rounding in two different convolution algorithms would flip small gradients' signs */
+    parity(cuda_or_skip(), dnn, &cnn_model, 0, DT_BF16);
 }
 
 /* next_batch copies batch (count mod nbatches) and advances the count on the device. */
@@ -204,10 +206,12 @@ Test(cuda_train, graph_replay_equals_eager_steps)
     graph_equals_eager(b, &mlp_model, 1, DT_BF16);
 }
 
+/* SGD only: cuDNN's fastest backward algorithms may add with atomics (not bit-reproducible), and
+ * Adam would turn such last-bit differences of tiny gradients into lr-sized steps. */
 Test(cuda_train, cudnn_graph_replay_equals_eager_steps)
 {
     const struct backend *b = cudnn_or_skip();
-    graph_equals_eager(b, &cnn_model, 1, DT_F32);
+    graph_equals_eager(b, &cnn_model, 0, DT_F32);
     graph_equals_eager(b, &cnn_model, 0, DT_F16);
 }
 
