@@ -2,7 +2,10 @@
  * the elementwise check rejecting a corrupted output. */
 #include "eltwise_cases_test.h"
 #include "workload.h"
+#include "rng.h"
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 Test(eltwise, cpu_all_ops_awkward_lengths_and_offsets) { check_all_eltwise_ops(backend_find("cpu"), DT_F32); }
 Test(eltwise, cpu_softmax_layernorm_large_magnitude) { check_large_magnitude_rows(backend_find("cpu"), DT_F32); }
@@ -29,4 +32,32 @@ Test(eltwise, check_rejects_a_wrong_element_and_a_nan)
         cr_expect(r > 1, "corruption %d passed the check (error/tolerance %g)", corrupt_mode, r);
     }
     cr_expect(eltwise_error_ratio(backend_find("cpu"), ELT_TRIAD, DT_F32, 1000003, 1, 0, 1.0f, 1, NULL) <= 1);
+}
+
+/* The CPU's cast between every pair of dtypes matches the host conversions bit for bit (it feeds
+ * the mixed-precision step), including values beyond fp16's range and fp16 subnormals. */
+Test(eltwise, cpu_cast_matches_host_rounding)
+{
+    static const enum dtype dts[] = {DT_F32, DT_F16, DT_BF16};
+    const size_t n = 100003;
+    float *h = malloc(n * 4), *src = malloc(n * 4), *got = malloc(n * 4);
+    void *in = malloc(n * 4), *out = malloc(n * 4);
+    struct rng r;
+    rng_seed(&r, 5, 5);
+    rng_fill_uniform(&r, h, n, -70000.0f, 70000.0f);
+    for (size_t i = 0; i < n; i += 5) h[i] *= 1e-6f;
+    for (int f = 0; f < 3; f++)
+        for (int t = 0; t < 3; t++) {
+            dtype_pack(dts[f], h, in, n);
+            dtype_unpack(dts[f], in, src, n);
+            cr_assert_eq(backend_find("cpu")->elt->cast(n, dts[f], in, dts[t], out), 0);
+            dtype_unpack(dts[t], out, got, n);
+            size_t bad = 0;
+            for (size_t i = 0; i < n; i++) {
+                float want = f32_round_to(dts[t], src[i]);
+                bad += memcmp(&want, &got[i], 4) != 0;
+            }
+            cr_expect_eq(bad, 0, "cast %s -> %s: %zu of %zu differ", dtype_name(dts[f]), dtype_name(dts[t]), bad, n);
+        }
+    free(h); free(src); free(got); free(in); free(out);
 }
