@@ -113,6 +113,11 @@ struct backend {
     void (*info)(info_put_fn put, void *user);      /* device facts for `info` and system.json */
     /* NULL when dt runs natively for this op family ("gemm", …); else the reason it is skipped */
     const char *(*unsupported)(const char *family, enum dtype dt);
+    /* Optional: what the operations since the previous impl() call ran (the last note an op left:
+     * "cuDNN IMPLICIT_PRECOMP_GEMM tensor-op, ws 12.0 MiB", a oneDNN primitive's name), for the
+     * row's impl column; "" when none left one. Each call forgets the note, so a stale one never
+     * reaches another row (the harness calls it before and after a case's first call). */
+    const char *(*impl)(void);
     const struct device_ops *dev;
 
     const struct matmul_ops *mm;                    /* operations */
@@ -123,11 +128,6 @@ struct backend {
     const struct peak_ops *peak;                    /* optional capabilities */
     const struct graph_ops *graph;
     const struct transfer_ops *xfer;
-    /* Optional: what the operations since the previous impl() call ran (the last note an op left:
-     * "cuDNN IMPLICIT_PRECOMP_GEMM tensor-op, ws 12.0 MiB", a oneDNN primitive's name), for the
-     * row's impl column; "" when none left one. Each call forgets the note, so a stale one never
-     * reaches another row (the harness calls it before and after a case's first call). */
-    const char *(*impl)(void);
 };
 /* An operation that cannot run a case (no algorithm, no primitive for this shape) fails with an
  * error() starting "unsupported: "; the harness then makes the row "skipped: <the rest>". */
