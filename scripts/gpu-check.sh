@@ -89,6 +89,7 @@ case "${1:-}" in
       step bench-conv-train 210 "$B/dlbench" run --suite quick --backend cuda,cudnn \
         --workload conv_fwd,conv_bwd_data,conv_bwd_filter,train --max-time 0.3 --out "$logs/run-conv-train"
       tail -4 "$logs/bench-conv-train.log" >> "$logs/summary.txt"
+      head -30 "$logs/run-conv-train/report.md" > "$logs/report-first-30-lines.md" 2>/dev/null   # the answer on top
     fi
     if has bw; then
       step bench-stream 60 "$B/dlbench" run --suite quick --backend cuda --workload stream,eltwise \
