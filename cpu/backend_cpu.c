@@ -3,6 +3,7 @@
 #include "backend.h"
 #include "cpu_ops.h"
 #include "cpu_topology.h"
+#include "openblas_core.h"
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -120,6 +121,7 @@ static void cpu_info(info_put_fn put, void *u)
     put(u, "cpu", "omp_binding", v);
     put(u, "cpu", "openblas_config", openblas_get_config());
     put(u, "cpu", "openblas_core", openblas_get_corename());
+    put(u, "cpu", "openblas_core_why", openblas_core_why());
     int par = openblas_get_parallel();
     put(u, "cpu", "openblas_parallel", par == 2 ? "openmp" : par == 1 ? "pthreads (oversubscribes: rebuild against openblas-openmp)" : "serial");
 }

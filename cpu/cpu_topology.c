@@ -1,5 +1,6 @@
 /* cpu_topology.c: reads the machine's shape through hwloc (caches, cores, NUMA) and /proc. */
 #include "cpu_topology.h"
+#include "cpu_features.h"
 #include <hwloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,5 @@ size_t cpu_llc_bytes(void)
 
 int cpu_has_native_bf16(void)
 {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bf16");
+    return cpu_features()->avx512_bf16;
 }

@@ -12,5 +12,5 @@ struct cpu_topology {
 };
 const struct cpu_topology *cpu_topology(void);
 size_t cpu_llc_bytes(void);             /* total last-level cache, all instances */
-int cpu_has_native_bf16(void);          /* AVX512-BF16 (vdpbf16ps) or AMX-BF16 */
+int cpu_has_native_bf16(void);          /* AVX512-BF16 (vdpbf16ps), which every AMX-BF16 CPU also has */
 #endif

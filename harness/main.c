@@ -4,6 +4,7 @@
 #include "ceilings.h"
 #include "ci_json.h"
 #include "cpu_topology.h"
+#include "openblas_core.h"
 #include "cli.h"
 #include "compare.h"
 #include "dataset.h"
@@ -245,18 +246,6 @@ static int cmd_report(int argc, char **argv)
     return rc ? 2 : 0;
 }
 
-/* libgomp reads OMP_PLACES/OMP_PROC_BIND before main: to pin threads to cores by default we set
- * them and re-execute once, unless the user chose their own. */
-static void pin_threads_by_default(char **argv)
-{
-    if (getenv("OMP_PLACES") || getenv("OMP_PROC_BIND") || getenv("DLBENCH_REEXEC")) return;
-    setenv("OMP_PLACES", "cores", 1);
-    setenv("OMP_PROC_BIND", "close", 1);
-    setenv("DLBENCH_REEXEC", "1", 1);
-    execv("/proc/self/exe", argv);
-    /* exec failed: carry on unpinned; info shows the binding actually in force */
-}
-
 /* dlbench [-h|-V] <command> [options]: options before the command are the program's own. */
 int main(int argc, char **argv)
 {
@@ -276,7 +265,9 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[1], cmds[i].name)) continue;
-        if (cmds[i].pin) pin_threads_by_default(argv);
+        /* libgomp and OpenBLAS read OMP_PLACES/OMP_PROC_BIND and OPENBLAS_CORETYPE as they load: thread
+         * pinning and OpenBLAS core selection take one re-exec (cpu/openblas_core.c) */
+        if (cmds[i].pin) cpu_startup_reexec(argv);
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         return cmds[i].fn(argc - 1, argv + 1);

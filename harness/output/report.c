@@ -512,6 +512,8 @@ static void machine(const struct sysinfo *si, FILE *f)
     fprintf(f, "- **CPU threads**: %s OpenMP threads, %s; %s (%s, %s)\n", get(si, "cpu", "omp_threads"),
             get(si, "cpu", "omp_binding"), get(si, "cpu", "openblas_config"), get(si, "cpu", "openblas_core"),
             get(si, "cpu", "openblas_parallel"));
+    if (sysinfo_get(si, "cpu", "openblas_core_why"))
+        fprintf(f, "- **OpenBLAS kernels**: %s, %s\n", get(si, "cpu", "openblas_core"), get(si, "cpu", "openblas_core_why"));
     if (sysinfo_get(si, "gpu0", "name"))
         fprintf(f, "- **GPU**: %s, compute capability %s, %s SMs, %s GiB; driver %s, runtime %s, cuBLAS %s\n",
                 get(si, "gpu0", "name"), get(si, "gpu0", "compute_capability"), get(si, "gpu0", "sms"),
