@@ -3,6 +3,7 @@
 #include "backend.h"
 #include "cpu_ops.h"
 #include "cpu_topology.h"
+#include "cpu_features.h"
 #include "openblas_core.h"
 #include <cblas.h>
 #include <omp.h>
@@ -115,6 +116,14 @@ static void cpu_info(info_put_fn put, void *u)
     snprintf(v, sizeof v, "%zu x %d", c->l3, c->l3_instances); put(u, "cpu", "l3_bytes", v);
     snprintf(v, sizeof v, "%.1f", c->mem_total / 1073741824.0); put(u, "cpu", "memory_gib", v);
     put(u, "cpu", "native_bf16", cpu_has_native_bf16() ? "yes (avx512_bf16)" : "no");
+    const struct cpu_features *f = cpu_features();
+    put(u, "cpu", "vector_isa", vec_isa_name(cpu_vec_isa(f)));
+    enum bf16_path bp = cpu_bf16_path(f);
+    char why[160];
+    if (bp == BF16_AMX && cpu_amx_enable(why, sizeof why) != 0) {
+        snprintf(v, sizeof v, "AVX512-BF16 (%s)", why);
+        put(u, "cpu", "bf16_path", v);
+    } else put(u, "cpu", "bf16_path", bf16_path_name(bp));
     snprintf(v, sizeof v, "%d", omp_get_max_threads()); put(u, "cpu", "omp_threads", v);
     const char *pl = getenv("OMP_PLACES"), *pb = getenv("OMP_PROC_BIND");
     snprintf(v, sizeof v, "OMP_PLACES=%s OMP_PROC_BIND=%s", pl ? pl : "(unset)", pb ? pb : "(unset)");
@@ -154,7 +163,7 @@ const struct train_ops cpu_train = {
     .bias_bwd = bias_bwd_cpu, .maxpool2_fwd = maxpool2_fwd_cpu, .maxpool2_bwd = maxpool2_bwd_cpu,
     .softmax_xent = softmax_xent_cpu,
 };
-static const struct peak_ops cpu_peak = {.fma = fma_peak_cpu, .fma_flops_per_iter = fma_peak_flops_per_iter_cpu};
+static const struct peak_ops cpu_peak = {.flops_per_iter = peak_flops_per_iter_cpu, .run = peak_cpu, .path = peak_path_cpu};
 
 const struct backend cpu_backend = {
     .name = "cpu",

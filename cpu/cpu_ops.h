@@ -37,7 +37,9 @@ int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const 
 int conv_fwd_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y);
 int conv_bwd_data_cpu(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx);
 int conv_bwd_filter_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw);
-int fma_peak_cpu(long iters, float *out);          /* fma_peak_flops_per_iter_cpu() FLOPs per iter */
-double fma_peak_flops_per_iter_cpu(void);
+/* Ceiling loops, dispatched at run time: fp32 FMA (AVX-512, AVX2, SSE), bf16 (AMX, AVX512-BF16). */
+int peak_cpu(enum dtype dt, long iters, float *out);   /* peak_flops_per_iter_cpu(dt) FLOPs per iter */
+double peak_flops_per_iter_cpu(enum dtype dt);
+const char *peak_path_cpu(enum dtype dt);
 int adam_update_cpu(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
 #endif

@@ -87,9 +87,10 @@ struct train_ops {
 };
 
 /* Optional capabilities (NULL: absent). */
-struct peak_ops {   /* FLOP/s ceiling kernel where a large GEMM is not the better ceiling */
-    int (*fma)(long iters, float *out);             /* iters trips, result summed into *out */
-    double (*fma_flops_per_iter)(void);
+struct peak_ops {   /* FLOP/s ceiling loops where a large GEMM is not the better ceiling */
+    double (*flops_per_iter)(enum dtype dt);        /* 0: no loop for dt */
+    int (*run)(enum dtype dt, long iters, float *out); /* iters trips, result summed into *out */
+    const char *(*path)(enum dtype dt);             /* the instructions it runs ("AVX-512 FMA"); NULL: none */
 };
 struct graph_ops {  /* step capture (CUDA graphs): ops between begin and end are recorded, not run */
     int (*begin)(void);

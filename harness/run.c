@@ -417,10 +417,21 @@ static void run_describe(struct run *r)
     if (o->no_ceilings) return;
     if (!o->quiet) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
     for (int bi = 0; bi < backend_count; bi++) {
-        if (!in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue;
+        /* A vendor variant shares its base's device, so its rows are held to the base's ceilings. */
+        int used = in_list(o->backends, backends[bi]->name);
+        for (int vi = 0; vi < backend_count; vi++)
+            used |= backends[vi]->base == backends[bi] && in_list(o->backends, backends[vi]->name);
+        if (!used || backends[bi]->base) continue;
         ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &r->ceil[bi]);
         ceilings_put(backends[bi], &r->ceil[bi], &r->si);
     }
+    for (int bi = 0; bi < backend_count; bi++)
+        for (int base = 0; base < backend_count; base++)
+            if (backends[bi]->base == backends[base] && in_list(o->backends, backends[bi]->name) &&
+                backends[bi]->probe(why, sizeof why)) {
+                r->ceil[bi] = r->ceil[base];
+                ceilings_put(backends[bi], &r->ceil[bi], &r->si);
+            }
     write_system_json(r);
 }
 

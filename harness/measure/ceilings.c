@@ -1,6 +1,6 @@
 /* ceilings.c: measures peak bandwidth (CPU: best of STREAM copy and triad at DRAM size; GPU:
- * device-to-device copy) and peak FLOP/s (largest GEMM per dtype; CPU also an FMA loop, the
- * higher wins), each through the same verified, sampled path as any row. */
+ * device-to-device copy) and peak FLOP/s (largest GEMM per dtype; CPU also a compute loop per dtype
+ * on the widest path it has, the higher wins), each through the same sampled path as any row. */
 #include "ceilings.h"
 #include "measure.h"
 #include <math.h>
@@ -35,17 +35,20 @@ static double measure(const struct backend *b, const char *wl, const char *cs, e
     return NAN;
 }
 
-struct fma_state { const struct backend *b; long iters; float sink; };
-static int fma_call(void *st) { struct fma_state *f = st; return f->b->peak->fma(f->iters, &f->sink); }
+struct peak_state { const struct backend *b; enum dtype dt; long iters; float sink; };
+static int peak_call(void *st) { struct peak_state *p = st; return p->b->peak->run(p->dt, p->iters, &p->sink); }
 
-static double fma_gflops(const struct backend *b, int threads)
+/* The backend's compute loop for dt, in GFLOP/s from the fastest sample; NAN when it has none. */
+static double loop_gflops(const struct backend *b, enum dtype dt, int threads)
 {
-    struct fma_state f = {b, 1 << 20, 0};
+    struct peak_state p = {b, dt, 1 << 16, 0};
     struct timing_result tr;
     if (b->dev->set_threads) b->dev->set_threads(threads);
-    if (time_op(b, fma_call, &f, &ceiling_timing, &tr) != 0 || tr.n == 0) { free(tr.samples); return NAN; }
+    double per_iter = b->peak->flops_per_iter(dt);
+    if (!(per_iter > 0)) return NAN;
+    if (time_op(b, peak_call, &p, &ceiling_timing, &tr) != 0 || tr.n == 0) { free(tr.samples); return NAN; }
     free(tr.samples);
-    return b->peak->fma_flops_per_iter() * (double)f.iters / tr.s.min * 1e-9;
+    return per_iter * (double)p.iters / tr.s.min * 1e-9;
 }
 
 /* The GEMM whose FLOP/s is a ceiling: the largest of the suite. */
@@ -88,11 +91,12 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
         c->gflops[d] = measure(b, "gemm", sq, (enum dtype)d, threads, 0);
         snprintf(c->fl_how[d], sizeof c->fl_how[d], "GEMM %s", sq);
     }
-    if (b->peak->fma) {
-        double f = fma_gflops(b, threads);
-        if (f > c->gflops[DT_F32] || isnan(c->gflops[DT_F32])) {
-            c->gflops[DT_F32] = f;
-            snprintf(c->fl_how[DT_F32], sizeof c->fl_how[DT_F32], "FMA loop, %d threads", threads);
+    for (int d = 0; b->peak && d < DT_COUNT; d++) {
+        if (b->unsupported("gemm", (enum dtype)d) && !b->peak->path((enum dtype)d)) continue;
+        double f = loop_gflops(b, (enum dtype)d, threads);
+        if (f > c->gflops[d] || (isnan(c->gflops[d]) && !isnan(f))) {
+            c->gflops[d] = f;
+            snprintf(c->fl_how[d], sizeof c->fl_how[d], "%s loop, %d threads", b->peak->path((enum dtype)d), threads);
         }
     }
 }

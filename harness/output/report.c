@@ -310,6 +310,21 @@ static void implementations(const struct row *rows, int n, FILE *f)
     }
 }
 
+/* "fp32: AVX-512 FMA loop, 16 threads; bf16: AMX-BF16 tiles (tdpbf16ps) loop, 16 threads" */
+static void ceiling_sources(const struct sysinfo *si, FILE *f)
+{
+    for (int i = 0; i < si->n; i++) {
+        const char *sec = si->items[i].section;
+        struct ceiling c;
+        if (strncmp(sec, "ceiling.", 8) || (i > 0 && !strcmp(si->items[i - 1].section, sec))) continue;
+        if (ceilings_get(si, sec + 8, &c) != 0) continue;
+        fprintf(f, "- %s:", sec + 8);
+        for (int d = 0, k = 0; d < DT_COUNT; d++)
+            if (!isnan(c.gflops[d]) && c.fl_how[d][0]) fprintf(f, "%s %s from %s", k++ ? ";" : "", dtype_name((enum dtype)d), c.fl_how[d]);
+        fputc('\n', f);
+    }
+}
+
 static void ceilings_table(const struct sysinfo *si, FILE *f)
 {
     int any = 0;
@@ -325,8 +340,10 @@ static void ceilings_table(const struct sysinfo *si, FILE *f)
         fputc('\n', f);
     }
     if (any) fputs("\nBandwidth: best of STREAM copy/triad (CPU) or a device-to-device copy (GPU); FLOP/s: the largest GEMM "
-                   "per dtype, or an FMA loop where higher. Each is the fastest sample. In-place updates (SGD, Adam) can "
-                   "exceed 100%: STREAM counts no write-allocate traffic and they cause none.\n", f);
+                   "per dtype, or a compute loop on the widest instructions the CPU has (dispatched at run time, whatever the build's -march) where higher. Each is the fastest sample. In-place updates (SGD, Adam) can "
+                   "exceed 100%: STREAM counts no write-allocate traffic and they cause none. Where each FLOP/s ceiling "
+                   "came from:\n\n", f);
+    if (any) ceiling_sources(si, f);
 }
 
 /* Roofline per backend: rows whose FLOPs mean something, against min(peak, intensity × bandwidth). */

@@ -75,9 +75,12 @@ int ceilings_get(const struct sysinfo *si, const char *backend, struct ceiling *
     ceiling_clear(c);
     snprintf(sec, sizeof sec, "ceiling.%s", backend);
     if ((v = sysinfo_get(si, sec, "bandwidth_gbps"))) { c->bw_gbps = atof(v); found = 1; }
+    if ((v = sysinfo_get(si, sec, "bandwidth_how"))) snprintf(c->bw_how, sizeof c->bw_how, "%s", v);
     for (int d = 0; d < DT_COUNT; d++) {
         snprintf(key, sizeof key, "%s_gflops", dtype_name((enum dtype)d));
         if ((v = sysinfo_get(si, sec, key))) { c->gflops[d] = atof(v); found = 1; }
+        snprintf(key, sizeof key, "%s_how", dtype_name((enum dtype)d));
+        if ((v = sysinfo_get(si, sec, key))) snprintf(c->fl_how[d], sizeof c->fl_how[d], "%s", v);
     }
     return found ? 0 : -1;
 }
