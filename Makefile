@@ -48,6 +48,13 @@ LDFLAGS  := -fopenmp $(SANFLAGS) -L$(OBLAS_DIR) -Wl,-rpath,$(OBLAS_DIR)
 LDLIBS   := -lopenblas -lhwloc -lcjson -ldl -lmvec -lm
 
 SRC_C := $(wildcard harness/*.c harness/*/*.c bench/*.c kernels/*.c cpu/*.c)
+# oneDNN: header at build time only; libdnnl.so.2 is dlopen'ed at run time, never linked.
+ifneq ($(wildcard /usr/include/oneapi/dnnl/dnnl.h),)
+  CPPFLAGS_DNNL := -DHAVE_DNNL
+else
+  SRC_C := $(filter-out cpu/backend_onednn.c,$(SRC_C))
+endif
+CPPFLAGS += $(CPPFLAGS_DNNL)
 include gpu/gpu.mk
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
@@ -68,7 +75,7 @@ TESTBIN  := $(BUILD)/dlbench-tests
 all: info-build $(DLBENCH)
 
 info-build:
-	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1))) cudnn=$(if $(filter -DHAVE_CUDNN,$(CPPFLAGS)),yes,no)" \
+	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1))) cudnn=$(if $(filter -DHAVE_CUDNN,$(CPPFLAGS)),yes,no) onednn=$(if $(CPPFLAGS_DNNL),yes,no)" \
 	      "openmp=libgomp openblas=$(OBLAS_DIR) ($(if $(wildcard $(OBLAS_DIR)/libopenblas.so),OpenMP build,MISSING))" \
 	      "march=$(MARCH)$(if $(SAN), san=1)"
 

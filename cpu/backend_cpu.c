@@ -7,6 +7,7 @@
 #include "openblas_core.h"
 #include <cblas.h>
 #include <omp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,14 @@
 
 static char err[256];
 static struct timespec t0;
+
+void cpu_set_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, sizeof err, fmt, ap);
+    va_end(ap);
+}
 
 /* Always usable; says once when OpenBLAS is not its OpenMP build (its own threads beside ours
  * oversubscribe the cores: measured up to 5x slower). */
@@ -102,6 +111,19 @@ static int cpu_timer_stop(double *s)
 
 static const char *cpu_error(void) { return err; }
 
+enum cpu_op_impl cpu_last_impl;
+
+const char *cpu_impl(void)
+{
+    static char s[96];
+    switch (cpu_last_impl) {
+    case CPU_IMPL_SGEMM: snprintf(s, sizeof s, "OpenBLAS sgemm (%s)", openblas_get_corename()); return s;
+    case CPU_IMPL_BF16_KERNEL: return "dlbench AVX512-BF16 kernel (vdpbf16ps)";
+    case CPU_IMPL_IM2COL_SGEMM: snprintf(s, sizeof s, "im2col + OpenBLAS sgemm (%s)", openblas_get_corename()); return s;
+    default: return NULL;
+    }
+}
+
 static void cpu_info(info_put_fn put, void *u)
 {
     const struct cpu_topology *c = cpu_topology();
@@ -135,7 +157,7 @@ static void cpu_info(info_put_fn put, void *u)
     put(u, "cpu", "openblas_parallel", par == 2 ? "openmp" : par == 1 ? "pthreads (oversubscribes: rebuild against openblas-openmp)" : "serial");
 }
 
-static const struct device_ops cpu_device = {
+const struct device_ops cpu_device = {
     .name = cpu_device_name,
     .set_threads = cpu_set_threads,
     .mem_free = cpu_mem_free,
@@ -171,6 +193,7 @@ const struct backend cpu_backend = {
     .probe = cpu_probe,
     .info = cpu_info,
     .unsupported = cpu_unsupported,
+    .impl = cpu_impl,
     .dev = &cpu_device,
     .mm = &cpu_matmul,
     .conv = &cpu_conv,

@@ -139,6 +139,7 @@ static size_t col_elems(const struct conv_shape *s)
 
 int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const float *b, float *out)
 {
+    cpu_last_impl = CPU_IMPL_IM2COL_SGEMM;
     size_t xs = (size_t)s->c * s->h * s->w, ys = (size_t)s->k * conv_p(s) * conv_q(s), ws = conv_w_elems(s);
     int nt = omp_get_max_threads() < MAX_THREADS ? omp_get_max_threads() : MAX_THREADS, fail = 0;
     if (d == CONV_BWD_FILTER) memset(out, 0, sizeof(float) * ws);

@@ -5,6 +5,17 @@
 #include "dtype.h"
 #include "eltwise_ref.h"
 #include "conv_ref.h"
+#include "backend.h"
+
+/* The CPU backend's tables that its vendor variant (onednn) shares, and its error message. */
+extern const struct device_ops cpu_device;
+extern const struct eltwise_ops cpu_eltwise;
+extern const struct train_ops cpu_train;
+void cpu_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What the last GEMM or convolution call ran ("OpenBLAS sgemm (Cooperlake)"); NULL before any. */
+enum cpu_op_impl { CPU_IMPL_NONE, CPU_IMPL_SGEMM, CPU_IMPL_BF16_KERNEL, CPU_IMPL_IM2COL_SGEMM };
+extern enum cpu_op_impl cpu_last_impl;
+const char *cpu_impl(void);
 
 int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 /* bf16 inputs (uint16), fp32 accumulate and output; vdpbf16ps. 0 ok, -1 when the CPU lacks it. */

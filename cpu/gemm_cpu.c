@@ -5,6 +5,7 @@
 
 int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c)
 {
+    cpu_last_impl = dt == DT_BF16 ? CPU_IMPL_BF16_KERNEL : CPU_IMPL_SGEMM;
     if (dt == DT_BF16) return gemm_bf16_cpu(ta, tb, m, n, k, a, b, c);
     if (dt != DT_F32) return -1;
     /* Packed row-major: lda is op(A)'s stored row length. */

@@ -1,5 +1,5 @@
 /* registry.c: the list of backends in this binary; the only place harness code says HAVE_CUDA
- * (or HAVE_CUDNN, the vendor-convolution variant of the GPU backend). */
+ * (or HAVE_CUDNN / HAVE_DNNL, the vendor variants of the GPU and CPU backends). */
 #include "backend.h"
 #include <stdio.h>
 #include <string.h>
@@ -18,10 +18,20 @@ static const struct backend cuda_backend = {.name = "cuda", .kind = BACKEND_GPU,
 
 #ifdef HAVE_CUDNN
 extern const struct backend cudnn_backend; /* the vendor variant of the GPU's convolutions */
-static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend, &cudnn_backend};
-#else
-static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend};
 #endif
+#ifdef HAVE_DNNL
+extern const struct backend onednn_backend; /* the vendor variant of the CPU's GEMM and convolutions */
+#endif
+static const struct backend *const builtin[] = {
+    &cpu_backend,
+#ifdef HAVE_DNNL
+    &onednn_backend,
+#endif
+    &cuda_backend,
+#ifdef HAVE_CUDNN
+    &cudnn_backend,
+#endif
+};
 const struct backend *const *backends = builtin;
 int backend_count = sizeof builtin / sizeof builtin[0];
 

@@ -6,7 +6,8 @@
 #                    and the command that installs them; what a plain `make` runs (--check=build)
 # Only `make deps`, `make test` and `make bench` run it to install.
 set -euo pipefail
-build=(build-essential libopenblas0-openmp libopenblas-openmp-dev libhwloc-dev libcjson-dev)
+build=(build-essential libopenblas0-openmp libopenblas-openmp-dev libhwloc-dev libcjson-dev
+       libdnnl-dev)                     # oneDNN: its header builds the onednn backend, libdnnl2 runs it
 test=(libcriterion-dev pkg-config)
 required=("${build[@]}" "${test[@]}")
 fuzz=(clang)                          # libFuzzer targets (make fuzz)

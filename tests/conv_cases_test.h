@@ -27,7 +27,7 @@ static const struct conv_shape awkward_convs[] = {
     {1, 6, 10, 9, 4, 3, 1, 1, 0, 2},    /* dilated R x 1, flipped with padding 4 x 0 */
 };
 
-static void check_convs(const struct backend *b, enum dtype dt)
+static inline void check_convs(const struct backend *b, enum dtype dt)
 {
     static const char *const names[] = {"conv_fwd", "conv_bwd_data", "conv_bwd_filter"};
     for (int d = 0; d < 3; d++) {

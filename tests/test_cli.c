@@ -1,6 +1,7 @@
 /* test_cli.c: the dlbench binary end to end: bad arguments get one line and exit 2; a small run
  * writes verified rows, samples, system.json and report.md; `report` rebuilds the report. */
 #include "results.h"
+#include "backend.h"
 #include "testutil.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -121,12 +122,16 @@ Test(cli, small_run_writes_verified_rows_and_report)
     struct row *rows;
     snprintf(path, sizeof path, "%s/results.csv", run);
     int n = results_load(path, &rows, why, sizeof why);
-    cr_assert_eq(n, 2, "one cpu and one cuda row: %d (%s)", n, why);
+    int gemm_backends = 0;
+    for (int b = 0; b < backend_count; b++) gemm_backends += backend_runs(backends[b], "gemm");
+    cr_assert_eq(n, gemm_backends, "one row per backend that runs GEMM (cpu, onednn, cuda): %d (%s)", n, why);
     cr_expect_str_eq(rows[0].backend, "cpu");
     cr_expect(!strcmp(rows[0].status, "ok") || !strcmp(rows[0].status, "noisy"), "%s", rows[0].status);
     cr_expect(rows[0].gflops > 0 && rows[0].samples >= 6 && rows[0].verify_err <= rows[0].tolerance);
-    cr_expect_str_eq(rows[1].backend, "cuda");
-    cr_expect(strncmp(rows[1].status, "ok", 2) == 0 || strncmp(rows[1].status, "skipped: ", 9) == 0, "%s", rows[1].status);
+    for (int i = 1; i < n; i++)  /* onednn and cuda: measured, or skipped with a reason */
+        cr_expect(!strcmp(rows[i].status, "ok") || !strcmp(rows[i].status, "noisy") || !strncmp(rows[i].status, "skipped: ", 9),
+                  "%s: %s", rows[i].backend, rows[i].status);
+    cr_expect_str_eq(rows[n - 1].backend, "cuda");
     free(rows);
     snprintf(path, sizeof path, "%s/report.md", run);
     FILE *f = fopen(path, "r");
@@ -143,5 +148,27 @@ Test(cli, small_run_writes_verified_rows_and_report)
     cr_expect_neq(access(refused, F_OK), 0, "%s was created by a refused run", refused);
     /* A second run into the same folder is refused rather than mixing two runs. */
     expect_exit2_one_line((char *[]){"run", "--suite", "quick", "--filter", "sq128", "--out", run, NULL});
+    free(dir);
+}
+
+/* Without libdnnl the onednn rows are skipped with the reason and the CPU's rows still run. */
+Test(cli, onednn_without_its_library_is_skipped)
+{
+    if (!backend_find("onednn")) cr_skip_test("built without oneDNN's header (libdnnl-dev)");
+    char *dir = temp_dir(), run[512], path[600], why[256];
+    snprintf(run, sizeof run, "%s/run", dir);
+    setenv("DLBENCH_LIBDNNL", "/nonexistent/libdnnl.so.2", 1);
+    int rc = run_dlbench((char *[]){"run", "--suite", "quick", "--backend", "cpu,onednn", "--workload", "gemm",
+                                    "--filter", "sq128", "--dtype", "fp32", "--out", run, "--quiet", NULL}, NULL, 0, NULL, 0);
+    unsetenv("DLBENCH_LIBDNNL");
+    cr_assert_eq(rc, 0, "exit %d", rc);
+    struct row *rows;
+    snprintf(path, sizeof path, "%s/results.csv", run);
+    int n = results_load(path, &rows, why, sizeof why);
+    cr_assert_eq(n, 2, "%d rows (%s)", n, why);
+    cr_expect(!strcmp(rows[0].status, "ok") || !strcmp(rows[0].status, "noisy"), "cpu: %s", rows[0].status);
+    cr_expect_str_eq(rows[1].backend, "onednn");
+    cr_expect(strstr(rows[1].status, "skipped: oneDNN library not found") == rows[1].status, "%s", rows[1].status);
+    free(rows);
     free(dir);
 }

@@ -68,7 +68,7 @@ double ceilings_estimate_seconds(const struct backend *b, int avail, int threads
     double s = gpu ? estimate(b, avail, "transfer", "d2d.1G", DT_F32, 0)
                    : estimate(b, avail, "stream", "copy", DT_F32, threads) + estimate(b, avail, "stream", "triad", DT_F32, threads);
     for (int d = 0; d < DT_COUNT; d++) s += estimate(b, avail, "gemm", peak_gemm(gpu, quick), (enum dtype)d, threads);
-    return s + (avail && b->peak->fma ? ceiling_timing.min_time : 0);
+    return s + (avail && b->peak ? 2 * ceiling_timing.min_time : 0);   /* the fp32 and bf16 loops */
 }
 
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c)

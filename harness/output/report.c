@@ -48,17 +48,18 @@ static void cell_thr(FILE *f, const struct row *r, int pct, int thr, int cores)
 
 static void cell(FILE *f, const struct row *r, int pct) { cell_thr(f, r, pct, 0, 0); }
 
-/* Backends beyond the CPU and the GPU sides of GPU/CPU that ran this workload (e.g. cudnn). */
-static int extra_backends(const struct row *rows, int n, const char *wl, const char **names, int max)
+/* Backends beyond the CPU and the GPU sides of GPU/CPU that ran this workload: on the GPU side
+ * (on_gpu 1: cudnn) or the CPU's variants (on_gpu 0: onednn), shown beside their side's columns. */
+static int extra_backends(const struct row *rows, int n, const char *wl, int on_gpu, const char **names, int max)
 {
     int k = 0;
     const char *gpu = NULL;
     for (int i = 0; i < n && !gpu; i++)   /* the GPU side: a base backend where there is one */
         if (!strcmp(rows[i].workload, wl) && row_is_gpu(&rows[i]) && !row_is_variant(&rows[i])) gpu = rows[i].backend;
     for (int i = 0; i < n; i++) {
-        if (strcmp(rows[i].workload, wl) || row_is_cpu(&rows[i])) continue;
-        if (!gpu) gpu = rows[i].backend;
-        if (!strcmp(rows[i].backend, gpu)) continue;
+        if (strcmp(rows[i].workload, wl) || row_is_cpu(&rows[i]) || row_is_gpu(&rows[i]) != on_gpu) continue;
+        if (on_gpu && !gpu) gpu = rows[i].backend;
+        if (gpu && !strcmp(rows[i].backend, gpu)) continue;
         int seen = 0;
         for (int j = 0; j < k; j++) seen |= !strcmp(names[j], rows[i].backend);
         if (!seen && k < max) names[k++] = rows[i].backend;
@@ -75,8 +76,9 @@ static const struct row *row_of(const struct row *rows, int n, const struct row 
 static void workload_table(const struct row *rows, int n, const char *wl, int cores, FILE *f)
 {
     const struct row *first = NULL;
-    const char *extra[4];
-    int cpu_threads = 0, counts = 0, measured = 0, nx = extra_backends(rows, n, wl, extra, 4);
+    const char *extra[4], *cpux[4];
+    int cpu_threads = 0, counts = 0, measured = 0, nx = extra_backends(rows, n, wl, 1, extra, 4),
+        ncx = extra_backends(rows, n, wl, 0, cpux, 4);
     for (int i = 0; i < n; i++)
         if (!strcmp(rows[i].workload, wl)) {
             if (!first) first = &rows[i];
@@ -88,10 +90,13 @@ static void workload_table(const struct row *rows, int n, const char *wl, int co
     char thr[32];
     if (counts > 1) snprintf(thr, sizeof thr, "fastest thread count");
     else snprintf(thr, sizeof thr, "%d thr%s", cpu_threads, cores > 0 && cpu_threads > cores ? ", oversubscribed" : "");
-    fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%s) | CPU %% ceil | GPU %s | GPU %% ceil | GPU/CPU |", wl, u, thr, u);
+    fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%s) | CPU %% ceil |", wl, u, thr);
+    for (int x = 0; x < ncx; x++) fprintf(f, " %s %s | %s %% ceil |", cpux[x], u, cpux[x]);
+    fprintf(f, " GPU %s | GPU %% ceil | GPU/CPU |", u);
     for (int x = 0; x < nx; x++) fprintf(f, " %s %s | GPU/%s |", extra[x], u, extra[x]);
-    fputs("\n|---|---|---|---:|---:|---:|---:|---:|", f);
-    for (int x = 0; x < nx; x++) fputs("---:|---:|", f);
+    fputs("\n|---|---|---|---:|---:|", f);
+    for (int x = 0; x < ncx + 1 + nx; x++) fputs("---:|---:|", f);
+    fputs("---:|", f);
     fputc('\n', f);
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i], *cpu, *gpu;
@@ -99,9 +104,11 @@ static void workload_table(const struct row *rows, int n, const char *wl, int co
         row_pair(rows, n, r, &cpu, &gpu);
         int any = (cpu && row_measured(cpu)) || (gpu && row_measured(gpu));
         for (int x = 0; x < nx; x++) { const struct row *e = row_of(rows, n, r, extra[x]); any |= e && row_measured(e); }
+        for (int x = 0; x < ncx; x++) { const struct row *e = row_of(rows, n, r, cpux[x]); any |= e && row_measured(e); }
         if (!any && !strncmp(r->status, "skipped", 7)) continue; /* nothing ran here: the notes say why */
         fprintf(f, "| %s | %s | %s |", r->case_name, r->shape, r->dtype);
         cell_thr(f, cpu, 1, counts > 1, cores);
+        for (int x = 0; x < ncx; x++) cell(f, row_of(rows, n, r, cpux[x]), 1);
         cell(f, gpu, 1);
         speedup_cell(f, row_speedup(gpu, cpu));
         for (int x = 0; x < nx; x++) {
@@ -269,7 +276,29 @@ static void thread_scaling(const struct row *rows, int n, FILE *f)
     }
 }
 
-/* Which dtypes each backend ran natively, and why the others were skipped. */
+/* "native: AMX (brg:avx512_core_amx_bf16; brgconv:avx512_core_amx_bf16 +reorder)": what ran the
+ * measured rows of backend × dtype, as the backends named it; for bf16 also which hardware path. */
+static void precision_cell(const struct row *rows, int n, const char *backend, const char *dt, FILE *f)
+{
+    const char *seen[4];
+    int k = 0, more = 0, amx = 0, vdp = 0;
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (strcmp(r->backend, backend) || strcmp(r->dtype, dt) || !row_measured(r) || !r->impl[0]) continue;
+        amx |= strstr(r->impl, "amx") != NULL || strstr(r->impl, "AMX") != NULL;
+        vdp |= strstr(r->impl, "avx512_core_bf16") != NULL || strstr(r->impl, "AVX512-BF16") != NULL;
+        int dup = 0;
+        for (int j = 0; j < k; j++) dup |= !strcmp(seen[j], r->impl);
+        if (!dup && k < 4) seen[k++] = r->impl;
+        else if (!dup) more = 1;
+    }
+    fputs(" native", f);
+    if (!strcmp(dt, "bf16") && (amx || vdp)) fprintf(f, ": %s%s%s", amx ? "AMX" : "", amx && vdp ? " and " : "", vdp ? "AVX512-BF16" : "");
+    for (int j = 0; j < k; j++) fprintf(f, "%s%s", j ? "; " : " (", seen[j]);
+    fputs(k ? (more ? "; …) |" : ") |") : " |", f);
+}
+
+/* Which dtypes each backend ran natively (and what ran them), and why the others were skipped. */
 static void precision_matrix(const struct row *rows, int n, FILE *f)
 {
     const char *bk[16];
@@ -288,7 +317,7 @@ static void precision_matrix(const struct row *rows, int n, FILE *f)
                 if (row_measured(&rows[i])) ok = &rows[i];
                 else if (!skip) skip = &rows[i];
             }
-            if (ok) fputs(" native |", f);
+            if (ok) precision_cell(rows, n, bk[b], dtype_name((enum dtype)d), f);
             else if (skip) fprintf(f, " %s |", skip->status);
             else fputs(" — |", f);
         }
@@ -339,11 +368,12 @@ static void ceilings_table(const struct sysinfo *si, FILE *f)
         for (int d = 0; d < DT_COUNT; d++) { if (isnan(c.gflops[d])) fputs(" — |", f); else fprintf(f, " %.1f |", c.gflops[d]); }
         fputc('\n', f);
     }
-    if (any) fputs("\nBandwidth: best of STREAM copy/triad (CPU) or a device-to-device copy (GPU); FLOP/s: the largest GEMM "
-                   "per dtype, or a compute loop on the widest instructions the CPU has (dispatched at run time, whatever the build's -march) where higher. Each is the fastest sample. In-place updates (SGD, Adam) can "
-                   "exceed 100%: STREAM counts no write-allocate traffic and they cause none. Where each FLOP/s ceiling "
-                   "came from:\n\n", f);
-    if (any) ceiling_sources(si, f);
+    if (!any) return;
+    fputs("\nBandwidth: best of STREAM copy/triad (CPU) or a device-to-device copy (GPU); FLOP/s: the largest GEMM "
+          "per dtype, or a compute loop on the widest instructions the CPU has (dispatched at run time, whatever the "
+          "build's -march) where higher. Each is the fastest sample. In-place updates (SGD, Adam) can exceed 100%: "
+          "STREAM counts no write-allocate traffic and they cause none. Where each FLOP/s ceiling came from:\n\n", f);
+    ceiling_sources(si, f);
 }
 
 /* Roofline per backend: rows whose FLOPs mean something, against min(peak, intensity × bandwidth). */
