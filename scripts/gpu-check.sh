@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # gpu-check.sh: the one full check on a lent GPU machine, prepared here and run there.
-#   scripts/gpu-check.sh prepare        here: portable build (x86-64-v3), .devkit/lib of its libraries,
-#                                       and the PyTorch peer script (.devkit/peers_gpu.py)
+#   scripts/gpu-check.sh prepare        here: portable build (x86-64-v3), .devkit/lib of its libraries
+#                                       (libdnnl included; the large ones gzip'ed in .devkit/packed),
+#                                       and the PyTorch peer scripts (.devkit/peers_gpu.py, peers.py)
 #   scripts/gpu-check.sh run [STEPS]    there: STEPS is a comma list of the steps below, or
 #                                         first = info,tests,conv,bw,peers (<= 9.5 min; the one
 #                                                 call to make when there is time for one)
 #                                         check = info,tests,memcheck,racecheck (<= ~8 min)
 #                                         bench = conv,bw,peers (<= ~8 min)
 #                                         sanitize = memcheck,racecheck (<= ~5.5 min: a second call)
+#                                         cpu = the host CPU beside PyTorch's CPU (<= ~7 min)
 #     info       nvidia-smi, dlbench info
 #     tests      the CUDA test suites (cuda_*), one worker
 #     memcheck   compute-sanitizer memcheck on the CUDA suites of dlbench's own kernels (the cuDNN
@@ -19,18 +21,35 @@
 #     bw         STREAM copy/add/triad and ReLU at 2^27 elements, softmax and layer-norm 32768x1024,
 #                fp32/fp16/bf16
 #     peers      PyTorch on the same GPU: peers_gpu.py --only gemm,bw,xfer,conv,convbwd,train
+#     cpu        the host CPU at all its threads (issue 10's goals): cpu and onednn on sgemm and bf16
+#                GEMM 2048^3, conv fwd on the four ResNet layers (N16), MLP/CNN b128 SGD steps; then
+#                PyTorch's CPU on the same work: peers.py --threads <cores> --only gemm,gemm_bf16,conv,train
 # Each step runs under its own timeout; every log lands in one tar, $OUT/gpu-check-<steps>.tar.gz,
 # with summary-<steps>.txt beside it, both rewritten after every step. cuDNN comes from the PyTorch wheel (DESIGN.md pitfalls).
 # The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run ...`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${DLBENCH_BUILD:-build/marchx86-64-v3}   # another build folder only for trying the script out
-ALL=info,tests,memcheck,racecheck,conv,bw,peers   # all of it: more than one 10-minute device call
+ALL=info,tests,memcheck,racecheck,conv,bw,peers,cpu   # all of it: more than one 10-minute device call
 case "${1:-}" in
   prepare)
     make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" || exit 1
     ../shared/tools/device-kit.sh "$B/dlbench" "$B/dlbench-tests"
     cp -u ../shared/tools/peers_gpu.py .devkit/ 2>/dev/null || echo "gpu-check: no ../shared/tools/peers_gpu.py to carry" >&2
+    cp -u ../shared/tools/peers.py .devkit/ 2>/dev/null || echo "gpu-check: no ../shared/tools/peers.py to carry" >&2
+    # libdnnl is dlopen'ed, so ldd does not list it: add it and the one library of its own the GPU
+    # machine may lack (libOpenCL)
+    dnnl=$(ldconfig -p | awk '$1 == "libdnnl.so.2" {print $NF; exit}')
+    if [ -n "$dnnl" ]; then
+      cp -uL "$dnnl" .devkit/lib/libdnnl.so.2
+      ldd "$dnnl" | awk '/libOpenCL/ {print $3}' | xargs -r cp -uL -t .devkit/lib/
+    else echo "gpu-check: no libdnnl.so.2 here: the onednn rows will be skipped there" >&2; fi
+    # The device carries 64 MiB in all; OpenBLAS (37 MB) and oneDNN (40 MB) travel gzip'ed (~20 MB)
+    mkdir -p .devkit/packed
+    find .devkit/lib -maxdepth 1 -type f -size +8M | while read -r lib; do
+      gzip -c "$lib" > ".devkit/packed/${lib##*/}.gz" && rm "$lib"
+    done
+    du -sh .devkit "$B" | sed 's/^/gpu-check: /'
     ;;
   run)
     steps=
@@ -40,7 +59,7 @@ case "${1:-}" in
         check) steps+=,info,tests,memcheck,racecheck ;;
         bench) steps+=,conv,bw,peers ;;
         sanitize) steps+=,memcheck,racecheck ;;
-        info|tests|memcheck|racecheck|conv|train|bw|peers) steps+=,$s ;;
+        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu) steps+=,$s ;;
         *) echo "gpu-check: unknown step $s" >&2; exit 2 ;;
       esac
     done
@@ -48,6 +67,9 @@ case "${1:-}" in
     out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
     logs=$(mktemp -d /tmp/gpu-check-logs.XXXXXX)
     export LD_LIBRARY_PATH=$PWD/.devkit/lib:${LD_LIBRARY_PATH:-}
+    for gz in .devkit/packed/*.gz; do   # unpack what prepare packed
+      [ -f "$gz" ] && lib=.devkit/lib/$(basename "$gz" .gz) && { [ -f "$lib" ] || gunzip -c "$gz" > "$lib"; }
+    done
     cudnn=$(python3 -c 'import nvidia.cudnn,os;print(os.path.dirname(nvidia.cudnn.__file__))' 2>/dev/null)
     if [ -n "$cudnn" ]; then export LD_LIBRARY_PATH=$cudnn/lib:$LD_LIBRARY_PATH; fi
     export DLBENCH_BIN=$PWD/$B/dlbench DLBENCH_PRICES=$PWD/bench/prices.csv
@@ -102,9 +124,17 @@ case "${1:-}" in
       if [ -n "$peers" ]; then step peers 120 python3 "$peers" --only gemm,bw,xfer,conv,convbwd,train --min-time 0.1
       else echo "peers: peers_gpu.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
     fi
+    if has cpu; then
+      step cpu-dlbench 240 "$B/dlbench" run --suite quick --backend cpu,onednn --workload gemm,conv_fwd,train \
+        --dtype fp32,bf16 --filter '@(gemm/sq2048|conv_fwd/resnet50.*|train/*.b128.sgd.resident)' --out "$logs/run-cpu"
+      grep -A8 '^## Headline' "$logs/run-cpu/report.md" >> "$logs/summary.txt" 2>/dev/null
+      peers=$(ls .devkit/peers.py shared/tools/peers.py ../shared/tools/peers.py 2>/dev/null | head -1)
+      if [ -n "$peers" ]; then step cpu-peers 180 python3 "$peers" --threads "$(nproc)" --only gemm,gemm_bf16,conv,train
+      else echo "cpu-peers: peers.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
+    fi
     pack
     cat "$out/summary-$tag.txt"
     rm -rf "$logs"
     ;;
-  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | info,tests,memcheck,racecheck,conv,bw,peers]" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | cpu | info,tests,memcheck,racecheck,conv,bw,peers,cpu]" >&2; exit 2 ;;
 esac
