@@ -4,6 +4,7 @@
  * headline agreeing with them whatever the row order. */
 #include "metrics.h"
 #include "report.h"
+#include "backend.h"
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -47,8 +48,14 @@ Test(metrics, sides_from_the_registry_and_unknown_names)
     cr_expect(row_is_cpu(&r) && !row_is_gpu(&r) && !row_is_variant(&r));
     strcpy(r.backend, "cuda");
     cr_expect(row_is_gpu(&r) && !row_is_variant(&r) && !row_is_cpu(&r));
-    strcpy(r.backend, "rocm"); /* an older or other build's CSV: not "cpu", so a GPU */
+    r = mk("rocm", "a", 0, 1); /* an older or other build's CSV: a row without CPU threads is a GPU's */
     cr_expect(row_is_gpu(&r) && !row_is_variant(&r));
+    r = mk("blis", "a", 4, 1);  /* ... and one with threads a CPU's */
+    cr_expect(!row_is_gpu(&r) && row_is_cpu(&r));
+    if (backend_find("onednn")) {
+        r = mk("onednn", "a", 2, 1);
+        cr_expect(!row_is_gpu(&r) && row_is_variant(&r) && !row_is_cpu(&r), "onednn: the CPU's vendor variant");
+    }
 }
 
 Test(metrics, pair_takes_the_fastest_cpu_row_and_the_base_gpu)
@@ -109,4 +116,42 @@ Test(metrics, ratio_uses_the_fastest_cpu_row_not_the_most_threads)
     cr_expect_eq(row_best_on_side(rows, 4, &rows[0], 1), &rows[3], "best GPU row: the faster vendor variant");
     cr_expect(row_oversubscribed(&rows[1], 2) && !row_oversubscribed(&rows[0], 2) && !row_oversubscribed(&rows[2], 2));
     cr_expect(!row_oversubscribed(&rows[1], 0), "cores unknown: not marked");
+}
+
+/* Best of each side: the fastest verified row whatever backend and thread count ran it, named;
+ * own: cpu against cuda. */
+Test(metrics, best_of_each_side_and_own_lowering)
+{
+    struct row rows[] = {mk("cpu", "a", 1, 90), mk("cpu", "a", 2, 100), mk("onednn", "a", 1, 300), mk("onednn", "a", 2, 250),
+                         mk("cuda", "a", 0, 1000), mk("cudnn", "a", 0, 1500),
+                         mk("cpu", "b", 2, 50), mk("onednn", "b", 2, NAN), mk("cuda", "b", 0, 400), mk("cudnn", "b", 0, 200)};
+    int n = 10;
+    const struct row *cpu, *gpu;
+    row_pair_by(rows, n, &rows[0], PAIR_BEST, &cpu, &gpu);
+    cr_expect_eq(cpu, &rows[2], "onednn at 1 thread, the fastest CPU row");
+    cr_expect_eq(gpu, &rows[5]);
+    row_pair_by(rows, n, &rows[0], PAIR_OWN, &cpu, &gpu);
+    cr_expect(cpu == &rows[1] && gpu == &rows[4], "own lowering: cpu and cuda");
+    row_pair_by(rows, n, &rows[6], PAIR_BEST, &cpu, &gpu);
+    cr_expect(cpu == &rows[6] && gpu == &rows[8], "an unmeasured row is never the best");
+    struct family_ratio *bp;
+    int nb = gpu_cpu_speedups_by(rows, n, PAIR_BEST, &bp);
+    cr_assert_eq(nb, 2);
+    cr_expect_float_eq(bp[0].ratio, 5, 1e-9);
+    cr_expect(!strcmp(bp[0].num, "cudnn") && !strcmp(bp[0].den, "onednn"));
+    cr_expect_float_eq(bp[1].ratio, 8, 1e-9);
+    char from[128];
+    ratio_sources(bp, nb, "gemm", from, sizeof from);
+    cr_expect_str_eq(from, "cudnn/onednn ×1, cuda/cpu ×1");
+    free(bp);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct sysinfo si = {0};
+    report_print_summary(rows, n, &si, f);
+    fclose(f);
+    /* best: sqrt(5 * 8); own: sqrt(10 * 8) */
+    cr_expect(strstr(buf, "| gemm | 6.32× | 2 | cudnn/onednn ×1, cuda/cpu ×1 | 8.94× | 2 |") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "| 5.00× cudnn/onednn |") != NULL, "the per-case ratio names its backends: %s", buf);
+    free(buf);
 }

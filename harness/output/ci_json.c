@@ -84,10 +84,42 @@ static cJSON *gbench_row(const struct row *r, int index)
     return b;
 }
 
+/* Per family: GPU/CPU geomean of the best row of each side and of dlbench's own lowering, each
+ * with the backend pairs its ratios came from (extra keys; Google Benchmark's tools ignore them). */
+static cJSON *gpu_cpu_json(const struct row *rows, int n)
+{
+    cJSON *list = cJSON_CreateArray();
+    struct family_ratio *v[2];
+    int nv[2] = {gpu_cpu_speedups_by(rows, n, PAIR_BEST, &v[0]), gpu_cpu_speedups_by(rows, n, PAIR_OWN, &v[1])};
+    static const char *const mode[2] = {"best", "own"};
+    for (int i = 0; i < nv[0] + nv[1]; i++) {
+        const char *fam = i < nv[0] ? v[0][i].family : v[1][i - nv[0]].family;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = !strcmp(fam, j < nv[0] ? v[0][j].family : v[1][j - nv[0]].family);
+        if (seen) continue;
+        cJSON *e = cJSON_CreateObject();
+        add_str(e, "family", fam);
+        for (int m = 0; m < 2; m++) {
+            char key[32], from[256];
+            int k;
+            double g = family_geomean(v[m], nv[m], fam, &k);
+            if (!k) continue;
+            ratio_sources(v[m], nv[m], fam, from, sizeof from);
+            snprintf(key, sizeof key, "%s_geomean", mode[m]); add_num(e, key, g);
+            snprintf(key, sizeof key, "%s_pairs", mode[m]); cJSON_AddNumberToObject(e, key, k);
+            snprintf(key, sizeof key, "%s_from", mode[m]); add_str(e, key, from);
+        }
+        cJSON_AddItemToArray(list, e);
+    }
+    free(v[0]); free(v[1]);
+    return list;
+}
+
 static int write_gbench(const struct row *rows, int n, const struct sysinfo *si, const char *dir)
 {
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddItemToObject(doc, "context", gbench_context(si));
+    cJSON_AddItemToObject(doc, "dlbench_gpu_cpu", gpu_cpu_json(rows, n));
     cJSON *list = cJSON_AddArrayToObject(doc, "benchmarks");
     for (int i = 0; i < n; i++) cJSON_AddItemToArray(list, gbench_row(&rows[i], i));
     return write_doc(doc, dir, "results.json");

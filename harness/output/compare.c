@@ -169,7 +169,7 @@ static void compare_rows(const struct compare_opts *o, const struct run *base, c
         struct verdict_result v;
         compare_classify(sb->v, sb->n, sn->v, sn->n, o->threshold / 100, o->alpha, &v);
         t->counts[v.v]++;
-        t->ratios[t->npairs++] = (struct family_ratio){b->family, 1 + v.change};
+        t->ratios[t->npairs++] = (struct family_ratio){b->family, 1 + v.change, b->backend, b->backend};
         if (o->csv) printf("%s,%s,%.6e,%.6e,%.2f,%.3g,%s\n", key, b->family, b->median_s, nr->median_s, 100 * v.change, v.p, verdict_names[v.v]);
         else printf("| %s | %.4g s | %.4g s | %+.1f%% | %.2g | %s%s |\n", key, b->median_s, nr->median_s, 100 * v.change, v.p,
                     verdict_names[v.v], v.v == V_SLOWER ? " **REGRESSION**" : "");
@@ -183,19 +183,25 @@ static void compare_rows(const struct compare_opts *o, const struct run *base, c
     }
 }
 
-/* Geometric means of the new/base time ratios per family and overall, and the counts. */
+/* Geometric means of the new/base time ratios per family and backend (so each figure names the
+ * backend it came from: cpu and onednn move independently), overall, and the counts. */
 static void summary(const struct tally *t)
 {
-    printf("\n| family | pairs | geomean time ratio new/base |\n|---|---:|---:|\n");
+    struct family_ratio *one = malloc(sizeof *one * (t->npairs + 1));
+    printf("\n| family | backend | pairs | geomean time ratio new/base |\n|---|---|---:|---:|\n");
     for (int i = 0; i < t->npairs; i++) {
-        int seen = 0, k;
-        for (int j = 0; j < i; j++) seen |= !strcmp(t->ratios[j].family, t->ratios[i].family);
+        int seen = 0, k = 0;
+        for (int j = 0; j < i; j++)
+            seen |= !strcmp(t->ratios[j].family, t->ratios[i].family) && !strcmp(t->ratios[j].num, t->ratios[i].num);
         if (seen) continue;
-        double g = family_geomean(t->ratios, t->npairs, t->ratios[i].family, &k);
-        printf("| %s | %d | %.3f |\n", t->ratios[i].family, k, g);
+        for (int j = 0; j < t->npairs; j++)
+            if (!strcmp(t->ratios[j].num, t->ratios[i].num)) one[k++] = t->ratios[j];
+        double g = family_geomean(one, k, t->ratios[i].family, &k);
+        printf("| %s | %s | %d | %.3f |\n", t->ratios[i].family, t->ratios[i].num, k, g);
     }
-    if (t->npairs) printf("| **all** | %d | %.3f |\n", t->npairs, family_geomean(t->ratios, t->npairs, NULL, NULL));
-    else printf("| **all** | 0 | — |\n");
+    free(one);
+    if (t->npairs) printf("| **all** | all | %d | %.3f |\n", t->npairs, family_geomean(t->ratios, t->npairs, NULL, NULL));
+    else printf("| **all** | all | 0 | — |\n");
     printf("\n%d slower (regressions), %d faster, %d same, %d ambiguous, %d rows on one side only\n", t->counts[V_SLOWER],
            t->counts[V_FASTER], t->counts[V_SAME], t->counts[V_AMBIGUOUS], t->missing);
 }

@@ -3,6 +3,7 @@
 #include "backend.h"
 #include "stats.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@ double row_metric_at(const struct row *r, double seconds) { return row_work(r) /
 int row_is_gpu(const struct row *r)
 {
     const struct backend *b = backend_find(r->backend);
-    return b ? b->kind == BACKEND_GPU : strcmp(r->backend, "cpu") != 0;
+    return b ? b->kind == BACKEND_GPU : r->threads == 0;   /* CPU rows always record their threads */
 }
 
 int row_is_variant(const struct row *r)
@@ -62,6 +63,14 @@ const struct row *row_best_on_side(const struct row *rows, int n, const struct r
     return best;
 }
 
+void row_pair_by(const struct row *rows, int n, const struct row *key, enum pair_mode m, const struct row **cpu,
+                 const struct row **gpu)
+{
+    if (m == PAIR_OWN) { row_pair(rows, n, key, cpu, gpu); return; }
+    *cpu = row_best_on_side(rows, n, key, 0);
+    *gpu = row_best_on_side(rows, n, key, 1);
+}
+
 int row_oversubscribed(const struct row *r, int cores) { return cores > 0 && !row_is_gpu(r) && r->threads > cores; }
 
 double row_speedup(const struct row *a, const struct row *b)
@@ -70,18 +79,48 @@ double row_speedup(const struct row *a, const struct row *b)
     return row_metric(a) / row_metric(b);
 }
 
-int gpu_cpu_speedups(const struct row *rows, int n, struct family_ratio **out)
+int gpu_cpu_speedups_by(const struct row *rows, int n, enum pair_mode m, struct family_ratio **out)
 {
     int k = 0;
     *out = malloc(sizeof **out * (n + 1));
     for (int i = 0; i < n; i++) {
         const struct row *cpu, *gpu;
-        if (!row_is_cpu(&rows[i])) continue;
-        row_pair(rows, n, &rows[i], &cpu, &gpu);
-        double s = cpu == &rows[i] ? row_speedup(gpu, cpu) : NAN; /* once per case: at its CPU row */
-        if (!isnan(s)) (*out)[k++] = (struct family_ratio){rows[i].family, s};
+        int first = 1;   /* once per case */
+        for (int j = 0; j < i && first; j++) first = !same_case(&rows[j], &rows[i]);
+        if (!first) continue;
+        row_pair_by(rows, n, &rows[i], m, &cpu, &gpu);
+        double s = row_speedup(gpu, cpu);
+        if (!isnan(s)) (*out)[k++] = (struct family_ratio){rows[i].family, s, gpu->backend, cpu->backend};
     }
     return k;
+}
+
+int gpu_cpu_speedups(const struct row *rows, int n, struct family_ratio **out)
+{
+    return gpu_cpu_speedups_by(rows, n, PAIR_OWN, out);
+}
+
+void ratio_sources(const struct family_ratio *v, int n, const char *family, char *buf, size_t len)
+{
+    struct source { const char *num, *den; int count; } seen[16];
+    int ns = 0;
+    for (int i = 0; i < n; i++) {
+        if (family && strcmp(v[i].family, family)) continue;
+        int j = 0;
+        while (j < ns && (strcmp(seen[j].num, v[i].num) || strcmp(seen[j].den, v[i].den))) j++;
+        if (j == ns && ns < 16) seen[ns++] = (struct source){v[i].num, v[i].den, 0};
+        if (j < ns) seen[j].count++;
+    }
+    size_t used = 0;
+    buf[0] = 0;
+    for (int done = 0; done < ns; done++) {   /* most frequent first */
+        int top = -1;
+        for (int j = 0; j < ns; j++) if (seen[j].count > 0 && (top < 0 || seen[j].count > seen[top].count)) top = j;
+        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s/%s ×%d", done ? ", " : "", seen[top].num,
+                                 seen[top].den, seen[top].count);
+        seen[top].count = -seen[top].count;
+        if (used >= len) break;
+    }
 }
 
 double family_geomean(const struct family_ratio *v, int n, const char *family, int *k)

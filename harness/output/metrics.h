@@ -15,7 +15,7 @@ double row_work(const struct row *r);                     /* work per call in th
 double row_metric_at(const struct row *r, double seconds);   /* the same work done in `seconds` */
 
 /* The backend's kind from the registry (harness/backend.h); a name this binary does not know (an
- * older or other build's CSV): a GPU unless it is "cpu". A variant (cudnn) is reported beside its
+ * older or other build's CSV): a GPU when the row has no CPU threads. A variant (cudnn) is reported beside its
  * base backend, not as one side of GPU/CPU. */
 int row_is_gpu(const struct row *r);
 int row_is_variant(const struct row *r);
@@ -30,15 +30,26 @@ void row_pair(const struct row *rows, int n, const struct row *key, const struct
  * backend at any thread count (cpu, onednn), gpu 1 every GPU backend (cuda, cudnn). NULL when
  * that side measured nothing. The report's summary compares these: best against best. */
 const struct row *row_best_on_side(const struct row *rows, int n, const struct row *key, int gpu);
+/* Both ways as one call, each labelled so in the outputs: PAIR_OWN is row_pair (dlbench's own
+ * lowering on each side, cpu vs cuda), PAIR_BEST row_best_on_side on both sides (cpu or onednn vs
+ * cuda or cudnn). */
+enum pair_mode { PAIR_OWN, PAIR_BEST };
+void row_pair_by(const struct row *rows, int n, const struct row *key, enum pair_mode m, const struct row **cpu,
+                 const struct row **gpu);
 /* A CPU row that ran with more threads than the machine's physical cores (cores <= 0: unknown). */
 int row_oversubscribed(const struct row *r, int cores);
 /* a's throughput over b's; NAN unless both are measured. */
 double row_speedup(const struct row *a, const struct row *b);
 
-struct family_ratio { const char *family; double ratio; };
+/* A ratio and where its two figures came from: num/den are backend names ("cudnn", "onednn"). */
+struct family_ratio { const char *family; double ratio; const char *num, *den; };
 /* GPU/CPU of every case measured on both sides, once per case, in row order: *out malloc'ed
- * (free it), returns the count. */
+ * (free it), returns the count. gpu_cpu_speedups is PAIR_OWN. */
+int gpu_cpu_speedups_by(const struct row *rows, int n, enum pair_mode m, struct family_ratio **out);
 int gpu_cpu_speedups(const struct row *rows, int n, struct family_ratio **out);
+/* "cudnn/onednn ×3, cuda/cpu ×1": which backend pairs the ratios of `family` (NULL: all) came
+ * from, most frequent first. */
+void ratio_sources(const struct family_ratio *v, int n, const char *family, char *buf, size_t len);
 /* Geometric mean of the ratios of `family` (NULL: all); *k: how many went in. NAN when none. */
 double family_geomean(const struct family_ratio *v, int n, const char *family, int *k);
 

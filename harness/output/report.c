@@ -92,11 +92,11 @@ static void workload_table(const struct row *rows, int n, const char *wl, int co
     else snprintf(thr, sizeof thr, "%d thr%s", cpu_threads, cores > 0 && cpu_threads > cores ? ", oversubscribed" : "");
     fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%s) | CPU %% ceil |", wl, u, thr);
     for (int x = 0; x < ncx; x++) fprintf(f, " %s %s | %s %% ceil |", cpux[x], u, cpux[x]);
-    fprintf(f, " GPU %s | GPU %% ceil | GPU/CPU |", u);
+    fprintf(f, " GPU %s | GPU %% ceil | GPU/CPU own |", u);
     for (int x = 0; x < nx; x++) fprintf(f, " %s %s | GPU/%s |", extra[x], u, extra[x]);
-    fputs("\n|---|---|---|---:|---:|", f);
+    fputs(" GPU/CPU best |\n|---|---|---|---:|---:|", f);
     for (int x = 0; x < ncx + 1 + nx; x++) fputs("---:|---:|", f);
-    fputs("---:|", f);
+    fputs("---:|---:|", f);
     fputc('\n', f);
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i], *cpu, *gpu;
@@ -116,7 +116,10 @@ static void workload_table(const struct row *rows, int n, const char *wl, int co
             cell(f, e, 0);
             speedup_cell(f, row_speedup(gpu, e));
         }
-        fputc('\n', f);
+        const struct row *bc, *bg;
+        row_pair_by(rows, n, r, PAIR_BEST, &bc, &bg);
+        if (isnan(row_speedup(bg, bc))) fputs(" — |\n", f);
+        else fprintf(f, " %.2f× %s/%s |\n", row_speedup(bg, bc), bg->backend, bc->backend);
     }
 }
 
@@ -136,21 +139,24 @@ static void side_cells(FILE *f, const struct side *c, const struct side *g)
     summarize(g->pct, g->npct, &sg);
     const struct row *b[2] = {c->best, g->best};
     for (int k = 0; k < 2; k++) {
-        if (b[k]) fprintf(f, " %.1f %s (%s %s) |", row_metric(b[k]), row_unit(b[k]), b[k]->case_name, b[k]->dtype);
+        if (b[k]) fprintf(f, " %.1f %s (%s %s %s) |", row_metric(b[k]), row_unit(b[k]), b[k]->backend, b[k]->case_name, b[k]->dtype);
         else fputs(" — |", f);
     }
     if (c->npct) fprintf(f, " %.0f%% |", sc.median); else fputs(" — |", f);
     if (g->npct) fprintf(f, " %.0f%% |\n", sg.median); else fputs(" — |\n", f);
 }
 
-/* Per family: geometric-mean GPU/CPU, best throughput per side, median % of ceiling. CPU rows
- * count when they are their case's CPU side (the fastest thread count). */
+/* Per family: geometric-mean GPU/CPU twice, the best row of each side (any backend: cpu or onednn,
+ * cuda or cudnn) against the other's and dlbench's own lowering against the other side's own (cpu
+ * vs cuda), the best throughput per side with its backend, the median % of ceiling of the best rows. */
 static void headline(const struct row *rows, int n, FILE *f)
 {
-    fputs("\n## Headline\n\n| family | GPU/CPU (geomean) | pairs | best CPU | best GPU | CPU % ceiling (median) | GPU % ceiling (median) |\n"
-          "|---|---:|---:|---:|---:|---:|---:|\n", f);
-    struct family_ratio *sp;
-    int nsp = gpu_cpu_speedups(rows, n, &sp);
+    fputs("\n## Headline\n\nGPU/CPU best: each case's fastest verified GPU row (cuda or cudnn) over its fastest CPU row "
+          "(cpu or onednn, any thread count), with the backends that ran them; own: dlbench's own lowering on each "
+          "side (cuda over cpu).\n\n| family | GPU/CPU best (geomean) | pairs | from | GPU/CPU own (geomean) | pairs | best CPU | "
+          "best GPU | CPU % ceiling (median) | GPU % ceiling (median) |\n|---|---:|---:|---|---:|---:|---:|---:|---:|---:|\n", f);
+    struct family_ratio *sp, *bp;
+    int nsp = gpu_cpu_speedups(rows, n, &sp), nbp = gpu_cpu_speedups_by(rows, n, PAIR_BEST, &bp);
     struct side c = {NULL, malloc(sizeof(double) * (n + 1)), 0}, g = {NULL, malloc(sizeof(double) * (n + 1)), 0};
     for (int i = 0; i < n; i++) {
         if (!first_of(rows, i, same_family)) continue;
@@ -159,18 +165,21 @@ static void headline(const struct row *rows, int n, FILE *f)
         for (int j = 0; j < n; j++) {
             const struct row *r = &rows[j], *cpu, *gpu;
             if (strcmp(r->family, rows[i].family) || !row_measured(r)) continue;
-            row_pair(rows, n, r, &cpu, &gpu);
-            if (row_is_cpu(r) && cpu == r) side_add(&c, r);
-            else if (row_is_gpu(r)) side_add(&g, r);
+            row_pair_by(rows, n, r, PAIR_BEST, &cpu, &gpu);
+            if (cpu == r) side_add(&c, r);
+            else if (gpu == r) side_add(&g, r);
         }
         if (!c.best && !g.best) continue; /* nothing measured in this family: the notes say why */
-        int k;
-        double gm = family_geomean(sp, nsp, rows[i].family, &k);
+        int k, kb;
+        char from[160];
+        double gm = family_geomean(sp, nsp, rows[i].family, &k), gb = family_geomean(bp, nbp, rows[i].family, &kb);
+        ratio_sources(bp, nbp, rows[i].family, from, sizeof from);
         fprintf(f, "| %s |", rows[i].family);
+        if (kb) fprintf(f, " %.2f× | %d | %s |", gb, kb, from); else fputs(" — | 0 | — |", f);
         if (k) fprintf(f, " %.2f× | %d |", gm, k); else fputs(" — | 0 |", f);
         side_cells(f, &c, &g);
     }
-    free(sp); free(c.pct); free(g.pct);
+    free(sp); free(bp); free(c.pct); free(g.pct);
 }
 
 /* Host->device bandwidth for "with transfers": the best pinned h2d row of this run. */
@@ -222,13 +231,13 @@ static void crossover(const struct row *rows, int n, FILE *f)
         for (int j = 0; j < n; j++) {
             const struct row *r = &rows[j], *cpu, *gpu;
             if (strcmp(r->family, fam) || !first_of(rows, j, same_case) || strcmp(r->dtype, "fp32")) continue;
-            row_pair(rows, n, r, &cpu, &gpu);
+            row_pair_by(rows, n, r, PAIR_BEST, &cpu, &gpu);
             if (both(cpu, gpu))
                 v[k++] = (struct sized){row_work(r), r->bytes, cpu->median_s, gpu->median_s};
         }
         if (!k) continue;
         if (!any++)
-            fputs("\n## Crossover (fp32)\n\nThe smallest problem from which the GPU beats the CPU at every larger measured "
+            fputs("\n## Crossover (fp32)\n\nThe smallest problem from which the GPU beats the CPU (the best row of each side) at every larger measured "
                   "size. \"Counting transfers\" adds each call's bytes crossing the bus at this run's best pinned "
                   "host→device rate.\n\n| family | data on the device | counting host↔device transfers |\n|---|---|---|\n", f);
         qsort(v, k, sizeof *v, cmp_sized);
@@ -499,9 +508,10 @@ static void tables(const struct row *rows, int n, const struct sysinfo *si, FILE
     fputs("\n## Results\n", f);
     for (int i = 0; i < n; i++)
         if (first_of(rows, i, same_workload)) workload_table(rows, n, rows[i].workload, cores ? atoi(cores) : 0, f);
-    fputs("\n`~` marks a noisy row (its median's 95% CI is wider than ±1%). GPU/CPU is the ratio of throughputs of the "
-          "GPU row and the fastest CPU row of the case; % ceil is against this run's roofline bound. \"oversubscribed\": "
-          "more threads than physical cores.\n", f);
+    fputs("\n`~` marks a noisy row (its median's 95% CI is wider than ±1%). GPU/CPU own is the ratio of throughputs of "
+          "dlbench's own lowering on each side (the GPU base backend's row over the fastest cpu row of the case); GPU/CPU "
+          "best is the fastest GPU row over the fastest CPU row, named GPU backend/CPU backend; % ceil is against this "
+          "run's roofline bound. \"oversubscribed\": more threads than physical cores.\n", f);
 }
 
 void report_print_summary(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
