@@ -119,6 +119,7 @@ const char *cpu_impl(void)
     switch (cpu_last_impl) {
     case CPU_IMPL_SGEMM: snprintf(s, sizeof s, "OpenBLAS sgemm (%s)", openblas_get_corename()); return s;
     case CPU_IMPL_BF16_KERNEL: return "dlbench AVX512-BF16 kernel (vdpbf16ps)";
+    case CPU_IMPL_AMX_KERNEL: return "dlbench AMX-BF16 kernel (tdpbf16ps)";
     case CPU_IMPL_IM2COL_SGEMM: snprintf(s, sizeof s, "im2col + OpenBLAS sgemm (%s)", openblas_get_corename()); return s;
     default: return NULL;
     }

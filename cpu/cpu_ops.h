@@ -13,7 +13,7 @@ extern const struct eltwise_ops cpu_eltwise;
 extern const struct train_ops cpu_train;
 void cpu_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* What the last GEMM or convolution call ran ("OpenBLAS sgemm (Cooperlake)"); NULL before any. */
-enum cpu_op_impl { CPU_IMPL_NONE, CPU_IMPL_SGEMM, CPU_IMPL_BF16_KERNEL, CPU_IMPL_IM2COL_SGEMM };
+enum cpu_op_impl { CPU_IMPL_NONE, CPU_IMPL_SGEMM, CPU_IMPL_BF16_KERNEL, CPU_IMPL_AMX_KERNEL, CPU_IMPL_IM2COL_SGEMM };
 extern enum cpu_op_impl cpu_last_impl;
 const char *cpu_impl(void);
 
@@ -21,6 +21,9 @@ int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, 
 /* bf16 inputs (uint16), fp32 accumulate and output; vdpbf16ps. 0 ok, -1 when the CPU lacks it. */
 int gemm_bf16_cpu(int ta, int tb, int m, int n, int k, const uint16_t *a, const uint16_t *b, float *c);
 int gemm_bf16_cpu_available(void);
+/* The same on AMX tiles (tdpbf16ps); -1 when the CPU or OS does not grant them. */
+int gemm_amx_cpu(int ta, int tb, int m, int n, int k, const uint16_t *a, const uint16_t *b, float *c);
+int gemm_amx_cpu_available(void);
 
 /* Elementwise ops with a dtype (backend.h): fp32 only on the CPU, -1 for any other dt. */
 int copy_cpu(enum dtype dt, size_t n, const void *a, void *b);

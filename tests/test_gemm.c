@@ -3,6 +3,8 @@
 #include "testutil.h"
 #include "gemm_ref.h"
 #include "rng.h"
+#include "cpu_ops.h"
+#include "dtype.h"
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -31,6 +33,45 @@ Test(gemm, cpu_bf16_native_or_reported)
     const char *why = b->unsupported("gemm", DT_BF16);
     if (why) cr_skip_test("cpu bf16: %s", why);
     all_shapes(b, DT_BF16);
+}
+
+/* Both of the CPU's own bf16 kernels, whichever gemm_cpu picks here: vdpbf16ps and AMX tiles, on
+ * awkward shapes, all transposes, and shapes where A is read in place (M, K multiples of 32). */
+typedef int (*bf16_kernel)(int, int, int, int, int, const uint16_t *, const uint16_t *, float *);
+
+static void bf16_kernel_shapes(bf16_kernel fn, const char *name)
+{
+    static const int more[][3] = {{32, 32, 32}, {64, 48, 96}, {96, 33, 64}, {32, 7, 320}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0] + 4; s++)
+        for (int t = 0; t < 4; t++) {
+            const int *d = s < sizeof shapes / sizeof shapes[0] ? shapes[s] : more[s - sizeof shapes / sizeof shapes[0]];
+            int m = d[0], n = d[1], k = d[2], ta = t & 1, tb = t >> 1;
+            float *a = malloc(4L * m * k), *b = malloc(4L * k * n), *c = malloc(4L * m * n);
+            uint16_t *pa = malloc(2L * m * k), *pb = malloc(2L * k * n);
+            struct rng r;
+            rng_seed(&r, 5, (uint64_t)(s * 4 + t));
+            rng_fill_uniform(&r, a, (size_t)m * k, -1, 1);
+            rng_fill_uniform(&r, b, (size_t)k * n, -1, 1);
+            for (long i = 0; i < (long)m * k; i++) a[i] = bf16_to_f32(pa[i] = f32_to_bf16(a[i]));
+            for (long i = 0; i < (long)k * n; i++) b[i] = bf16_to_f32(pb[i] = f32_to_bf16(b[i]));
+            for (long i = 0; i < (long)m * n; i++) c[i] = NAN;
+            cr_assert_eq(fn(ta, tb, m, n, k, pa, pb, c), 0, "%s", name);
+            double e = gemm_check(ta, tb, m, n, k, a, b, c, 3), tol = gemm_tolerance(DT_BF16, k);
+            cr_expect(e <= tol, "%s %dx%dx%d ta=%d tb=%d: error %g, tolerance %g", name, m, n, k, ta, tb, e, tol);
+            free(a); free(b); free(c); free(pa); free(pb);
+        }
+}
+
+Test(gemm, cpu_bf16_vdpbf16ps_kernel)
+{
+    if (!gemm_bf16_cpu_available()) cr_skip_test("no AVX512-BF16 on this CPU");
+    bf16_kernel_shapes(gemm_bf16_cpu, "vdpbf16ps");
+}
+
+Test(gemm, cpu_bf16_amx_kernel)
+{
+    if (!gemm_amx_cpu_available()) cr_skip_test("no AMX-BF16 tiles on this CPU (or the OS refused them)");
+    bf16_kernel_shapes(gemm_amx_cpu, "AMX");
 }
 
 Test(gemm, cpu_reports_tf32_and_fp16_as_unsupported)
