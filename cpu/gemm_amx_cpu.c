@@ -36,13 +36,39 @@ static uint16_t *grow(size_t elems)
 static inline uint16_t opa(int ta, int m, int k, const uint16_t *a, long i, long p) { return ta ? a[p * m + i] : a[i * k + p]; }
 static inline uint16_t opb(int tb, int n, int k, const uint16_t *b, long p, long j) { return tb ? b[j * k + p] : b[p * n + j]; }
 
-/* B tile (jt, kt): element (pair p, column c, half e) = op(B)(32 kt + 2p + e, 16 jt + c), 0 outside. */
+/* An interior B tile of row-major op(B) = B (K, N): rows 2p and 2p+1 (16 bf16 each) interleaved
+ * into one 64-byte tile row by one vpermt2w. */
+TARGET static void pack_b_tile_nn(const uint16_t *b, long n, uint16_t *dst)
+{
+    static const uint16_t idx[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
+                                     8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+    __m512i ix = _mm512_loadu_si512(idx);
+    for (int p = 0; p < 16; p++) {
+        __m512i r0 = _mm512_castsi256_si512(_mm256_loadu_si256((const void *)(b + 2 * p * n)));
+        __m512i r1 = _mm512_castsi256_si512(_mm256_loadu_si256((const void *)(b + (2 * p + 1) * n)));
+        _mm512_storeu_si512(dst + p * 32, _mm512_permutex2var_epi16(r0, ix, r1));
+    }
+}
+
+/* B tile (jt, kt): element (pair p, column c, half e) = op(B)(32 kt + 2p + e, 16 jt + c), 0 outside.
+ * Interior tiles take a fast path: NN interleaves rows; NT (B stored (N, K)) moves whole 32-bit
+ * k-pairs, a 16x16 transpose of words. */
 static void pack_b(int tb, int n, int k, const uint16_t *b, long nt, long kt_n, uint16_t *bp)
 {
 #pragma omp for schedule(static)
     for (long t = 0; t < nt * kt_n; t++) {
         long jt = t / kt_n, kt = t % kt_n;
         uint16_t *dst = bp + t * TILE_ELEMS;
+        int interior = (jt + 1) * 16 <= n && (kt + 1) * 32 <= k;
+        if (interior && !tb) { pack_b_tile_nn(b + kt * 32 * (long)n + jt * 16, n, dst); continue; }
+        if (interior && tb && k % 2 == 0) {
+            uint32_t *d32 = (uint32_t *)dst;
+            for (int c = 0; c < 16; c++) {
+                const uint16_t *col = b + (jt * 16 + c) * (long)k + kt * 32;
+                for (int p = 0; p < 16; p++) { uint32_t w; memcpy(&w, col + 2 * p, 4); d32[p * 16 + c] = w; }
+            }
+            continue;
+        }
         for (int p = 0; p < 16; p++)
             for (int c = 0; c < 16; c++)
                 for (int e = 0; e < 2; e++) {
