@@ -51,10 +51,16 @@ SRC_C := $(wildcard harness/*.c harness/*/*.c bench/*.c kernels/*.c cpu/*.c)
 # oneDNN: header at build time only; libdnnl.so.2 is dlopen'ed at run time, never linked.
 ifneq ($(wildcard /usr/include/oneapi/dnnl/dnnl.h),)
   CPPFLAGS_DNNL := -DHAVE_DNNL
+  # Except in the sanitizer build: GCC 12's LeakSanitizer crashes walking a dlopen'ed library's
+  # dynamic TLS ("Tracer caught signal 11"), so there libdnnl is linked and its TLS is static.
+  ifeq ($(SAN),1)
+    LDLIBS_DNNL := -Wl,--no-as-needed -ldnnl -Wl,--as-needed
+  endif
 else
   SRC_C := $(filter-out cpu/backend_onednn.c,$(SRC_C))
 endif
 CPPFLAGS += $(CPPFLAGS_DNNL)
+LDLIBS   += $(LDLIBS_DNNL)
 include gpu/gpu.mk
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
