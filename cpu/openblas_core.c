@@ -115,6 +115,10 @@ void cpu_startup_reexec(char **argv)
     }
     if (!change) return;
     setenv("DLBENCH_REEXEC", pid, 1);
+    /* the binary's own path, not /proc/self/exe, so the process keeps its name (ps, top, OOM logs) */
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0) { self[len] = 0; execv(self, argv); }
     execv("/proc/self/exe", argv);
     /* exec failed: carry on as loaded; info shows the binding and core actually in force */
     unsetenv("OPENBLAS_CORETYPE");

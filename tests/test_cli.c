@@ -150,25 +150,3 @@ Test(cli, small_run_writes_verified_rows_and_report)
     expect_exit2_one_line((char *[]){"run", "--suite", "quick", "--filter", "sq128", "--out", run, NULL});
     free(dir);
 }
-
-/* Without libdnnl the onednn rows are skipped with the reason and the CPU's rows still run. */
-Test(cli, onednn_without_its_library_is_skipped)
-{
-    if (!backend_find("onednn")) cr_skip_test("built without oneDNN's header (libdnnl-dev)");
-    char *dir = temp_dir(), run[512], path[600], why[256];
-    snprintf(run, sizeof run, "%s/run", dir);
-    setenv("DLBENCH_LIBDNNL", "/nonexistent/libdnnl.so.2", 1);
-    int rc = run_dlbench((char *[]){"run", "--suite", "quick", "--backend", "cpu,onednn", "--workload", "gemm",
-                                    "--filter", "sq128", "--dtype", "fp32", "--out", run, "--quiet", NULL}, NULL, 0, NULL, 0);
-    unsetenv("DLBENCH_LIBDNNL");
-    cr_assert_eq(rc, 0, "exit %d", rc);
-    struct row *rows;
-    snprintf(path, sizeof path, "%s/results.csv", run);
-    int n = results_load(path, &rows, why, sizeof why);
-    cr_assert_eq(n, 2, "%d rows (%s)", n, why);
-    cr_expect(!strcmp(rows[0].status, "ok") || !strcmp(rows[0].status, "noisy"), "cpu: %s", rows[0].status);
-    cr_expect_str_eq(rows[1].backend, "onednn");
-    cr_expect(strstr(rows[1].status, "skipped: oneDNN library not found") == rows[1].status, "%s", rows[1].status);
-    free(rows);
-    free(dir);
-}

@@ -3,6 +3,7 @@
  * references; its table and skip reasons; and parity of training steps with the cpu backend.
  * Every test skips, saying why, where libdnnl.so.2 is absent. */
 #include "conv_cases_test.h"
+#include "measure.h"
 #include "cpu_topology.h"
 #include "dataset.h"
 #include "gemm_ref.h"
@@ -140,4 +141,27 @@ Test(onednn, bf16_training_step_passes_its_check, .timeout = 120)
         cr_expect(e >= 0 && e <= tol, "%s bf16 on onednn: error %g, tolerance %g (%s)", cases[i], e, tol, e < 0 ? why : "");
         w->teardown(st);
     }
+}
+
+/* Without libdnnl (here: pointed elsewhere before the first probe of this test process) the onednn
+ * rows are skipped with the reason and the cpu backend's rows of the same case still run. */
+Test(onednn, without_its_library_rows_are_skipped)
+{
+    const struct backend *d = backend_find("onednn"), *cpu = backend_find("cpu");
+    if (!d) cr_skip_test("built without oneDNN's header (libdnnl-dev)");
+    setenv("DLBENCH_LIBDNNL", "/nonexistent/libdnnl.so.2", 1);
+    const struct workload *w = workload_find("gemm");
+    const struct wcase *c = w->cases;
+    while (c->name && strcmp(c->name, "sq128")) c++;
+    cr_assert_not_null(c->name);
+    const struct timing_opts t = {0.01, 0.05, 0.01, 60, 100000};
+    struct row r;
+    struct timing_result tr;
+    cr_assert_eq(measure_row(d, w, c->name, c->params, DT_F32, 1, &t, 42, &r, &tr), 0);
+    free(tr.samples);
+    cr_expect(strstr(r.status, "skipped: oneDNN library not found") == r.status, "%s", r.status);
+    cr_assert_eq(measure_row(cpu, w, c->name, c->params, DT_F32, 1, &t, 42, &r, &tr), 0);
+    free(tr.samples);
+    cr_expect(row_measured(&r), "cpu: %s", r.status);
+    unsetenv("DLBENCH_LIBDNNL");
 }
