@@ -355,7 +355,14 @@ static int conv_bwd_data_onednn(enum dtype dt, const struct conv_shape *s, const
 static int conv_bwd_filter_onednn(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw)
 { return conv_onednn(OP_BWD_FILTER, dt, s, x, dy, dw); }
 
-static const char *onednn_impl(void) { return last_impl[0] ? last_impl : NULL; }
+static const char *onednn_impl(void)   /* the last note, once */
+{
+    static char out[96];
+    if (!last_impl[0]) return NULL;
+    snprintf(out, sizeof out, "%s", last_impl);
+    last_impl[0] = 0;
+    return out;
+}
 
 static const struct matmul_ops onednn_matmul = {.gemm = gemm_onednn};
 static const struct conv_ops onednn_conv = {
