@@ -15,10 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TARGET __attribute__((target("amx-tile,amx-bf16,avx512f")))
+#define TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw")))
 #define TILE_ELEMS 512                 /* 16 rows x 64 bytes of bf16 */
 
 struct tilecfg { uint8_t palette, start; uint8_t pad[14]; uint16_t colsb[16]; uint8_t rows[16]; };
+/* ldtilecfg through asm with the whole 64-byte configuration as its operand: GCC 12's
+ * _tile_loadconfig lets dead-store elimination drop the rows/colsb stores (seen in an x86-64-v3
+ * build: the tiles were configured empty and the first tile load faulted). */
+static inline void tile_loadconfig(const struct tilecfg *cfg) { __asm__ volatile("ldtilecfg %0" : : "m"(*cfg)); }
 
 static uint16_t *scratch;              /* grow-only packing space: no page faults in timed calls after the first */
 static size_t scratch_elems;
@@ -135,7 +139,7 @@ TARGET static void tiles_on(void)
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
     for (int t = 0; t < 8; t++) { cfg.rows[t] = 16; cfg.colsb[t] = 64; }
-    _tile_loadconfig(&cfg);
+    tile_loadconfig(&cfg);
 }
 
 TARGET static void tiles_off(void) { _tile_release(); }

@@ -67,6 +67,10 @@ __attribute__((target("avx512f,avx512bf16"))) static float dp_avx512bf16(long it
  * each thread loads the configuration and releases the tiles. */
 #define AMX_FLOPS 16384.0
 struct tilecfg { uint8_t palette, start; uint8_t pad[14]; uint16_t colsb[16]; uint8_t rows[16]; };
+/* ldtilecfg through asm with the whole 64-byte configuration as its operand: GCC 12's
+ * _tile_loadconfig lets dead-store elimination drop the rows/colsb stores (seen in an x86-64-v3
+ * build: the tiles were configured empty and the first tile load faulted). */
+static inline void tile_loadconfig(const struct tilecfg *cfg) { __asm__ volatile("ldtilecfg %0" : : "m"(*cfg)); }
 
 __attribute__((target("amx-tile,amx-bf16,avx512f"))) static float dp_amx(long iters, int t)
 {
@@ -77,7 +81,7 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) static float dp_amx(long it
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
     for (int i = 0; i < 8; i++) { cfg.colsb[i] = 64; cfg.rows[i] = 16; }
-    _tile_loadconfig(&cfg);
+    tile_loadconfig(&cfg);
     _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
     _tile_loadd(4, ab, 64); _tile_loadd(5, ab, 64);
     _tile_loadd(6, ab, 64); _tile_loadd(7, ab, 64);
