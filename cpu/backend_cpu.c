@@ -5,6 +5,7 @@
 #include "cpu_topology.h"
 #include <cblas.h>
 #include <omp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,14 @@
 
 static char err[256];
 static struct timespec t0;
+
+void cpu_set_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, sizeof err, fmt, ap);
+    va_end(ap);
+}
 
 /* Always usable; says once when OpenBLAS is not its OpenMP build (its own threads beside ours
  * oversubscribe the cores: measured up to 5x slower). */
@@ -152,6 +161,14 @@ const struct train_ops cpu_train = {
     .bias_bwd = bias_bwd_cpu, .maxpool2_fwd = maxpool2_fwd_cpu, .maxpool2_bwd = maxpool2_bwd_cpu,
     .softmax_xent = softmax_xent_cpu,
 };
+static const struct attention_ops cpu_attention = {
+    .workspace = attention_workspace_cpu, .fwd = attention_fwd_cpu, .bwd = attention_bwd_cpu};
+static const struct transformer_ops cpu_transformer = {
+    .gemm = xf_gemm_cpu, .embed_fwd = xf_embed_fwd_cpu, .embed_bwd = xf_embed_bwd_cpu,
+    .layernorm_fwd = xf_layernorm_fwd_cpu, .layernorm_bwd = xf_layernorm_bwd_cpu, .bias_add = xf_bias_add_cpu,
+    .bias_gelu = xf_bias_gelu_cpu, .bias_residual = xf_bias_residual_cpu, .gelu_bwd = xf_gelu_bwd_cpu,
+    .bias_grad = xf_bias_grad_cpu, .xent = xf_xent_cpu, .adamw = adamw_update_cpu, .cast = xf_cast_cpu,
+};
 static const struct peak_ops cpu_peak = {.fma = fma_peak_cpu, .fma_flops_per_iter = fma_peak_flops_per_iter_cpu};
 
 const struct backend cpu_backend = {
@@ -165,5 +182,7 @@ const struct backend cpu_backend = {
     .conv = &cpu_conv,
     .elt = &cpu_eltwise,
     .train = &cpu_train,
+    .attn = &cpu_attention,
+    .xformer = &cpu_transformer,
     .peak = &cpu_peak,
 };

@@ -48,5 +48,6 @@ int backend_runs(const struct backend *b, const char *family)
     if (!strcmp(family, "train"))
         return b->mm && b->conv && b->elt && b->train &&
                (!base || b->mm != base->mm || b->conv != base->conv || b->elt != base->elt || b->train != base->train);
+    if (!strcmp(family, "attention")) return b->attn && (!base || b->attn != base->attn);
     return 0;
 }
