@@ -1,5 +1,5 @@
 /* registry.c: the list of backends in this binary; the only place harness code says HAVE_CUDA
- * (or HAVE_CUDNN, the vendor-convolution variant of the GPU backend). */
+ * (with the fused-attention variant `flash`) or HAVE_CUDNN (the vendor-convolution variant). */
 #include "backend.h"
 #include <stdio.h>
 #include <string.h>
@@ -16,11 +16,17 @@ static int no_cuda_probe(char *why, size_t n)
 static const struct backend cuda_backend = {.name = "cuda", .kind = BACKEND_GPU, .probe = no_cuda_probe};
 #endif
 
+#ifdef HAVE_CUDA
+extern const struct backend flash_backend; /* the fused-attention variant of the GPU backend */
+#define FLASH_VARIANT , &flash_backend
+#else
+#define FLASH_VARIANT
+#endif
 #ifdef HAVE_CUDNN
 extern const struct backend cudnn_backend; /* the vendor variant of the GPU's convolutions */
-static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend, &cudnn_backend};
+static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend, &cudnn_backend FLASH_VARIANT};
 #else
-static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend};
+static const struct backend *const builtin[] = {&cpu_backend, &cuda_backend FLASH_VARIANT};
 #endif
 const struct backend *const *backends = builtin;
 int backend_count = sizeof builtin / sizeof builtin[0];
