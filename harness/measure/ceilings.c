@@ -88,7 +88,7 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
         c->gflops[d] = measure(b, "gemm", sq, (enum dtype)d, threads, 0);
         snprintf(c->fl_how[d], sizeof c->fl_how[d], "GEMM %s", sq);
     }
-    if (b->peak->fma) {
+    if (b->peak && b->peak->fma) {   /* optional: the GPU backend has none */
         double f = fma_gflops(b, threads);
         if (f > c->gflops[DT_F32] || isnan(c->gflops[DT_F32])) {
             c->gflops[DT_F32] = f;
