@@ -3,6 +3,8 @@
  * loss falling over 200 steps on the bigram task, the token streams, and --data's bad inputs. */
 #include "gpt_test_util.h"
 #include "tokens.h"
+#include "train_cases.h"
+#include "workload.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -151,4 +153,35 @@ Test(gpt, data_file_errors_exit_2)
         cr_expect(access(out, F_OK) != 0, "a refused run must not create %s", out);
     }
     free(dir);
+}
+
+/* The train workload's GPT path on a small model: one step verifies; a backend whose cross-entropy
+ * misreports one token's loss fails the check. */
+static int bad_xent(enum dtype dt, int rows, int V, int Vp, void *z, const int32_t *targets, float *losses, float *loss)
+{
+    int rc = backend_find("cpu")->xformer->xent(dt, rows, V, Vp, z, targets, losses, loss);
+    losses[1] += 0.1f;
+    return rc;
+}
+
+Test(gpt, workload_step_verifies_and_rejects_a_wrong_loss)
+{
+    const struct workload *w = workload_find("train");
+    const struct gpt_config c = {"check", 2, 32, 2, 16, 300};
+    const struct train_case tc = {NULL, 2, 1, TRAIN_RESIDENT, &c};
+    const struct backend *cpu = backend_find("cpu");
+    struct transformer_ops bad_ops = *cpu->xformer;
+    bad_ops.xent = bad_xent;
+    struct backend bad = *cpu;
+    bad.xformer = &bad_ops;
+    for (int corrupt = 0; corrupt < 2; corrupt++) {
+        char why[256] = "";
+        void *st = w->setup(corrupt ? &bad : cpu, &tc, DT_F32, 1, why, sizeof why);
+        cr_assert(st, "%s", why);
+        cr_assert_eq(w->call(st), 0);
+        double e = w->check(st, why, sizeof why);
+        if (corrupt) cr_expect(e > w->tolerance(&tc, DT_F32), "a wrong loss passed: error %g", e);
+        else cr_expect(e >= 0 && e <= w->tolerance(&tc, DT_F32), "clean step: error %g (%s)", e, why);
+        w->teardown(st);
+    }
 }
