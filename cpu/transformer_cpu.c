@@ -3,6 +3,7 @@
  * Reductions over rows (layer-norm's dgamma/dbeta, bias gradients, the position-embedding
  * gradient) run over column slices per thread, so they need no atomics and are deterministic. */
 #include "cpu_ops.h"
+#include "eltwise_ref.h"
 #include "vecmath.h"
 #include <cblas.h>
 #include <math.h>
@@ -10,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GELU_A 0.7978845608f
-#define GELU_B 0.044715f
+#define GELU_A ((float)GELU_K0)   /* kernels/eltwise_ref.h: the same constants everywhere */
+#define GELU_B ((float)GELU_K1)
 
 static int fp32_only(enum dtype dt, const char *op)
 {
