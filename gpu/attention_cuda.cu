@@ -173,8 +173,14 @@ static int bwd(enum dtype dt, const struct attn_shape *s, const void *q, const v
 
 extern "C" int attention_fwd_cuda(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o,
                                   float *lse, void *ws)
-{ BY_DTYPE(dt, fwd<T>(dt, s, q, k, v, o, lse, ws)) }
+{
+    cuda_set_impl("cuBLAS strided-batched GEMMs per sequence (full T×T, fp32 scores) + masked row softmax");
+    BY_DTYPE(dt, fwd<T>(dt, s, q, k, v, o, lse, ws))
+}
 
 extern "C" int attention_bwd_cuda(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, const void *o,
                                   const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws)
-{ BY_DTYPE(dt, bwd<T>(dt, s, q, k, v, o, dout, lse, dq, dk, dv, ws)) }
+{
+    cuda_set_impl("cuBLAS strided-batched GEMMs per sequence (scores recomputed from lse) + elementwise dS");
+    BY_DTYPE(dt, bwd<T>(dt, s, q, k, v, o, dout, lse, dq, dk, dv, ws))
+}

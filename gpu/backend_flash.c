@@ -118,15 +118,34 @@ static int ready(void)
     return 0;
 }
 
+/* The impl note (backend.h): which fragment loads the fused kernels ran, forgotten when read. */
+static char impl_note[160], impl_out[160];
+static const char *flash_impl(void)
+{
+    snprintf(impl_out, sizeof impl_out, "%s", impl_note);
+    impl_note[0] = 0;
+    return impl_out;
+}
+
+static void note(void)
+{
+    snprintf(impl_note, sizeof impl_note, "fused FlashAttention-2 style kernel, mma.sync m16n8k16, %s",
+             flash_uses_ldmatrix() ? "ldmatrix fragment loads" : "plain shared-memory loads (ldmatrix failed its self-test)");
+}
+
 static int fwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse, void *ws)
 {
-    return ready() ? -1 : attention_fwd_flash(dt, s, q, k, v, o, lse, ws);
+    if (ready()) return -1;
+    note();
+    return attention_fwd_flash(dt, s, q, k, v, o, lse, ws);
 }
 
 static int bwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, const void *o,
                      const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws)
 {
-    return ready() ? -1 : attention_bwd_flash(dt, s, q, k, v, o, dout, lse, dq, dk, dv, ws);
+    if (ready()) return -1;
+    note();
+    return attention_bwd_flash(dt, s, q, k, v, o, dout, lse, dq, dk, dv, ws);
 }
 
 static const struct attention_ops flash_attention = {.workspace = attention_workspace_flash, .fwd = fwd_flash, .bwd = bwd_flash};
@@ -138,6 +157,7 @@ const struct backend flash_backend = {
     .probe = flash_probe,
     .info = flash_info,
     .unsupported = flash_unsupported,
+    .impl = flash_impl,
     .dev = &cuda_device,
     .attn = &flash_attention,
 };

@@ -85,7 +85,11 @@ void *gpt_run_setup(const struct backend *b, const struct train_case *c, enum dt
     if (dt != DT_F32 && dt != DT_BF16) { snprintf(why, n, "unsupported: the GPT step runs fp32 and bf16 (mixed precision)"); return NULL; }
     if (c->variant == TRAIN_GRAPH && (!b->graph || !b->xfer)) { snprintf(why, n, "unsupported: CUDA graphs are a GPU feature"); return NULL; }
     if (c->variant == TRAIN_TRANSFER) { snprintf(why, n, "unsupported: GPT cases keep their tokens resident"); return NULL; }
-    if (!b->attn || !b->xformer) { snprintf(why, n, "unsupported: %s has no transformer ops", b->name); return NULL; }
+    if (!b->attn || !b->xformer) {
+        if (b->base) snprintf(why, n, "unsupported: %s has no transformer tables of its own: its GPT rows would repeat %s's", b->name, b->base->name);
+        else snprintf(why, n, "unsupported: %s has no transformer ops", b->name);
+        return NULL;
+    }
     const struct token_set *ts = tokens_get(c->gpt->V, tokens_needed(c), why, n);
     if (!ts) return NULL;
     struct gpt_run *r = calloc(1, sizeof *r);
