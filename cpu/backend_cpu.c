@@ -188,6 +188,14 @@ const struct train_ops cpu_train = {
     .bias_bwd = bias_bwd_cpu, .maxpool2_fwd = maxpool2_fwd_cpu, .maxpool2_bwd = maxpool2_bwd_cpu,
     .softmax_xent = softmax_xent_cpu,
 };
+static const struct attention_ops cpu_attention = {
+    .workspace = attention_workspace_cpu, .fwd = attention_fwd_cpu, .bwd = attention_bwd_cpu};
+static const struct transformer_ops cpu_transformer = {
+    .gemm = xf_gemm_cpu, .embed_fwd = xf_embed_fwd_cpu, .embed_bwd = xf_embed_bwd_cpu,
+    .layernorm_fwd = xf_layernorm_fwd_cpu, .layernorm_bwd = xf_layernorm_bwd_cpu, .bias_add = xf_bias_add_cpu,
+    .bias_gelu = xf_bias_gelu_cpu, .bias_residual = xf_bias_residual_cpu, .gelu_bwd = xf_gelu_bwd_cpu,
+    .bias_grad = xf_bias_grad_cpu, .xent = xf_xent_cpu, .adamw = adamw_update_cpu, .cast = xf_cast_cpu,
+};
 static const struct peak_ops cpu_peak = {.flops_per_iter = peak_flops_per_iter_cpu, .run = peak_cpu, .path = peak_path_cpu};
 
 const struct backend cpu_backend = {
@@ -202,5 +210,7 @@ const struct backend cpu_backend = {
     .conv = &cpu_conv,
     .elt = &cpu_eltwise,
     .train = &cpu_train,
+    .attn = &cpu_attention,
+    .xformer = &cpu_transformer,
     .peak = &cpu_peak,
 };

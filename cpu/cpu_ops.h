@@ -5,6 +5,8 @@
 #include "dtype.h"
 #include "eltwise_ref.h"
 #include "conv_ref.h"
+#include "attention_ref.h"
+#include "gpt_ref.h"
 #include "backend.h"
 
 /* The CPU backend's tables that its vendor variant (onednn) shares, and its error message. */
@@ -56,4 +58,28 @@ int peak_cpu(enum dtype dt, long iters, float *out);   /* peak_flops_per_iter_cp
 double peak_flops_per_iter_cpu(enum dtype dt);
 const char *peak_path_cpu(enum dtype dt);
 int adam_update_cpu(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
+
+/* Attention (attention_cpu.c) and the GPT step's layers (transformer_cpu.c): backend.h's
+ * attention_ops and transformer_ops, fp32. */
+size_t attention_workspace_cpu(enum dtype dt, const struct attn_shape *s);
+int attention_fwd_cpu(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o,
+                      float *lse, void *ws);
+int attention_bwd_cpu(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, const void *o,
+                      const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws);
+int xf_gemm_cpu(enum dtype dt, enum dtype out, int ta, int tb, int m, int n, int k, const void *a, const void *b, void *c);
+int xf_embed_fwd_cpu(enum dtype dt, int B, int T, int C, int V, const int32_t *tok, const float *wte, const float *wpe, void *y);
+int xf_embed_bwd_cpu(enum dtype dt, int B, int T, int C, int V, const int32_t *tok, const void *dy, float *dwte, float *dwpe);
+int xf_layernorm_fwd_cpu(enum dtype dt, int rows, int C, const void *x, const float *gamma, const float *beta, void *y,
+                         float *mean, float *rstd);
+int xf_layernorm_bwd_cpu(enum dtype dt, int rows, int C, const void *x, const float *gamma, const float *mean,
+                         const float *rstd, const void *dy, void *dx, int acc, float *dgamma, float *dbeta);
+int xf_bias_add_cpu(enum dtype dt, int rows, int n, void *y, const float *bias);
+int xf_bias_gelu_cpu(enum dtype dt, int rows, int n, void *h, const float *bias, void *g);
+int xf_bias_residual_cpu(enum dtype dt, int rows, int n, const void *y, const float *bias, const void *res, void *out);
+int xf_gelu_bwd_cpu(enum dtype dt, size_t n, const void *h, const void *dg, void *dh);
+int xf_bias_grad_cpu(enum dtype dt, int rows, int n, const void *dy, float *db);
+int xf_xent_cpu(enum dtype dt, int rows, int V, int Vp, void *z, const int32_t *targets, float *losses, float *loss);
+int adamw_update_cpu(size_t n, const struct adamw_hp *h, float *w, const float *g, float *m, float *v, float *state,
+                     enum dtype dt, void *w_lp);
+int xf_cast_cpu(enum dtype dt, size_t n, const float *x, void *y);
 #endif

@@ -12,6 +12,7 @@
 cudaStream_t cuda_stream;
 cublasHandle_t cublas_handle;
 int cuda_sm_count = 1;
+int cuda_cc;
 static cudaEvent_t ev_start, ev_stop;
 static int state;                  /* 0 unprobed, 1 usable, -1 unusable/disabled (see why_not) */
 static char why_not[256], err[320];
@@ -91,6 +92,7 @@ static int open_device(void)
         snprintf(why_not, sizeof why_not, "GPU 0 is in prohibited compute mode"); return -1;
     }
     cuda_sm_count = prop.multiProcessorCount > 0 ? prop.multiProcessorCount : 1;
+    cuda_cc = prop.major * 10 + prop.minor;
     if (prop.major * 10 + prop.minor < 75) {
         snprintf(why_not, sizeof why_not, "GPU 0 is sm_%d%d; this build targets sm_75 and newer", prop.major, prop.minor);
         return -1;
@@ -120,8 +122,8 @@ static int cuda_probe(char *why, size_t n)
 
 static const char *cuda_device_name(void) { return cuda_probe(NULL, 0) ? prop.name : "no GPU"; }
 
-/* gemm and conv: every dtype; bandwidth ops and the training step: fp32, fp16, bf16 (storage,
- * fp32 arithmetic); transfers move bytes (fp32 rows only). */
+/* gemm and conv: every dtype; bandwidth ops, attention and the training step: fp32, fp16, bf16
+ * (storage, fp32 arithmetic; the GPT step refuses fp16 itself); transfers move bytes (fp32 rows only). */
 static const char *cuda_unsupported(const char *family, enum dtype dt)
 {
     if (dt == DT_F32) return NULL;
@@ -336,6 +338,14 @@ const struct train_ops cuda_train = {
     .bias_bwd = bias_bwd_cuda, .maxpool2_fwd = maxpool2_fwd_cuda, .maxpool2_bwd = maxpool2_bwd_cuda,
     .softmax_xent = softmax_xent_cuda, .next_batch = next_batch_cuda, .adam_update_dev = adam_update_dev_cuda,
 };
+static const struct attention_ops cuda_attention = {
+    .workspace = attention_workspace_cuda, .fwd = attention_fwd_cuda, .bwd = attention_bwd_cuda};
+static const struct transformer_ops cuda_transformer = {
+    .gemm = xf_gemm_cuda, .embed_fwd = xf_embed_fwd_cuda, .embed_bwd = xf_embed_bwd_cuda,
+    .layernorm_fwd = xf_layernorm_fwd_cuda, .layernorm_bwd = xf_layernorm_bwd_cuda, .bias_add = xf_bias_add_cuda,
+    .bias_gelu = xf_bias_gelu_cuda, .bias_residual = xf_bias_residual_cuda, .gelu_bwd = xf_gelu_bwd_cuda,
+    .bias_grad = xf_bias_grad_cuda, .xent = xf_xent_cuda, .adamw = adamw_update_cuda, .cast = xf_cast_cuda,
+};
 const struct graph_ops cuda_graph = {.begin = graph_begin_cuda, .end = graph_end_cuda, .launch = graph_launch_cuda};
 const struct transfer_ops cuda_transfer = {
     .host_alloc_pinned = host_alloc_pinned_cuda, .host_free_pinned = host_free_pinned_cuda,
@@ -353,6 +363,8 @@ const struct backend cuda_backend = {
     .conv = &cuda_conv,
     .elt = &cuda_eltwise,
     .train = &cuda_train,
+    .attn = &cuda_attention,
+    .xformer = &cuda_transformer,
     .graph = &cuda_graph,
     .xfer = &cuda_transfer,
     .impl = cuda_impl,

@@ -7,6 +7,8 @@
 #include "dtype.h"
 #include "eltwise_ref.h"
 #include "conv_ref.h"
+#include "attention_ref.h"
+#include "gpt_ref.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -40,6 +42,41 @@ int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const 
 int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y);
 int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx);
 int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw);
+
+/* Attention (backend.h's attention_ops): the batched-GEMM path (attention_cuda.cu) and the fused
+ * flash-style kernels of the flash variant (flash_cuda.cu, sm_80+, fp16/bf16). */
+size_t attention_workspace_cuda(enum dtype dt, const struct attn_shape *s);
+int attention_fwd_cuda(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o,
+                       float *lse, void *ws);
+int attention_bwd_cuda(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, const void *o,
+                       const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws);
+size_t attention_workspace_flash(enum dtype dt, const struct attn_shape *s);
+int attention_fwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o,
+                        float *lse, void *ws);
+int attention_bwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, const void *o,
+                        const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws);
+/* The fused kernels load shared-memory fragments with ldmatrix (1) or plain loads (0); both give
+ * bit-identical results, which the flash variant's probe checks before it trusts ldmatrix. */
+void flash_use_ldmatrix(int on);
+int flash_uses_ldmatrix(void);
+
+/* The GPT step's layers (backend.h's transformer_ops), transformer_cuda.cu. */
+int xf_gemm_cuda(enum dtype dt, enum dtype out, int ta, int tb, int m, int n, int k, const void *a, const void *b, void *c);
+int xf_embed_fwd_cuda(enum dtype dt, int B, int T, int C, int V, const int32_t *tok, const float *wte, const float *wpe, void *y);
+int xf_embed_bwd_cuda(enum dtype dt, int B, int T, int C, int V, const int32_t *tok, const void *dy, float *dwte, float *dwpe);
+int xf_layernorm_fwd_cuda(enum dtype dt, int rows, int C, const void *x, const float *gamma, const float *beta, void *y,
+                          float *mean, float *rstd);
+int xf_layernorm_bwd_cuda(enum dtype dt, int rows, int C, const void *x, const float *gamma, const float *mean,
+                          const float *rstd, const void *dy, void *dx, int acc, float *dgamma, float *dbeta);
+int xf_bias_add_cuda(enum dtype dt, int rows, int n, void *y, const float *bias);
+int xf_bias_gelu_cuda(enum dtype dt, int rows, int n, void *h, const float *bias, void *g);
+int xf_bias_residual_cuda(enum dtype dt, int rows, int n, const void *y, const float *bias, const void *res, void *out);
+int xf_gelu_bwd_cuda(enum dtype dt, size_t n, const void *h, const void *dg, void *dh);
+int xf_bias_grad_cuda(enum dtype dt, int rows, int n, const void *dy, float *db);
+int xf_xent_cuda(enum dtype dt, int rows, int V, int Vp, void *z, const int32_t *targets, float *losses, float *loss);
+int adamw_update_cuda(size_t n, const struct adamw_hp *h, float *w, const float *g, float *m, float *v, float *state,
+                      enum dtype dt, void *w_lp);
+int xf_cast_cuda(enum dtype dt, size_t n, const float *x, void *y);
 #ifdef __cplusplus
 }
 #endif

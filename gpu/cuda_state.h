@@ -10,6 +10,7 @@ extern "C" {
 extern cudaStream_t cuda_stream;
 extern cublasHandle_t cublas_handle;
 extern int cuda_sm_count;                 /* sizes grid-stride launches */
+extern int cuda_cc;                       /* compute capability of GPU 0, major·10 + minor */
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,8 @@
 #include "dtype.h"
 #include "eltwise_ref.h"   /* struct adam_hp */
 #include "conv_ref.h"      /* struct conv_shape */
+#include "attention_ref.h" /* struct attn_shape */
+#include "gpt_ref.h"       /* struct adamw_hp */
 
 /* Receives one `key: value` fact about the machine from a backend's info(). */
 typedef void (*info_put_fn)(void *user, const char *section, const char *key, const char *value);
@@ -86,6 +88,50 @@ struct train_ops {
                            float *m, float *v);
 };
 
+/* Causal attention (kernels/attention_ref.h: layout, scale, lse), every tensor in dt's storage,
+ * lse fp32. ws: workspace(dt, s) bytes of device memory, shared by fwd and bwd; query it after
+ * set_threads (the CPU sizes it per thread). bwd needs the o and lse of fwd on the same inputs. */
+struct attention_ops {
+    size_t (*workspace)(enum dtype dt, const struct attn_shape *s);
+    int (*fwd)(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o,
+               float *lse, void *ws);
+    int (*bwd)(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, const void *o,
+               const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws);
+};
+/* The GPT step's other layers (kernels/gpt_ref.h). Activations and their gradients in dt's storage
+ * (fp32; bf16/fp16 where unsupported("train", dt) allows), rows = tokens; parameters, their
+ * gradients and statistics fp32. Outputs are overwritten unless marked +=. */
+struct transformer_ops {
+    /* c (m, n) = op(a)·op(b), packed row-major; a, b in dt, c in out (dt or fp32), fp32 accumulation */
+    int (*gemm)(enum dtype dt, enum dtype out, int ta, int tb, int m, int n, int k, const void *a, const void *b, void *c);
+    /* y[b,t,:] = wte[tok[b,t]] + wpe[t]; tok (B, T); a token outside [0, V) selects no row */
+    int (*embed_fwd)(enum dtype dt, int B, int T, int C, int V, const int32_t *tok, const float *wte, const float *wpe, void *y);
+    /* dwte[tok[b,t]] += dy[b,t];  dwpe[t] = Σ_b dy[b,t] */
+    int (*embed_bwd)(enum dtype dt, int B, int T, int C, int V, const int32_t *tok, const void *dy, float *dwte, float *dwpe);
+    /* y = layer-norm of x's rows (eps GPT_LN_EPS), mean and rstd (rows) kept for the backward */
+    int (*layernorm_fwd)(enum dtype dt, int rows, int C, const void *x, const float *gamma, const float *beta, void *y,
+                         float *mean, float *rstd);
+    /* dx = (acc ? dx : 0) + d loss/dx (the residual stream's gradient accumulates); dgamma, dbeta = Σ rows */
+    int (*layernorm_bwd)(enum dtype dt, int rows, int C, const void *x, const float *gamma, const float *mean,
+                         const float *rstd, const void *dy, void *dx, int acc, float *dgamma, float *dbeta);
+    int (*bias_add)(enum dtype dt, int rows, int n, void *y, const float *bias);                  /* y += bias */
+    int (*bias_gelu)(enum dtype dt, int rows, int n, void *h, const float *bias, void *g);        /* h += bias; g = gelu(h) */
+    /* out = res + y + bias; out may be res */
+    int (*bias_residual)(enum dtype dt, int rows, int n, const void *y, const float *bias, const void *res, void *out);
+    int (*gelu_bwd)(enum dtype dt, size_t n, const void *h, const void *dg, void *dh);          /* dh may be dg */
+    int (*bias_grad)(enum dtype dt, int rows, int n, const void *dy, float *db);                /* db = Σ rows dy */
+    /* Row softmax cross-entropy over the first V of Vp columns, in place: z (rows, Vp) becomes
+     * (softmax - onehot(target)) / rows, padded columns 0; losses (rows); loss[0] = their mean. */
+    int (*xent)(enum dtype dt, int rows, int V, int Vp, void *z, const int32_t *targets, float *losses, float *loss);
+    /* AdamW after gradient clipping, one contiguous buffer of n parameters. state (device, 2
+     * floats): [0] the step count, incremented here; [1] Σ g² over all n (from elt->dot). A step
+     * therefore reads nothing from the host and replays as a CUDA graph. w_lp: the dt copy of w
+     * the GEMMs read, rewritten here (NULL in fp32). */
+    int (*adamw)(size_t n, const struct adamw_hp *h, float *w, const float *g, float *m, float *v, float *state,
+                 enum dtype dt, void *w_lp);
+    int (*cast)(enum dtype dt, size_t n, const float *x, void *y);                                /* y = x in dt */
+};
+
 /* Optional capabilities (NULL: absent). */
 struct peak_ops {   /* FLOP/s ceiling loops where a large GEMM is not the better ceiling */
     double (*flops_per_iter)(enum dtype dt);        /* 0: no loop for dt */
@@ -125,6 +171,8 @@ struct backend {
     const struct conv_ops *conv;
     const struct eltwise_ops *elt;
     const struct train_ops *train;
+    const struct attention_ops *attn;
+    const struct transformer_ops *xformer;           /* the GPT step's layers (with attn) */
 
     const struct peak_ops *peak;                    /* optional capabilities */
     const struct graph_ops *graph;
@@ -139,8 +187,8 @@ extern const struct backend *const *backends;
 extern int backend_count;
 const struct backend *backend_find(const char *name);
 /* Whether b has the operations a workload family ("gemm", "conv", "bandwidth", "transfer",
- * "train") needs. A vendor variant runs a family only where one of the tables it uses is the
- * variant's own (cudnn: conv and train, not gemm rows that would repeat its base's). */
+ * "train", "attention") needs. A vendor variant runs a family only where one of the tables it
+ * uses is the variant's own (cudnn: conv and train, not gemm rows that would repeat its base's). */
 int backend_runs(const struct backend *b, const char *family);
 /* Tests only: run with another list (e.g. a backend that fails on purpose); NULL restores. */
 void backends_replace(const struct backend *const *list, int n);

@@ -1,5 +1,6 @@
 /* registry.c: the list of backends in this binary; the only place harness code says HAVE_CUDA
- * (or HAVE_CUDNN / HAVE_DNNL, the vendor variants of the GPU and CPU backends). */
+ * (or HAVE_CUDNN / HAVE_DNNL, the vendor variants of the GPU and CPU backends; HAVE_CUDA brings the
+ * fused-attention variant `flash`). */
 #include "backend.h"
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,9 @@ static int no_cuda_probe(char *why, size_t n)
 static const struct backend cuda_backend = {.name = "cuda", .kind = BACKEND_GPU, .probe = no_cuda_probe};
 #endif
 
+#ifdef HAVE_CUDA
+extern const struct backend flash_backend; /* the fused-attention variant of the GPU backend */
+#endif
 #ifdef HAVE_CUDNN
 extern const struct backend cudnn_backend; /* the vendor variant of the GPU's convolutions */
 #endif
@@ -30,6 +34,9 @@ static const struct backend *const builtin[] = {
     &cuda_backend,
 #ifdef HAVE_CUDNN
     &cudnn_backend,
+#endif
+#ifdef HAVE_CUDA
+    &flash_backend,
 #endif
 };
 const struct backend *const *backends = builtin;
@@ -58,5 +65,6 @@ int backend_runs(const struct backend *b, const char *family)
     if (!strcmp(family, "train"))
         return b->mm && b->conv && b->elt && b->train &&
                (!base || b->mm != base->mm || b->conv != base->conv || b->elt != base->elt || b->train != base->train);
+    if (!strcmp(family, "attention")) return b->attn && (!base || b->attn != base->attn);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "prices.h"
 #include "run_record.h"
 #include "run_settings.h"
+#include "tokens.h"
 #include <fnmatch.h>
 #include <math.h>
 #include <signal.h>
@@ -353,7 +354,13 @@ static int run_prepare(struct run *r)
         return 2;
     }
     int trains = 0;
-    for (int i = 0; i < r->n; i++) trains += !strcmp(r->items[i].w->family, "train");
+    for (int i = 0; i < r->n; i++) {
+        trains += !strcmp(r->items[i].w->family, "train");
+        if (r->items[i].w->check_data && r->items[i].w->check_data(r->items[i].params, why, sizeof why) != 0) {
+            fprintf(stderr, "dlbench: --data: %s\n", why);
+            return 2;
+        }
+    }
     if (trains && !(r->ds = dataset_get(why, sizeof why))) {
         fprintf(stderr, "dlbench: --data: %s\n", why);
         return 2;
@@ -406,6 +413,7 @@ static void run_describe(struct run *r)
         sysinfo_put(&r->si, "train", "dataset_size", v);
         sysinfo_put(&r->si, "train", "dataset", r->ds->source);
     }
+    if (tokens_source()) sysinfo_put(&r->si, "train", "tokens", tokens_source());
     for (int bi = 0; bi < backend_count; bi++) {
         if (!in_list(o->backends, backends[bi]->name) || !backends[bi]->probe(why, sizeof why)) continue;
         put_price(o, backends[bi], r->prices, r->nprices, &r->si);

@@ -4,11 +4,11 @@
 #                                       (libdnnl included; the large ones gzip'ed in .devkit/packed),
 #                                       and the PyTorch peer scripts (.devkit/peers_gpu.py, peers.py)
 #   scripts/gpu-check.sh run [STEPS]    there: STEPS is a comma list of the steps below, or
-#                                         first = info,tests,conv,bw,peers (<= 9.5 min; the one
-#                                                 call to make when there is time for one)
-#                                         check = info,tests,memcheck,racecheck (<= ~8 min)
-#                                         bench = conv,bw,peers (<= ~8 min)
-#                                         sanitize = memcheck,racecheck (<= ~5.5 min: a second call)
+#                                         first = info,tests,conv,bw,peers,xformer (<= 9.5 min + 2;
+#                                                 the one call to make when there is time for one)
+#                                         check = info,tests,memcheck,racecheck,xformer-san (<= ~9 min)
+#                                         bench = conv,bw,peers,xformer (<= ~10 min)
+#                                         sanitize = memcheck,racecheck,xformer-san (<= ~7 min: a second call)
 #                                         cpu = the host CPU beside PyTorch's CPU (<= ~7 min)
 #     info       nvidia-smi, dlbench info
 #     tests      the CUDA test suites (cuda_*), one worker
@@ -24,13 +24,18 @@
 #     cpu        the host CPU at all its threads (issue 10's goals): cpu and onednn on sgemm and bf16
 #                GEMM 2048^3, conv fwd on the four ResNet layers (N16), MLP/CNN b128 SGD steps; then
 #                PyTorch's CPU on the same work: peers.py --threads <cores> --only gemm,gemm_bf16,conv,train
+#     xformer    attention and the GPT step (issue 15, <= ~2 min): the attention rows (gpt.tiny, GPT-2
+#                small/medium, Llama-style; fp32 and bf16; cuda and flash) and the GPT steps (gpt.tiny,
+#                gpt2.small; fp32 and bf16; eager and CUDA graph), then peers_gpu.py --only attention,gpt
+#     xformer-san  memcheck on the attention suite and the GPT layer/step tests, racecheck on the
+#                attention suite (the fused kernels' shared-memory tiles) (<= ~2.5 min)
 # Each step runs under its own timeout; every log lands in one tar, $OUT/gpu-check-<steps>.tar.gz,
 # with summary-<steps>.txt beside it, both rewritten after every step. cuDNN comes from the PyTorch wheel (DESIGN.md pitfalls).
 # The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run ...`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${DLBENCH_BUILD:-build/marchx86-64-v3}   # another build folder only for trying the script out
-ALL=info,tests,memcheck,racecheck,conv,bw,peers,cpu   # all of it: more than one 10-minute device call
+ALL=info,tests,memcheck,racecheck,conv,bw,peers,xformer,xformer-san,cpu   # all of it: more than one 10-minute device call
 case "${1:-}" in
   prepare)
     make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" || exit 1
@@ -55,11 +60,11 @@ case "${1:-}" in
     steps=
     for s in $(echo "${2:-$ALL}" | tr ',' ' '); do
       case $s in
-        first) steps+=,info,tests,conv,bw,peers ;;
-        check) steps+=,info,tests,memcheck,racecheck ;;
-        bench) steps+=,conv,bw,peers ;;
-        sanitize) steps+=,memcheck,racecheck ;;
-        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu) steps+=,$s ;;
+        first) steps+=,info,tests,conv,bw,peers,xformer ;;
+        check) steps+=,info,tests,memcheck,racecheck,xformer-san ;;
+        bench) steps+=,conv,bw,peers,xformer ;;
+        sanitize) steps+=,memcheck,racecheck,xformer-san ;;
+        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|xformer|xformer-san) steps+=,$s ;;
         *) echo "gpu-check: unknown step $s" >&2; exit 2 ;;
       esac
     done
@@ -93,11 +98,11 @@ case "${1:-}" in
       step info 20 "$B/dlbench" info --no-ceilings
     fi
     if has tests; then
-      step tests 100 "$T" --filter='cuda_*/*' -j1 --verbose=1
+      step tests 150 "$T" --filter='cuda_*/*' -j1 --verbose=1   # cuda_attention and cuda_gpt: ~40 s of it
       grep -E '^\[(FAIL|----)\]|Synthesis' "$logs/tests.log" | tail -30 >> "$logs/summary.txt"
     fi
     if has memcheck; then
-      step memcheck 200 compute-sanitizer --tool memcheck --error-exitcode 3 "$T" --filter='cuda_*/!(cudnn*)' -j1
+      step memcheck 200 compute-sanitizer --tool memcheck --error-exitcode 3 "$T" --filter='cuda_!(attention|gpt)/!(cudnn*)' -j1
       grep -E 'ERROR SUMMARY|Synthesis' "$logs/memcheck.log" | tail -3 >> "$logs/summary.txt"
     fi
     if has racecheck; then
@@ -132,9 +137,24 @@ case "${1:-}" in
       if [ -n "$peers" ]; then step cpu-peers 180 python3 "$peers" --threads "$(nproc)" --only gemm,gemm_bf16,conv,train
       else echo "cpu-peers: peers.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
     fi
+    if has xformer-san; then
+      step memcheck-xformer 100 compute-sanitizer --tool memcheck --error-exitcode 3 "$T" -j1 \
+        --filter='@(cuda_attention/*|cuda_gpt/@(transformer_ops|fp32_step|bf16_step)*)'
+      step racecheck-attention 60 compute-sanitizer --tool racecheck --error-exitcode 3 "$T" --filter='cuda_attention/*' -j1
+      grep -hE 'ERROR SUMMARY|RACECHECK SUMMARY|Synthesis' "$logs"/memcheck-xformer.log "$logs"/racecheck-attention.log >> "$logs/summary.txt"
+    fi
+    if has xformer; then
+      step bench-xformer 130 "$B/dlbench" run --backend cuda,flash --workload attention_fwd,attention_fwd_bwd,train \
+        --filter '*/[gl]*' --dtype fp32,bf16 --min-time 0.05 --max-time 0.5 --out "$logs/run-xformer"
+      tail -4 "$logs/bench-xformer.log" >> "$logs/summary.txt"
+      sed -n '/^## Transformer training/,/^## /p' "$logs/run-xformer/report.md" > "$logs/report-gpt.md" 2>/dev/null
+      peers=$(ls .devkit/peers_gpu.py shared/tools/peers_gpu.py ../shared/tools/peers_gpu.py 2>/dev/null | head -1)
+      if [ -n "$peers" ]; then step peers-xformer 90 python3 "$peers" --only attention,gpt --min-time 0.1
+      else echo "peers-xformer: peers_gpu.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
+    fi
     pack
     cat "$out/summary-$tag.txt"
     rm -rf "$logs"
     ;;
-  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | cpu | info,tests,memcheck,racecheck,conv,bw,peers,cpu]" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | cpu | info,tests,memcheck,racecheck,conv,bw,peers,cpu,xformer,xformer-san]" >&2; exit 2 ;;
 esac

@@ -29,6 +29,7 @@ int row_is_variant(const struct row *r)
 }
 
 int row_is_cpu(const struct row *r) { return !row_is_gpu(r) && !row_is_variant(r); }
+int row_is_gpt(const struct row *r) { return !strcmp(r->family, "train") && !strncmp(r->case_name, "gpt", 3); }
 
 int same_case(const struct row *a, const struct row *b)
 {

@@ -20,6 +20,7 @@ double row_metric_at(const struct row *r, double seconds);   /* the same work do
 int row_is_gpu(const struct row *r);
 int row_is_variant(const struct row *r);
 int row_is_cpu(const struct row *r);         /* the CPU side of GPU/CPU: a CPU backend, not a variant */
+int row_is_gpt(const struct row *r);         /* a GPT training step (items are tokens, not samples) */
 int same_case(const struct row *a, const struct row *b);  /* workload, case and dtype */
 
 /* The rows of key's case that GPU/CPU compares: the fastest measured CPU row of the base backend

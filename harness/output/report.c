@@ -482,7 +482,7 @@ static void train_table(const struct row *rows, int n, const struct sysinfo *si,
     int dataset = dsz ? atoi(dsz) : 60000, any = 0;
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i];
-        if (strcmp(r->family, "train") || !row_measured(r) || isnan(r->items_per_call)) continue;
+        if (strcmp(r->family, "train") || row_is_gpt(r) || !row_measured(r) || isnan(r->items_per_call)) continue;
         if (!any++) {
             fprintf(f, "\n## Training step and cost per epoch\n\nAn epoch is %d samples (%s): seconds per epoch = %d / "
                        "batch × median step time; cost = epoch hours × the price per hour.\n\n"
@@ -500,6 +500,40 @@ static void train_table(const struct row *rows, int n, const struct sysinfo *si,
     energy_notes(rows, n, si, f);
 }
 
+/* GPT steps: tokens per second, MFU against the run's measured peak of the row's dtype, and the
+ * time, money and energy of a billion tokens. */
+static void gpt_table(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (!row_is_gpt(r) || !row_measured(r) || isnan(r->items_per_call)) continue;
+        if (!any++)
+            fprintf(f, "\n## Transformer training (GPT step) per billion tokens\n\nTokens: %s. FLOPs per token: 6·N + 6·L·C·T, as "
+                       "llm.c counts them (N: parameters of the unpadded model; attention counted causally). MFU: achieved "
+                       "FLOP/s ÷ this run's measured peak for the row's dtype (largest GEMM, or FMA loop). GPU bf16 steps keep "
+                       "fp32 master weights and use the fused attention of the flash variant where it is available.\n\n"
+                       "| case | backend | dtype | ms/step [95%% CI] | tokens/s | MFU | hours / 10⁹ tokens | $ / 10⁹ tokens | "
+                       "energy / 10⁹ tokens |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n",
+                    sysinfo_get(si, "train", "tokens") ?: "see system.json");
+        struct ceiling c;
+        enum dtype dt;
+        double tps = r->items_per_call / r->median_s, hours = 1e9 / tps / 3600, peak = NAN;
+        if (ceilings_get(si, r->backend, &c) == 0 && dtype_parse(r->dtype, &dt) == 0) peak = c.gflops[dt];
+        fprintf(f, "| %s | %s | %s | %.2f [%.2f, %.2f] | %.0f |", r->case_name, r->backend, r->dtype, r->median_s * 1e3, r->ci_lo_s * 1e3,
+                r->ci_hi_s * 1e3, tps);
+        if (isnan(peak) || !(peak > 0)) fputs(" — |", f); else fprintf(f, " %.1f%% |", 100 * r->gflops / peak);
+        fprintf(f, " %.3g |", hours);
+        char sec[48];
+        snprintf(sec, sizeof sec, "price.%s", r->backend);
+        const char *usd = usd_per_hour(si, r->backend), *st = sysinfo_get(si, sec, "status");
+        if (usd) fprintf(f, " $%.3g |", hours * atof(usd)); else fprintf(f, " %s |", st ? st : "n/a: no price recorded");
+        if (!isnan(r->joules_per_call)) fprintf(f, " %.3g MJ |\n", r->joules_per_call * 1e9 / r->items_per_call * 1e-6);
+        else fputs(" n/a |\n", f);
+    }
+    if (any) energy_notes(rows, n, si, f);
+}
+
 /* The headline per family and one table per workload. */
 static void tables(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
 {
@@ -512,6 +546,13 @@ static void tables(const struct row *rows, int n, const struct sysinfo *si, FILE
           "dlbench's own lowering on each side (the GPU base backend's row over the fastest cpu row of the case); GPU/CPU "
           "best is the fastest GPU row over the fastest CPU row, named GPU backend/CPU backend; % ceil is against this "
           "run's roofline bound. \"oversubscribed\": more threads than physical cores.\n", f);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(rows[i].family, "attention")) {
+            fputs("Attention GFLOP/s use the causal count: 2·B·H·T²·d forward (half of the full 4·B·H·T²·d), 3.5× that "
+                  "forward + backward; the batched-GEMM paths compute the full T×T product, the CPU and the fused kernel "
+                  "skip the masked tiles.\n", f);
+            break;
+        }
 }
 
 void report_print_summary(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
@@ -600,6 +641,7 @@ void report_write(const struct row *rows, int n, const struct sysinfo *si, const
     crossover(rows, n, f);
     thread_scaling(rows, n, f);
     train_table(rows, n, si, f);
+    gpt_table(rows, n, si, f);
     precision_matrix(rows, n, f);
     implementations(rows, n, f);
     roofline(rows, n, si, f);

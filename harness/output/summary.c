@@ -222,7 +222,7 @@ static void training(const struct row *rows, int n, const struct sysinfo *si, FI
     int nseen = 0;
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i];
-        if (strcmp(r->family, "train") || !row_measured(r) || isnan(r->items_per_call)) continue;
+        if (strcmp(r->family, "train") || row_is_gpt(r) || !row_measured(r) || isnan(r->items_per_call)) continue;
         char key[72];
         model_of(r, m, sizeof m);
         snprintf(key, sizeof key, "%s %s", m, r->dtype);
@@ -247,6 +247,75 @@ static void training(const struct row *rows, int n, const struct sysinfo *si, FI
         side_cells(f, c, si, dataset, &cs, &cu);
         side_cells(f, g, si, dataset, &gs, &gu);
         choice(f, cs, gs, "faster");
+        choice(f, cu, gu, "cheaper");
+        fputc('\n', f);
+    }
+}
+
+/* A GPT case's model: its name without ".graph" (gpt2.small.b8 and gpt2.small.b8.graph compare). */
+static void gpt_model_of(const struct row *r, char *buf, size_t n)
+{
+    size_t len = strlen(r->case_name);
+    int graph = len > 6 && !strcmp(r->case_name + len - 6, ".graph");
+    snprintf(buf, n, "%.*s", (int)(graph ? len - 6 : len), r->case_name);
+}
+
+static const struct row *best_gpt(const struct row *rows, int n, const char *model, const char *dtype, int gpu)
+{
+    const struct row *best = NULL;
+    char m[64];
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (!row_is_gpt(r) || strcmp(r->dtype, dtype) || !row_measured(r) || isnan(r->items_per_call) || row_is_gpu(r) != gpu)
+            continue;
+        gpt_model_of(r, m, sizeof m);
+        if (!strcmp(m, model) && (!best || samples_per_s(r) > samples_per_s(best))) best = r;
+    }
+    return best;
+}
+
+/* Per GPT model (and dtype): tokens/s, hours and dollars per 10⁹ tokens on the best CPU and GPU rows. */
+static void gpt_side(FILE *f, const struct row *r, const struct sysinfo *si, double *hours, double *usd)
+{
+    char v[32];
+    *hours = *usd = NAN;
+    if (!r) { fputs(" — | — | — |", f); return; }
+    double tps = samples_per_s(r);
+    *hours = 1e9 / tps / 3600;
+    *usd = *hours * usd_per_hour(si, r->backend);
+    const char *dot = strrchr(r->case_name, '.');
+    fmt_count(tps, v, sizeof v);
+    fprintf(f, " %s (%s%s%s) |", v, r->backend, dot && !strcmp(dot, ".graph") ? " " : "", dot && !strcmp(dot, ".graph") ? "graph" : "");
+    fmt_seconds_human(*hours * 3600, v, sizeof v);
+    fprintf(f, " %s |", v);
+    fmt_usd(*usd, v, sizeof v);
+    fprintf(f, " %s |", v);
+}
+
+static void gpt_training(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    char m[64], seen[16][72];
+    int nseen = 0, any = 0;
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (!row_is_gpt(r) || !row_measured(r) || isnan(r->items_per_call)) continue;
+        char key[72];
+        gpt_model_of(r, m, sizeof m);
+        snprintf(key, sizeof key, "%s %s", m, r->dtype);
+        int dup = 0;
+        for (int j = 0; j < nseen && !dup; j++) dup = !strcmp(seen[j], key);
+        if (dup || nseen == 16) continue;
+        snprintf(seen[nseen++], sizeof seen[0], "%s", key);
+        if (!any++)
+            fputs("\nGPT training, per 10⁹ tokens (the best row of each side, eager or CUDA graph):\n\n| model | CPU tokens/s | "
+                  "CPU time | CPU $ | GPU tokens/s | GPU time | GPU $ | faster | cheaper |\n"
+                  "|---|---:|---:|---:|---:|---:|---:|---|---|\n", f);
+        const struct row *c = best_gpt(rows, n, m, r->dtype, 0), *g = best_gpt(rows, n, m, r->dtype, 1);
+        double ch, cu, gh, gu;
+        fprintf(f, "| %s %s |", m, r->dtype);
+        gpt_side(f, c, si, &ch, &cu);
+        gpt_side(f, g, si, &gh, &gu);
+        choice(f, ch, gh, "faster");
         choice(f, cu, gu, "cheaper");
         fputc('\n', f);
     }
@@ -287,5 +356,6 @@ void summary_write(const struct row *rows, int n, const struct sysinfo *si, FILE
     if (k == 0) { fputs("\nNothing was measured.\n", f); not_measured(rows, n, f); return; }
     family_table(fm, k, f);
     training(rows, n, si, f);
+    gpt_training(rows, n, si, f);
     not_measured(rows, n, f);
 }

@@ -33,6 +33,9 @@ struct workload {
     double (*items)(const void *params);   /* samples per call (training batch); NULL: n/a */
     int composite;             /* a call runs many backend ops (a training step): the backend's
                                 * last-op impl note does not describe the row, so it is not kept */
+    /* Whether the run's input data (--data) serves this case, checked before anything is
+     * measured; -1 with a one-line reason naming the file. NULL: the case needs no data. */
+    int (*check_data)(const void *params, char *why, size_t n);
 
     /* setup: seeded inputs uploaded, outputs poisoned with NaN. NULL with why on failure; a why
      * starting "unsupported: " makes the row skipped rather than failed. */

@@ -8,6 +8,7 @@
 #include "train_cases.h"
 #include "dataset.h"
 #include "train.h"
+#include "workload_train_gpt.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ struct train_state {
     float *host_x;             /* transfer: the dataset in (pinned) host memory */
     int32_t *host_y;
     int pinned, next, nbatches;
+    void *gpt;                 /* a GPT case's state (workload_train_gpt.c): the calls below go there */
 };
 
 static int train_custom(const long *d, int nd, const void *base, void *params, char *name, size_t nn, char *why, size_t n)
@@ -32,6 +34,10 @@ static int train_custom(const long *d, int nd, const void *base, void *params, c
     if (nd != 1 || d[0] > 65536) { snprintf(why, n, "training takes one batch size (at most 65536)"); return -1; }
     *c = *b;
     c->batch = (int)d[0];
+    if (b->gpt) {
+        snprintf(name, nn, "%s.b%ld%s", b->gpt->name, d[0], b->variant == TRAIN_GRAPH ? ".graph" : "");
+        return 0;
+    }
     snprintf(name, nn, "%s.b%ld.%s.%s", b->model->name, d[0], b->adam ? "adam" : "sgd",
              b->variant == TRAIN_RESIDENT ? "resident" : b->variant == TRAIN_TRANSFER ? "transfer" : "graph");
     return 0;
@@ -40,17 +46,23 @@ static int train_custom(const long *d, int nd, const void *base, void *params, c
 static void train_shape(const void *p, char *buf, size_t n)
 {
     const struct train_case *c = p;
+    if (c->gpt) { gpt_case_shape(c, buf, n); return; }
     snprintf(buf, n, "%s batch %d %s", c->model->name, c->batch, c->adam ? "Adam" : "SGD");
 }
 
-static double train_flops(const void *p, enum dtype dt) { (void)dt; const struct train_case *c = p; return model_step_flops(c->model, c->batch); }
+static double train_flops(const void *p, enum dtype dt)
+{
+    (void)dt;
+    const struct train_case *c = p;
+    return c->gpt ? gpt_case_flops(c) : model_step_flops(c->model, c->batch);
+}
 
 /* Estimated traffic: the batch, every activation written and read forward and backward, and the
  * parameters read, graded and updated (SGD: p, g; Adam: p, g, m, v). */
 static double train_bytes(const void *p, enum dtype dt)
 {
-    (void)dt;
     const struct train_case *c = p;
+    if (c->gpt) return gpt_case_bytes(c, dt);
     int dims[MAX_LAYERS][3];
     double act = 0, par = 0;
     model_dims(c->model, dims);
@@ -61,15 +73,29 @@ static double train_bytes(const void *p, enum dtype dt)
     return 4.0 * c->batch * (784 + 1 + 4 * act) + 4.0 * par * (c->adam ? 9 : 4);
 }
 
-static size_t train_device_bytes(const void *p, enum dtype dt) { return (size_t)(train_bytes(p, dt) * 2) + ((size_t)60000 * 788); }
-static double train_items(const void *p) { return ((const struct train_case *)p)->batch; }
+static size_t train_device_bytes(const void *p, enum dtype dt)
+{
+    const struct train_case *c = p;
+    return c->gpt ? gpt_case_device_bytes(c, dt) : (size_t)(train_bytes(p, dt) * 2) + ((size_t)60000 * 788);
+}
+static double train_items(const void *p)
+{
+    const struct train_case *c = p;
+    return c->gpt ? gpt_case_items(c) : c->batch;
+}
+static int train_check_data(const void *p, char *why, size_t n)
+{
+    const struct train_case *c = p;
+    return c->gpt ? gpt_case_check_data(c, why, n) : 0;
+}
 /* fp32: summation order only. Mixed precision: every GEMM/conv operand rounded to dt (u = 2^-11
  * fp16, 2^-8 bf16) through the layers; measured on an emulating backend (tests/test_train_mixed.c)
  * at 1.5-2e-4 (fp16) and 1.1-1.7e-3 (bf16), so these leave about 10x for other summation orders
  * and cuDNN's algorithms. */
 static double train_tolerance(const void *p, enum dtype dt)
 {
-    (void)p;
+    const struct train_case *c = p;
+    if (c->gpt) return gpt_case_tolerance(c, dt);
     return dt == DT_BF16 ? TRAIN_TOL_BF16 : dt == DT_F16 ? TRAIN_TOL_F16 : 1e-3;
 }
 
@@ -77,6 +103,7 @@ static void train_teardown(void *st)
 {
     struct train_state *s = st;
     if (!s) return;
+    if (s->gpt) { gpt_run_teardown(s->gpt); free(s); return; }
     trainer_free(&s->t);
     s->b->dev->release(s->dx); s->b->dev->release(s->dy); s->b->dev->release(s->slot_x); s->b->dev->release(s->slot_y);
     if (s->pinned) { s->b->xfer->host_free_pinned(s->host_x); s->b->xfer->host_free_pinned(s->host_y); }
@@ -103,6 +130,10 @@ static void *train_setup(const struct backend *b, const void *p, enum dtype dt, 
     struct train_state *s = calloc(1, sizeof *s);
     s->b = b;
     s->c = *(const struct train_case *)p;
+    if (s->c.gpt) {
+        if (!(s->gpt = gpt_run_setup(b, &s->c, dt, why, n))) { free(s); return NULL; }
+        return s;
+    }
     if (s->c.variant == TRAIN_GRAPH && (!b->graph || !b->graph->begin)) {
         snprintf(why, n, "unsupported: CUDA graphs are a GPU feature");
         free(s);
@@ -157,6 +188,7 @@ static int train_call(void *st)
 {
     struct train_state *s = st;
     const struct backend *b = s->b;
+    if (s->gpt) return gpt_run_call(s->gpt);
     size_t off = (size_t)(s->next++ % s->nbatches) * s->c.batch, bx = (size_t)s->c.batch * 784 * 4, by = (size_t)s->c.batch * 4;
     switch (s->c.variant) {
     case TRAIN_RESIDENT:
@@ -177,6 +209,7 @@ static int train_call(void *st)
 static double train_check(void *st, char *why, size_t n)
 {
     struct train_state *s = st;
+    if (s->gpt) return gpt_run_check(s->gpt, why, n);
     struct trainer *t = &s->t;
     const struct model_spec *m = s->c.model;
     int B = s->c.batch, last = m->nlayers - 1, C = m->classes;
@@ -225,7 +258,8 @@ out:
 const struct workload train_workload = {
     .name = "train",
     .family = "train",
-    .what = "full training step (forward, softmax cross-entropy, backward, SGD/Adam) of an MLP and a CNN on MNIST-shaped data",
+    .what = "full training step (forward, softmax cross-entropy, backward, SGD/Adam) of an MLP and a CNN on MNIST-shaped data, "
+            "and of a GPT (AdamW, clipping; bf16 with fp32 master weights on GPUs) on tokens",
     .dtypes = 1u << DT_F32 | 1u << DT_F16 | 1u << DT_BF16,
     .cases = train_cases,
     .params_size = sizeof(struct train_case),
@@ -235,6 +269,7 @@ const struct workload train_workload = {
     .bytes = train_bytes,
     .device_bytes = train_device_bytes,
     .items = train_items,
+    .check_data = train_check_data,
     .composite = 1,
     .setup = train_setup,
     .call = train_call,
