@@ -2,6 +2,7 @@
 #ifndef DLBENCH_CPU_OPS_H
 #define DLBENCH_CPU_OPS_H
 #include <stddef.h>
+#include <stdint.h>
 #include "dtype.h"
 #include "eltwise_ref.h"
 #include "conv_ref.h"
@@ -38,4 +39,12 @@ int conv_bwd_filter_cpu(enum dtype dt, const struct conv_shape *s, const void *x
 int fma_peak_cpu(long iters, float *out);          /* fma_peak_flops_per_iter_cpu() FLOPs per iter */
 double fma_peak_flops_per_iter_cpu(void);
 int adam_update_cpu(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
+/* Inputs generated in place and outputs scanned in place (device_ops.fill / scan_nonfinite). */
+int fill_cpu(void *dst, enum dtype dt, size_t n, uint64_t key, float lo, float hi);
+int scan_nonfinite_cpu(const float *src, size_t n, size_t *count, size_t *first);
+/* Frequencies: up to max cores' current MHz (the count; *src says where from), the governor. */
+struct dev_state;
+int cpu_core_mhz(double *mhz, int max, const char **src);
+void cpu_governor(char *buf, size_t n);
+void state_read_cpu(struct dev_state *s);
 #endif

@@ -34,6 +34,9 @@ int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, cons
 int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, float *dx);
 int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, float *dw);
 int adam_update_cuda(size_t n, const struct adam_hp *h, float *w, const float *g, float *m, float *v);
+/* Inputs generated on the GPU (kernels/cbrng.h) and outputs scanned there (device_ops). */
+int fill_cuda(void *dst, enum dtype dt, size_t n, uint64_t key, float lo, float hi);
+int scan_nonfinite_cuda(const float *src, size_t n, size_t *count, size_t *first);
 #ifdef __cplusplus
 }
 #endif

@@ -46,10 +46,12 @@ static const char *usage_run =
     "  --seed N               input seed (42)\n"
     "  --data DIR             MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte) for\n"
     "                         the training step; default: a synthetic MNIST-shaped set\n"
-    "  --price-cpu USD/H      price of this CPU machine per hour (default: the price table)\n"
-    "  --price-gpu USD/H      price of this GPU per hour (default: the price table)\n"
-    "  --prices FILE          another price table (pattern,usd_per_hour,covers,source,date);\n"
-    "                         default: $DLBENCH_PRICES, else the installed or source tree's (dlbench info)\n"
+    "  --price-cpu USD/H      price of this whole CPU machine per hour; a row pays the share of\n"
+    "                         the PUs its threads occupy (default: the price table, per vCPU-hour)\n"
+    "  --price-gpu USD/H      price of one GPU per hour (default: the price table, per GPU)\n"
+    "  --prices FILE          another price table (pattern,kind,instance,usd_per_hour,vcpus,gpus,\n"
+    "                         source,date); default: $DLBENCH_PRICES, else the installed or source\n"
+    "                         tree's (dlbench info)\n"
     "  --quiet                no progress lines\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
 

@@ -2,7 +2,9 @@
 # gpu-check.sh: the one full check on a lent GPU machine, prepared here and run there.
 #   scripts/gpu-check.sh prepare   here: portable build (x86-64-v3) and .devkit/lib of its libraries
 #   scripts/gpu-check.sh run       there: info, make-test equivalent, compute-sanitizer on the CUDA
-#                                  tests (memcheck, racecheck), and the quick benchmark; logs in $OUT
+#                                  tests (memcheck, racecheck), and the quick benchmark timed, with
+#                                  its wall time per workload and the accuracy of its ETA; logs in
+#                                  $OUT, the run folder in $OUT/run (a baseline for results/baselines/)
 # The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +26,13 @@ case "${1:-}" in
         > "$out/sanitizer-$tool.log" 2>&1
       echo "compute-sanitizer $tool: exit $?" | tee -a "$out/summary.txt"
     done
-    "$B/dlbench" run --suite quick --out "$out/run" --quiet > "$out/bench.log" 2>&1
-    echo "bench: exit $?" | tee -a "$out/summary.txt"
+    t0=$(date +%s.%N)
+    "$B/dlbench" run --suite quick --out "$out/run" > "$out/bench.log" 2>&1
+    rc=$?
+    echo "bench: exit $rc, $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s wall (goal: <= 120 s)" | tee -a "$out/summary.txt"
+    grep -m1 'rows planned' "$out/bench.log" | tee -a "$out/summary.txt"
+    python3 scripts/run-breakdown.py "$out/run" "$out/bench.log" > "$out/breakdown.md" 2>&1
+    tail -1 "$out/breakdown.md" | tee -a "$out/summary.txt"
     tail -1 "$out/test.log" | tee -a "$out/summary.txt"
     ;;
   *) echo "usage: scripts/gpu-check.sh prepare|run" >&2; exit 2 ;;

@@ -12,7 +12,8 @@ const char *const results_columns[RESULTS_NCOLS] = {
     "backend", "device", "workload", "family", "case", "shape", "dtype", "threads", "status",
     "verify_err", "tolerance", "samples", "reps", "median_s", "min_s", "mean_s", "stddev_s",
     "ci_lo_s", "ci_hi_s", "flops", "bytes", "gflops", "gbytes_per_s", "intensity_flop_per_byte",
-    "ceiling_pct", "items_per_call", "joules_per_call"};
+    "ceiling_pct", "items_per_call", "joules_per_call", "check", "flags", "clock_mhz", "mem_clock_mhz",
+    "power_w", "power_limit_w", "temp_c", "throttle", "wall_s"};
 static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds"};
 
 int mkdir_p(const char *dir)
@@ -78,6 +79,12 @@ int results_append(struct results_out *o, const struct row *r, const double *s, 
     const double rest[] = {r->flops, r->bytes, r->gflops, r->gbytes_per_s, r->intensity, r->ceiling_pct,
                            r->items_per_call, r->joules_per_call};
     for (int i = 0; i < 8; i++) { fputc(',', f); put_num(f, rest[i], i < 2 || i == 6 ? "%.0f" : "%.4g"); }
+    fputc(',', f); csv_write_field(f, r->check);
+    fputc(',', f); csv_write_field(f, r->flags);
+    const double st[] = {r->clock_mhz, r->mem_clock_mhz, r->power_w, r->power_limit_w, r->temp_c};
+    for (int i = 0; i < 5; i++) { fputc(',', f); put_num(f, st[i], "%.4g"); }
+    fputc(',', f); csv_write_field(f, r->throttle);
+    fputc(',', f); put_num(f, r->wall_s, "%.3f");
     fputc('\n', f);
     for (int i = 0; i < ns; i++) {
         const char *k[] = {r->backend, r->workload, r->case_name, r->dtype};
@@ -165,7 +172,7 @@ static int parse_int_field(const char *s, int *out)
 
 #define COPY(dst, src) snprintf(dst, sizeof dst, "%s", src)
 
-static int row_from_fields(struct row *r, char **fl)
+static int row_from_fields(struct row *r, char **fl, int ncols)
 {
     row_init(r);
     COPY(r->backend, fl[0]); COPY(r->device, fl[1]); COPY(r->workload, fl[2]); COPY(r->family, fl[3]);
@@ -179,7 +186,12 @@ static int row_from_fields(struct row *r, char **fl)
                       &r->flops, &r->bytes, &r->gflops, &r->gbytes_per_s, &r->intensity, &r->ceiling_pct,
                       &r->items_per_call, &r->joules_per_call};
     for (int i = 0; i < 14; i++) if (parse_num(fl[13 + i], rest[i])) return -1;
-    return 0;
+    if (ncols <= RESULTS_NCOLS_V1) return 0; /* a results.csv from before the device state */
+    COPY(r->check, fl[27]); COPY(r->flags, fl[28]);
+    double *st[] = {&r->clock_mhz, &r->mem_clock_mhz, &r->power_w, &r->power_limit_w, &r->temp_c};
+    for (int i = 0; i < 5; i++) if (parse_num(fl[29 + i], st[i])) return -1;
+    COPY(r->throttle, fl[34]);
+    return parse_num(fl[35], &r->wall_s);
 }
 
 int results_load(const char *path, struct row **rows, char *why, size_t n)
@@ -198,7 +210,7 @@ int results_read(FILE *f, const char *path, struct row **rows, char *why, size_t
     int fcap = 0, line = 0, nrows = 0, rcap = 0, nf, ret = -1, term;
     *rows = NULL;
     nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
-    int hdr_ok = nf == RESULTS_NCOLS;
+    int ncols = nf, hdr_ok = nf == RESULTS_NCOLS || nf == RESULTS_NCOLS_V1; /* this version's, or the first's */
     for (int i = 0; hdr_ok && i < nf; i++) hdr_ok = strcmp(fl[i], results_columns[i]) == 0;
     if (!hdr_ok) { snprintf(why, n, "%s:1: not a dlbench results.csv of this version (header differs)", path); goto out; }
     for (;;) {
@@ -207,12 +219,12 @@ int results_read(FILE *f, const char *path, struct row **rows, char *why, size_t
         if (nf == 0) break;
         if (nf == 1 && !*fl[0]) continue; /* blank line */
         if (!term && feof(f)) break;       /* a row cut short by a crash: every complete row counts */
-        if (nf != RESULTS_NCOLS) {
-            snprintf(why, n, "%s:%d: wrong number of fields (%d, expected %d)", path, at, nf, RESULTS_NCOLS);
+        if (nf != ncols) {
+            snprintf(why, n, "%s:%d: wrong number of fields (%d, expected %d)", path, at, nf, ncols);
             goto out;
         }
         if (nrows == rcap) *rows = realloc(*rows, sizeof **rows * (rcap = rcap ? rcap * 2 : 64));
-        if (row_from_fields(&(*rows)[nrows], fl) != 0) { snprintf(why, n, "%s:%d: malformed field", path, at); goto out; }
+        if (row_from_fields(&(*rows)[nrows], fl, ncols) != 0) { snprintf(why, n, "%s:%d: malformed field", path, at); goto out; }
         nrows++;
     }
     ret = nrows;

@@ -7,7 +7,8 @@
 #include <stdio.h>
 
 extern const char *const results_columns[];   /* header of results.csv, in order */
-#define RESULTS_NCOLS 27
+#define RESULTS_NCOLS 36
+#define RESULTS_NCOLS_V1 27                    /* results.csv before check, flags and device state */
 
 struct results_out { FILE *csv, *samples; };
 /* Creates dir (and parents) and both CSV files with headers. -1 with a reason on failure. */

@@ -1,0 +1,98 @@
+/* eta.c: the per-row time model and its calibration (eta.h). The constants are nominal; what the
+ * rows actually take corrects them as soon as rows finish. */
+#include "eta.h"
+#include "cpu_topology.h"
+#include <math.h>
+#include <string.h>
+
+/* Nominal rates until the ceilings are measured; host-side work (generation, checks) per core. */
+#define CPU_GFLOPS 50.0
+#define CPU_GBPS 10.0
+#define GPU_GFLOPS 20000.0
+#define GPU_GBPS 1000.0
+#define HOST_GBPS_PER_CORE 1.0
+#define WARMUP_S 0.05          /* timing.c's warm-up */
+#define SAMPLE_S 2e-3          /* timing.c's shortest sample */
+#define MIN_SAMPLES 8          /* samples before the CI of the median can close */
+#define PRIOR_S 1.0            /* seconds of pseudo-observation at the nominal ratio 1 */
+
+static int host_cores(void) { return cpu_topology()->cores > 0 ? cpu_topology()->cores : 1; }
+
+/* Host-side bytes a case makes or checks: its device buffers, made, downloaded and compared. */
+static double overhead_s(const struct workload *w, const void *params, enum dtype dt)
+{
+    double bytes = (double)w->device_bytes(params, dt);
+    return 0.002 + 3 * bytes / (HOST_GBPS_PER_CORE * 1e9 * host_cores());
+}
+
+struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
+                            const struct timing_opts *t, const struct ceiling *c)
+{
+    struct row_estimate e = {0, 0.001, b->kind == BACKEND_GPU};
+    char why[256];
+    if (!b->probe(why, sizeof why) || b->unsupported(w->family, dt) || !backend_runs(b, w->family)) return e;
+    double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
+    double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : CPU_GFLOPS;
+    double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;
+    double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9));
+    double sample = fmax(call, SAMPLE_S);
+    e.sampling_s = WARMUP_S + 2 * call + fmin(fmax(t->min_time, MIN_SAMPLES * sample), t->max_time + sample);
+    e.overhead_s = overhead_s(w, params, dt);
+    if (w->small) { /* the smaller instance: made and checked in full */
+        char sp[512];
+        if (w->params_size <= sizeof sp && w->small(params, sp)) e.overhead_s += overhead_s(w, sp, dt) + 2 * WARMUP_S;
+    }
+    return e;
+}
+
+void eta_init(struct eta *e) { memset(e, 0, sizeof *e); }
+
+void eta_done(struct eta *e, const struct row_estimate *r, double sampling_s, double total_s)
+{
+    e->est[r->gpu][0] += r->sampling_s;
+    e->got[r->gpu][0] += sampling_s;
+    e->est[r->gpu][1] += r->overhead_s;
+    e->got[r->gpu][1] += total_s - sampling_s > 0 ? total_s - sampling_s : 0;
+}
+
+/* What the rows so far took over their estimate, shrunk towards 1 while little is known. */
+static double factor(const struct eta *e, int kind, int part)
+{
+    return (e->got[kind][part] + PRIOR_S) / (e->est[kind][part] + PRIOR_S);
+}
+
+double eta_left(const struct eta *e, const struct row_estimate *est, int from, int n)
+{
+    double left = 0, f[2][2];
+    for (int k = 0; k < 2; k++)
+        for (int p = 0; p < 2; p++) f[k][p] = factor(e, k, p);
+    for (int i = from; i < n; i++) left += f[est[i].gpu][0] * est[i].sampling_s + f[est[i].gpu][1] * est[i].overhead_s;
+    return left;
+}
+
+static double case_estimate(const struct backend *b, const char *wl, const char *cs, enum dtype dt)
+{
+    const struct workload *w = workload_find(wl);
+    if (!w) return 0;
+    for (const struct wcase *c = w->cases; c->name; c++) {
+        if (strcmp(c->name, cs)) continue;
+        struct row_estimate e = eta_row(b, w, c->params, dt, &ceiling_timing, NULL);
+        return e.sampling_s + e.overhead_s;
+    }
+    return 0;
+}
+
+double eta_ceilings(const struct backend *b, int quick)
+{
+    char why[256];
+    int gpu = b->kind == BACKEND_GPU;
+    double s = 0;
+    if (b->base || !b->probe(why, sizeof why)) return 0;
+    s += case_estimate(b, "stream", "copy", DT_F32) + case_estimate(b, "stream", "triad", DT_F32) +
+         case_estimate(b, "stream", "dot", DT_F32);
+    if (gpu) s += case_estimate(b, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32);
+    for (int d = 0; d < DT_COUNT; d++)
+        if (!b->unsupported("gemm", (enum dtype)d)) s += case_estimate(b, "gemm", gpu ? "sq8192" : quick ? "sq2048" : "sq4096", (enum dtype)d);
+    if (b->peak && b->peak->fma) s += ceiling_timing.min_time + WARMUP_S;
+    return s;
+}
