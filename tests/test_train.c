@@ -5,6 +5,7 @@
 #include "dataset.h"
 #include "train.h"
 #include "train_cases.h"
+#include "measure.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -163,3 +164,20 @@ Test(train, idx_loader_reads_good_files_and_names_bad_ones)
     cr_expect_eq(dataset_load_idx(&d, "/nonexistent", why, sizeof why), -1);
 }
 
+
+/* The CPU backend has no transfer or graph table: the transfer variant copies with its upload, the
+ * graph variant is skipped with the reason (both used to dereference the missing tables). */
+Test(train, cpu_runs_the_transfer_variant_and_skips_the_graph_one)
+{
+    const struct workload *w = workload_find("train");
+    struct timing_opts t = {0.001, 0.01, 0.5, 60, 5};
+    for (const struct wcase *c = w->cases; c->name; c++) {
+        if (strcmp(c->name, "mlp.b32.sgd.transfer") && strcmp(c->name, "mlp.b32.sgd.graph")) continue;
+        struct row r;
+        struct timing_result tr;
+        measure_row(backend_find("cpu"), w, c->name, c->params, DT_F32, 1, &t, 1, &r, &tr);
+        free(tr.samples);
+        if (strstr(c->name, "graph")) cr_expect(!strncmp(r.status, "skipped: ", 9), "%s: %s", c->name, r.status);
+        else cr_expect(row_measured(&r), "%s: %s", c->name, r.status);
+    }
+}

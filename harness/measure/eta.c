@@ -11,6 +11,7 @@
 #define GPU_GFLOPS 20000.0
 #define GPU_GBPS 1000.0
 #define HOST_GBPS_PER_CORE 1.0
+#define HOST_GMACS_PER_CORE 0.5  /* a reference check: scalar double multiply-adds */
 #define WARMUP_S 0.05          /* timing.c's warm-up */
 #define SAMPLE_S 2e-3          /* timing.c's shortest sample */
 #define MIN_SAMPLES 8          /* samples before the CI of the median can close */
@@ -18,11 +19,18 @@
 
 static int host_cores(void) { return cpu_topology()->cores > 0 ? cpu_topology()->cores : 1; }
 
-/* Host-side bytes a case makes or checks: its device buffers, made, downloaded and compared. */
+/* Host-side work of a case's setup and check: its device buffers made, downloaded and compared. */
 static double overhead_s(const struct workload *w, const void *params, enum dtype dt)
 {
     double bytes = (double)w->device_bytes(params, dt);
     return 0.002 + 3 * bytes / (HOST_GBPS_PER_CORE * 1e9 * host_cores());
+}
+
+/* A smaller instance checked in full against the double reference: its buffers, plus a reference
+ * multiply-add for each of its FLOP pairs. */
+static double full_check_s(const struct workload *w, const void *params, enum dtype dt)
+{
+    return overhead_s(w, params, dt) + w->flops(params, dt) / 2 / (HOST_GMACS_PER_CORE * 1e9 * host_cores());
 }
 
 struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
@@ -36,11 +44,14 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;
     double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9));
     double sample = fmax(call, SAMPLE_S);
-    e.sampling_s = WARMUP_S + 2 * call + fmin(fmax(t->min_time, MIN_SAMPLES * sample), t->max_time + sample);
+    /* warm-up (>= 50 ms and one call), the verified call, then samples: at least min_time, at
+     * most max_time, but never fewer than 3 (timing.c) */
+    double sampling = fmin(fmax(t->min_time, MIN_SAMPLES * sample), fmax(t->max_time, 3 * sample));
+    e.sampling_s = fmax(WARMUP_S, call) + call + sampling;
     e.overhead_s = overhead_s(w, params, dt);
-    if (w->small) { /* the smaller instance: made and checked in full */
+    if (w->small) { /* the smaller instance: made, run once and checked in full */
         char sp[512];
-        if (w->params_size <= sizeof sp && w->small(params, sp)) e.overhead_s += overhead_s(w, sp, dt) + 2 * WARMUP_S;
+        if (w->params_size <= sizeof sp && w->small(params, sp)) e.overhead_s += full_check_s(w, sp, dt);
     }
     return e;
 }

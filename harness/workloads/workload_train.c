@@ -85,7 +85,7 @@ static void *train_setup(const struct backend *b, const void *p, enum dtype dt, 
     struct train_state *s = calloc(1, sizeof *s);
     s->b = b;
     s->c = *(const struct train_case *)p;
-    if (s->c.variant == TRAIN_GRAPH && !b->graph->begin) {
+    if (s->c.variant == TRAIN_GRAPH && (!b->graph || !b->graph->begin)) {
         snprintf(why, n, "unsupported: CUDA graphs are a GPU feature");
         free(s);
         return NULL;
@@ -105,7 +105,7 @@ static void *train_setup(const struct backend *b, const void *p, enum dtype dt, 
     if (!fail && s->c.variant != TRAIN_RESIDENT) fail = !(s->slot_x = b->dev->alloc(bx)) || !(s->slot_y = b->dev->alloc(by));
     if (!fail && s->c.variant == TRAIN_TRANSFER) {
         size_t nx = (size_t)s->ds->n * 784 * 4, ny = (size_t)s->ds->n * 4;
-        s->pinned = b->xfer->host_alloc_pinned != NULL; /* the GPU reads page-locked memory directly */
+        s->pinned = b->xfer && b->xfer->host_alloc_pinned; /* the GPU reads page-locked memory directly */
         s->host_x = s->pinned ? b->xfer->host_alloc_pinned(nx) : (float *)s->ds->x;
         s->host_y = s->pinned ? b->xfer->host_alloc_pinned(ny) : (int32_t *)s->ds->y;
         fail = !s->host_x || !s->host_y;
@@ -132,7 +132,7 @@ static int train_call(void *st)
     case TRAIN_RESIDENT:
         return trainer_step(&s->t, s->dx + off * 784, s->dy + off);
     case TRAIN_TRANSFER: {
-        int (*h2d)(void *, const void *, size_t) = b->xfer->h2d ? b->xfer->h2d : b->dev->upload;
+        int (*h2d)(void *, const void *, size_t) = b->xfer && b->xfer->h2d ? b->xfer->h2d : b->dev->upload;
         if (h2d(s->slot_x, s->host_x + off * 784, bx) || h2d(s->slot_y, s->host_y + off, by)) return -1;
         return trainer_step(&s->t, s->slot_x, s->slot_y);
     }
