@@ -111,10 +111,17 @@ Test(devstate, estimate_calibrates_on_finished_rows)
 {
     struct row_estimate est[100];
     struct eta e;
-    for (int i = 0; i < 100; i++) est[i] = (struct row_estimate){0.8, 0.2, i % 2};
+    for (int i = 0; i < 100; i++) est[i] = (struct row_estimate){0.8, 0.2, i % 2, 0};
     eta_init(&e);
     cr_expect_float_eq(eta_left(&e, est, 0, 100), 100.0, 1e-9, "nothing done: the model");
     for (int i = 0; i < 20; i++) eta_done(&e, &est[i], 1.6, 2.0);
     double left = eta_left(&e, est, 20, 100);
     cr_expect(left > 0.9 * 160 && left < 160, "80 rows of ~2 s: %g", left);
+    /* a family not seen yet takes its kind's factor; one seen takes its own */
+    struct row_estimate other = {0.8, 0.2, 0, 1};
+    double f_new = eta_left(&e, &other, 0, 1);
+    cr_expect(f_new > 1.8 && f_new < 2.0, "a new family: the kind's factor: %g", f_new);
+    for (int i = 0; i < 20; i++) eta_done(&e, &other, 0.8, 1.0); /* family 1 runs as estimated */
+    double f_seen = eta_left(&e, &other, 0, 1);
+    cr_expect(f_seen < 1.2, "family 1 calibrated on its own rows: %g", f_seen);
 }

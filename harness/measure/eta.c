@@ -17,6 +17,17 @@
 #define MIN_SAMPLES 8          /* samples before the CI of the median can close */
 #define PRIOR_S 1.0            /* seconds of pseudo-observation at the nominal ratio 1 */
 
+/* A small index per family name, in the order first seen (ETA_FAMILIES - 1: any further one). */
+static int family_index(const char *family)
+{
+    static const char *names[ETA_FAMILIES];
+    int i;
+    for (i = 0; i < ETA_FAMILIES - 1 && names[i]; i++)
+        if (!strcmp(names[i], family)) return i;
+    if (i < ETA_FAMILIES - 1) names[i] = family;
+    return i;
+}
+
 static int host_cores(void) { return cpu_topology()->cores > 0 ? cpu_topology()->cores : 1; }
 
 /* Host-side work of a case's setup and check: its device buffers made, downloaded and compared. */
@@ -36,7 +47,7 @@ static double full_check_s(const struct workload *w, const void *params, enum dt
 struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
                             const struct timing_opts *t, const struct ceiling *c)
 {
-    struct row_estimate e = {0, 0.001, b->kind == BACKEND_GPU};
+    struct row_estimate e = {0, 0.001, b->kind == BACKEND_GPU, family_index(w->family)};
     char why[256];
     if (!b->probe(why, sizeof why) || b->unsupported(w->family, dt) || !backend_runs(b, w->family)) return e;
     double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
@@ -60,24 +71,31 @@ void eta_init(struct eta *e) { memset(e, 0, sizeof *e); }
 
 void eta_done(struct eta *e, const struct row_estimate *r, double sampling_s, double total_s)
 {
-    e->est[r->gpu][0] += r->sampling_s;
-    e->got[r->gpu][0] += sampling_s;
-    e->est[r->gpu][1] += r->overhead_s;
-    e->got[r->gpu][1] += total_s - sampling_s > 0 ? total_s - sampling_s : 0;
+    double over = total_s - sampling_s > 0 ? total_s - sampling_s : 0;
+    for (int f = 0; f < 2; f++) { /* the row's family, and all families */
+        int at = f ? ETA_FAMILIES : r->family;
+        e->est[r->gpu][at][0] += r->sampling_s;
+        e->got[r->gpu][at][0] += sampling_s;
+        e->est[r->gpu][at][1] += r->overhead_s;
+        e->got[r->gpu][at][1] += over;
+    }
 }
 
-/* What the rows so far took over their estimate, shrunk towards 1 while little is known. */
-static double factor(const struct eta *e, int kind, int part)
+/* What the rows so far took over their estimate: the kind's ratio shrunk towards 1, and the
+ * family's shrunk towards the kind's, each by PRIOR_S seconds of pseudo-observation. */
+static double factor(const struct eta *e, int kind, int family, int part)
 {
-    return (e->got[kind][part] + PRIOR_S) / (e->est[kind][part] + PRIOR_S);
+    const double *est = e->est[kind][ETA_FAMILIES], *got = e->got[kind][ETA_FAMILIES];
+    double all = (got[part] + PRIOR_S) / (est[part] + PRIOR_S);
+    return (e->got[kind][family][part] + PRIOR_S * all) / (e->est[kind][family][part] + PRIOR_S);
 }
 
 double eta_left(const struct eta *e, const struct row_estimate *est, int from, int n)
 {
-    double left = 0, f[2][2];
-    for (int k = 0; k < 2; k++)
-        for (int p = 0; p < 2; p++) f[k][p] = factor(e, k, p);
-    for (int i = from; i < n; i++) left += f[est[i].gpu][0] * est[i].sampling_s + f[est[i].gpu][1] * est[i].overhead_s;
+    double left = 0;
+    for (int i = from; i < n; i++)
+        left += factor(e, est[i].gpu, est[i].family, 0) * est[i].sampling_s +
+                factor(e, est[i].gpu, est[i].family, 1) * est[i].overhead_s;
     return left;
 }
 

@@ -2,14 +2,16 @@
  * the verified call and the sampler's time budget, from the timing options and the roofline time
  * of one call) and overhead (inputs, the smaller instance and the checks: the bytes the host and
  * device generate and check); as rows finish, each part is scaled by what the rows so far took
- * over what they were estimated to take, per device kind. */
+ * over what they were estimated to take: per device kind and workload family, shrunk towards the
+ * kind's factor while a family has few rows done. */
 #ifndef DLBENCH_ETA_H
 #define DLBENCH_ETA_H
 #include "ceilings.h"
 #include "timing.h"
 #include "workload.h"
 
-struct row_estimate { double sampling_s, overhead_s; int gpu; };
+#define ETA_FAMILIES 16
+struct row_estimate { double sampling_s, overhead_s; int gpu, family; };
 
 /* A row's estimate; c may be NULL (before the ceilings are measured: nominal rates). A row that
  * will be skipped (backend unavailable, dtype not native) costs nothing. */
@@ -20,7 +22,8 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
 double eta_ceilings(const struct backend *b, int quick);
 
 struct eta {
-    double est[2][2], got[2][2];   /* [cpu/gpu][sampling/overhead], over the rows finished */
+    /* [cpu/gpu][family, or ETA_FAMILIES for all][sampling/overhead], over the rows finished */
+    double est[2][ETA_FAMILIES + 1][2], got[2][ETA_FAMILIES + 1][2];
 };
 void eta_init(struct eta *e);
 /* A finished row: its estimate and what it took (sampling part: time_op's wall seconds). */
