@@ -337,7 +337,7 @@ static double estimate_rows(struct run *r)
     for (int i = 0; i < r->n; i++) {
         const struct item *it = &r->items[i];
         r->est[i] = eta_row(it->b, it->w, it->params, it->dt, &r->o->timing, item_ceiling(r, it));
-        sum += r->est[i].sampling_s + r->est[i].overhead_s;
+        sum += r->est[i].budget_s + r->est[i].work_s;
     }
     return sum;
 }
@@ -405,7 +405,7 @@ static void run_measure(struct run *r)
             fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", r->dir);
         free(tr.samples);
         r->done++;
-        eta_done(&r->eta, &r->est[i], tr.wall_s, row->wall_s);
+        eta_done(&r->eta, &r->est[i], tr.n > 0 ? tr.s.mean * tr.n * tr.reps : 0, row->wall_s);
         if (!o->quiet) progress(row, r->done, r->n, eta_left(&r->eta, r->est, i + 1, r->n));
         r->interrupted = timing_interrupted;
     }

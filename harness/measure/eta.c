@@ -47,7 +47,7 @@ static double full_check_s(const struct workload *w, const void *params, enum dt
 struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
                             const struct timing_opts *t, const struct ceiling *c)
 {
-    struct row_estimate e = {0, 0.001, b->kind == BACKEND_GPU, family_index(w->family)};
+    struct row_estimate e = {0, 0, 0.001, b->kind == BACKEND_GPU, family_index(w->family)};
     char why[256];
     if (!b->probe(why, sizeof why) || b->unsupported(w->family, dt) || !backend_runs(b, w->family)) return e;
     double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
@@ -55,47 +55,53 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;
     double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9));
     double sample = fmax(call, SAMPLE_S);
-    /* warm-up (>= 50 ms and one call), the verified call, then samples: at least min_time, at
-     * most max_time, but never fewer than 3 (timing.c) */
-    double sampling = fmin(fmax(t->min_time, MIN_SAMPLES * sample), fmax(t->max_time, 3 * sample));
-    e.sampling_s = fmax(WARMUP_S, call) + call + sampling;
-    e.overhead_s = overhead_s(w, params, dt);
+    /* warm-up (>= 50 ms and one call) and the verified call; then samples: at least min_time, at
+     * most max_time, never fewer than 3 (timing.c): a budget when calls are short, calls else */
+    e.work_s = fmax(WARMUP_S, call) + call + overhead_s(w, params, dt);
+    e.budget = MIN_SAMPLES * sample <= t->max_time;
+    if (e.budget) e.budget_s = (t->min_time + t->max_time) / 2;
+    else e.work_s += fmax(3 * sample, t->max_time);
     if (w->small) { /* the smaller instance: made, run once and checked in full */
         char sp[512];
-        if (w->params_size <= sizeof sp && w->small(params, sp)) e.overhead_s += full_check_s(w, sp, dt);
+        if (w->params_size <= sizeof sp && w->small(params, sp)) e.work_s += full_check_s(w, sp, dt);
     }
     return e;
 }
 
 void eta_init(struct eta *e) { memset(e, 0, sizeof *e); }
 
-void eta_done(struct eta *e, const struct row_estimate *r, double sampling_s, double total_s)
+void eta_done(struct eta *e, const struct row_estimate *r, double sampled_s, double total_s)
 {
-    double over = total_s - sampling_s > 0 ? total_s - sampling_s : 0;
+    double work = total_s;
+    if (r->budget) {
+        e->budget_rows[r->gpu]++;
+        e->budget_s[r->gpu] += sampled_s;
+        work = total_s - sampled_s > 0 ? total_s - sampled_s : 0;
+    }
     for (int f = 0; f < 2; f++) { /* the row's family, and all families */
         int at = f ? ETA_FAMILIES : r->family;
-        e->est[r->gpu][at][0] += r->sampling_s;
-        e->got[r->gpu][at][0] += sampling_s;
-        e->est[r->gpu][at][1] += r->overhead_s;
-        e->got[r->gpu][at][1] += over;
+        e->work_est[r->gpu][at] += r->work_s;
+        e->work_got[r->gpu][at] += work;
     }
 }
 
 /* What the rows so far took over their estimate: the kind's ratio shrunk towards 1, and the
  * family's shrunk towards the kind's, each by PRIOR_S seconds of pseudo-observation. */
-static double factor(const struct eta *e, int kind, int family, int part)
+static double work_factor(const struct eta *e, int kind, int family)
 {
-    const double *est = e->est[kind][ETA_FAMILIES], *got = e->got[kind][ETA_FAMILIES];
-    double all = (got[part] + PRIOR_S) / (est[part] + PRIOR_S);
-    return (e->got[kind][family][part] + PRIOR_S * all) / (e->est[kind][family][part] + PRIOR_S);
+    double all = (e->work_got[kind][ETA_FAMILIES] + PRIOR_S) / (e->work_est[kind][ETA_FAMILIES] + PRIOR_S);
+    return (e->work_got[kind][family] + PRIOR_S * all) / (e->work_est[kind][family] + PRIOR_S);
 }
 
 double eta_left(const struct eta *e, const struct row_estimate *est, int from, int n)
 {
     double left = 0;
-    for (int i = from; i < n; i++)
-        left += factor(e, est[i].gpu, est[i].family, 0) * est[i].sampling_s +
-                factor(e, est[i].gpu, est[i].family, 1) * est[i].overhead_s;
+    for (int i = from; i < n; i++) {
+        const struct row_estimate *r = &est[i];
+        if (r->budget) /* the average budget of the rows done, one pseudo-row at the prior */
+            left += (e->budget_s[r->gpu] + r->budget_s) / (e->budget_rows[r->gpu] + 1);
+        left += work_factor(e, r->gpu, r->family) * r->work_s;
+    }
     return left;
 }
 
@@ -106,7 +112,7 @@ static double case_estimate(const struct backend *b, const char *wl, const char 
     for (const struct wcase *c = w->cases; c->name; c++) {
         if (strcmp(c->name, cs)) continue;
         struct row_estimate e = eta_row(b, w, c->params, dt, &ceiling_timing, NULL);
-        return e.sampling_s + e.overhead_s;
+        return e.budget_s + e.work_s;
     }
     return 0;
 }
