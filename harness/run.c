@@ -398,8 +398,11 @@ static void run_measure(struct run *r)
             free(tr.samples);
             break;
         }
-        for (int bi = 0; bi < backend_count; bi++)
-            if (backends[bi] == it->b) ceiling_apply(&r->ceil[bi], row);
+        struct ceiling *c = it->b->base ? NULL : (struct ceiling *)item_ceiling(r, it); /* variants: no % */
+        if (c) {
+            ceiling_raise(c, row);
+            ceiling_apply(c, row);
+        }
         r->failed += strncmp(row->status, "failed", 6) == 0 || strcmp(row->status, "timeout") == 0;
         if (results_append(&r->out, row, tr.samples, row_measured(row) ? tr.n : 0) != 0)
             fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", r->dir);
@@ -417,9 +420,18 @@ static void run_measure(struct run *r)
 static void run_finish(struct run *r)
 {
     char path[4200], why[256];
-    for (int bi = 0; bi < backend_count; bi++)
+    for (int bi = 0; bi < backend_count; bi++) {
         if (in_list(r->o->backends, backends[bi]->name) && backends[bi]->probe(why, sizeof why))
             put_state(backends[bi], "state_end", &r->si);
+        if (!backends[bi]->base && in_list(r->o->backends, backends[bi]->name)) ceilings_put(backends[bi], &r->ceil[bi], &r->si);
+    }
+    /* The ceilings are final (rows faster than a ceiling raised it): every row's % against them. */
+    for (int i = 0; i < r->done; i++) {
+        const struct ceiling *c = r->items[i].b->base ? NULL : item_ceiling(r, &r->items[i]);
+        r->rows[i].ceiling_pct = NAN;
+        if (c) ceiling_apply(c, &r->rows[i]);
+    }
+    if (r->done && results_rewrite(r->dir, r->rows, r->done) != 0) fprintf(stderr, "dlbench: warning: cannot rewrite %s/results.csv\n", r->dir);
     snprintf(path, sizeof path, "%s/system.json", r->dir);
     if (sysinfo_write_json(&r->si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
     snprintf(path, sizeof path, "%s/report.md", r->dir);

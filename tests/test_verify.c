@@ -136,3 +136,31 @@ Test(verify, one_bandwidth_convention)
     x->shape(&h2d, shape, sizeof shape);
     cr_expect(strstr(shape, "once") != NULL, "%s", shape);
 }
+
+/* A ceiling is the best the machine did in the run: a faster GEMM or same-size streaming row raises
+ * it (and is then at 100%), an in-place update or a smaller-array row does not. */
+Test(verify, rows_faster_than_a_ceiling_raise_it)
+{
+    struct ceiling c;
+    struct row g, s;
+    ceiling_clear(&c);
+    c.gflops[DT_F32] = 100;
+    c.bw_gbps = 50;
+    c.bw_array_bytes = 256 << 20;
+    row_init(&g);
+    strcpy(g.family, "gemm"); strcpy(g.dtype, "fp32"); strcpy(g.status, "ok"); strcpy(g.case_name, "bert");
+    g.flops = 1e9; g.bytes = 1e7; g.intensity = 100; g.gflops = 120; g.gbytes_per_s = 1.2;
+    cr_expect(ceiling_raise(&c, &g) && c.gflops[DT_F32] == 120 && strstr(c.fl_how[DT_F32], "bert"));
+    ceiling_apply(&c, &g);
+    cr_expect_float_eq(g.ceiling_pct, 100, 1e-9);
+    row_init(&s);
+    strcpy(s.family, "bandwidth"); strcpy(s.dtype, "fp32"); strcpy(s.status, "ok"); strcpy(s.workload, "eltwise");
+    strcpy(s.case_name, "adam"); strcpy(s.flags, "in-place");
+    s.bytes = 1e9; s.gbytes_per_s = 60; s.array_bytes = 256 << 20;
+    cr_expect(!ceiling_raise(&c, &s) && c.bw_gbps == 50, "an in-place update does not raise the bandwidth");
+    s.flags[0] = 0;
+    s.array_bytes = 1 << 20;
+    cr_expect(!ceiling_raise(&c, &s), "nor does a row on smaller arrays");
+    s.array_bytes = 256 << 20;
+    cr_expect(ceiling_raise(&c, &s) && c.bw_gbps == 60, "a same-size streaming row does");
+}

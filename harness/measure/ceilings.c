@@ -63,8 +63,8 @@ static void bandwidth(const struct backend *b, int threads, int quick, struct ce
     }
     c->bw_array_bytes = arr;
     c->bw_cache_assisted = !isnan(arr) && llc > 0 && arr < 4 * llc;
-    snprintf(c->bw_how, sizeof c->bw_how, "%s (best of STREAM copy, triad, dot%s), %.0f MiB arrays, read + written%s", what,
-             gpu ? ", a device-to-device copy" : "", arr / 1048576.0,
+    snprintf(c->bw_how, sizeof c->bw_how, "%s, the best of STREAM copy, triad, dot%s; %.0f MiB arrays, read + written%s", what,
+             gpu ? " and a device-to-device copy" : "", arr / 1048576.0,
              c->bw_cache_assisted ? "; cache-assisted: below 4x the last-level cache" : "");
     if (b->dev->stated_bandwidth) c->bw_stated_gbps = b->dev->stated_bandwidth(c->bw_stated_how, sizeof c->bw_stated_how);
     else snprintf(c->bw_stated_how, sizeof c->bw_stated_how, "n/a: memory channels and speed are not readable here");
@@ -131,4 +131,25 @@ void ceiling_apply(const struct ceiling *c, struct row *r)
     double b = ceiling_bound(c, r, 0);
     double got = r->flops > 0 && strcmp(r->family, "transfer") ? r->gflops : r->gbytes_per_s;
     r->ceiling_pct = b > 0 ? 100.0 * got / b : NAN;
+}
+
+int ceiling_raise(struct ceiling *c, const struct row *r)
+{
+    enum dtype dt;
+    if (!row_measured(r)) return 0;
+    if (!strcmp(r->family, "gemm") && dtype_parse(r->dtype, &dt) == 0 && r->gflops > c->gflops[dt] && !isnan(c->gflops[dt])) {
+        c->gflops[dt] = r->gflops;
+        snprintf(c->fl_how[dt], sizeof c->fl_how[dt], "GEMM %.28s, a row above the measured one", r->case_name);
+        return 1;
+    }
+    int streaming = r->array_bytes > 0 && !strstr(r->flags, "in-place") &&
+                    (!strcmp(r->family, "bandwidth") || !strncmp(r->case_name, "d2d", 3));
+    if (streaming && r->array_bytes >= 0.99 * c->bw_array_bytes && r->gbytes_per_s > c->bw_gbps && !isnan(c->bw_gbps)) {
+        c->bw_gbps = r->gbytes_per_s;
+        snprintf(c->bw_how, sizeof c->bw_how, "%.20s/%.24s, a row above the measured ceiling; %.0f MiB arrays, read + written%.50s",
+                 r->workload, r->case_name, c->bw_array_bytes / 1048576.0,
+                 c->bw_cache_assisted ? "; cache-assisted" : "");
+        return 1;
+    }
+    return 0;
 }

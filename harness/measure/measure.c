@@ -47,13 +47,17 @@ static int preflight(const struct backend *b, const struct workload *w, const vo
     return 0;
 }
 
-/* Arrays of a streaming case below 4x the device's last-level cache are partly served by it. */
+/* Arrays of a streaming case below 4x the device's last-level cache are partly served by it
+ * ("cache-assisted"); an in-place update reads no line for ownership ("in-place"). */
 static void row_flags(struct row *r, const struct backend *b, const struct workload *w, const void *params)
 {
-    if (!w->array_bytes || !b->dev->cache_bytes) return;
-    double arr = w->array_bytes(params), llc = (double)b->dev->cache_bytes();
-    r->array_bytes = arr;
-    if (arr > 0 && llc > 0 && arr < 4 * llc) snprintf(r->flags, sizeof r->flags, "cache-assisted");
+    double llc = b->dev->cache_bytes ? (double)b->dev->cache_bytes() : 0;
+    if (w->array_bytes) {
+        r->array_bytes = w->array_bytes(params);
+        if (r->array_bytes > 0 && llc > 0 && r->array_bytes < 4 * llc) snprintf(r->flags, sizeof r->flags, "cache-assisted");
+    }
+    if (w->in_place && w->in_place(params))
+        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "%sin-place", r->flags[0] ? ";" : "");
 }
 
 static void row_state(struct row *r, const struct dev_state *s)

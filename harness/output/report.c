@@ -32,10 +32,7 @@ static void speedup_cell(FILE *f, double s)
 #define QUICK_CAP_MIB 256   /* workloads' QUICK_ARRAY_CAP_BYTES, as the legend states it */
 static int cache_assisted(const struct row *r) { return strstr(r->flags, "cache-assisted") != NULL; }
 static int throttled(const struct row *r) { return devstate_text_throttled(r->throttle); }
-static int in_place(const struct row *r)
-{
-    return !strcmp(r->family, "bandwidth") && (strstr(r->case_name, "sgd") || strstr(r->case_name, "adam"));
-}
+static int in_place(const struct row *r) { return strstr(r->flags, "in-place") != NULL; }
 
 static void cell(FILE *f, const struct row *r, int pct)
 {
@@ -374,7 +371,7 @@ static void price_formula(const struct row *rows, int n, const struct sysinfo *s
     fputs("\nCost per epoch = seconds per epoch / 3600 × the row's price per hour. ", f);
     for (int i = 0; i < n; i++) {
         int seen = 0;
-        for (int j = 0; j < i; j++) seen |= !strcmp(rows[j].backend, rows[i].backend);
+        for (int j = 0; j < i; j++) seen |= !strcmp(rows[j].backend, rows[i].backend) && !strcmp(rows[j].family, "train");
         if (seen || strcmp(rows[i].family, "train")) continue;
         char sec[48];
         snprintf(sec, sizeof sec, "price.%s", rows[i].backend);

@@ -1,6 +1,7 @@
 /* results.c: writing and reading results.csv / samples.csv. Writers flush and fsync each case;
  * readers report file and line for anything malformed. */
 #include "results.h"
+#include "files.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -64,9 +65,8 @@ int results_open(struct results_out *o, const char *dir, char *why, size_t n)
 
 static int flush_sync(FILE *f) { return fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1; }
 
-int results_append(struct results_out *o, const struct row *r, const double *s, int ns)
+static void write_row(FILE *f, const struct row *r)
 {
-    FILE *f = o->csv;
     const char *str[] = {r->backend, r->device, r->workload, r->family, r->case_name, r->shape, r->dtype};
     for (int i = 0; i < 7; i++) { csv_write_field(f, str[i]); fputc(',', f); }
     fprintf(f, "%d,", r->threads);
@@ -86,12 +86,29 @@ int results_append(struct results_out *o, const struct row *r, const double *s, 
     fputc(',', f); csv_write_field(f, r->throttle);
     fputc(',', f); put_num(f, r->wall_s, "%.3f");
     fputc('\n', f);
+}
+
+int results_append(struct results_out *o, const struct row *r, const double *s, int ns)
+{
+    write_row(o->csv, r);
     for (int i = 0; i < ns; i++) {
         const char *k[] = {r->backend, r->workload, r->case_name, r->dtype};
         for (int j = 0; j < 4; j++) { csv_write_field(o->samples, k[j]); fputc(',', o->samples); }
         fprintf(o->samples, "%d,%d,%.6e\n", r->threads, i, s[i]);
     }
     return flush_sync(o->csv) == 0 && flush_sync(o->samples) == 0 ? 0 : -1;
+}
+
+int results_rewrite(const char *dir, const struct row *rows, int n)
+{
+    char path[4200];
+    struct atomic_file af;
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    if (!atomic_open(&af, path)) return -1;
+    for (int i = 0; i < RESULTS_NCOLS; i++) fprintf(af.f, "%s%s", i ? "," : "", results_columns[i]);
+    fputc('\n', af.f);
+    for (int i = 0; i < n; i++) write_row(af.f, &rows[i]);
+    return atomic_commit(&af);
 }
 
 void results_close(struct results_out *o)

@@ -15,6 +15,9 @@ struct results_out { FILE *csv, *samples; };
 int results_open(struct results_out *o, const char *dir, char *why, size_t n);
 int results_append(struct results_out *o, const struct row *r, const double *samples, int nsamples);
 void results_close(struct results_out *o);
+/* Replaces dir/results.csv by these rows atomically (the run's end, once the ceilings are final,
+ * rewrites every row's ceiling_pct). 0 or -1. */
+int results_rewrite(const char *dir, const struct row *rows, int n);
 
 /* CSV primitives shared by the writers and readers (RFC 4180 quoting). */
 void csv_write_field(FILE *f, const char *s);

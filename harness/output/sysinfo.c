@@ -15,6 +15,16 @@ void sysinfo_put(struct sysinfo *si, const char *section, const char *key, const
     snprintf(k->value, sizeof k->value, "%s", value);
 }
 
+void sysinfo_set(struct sysinfo *si, const char *section, const char *key, const char *value)
+{
+    for (int i = 0; i < si->n; i++)
+        if (!strcmp(si->items[i].section, section) && !strcmp(si->items[i].key, key)) {
+            snprintf(si->items[i].value, sizeof si->items[i].value, "%s", value);
+            return;
+        }
+    sysinfo_put(si, section, key, value);
+}
+
 const char *sysinfo_get(const struct sysinfo *si, const char *section, const char *key)
 {
     for (int i = 0; i < si->n; i++)

@@ -15,6 +15,8 @@ struct sysinfo { struct kv *items; int n, cap; };
 
 void sysinfo_collect(struct sysinfo *si);               /* host, build, each backend */
 void sysinfo_put(struct sysinfo *si, const char *section, const char *key, const char *value);
+/* Replaces the value of section.key where there is one, else puts it. */
+void sysinfo_set(struct sysinfo *si, const char *section, const char *key, const char *value);
 const char *sysinfo_get(const struct sysinfo *si, const char *section, const char *key);
 void sysinfo_free(struct sysinfo *si);
 void sysinfo_print(const struct sysinfo *si, FILE *f);  /* human-readable, for `info` */

@@ -55,24 +55,24 @@ void ceilings_put(const struct backend *b, const struct ceiling *c, struct sysin
     snprintf(sec, sizeof sec, "ceiling.%s", b->name);
     if (!isnan(c->bw_gbps)) {
         snprintf(v, sizeof v, "%.1f", c->bw_gbps);
-        sysinfo_put(si, sec, "bandwidth_gbps", v);
-        sysinfo_put(si, sec, "bandwidth_how", c->bw_how);
+        sysinfo_set(si, sec, "bandwidth_gbps", v);
+        sysinfo_set(si, sec, "bandwidth_how", c->bw_how);
         snprintf(v, sizeof v, "%.0f", c->bw_array_bytes);
-        sysinfo_put(si, sec, "bandwidth_array_bytes", v);
-        sysinfo_put(si, sec, "bandwidth_cache_assisted", c->bw_cache_assisted ? "yes" : "no");
+        sysinfo_set(si, sec, "bandwidth_array_bytes", v);
+        sysinfo_set(si, sec, "bandwidth_cache_assisted", c->bw_cache_assisted ? "yes" : "no");
     }
     if (!isnan(c->bw_stated_gbps)) {
         snprintf(v, sizeof v, "%.1f", c->bw_stated_gbps);
-        sysinfo_put(si, sec, "bandwidth_stated_gbps", v);
+        sysinfo_set(si, sec, "bandwidth_stated_gbps", v);
     }
-    if (c->bw_stated_how[0]) sysinfo_put(si, sec, "bandwidth_stated_how", c->bw_stated_how);
+    if (c->bw_stated_how[0]) sysinfo_set(si, sec, "bandwidth_stated_how", c->bw_stated_how);
     for (int d = 0; d < DT_COUNT; d++) {
         if (isnan(c->gflops[d])) continue;
         snprintf(key, sizeof key, "%s_gflops", dtype_name((enum dtype)d));
         snprintf(v, sizeof v, "%.1f", c->gflops[d]);
-        sysinfo_put(si, sec, key, v);
+        sysinfo_set(si, sec, key, v);
         snprintf(key, sizeof key, "%s_how", dtype_name((enum dtype)d));
-        sysinfo_put(si, sec, key, c->fl_how[d]);
+        sysinfo_set(si, sec, key, c->fl_how[d]);
     }
 }
 

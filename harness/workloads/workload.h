@@ -52,6 +52,9 @@ struct workload {
     /* Optional, streaming (bandwidth) cases: bytes of each array; below 4x the device's last-level
      * cache the row is flagged "cache-assisted". */
     double (*array_bytes)(const void *params);
+    /* Optional: 1 when the case updates its arrays in place (SGD, Adam): no line is read for
+     * ownership, so it may run faster than the STREAM-counted bandwidth ceiling. */
+    int (*in_place)(const void *params);
 };
 
 /* The quick suite caps DRAM-sized bandwidth arrays (bytes each; 0: no cap, 4x the largest

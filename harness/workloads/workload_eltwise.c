@@ -96,6 +96,8 @@ static double elt_bytes(const void *p, enum dtype dt)
 }
 
 static double elt_array_bytes(const void *p) { return 4.0 * (double)elems(p); }
+static int in_place(enum elt_op op);
+static int elt_in_place(const void *p) { return in_place(((const struct eltwise_shape *)p)->op); }
 
 static int inputs_of(enum elt_op op) { return elt_ops[op].arrays_read; }
 static int in_place(enum elt_op op) { return op == ELT_SGD || op == ELT_ADAM; }
@@ -382,7 +384,7 @@ static double elt_check(void *st, char *why, size_t wn)
      .shape = elt_shape, .flops = elt_flops, .bytes = elt_bytes,                           \
      .device_bytes = elt_device_bytes, .setup = elt_setup, .call = elt_call,               \
      .check = elt_check, .tolerance = elt_tolerance, .teardown = elt_teardown,           \
-     .small = elt_small, .array_bytes = elt_array_bytes}
+     .small = elt_small, .array_bytes = elt_array_bytes, .in_place = elt_in_place}
 
 const struct workload stream_workload =
     ELT_WORKLOAD("stream", "STREAM copy/scale/add/triad and dot: memory bandwidth (GB/s)", stream_cases);
