@@ -28,6 +28,11 @@ static int family_index(const char *family)
     return i;
 }
 
+/* Nominal share of the GEMM/bandwidth ceiling a family's calls reach (convolutions lowered to GEMM
+ * with im2col; a training step is many small ops), and whether its check recomputes a forward
+ * pass in double (train); the calibration corrects the rest. */
+static double efficiency(const char *family) { return !strcmp(family, "conv") ? 0.4 : !strcmp(family, "train") ? 0.1 : 1.0; }
+
 static int host_cores(void) { return cpu_topology()->cores > 0 ? cpu_topology()->cores : 1; }
 
 /* Host-side work of a case's setup and check: its device buffers made, downloaded and compared. */
@@ -53,11 +58,13 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
     double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : CPU_GFLOPS;
     double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;
-    double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9));
+    double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9)) / efficiency(w->family);
     double sample = fmax(call, SAMPLE_S);
     /* warm-up (>= 50 ms and one call) and the verified call; then samples: at least min_time, at
      * most max_time, never fewer than 3 (timing.c): a budget when calls are short, calls else */
     e.work_s = fmax(WARMUP_S, call) + call + overhead_s(w, params, dt);
+    if (!strcmp(w->family, "train")) /* the first step's forward pass again, in double */
+        e.work_s += flops / 3 / 2 / (HOST_GMACS_PER_CORE * 1e9);
     e.budget = MIN_SAMPLES * sample <= t->max_time;
     if (e.budget) e.budget_s = (t->min_time + t->max_time) / 2;
     else e.work_s += fmax(3 * sample, t->max_time);
