@@ -105,10 +105,12 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
     }
 }
 
-/* Rows whose bound is the bandwidth: no FLOPs, or the bandwidth/transfer families. */
-static int report_bw_bound(const struct row *r)
+/* Whether a streaming row's bandwidth compares with the ceiling's: one on DRAM-sized arrays always;
+ * a cache-assisted one only with a ceiling measured cache-assisted on arrays as large. */
+static int comparable(const struct ceiling *c, const struct row *r)
 {
-    return !(r->flops > 0) || !strcmp(r->family, "bandwidth") || !strcmp(r->family, "transfer");
+    if (!(r->array_bytes > 0) || !strstr(r->flags, "cache-assisted")) return 1;
+    return c->bw_cache_assisted && r->array_bytes >= 0.99 * c->bw_array_bytes;
 }
 
 double ceiling_bound(const struct ceiling *c, const struct row *r, int in_gbps)
@@ -126,8 +128,7 @@ double ceiling_bound(const struct ceiling *c, const struct row *r, int in_gbps)
 void ceiling_apply(const struct ceiling *c, struct row *r)
 {
     if (!row_measured(r)) return;
-    /* a streaming row on smaller arrays than the ceiling's runs partly from cache: no % of DRAM */
-    if (r->array_bytes > 0 && r->array_bytes < 0.99 * c->bw_array_bytes && report_bw_bound(r)) return;
+    if (!comparable(c, r)) return; /* partly served by a cache the ceiling's arrays did not fit */
     double b = ceiling_bound(c, r, 0);
     double got = r->flops > 0 && strcmp(r->family, "transfer") ? r->gflops : r->gbytes_per_s;
     r->ceiling_pct = b > 0 ? 100.0 * got / b : NAN;
@@ -144,7 +145,7 @@ int ceiling_raise(struct ceiling *c, const struct row *r)
     }
     int streaming = r->array_bytes > 0 && !strstr(r->flags, "in-place") &&
                     (!strcmp(r->family, "bandwidth") || !strncmp(r->case_name, "d2d", 3));
-    if (streaming && r->array_bytes >= 0.99 * c->bw_array_bytes && r->gbytes_per_s > c->bw_gbps && !isnan(c->bw_gbps)) {
+    if (streaming && comparable(c, r) && r->gbytes_per_s > c->bw_gbps && !isnan(c->bw_gbps)) {
         c->bw_gbps = r->gbytes_per_s;
         snprintf(c->bw_how, sizeof c->bw_how, "%.20s/%.24s, a row above the measured ceiling; %.0f MiB arrays, read + written%.50s",
                  r->workload, r->case_name, c->bw_array_bytes / 1048576.0,

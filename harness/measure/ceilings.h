@@ -25,8 +25,9 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
 double ceiling_bound(const struct ceiling *c, const struct row *r, int in_gbps);
 void ceiling_apply(const struct ceiling *c, struct row *r);     /* sets r->ceiling_pct */
 /* A measured row faster than its backend's ceiling raises it, since a ceiling is the best this
- * machine did in the run: a GEMM row its dtype's FLOP/s, a streaming row on arrays of the
- * ceiling's size (not an in-place update) the bandwidth. Returns 1 when it raised one; the how
+ * machine did in the run: a GEMM row its dtype's FLOP/s, a streaming row that is not an in-place
+ * update the bandwidth, when the two compare (a cache-assisted row only a cache-assisted ceiling
+ * on arrays as large; such a row gets no % of a DRAM ceiling either). Returns 1 when it raised one; the how
  * then names the row. */
 int ceiling_raise(struct ceiling *c, const struct row *r);
 #endif

@@ -117,28 +117,36 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
     return 0;
 }
 
+/* A setup that could not run: "unsupported: …" and "out of … memory" are skips, anything else a
+ * failure; what names which instance ("", or "smaller instance <shape>: "). */
+static void setup_failed(struct row *r, const char *what, const char *why)
+{
+    if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s%s", what, why + 13);
+    else snprintf(r->status, sizeof r->status, "%s: %s%s", strncmp(why, "out of", 6) ? "failed" : "skipped", what, why);
+}
+
 /* The family's smaller instance of this case, checked in full before the timed size (whose check
  * then samples). 0 when it passed or there is none; -1 with r->status set. */
 static int check_small(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
                        uint64_t seed, struct row *r)
 {
-    char why[256], shape[96];
+    char why[256], what[128], shape[96];
     void *sp;
     if (!w->small || !(sp = calloc(1, w->params_size))) return 0;
     if (!w->small(params, sp)) { free(sp); return 0; }
     w->shape(sp, shape, sizeof shape);
+    snprintf(what, sizeof what, "smaller instance %s: ", shape);
     void *st = w->setup(b, sp, dt, seed, why, sizeof why);
     int rc = -1;
-    if (!st) snprintf(r->status, sizeof r->status, "failed: smaller instance %s: %s", shape, why);
-    else if (w->call(st) != 0) snprintf(r->status, sizeof r->status, "failed: smaller instance %s: %s", shape, b->dev->error());
+    if (!st) setup_failed(r, what, why);
+    else if (w->call(st) != 0) snprintf(r->status, sizeof r->status, "failed: %s%s", what, b->dev->error());
     else {
         double tol = w->tolerance(sp, dt), err;
         why[0] = 0;
         err = w->check(st, why, sizeof why);
-        if (err < 0) snprintf(r->status, sizeof r->status, "failed: cannot verify the smaller instance %s: %s", shape, why);
+        if (err < 0) snprintf(r->status, sizeof r->status, "failed: cannot verify the %s%s", what, why);
         else if (!(err <= tol))
-            snprintf(r->status, sizeof r->status, "failed: smaller instance %s: error %.3g > tolerance %.3g%s%s", shape, err, tol,
-                     why[0] ? ": " : "", why);
+            snprintf(r->status, sizeof r->status, "failed: %serror %.3g > tolerance %.3g%s%s", what, err, tol, why[0] ? ": " : "", why);
         else { snprintf(r->check, sizeof r->check, "full at %s", shape); rc = 0; }
     }
     if (st) w->teardown(st);
@@ -152,24 +160,22 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
 {
     char why[256];
     double t0 = wall_seconds();
+    uint64_t s = seed ^ case_stream(w->name, case_name, dt);
+    int interrupted = 0;
+    void *st = NULL;
     row_identity(r, b, w, case_name, params, dt, threads);
     tr->samples = NULL;
     tr->n = 0;
     tr->wall_s = 0;
-    if (preflight(b, w, params, dt, r) != 0) { r->wall_s = wall_seconds() - t0; return 0; }
+    if (preflight(b, w, params, dt, r) != 0) goto out;
     if (b->dev->set_threads) b->dev->set_threads(threads);
     row_flags(r, b, w, params);
-    if (check_small(b, w, params, dt, seed ^ case_stream(w->name, case_name, dt), r) != 0) { r->wall_s = wall_seconds() - t0; return 0; }
-    void *st = w->setup(b, params, dt, seed ^ case_stream(w->name, case_name, dt), why, sizeof why);
-    if (!st) { /* "unsupported: …" and "out of … memory" are skips; anything else is a failure */
-        if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s", why + 13);
-        else snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
-        r->wall_s = wall_seconds() - t0;
-        return 0;
-    }
+    if (check_small(b, w, params, dt, s, r) != 0) goto out;
+    if (!(st = w->setup(b, params, dt, s, why, sizeof why))) { setup_failed(r, "", why); goto out; }
     r->tolerance = w->tolerance(params, dt);
-    int interrupted = verify_and_time(b, w, st, t, r, tr);
+    interrupted = verify_and_time(b, w, st, t, r, tr);
     w->teardown(st);
+out:
     r->wall_s = wall_seconds() - t0;
     return interrupted;
 }
