@@ -325,7 +325,7 @@ static int run_open_folder(struct run *r)
 }
 
 /* The base backend's ceilings of an item (variants share their base's device), or NULL. */
-static const struct ceiling *item_ceiling(const struct run *r, const struct item *it)
+static struct ceiling *item_ceiling(const struct run *r, const struct item *it)
 {
     const struct backend *base = it->b->base ? it->b->base : it->b;
     for (int bi = 0; r->ceil && bi < backend_count; bi++)
@@ -400,7 +400,7 @@ static void run_measure(struct run *r)
             free(tr.samples);
             break;
         }
-        struct ceiling *c = it->b->base ? NULL : (struct ceiling *)item_ceiling(r, it); /* variants: no % */
+        struct ceiling *c = it->b->base ? NULL : item_ceiling(r, it); /* variants: no % */
         if (c) {
             ceiling_raise(c, row);
             ceiling_apply(c, row);
