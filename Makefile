@@ -51,6 +51,11 @@ SRC_C := $(wildcard harness/*.c harness/*/*.c bench/*.c kernels/*.c cpu/*.c)
 include gpu/gpu.mk
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
+# The git revision is compiled into the objects that print it: they rebuild when it changes.
+GIT_REV_STAMP := $(BUILD)/.git-rev
+$(shell mkdir -p $(BUILD); [ "$$(cat $(GIT_REV_STAMP) 2>/dev/null)" = '$(GIT_REV)' ] || echo '$(GIT_REV)' > $(GIT_REV_STAMP))
+$(BUILD)/obj/harness/cli.o $(BUILD)/obj/harness/output/sysinfo_collect.o: $(GIT_REV_STAMP)
+
 MAIN_OBJ := $(BUILD)/obj/harness/main.o
 LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(SRC_C:%.c=$(BUILD)/obj/%.o)) $(SRC_CU:%.cu=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/*.c)
@@ -90,11 +95,14 @@ $(TESTBIN): $(TEST_OBJ) $(LIB_OBJ)
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"' -DDLBENCH_PRICES_FILE='"$(abspath bench/prices.csv)"'
 
-# The include graph (no circles, no upward includes) and `make install` into a temporary folder
-# first, then the tests: CPU tests in parallel workers, GPU tests (suite names cuda_*) one at a time.
+# The include graph (no circles, no upward includes), `make install` into a temporary folder,
+# --help against README and the CI step (scripts/ci/bench-ci.sh) end to end on tiny runs first, then
+# the tests: CPU tests in parallel workers, GPU tests (suite names cuda_*) one at a time.
 test: $(DLBENCH) $(TESTBIN)
 	@scripts/check-includes.sh
 	@scripts/check-install.sh
+	@scripts/check-docs.sh $(DLBENCH)
+	@scripts/ci/test-bench-ci.sh $(DLBENCH)
 	@scripts/run-tests.sh $(TESTBIN) $(TEST_ARGS)
 
 # The binary to $(PREFIX)/bin, the price table to $(PREFIX)/share/dlbench/ (found there at run time

@@ -18,43 +18,33 @@ static inline int grid_for(size_t work)
     return blocks < 1 ? 1 : (int)blocks;
 }
 
-static __device__ __forceinline__ float warp_sum(float v)
+struct sum_op { __device__ float operator()(float a, float b) const { return a + b; } };
+struct max_op { __device__ float operator()(float a, float b) const { return fmaxf(a, b); } };
+
+/* op over the 32 lanes of a warp, valid in lane 0. */
+template <class Op> static __device__ __forceinline__ float warp_reduce(float v, Op op)
 {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    return v; /* in lane 0 */
+    for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_down_sync(0xffffffffu, v, o));
+    return v;
 }
 
-static __device__ __forceinline__ float warp_max(float v)
-{
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
-    return v; /* in lane 0 */
-}
-
-/* Sum over the block (blockDim.x a multiple of 32, at most 1024), valid in thread 0. Every
- * thread must call it; it ends with a barrier so it may be called again at once. The order of
- * additions is fixed by the block size: results are deterministic. */
-static __device__ __forceinline__ float block_sum(float v)
+/* op over the block (blockDim.x a multiple of 32, at most 1024), valid in thread 0; identity is
+ * op's neutral value. Every thread must call it; it ends with a barrier so it may be called again
+ * at once. The order of operations is fixed by the block size: results are deterministic. */
+template <class Op> static __device__ __forceinline__ float block_reduce(float v, Op op, float identity)
 {
     __shared__ float part[32];
-    v = warp_sum(v);
+    v = warp_reduce(v, op);
     if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = v;
     __syncthreads();
-    v = threadIdx.x < (blockDim.x >> 5) ? part[threadIdx.x] : 0.f;
-    if (threadIdx.x < 32) v = warp_sum(v);
+    v = threadIdx.x < (blockDim.x >> 5) ? part[threadIdx.x] : identity;
+    if (threadIdx.x < 32) v = warp_reduce(v, op);
     __syncthreads(); /* part[] is reused by the next call */
     return v;
 }
 
-/* Maximum over the block, valid in thread 0; the same contract as block_sum. */
-static __device__ __forceinline__ float block_max(float v)
-{
-    __shared__ float part[32];
-    v = warp_max(v);
-    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = v;
-    __syncthreads();
-    v = threadIdx.x < (blockDim.x >> 5) ? part[threadIdx.x] : -INFINITY;
-    if (threadIdx.x < 32) v = warp_max(v);
-    __syncthreads();
-    return v;
-}
+static __device__ __forceinline__ float warp_sum(float v) { return warp_reduce(v, sum_op{}); }
+static __device__ __forceinline__ float warp_max(float v) { return warp_reduce(v, max_op{}); }
+static __device__ __forceinline__ float block_sum(float v) { return block_reduce(v, sum_op{}, 0.f); }
+static __device__ __forceinline__ float block_max(float v) { return block_reduce(v, max_op{}, -INFINITY); }
 #endif

@@ -8,9 +8,11 @@
 #include "compare.h"
 #include "dataset.h"
 #include "prices.h"
+#include "files.h"
 #include "report.h"
 #include "results.h"
 #include "run.h"
+#include "run_record.h"
 #include "sysinfo.h"
 #include "workload.h"
 #include <math.h>
@@ -33,13 +35,14 @@ static const char *usage_main =
 static const char *usage_run =
     "usage: dlbench run [options]\n"
     "  --suite quick|full     quick: small cases, 0.1-0.5 s of samples per case, bandwidth arrays\n"
-    "                         capped at 256 MiB; about two minutes (default full)\n"
-    "  --backend LIST         cpu,cuda (default all)\n"
+    "                         capped at 256 MiB, about two minutes; full (the default): every case,\n"
+    "                         tens of minutes (the run announces its estimated length before it starts)\n"
+    "  --backend LIST         cpu,cuda,cudnn (default all; dlbench list)\n"
     "  --workload LIST        workload names (dlbench list)\n"
     "  --filter PATTERN       substring or glob on workload/case, e.g. 'gemm/bert*'\n"
     "  --dtype LIST           fp32,tf32,fp16,bf16 (default: all each workload offers)\n"
     "  --threads LIST         CPU thread counts, e.g. 1,2 (default: one per physical core)\n"
-    "  --size N|MxNxK         one custom case instead of the case lists\n"
+    "  --size N|MxNxK|ROWSxCOLS  one custom size instead of the case lists\n"
     "  --min-time S           sampling time before the noise rule may stop (0.5; quick 0.1)\n"
     "  --max-time S           sampling time after which a row is flagged noisy (5; quick 0.5)\n"
     "  --case-timeout S       wall time after which a case is abandoned as timeout (600)\n"
@@ -53,24 +56,27 @@ static const char *usage_run =
     "  --prices FILE          another price table (pattern,kind,instance,usd_per_hour,vcpus,gpus,\n"
     "                         source,date); default: $DLBENCH_PRICES, else the installed or source\n"
     "                         tree's (dlbench info)\n"
-    "  --quiet                no progress lines\n"
+    "  --no-ceilings          do not measure peak bandwidth and FLOP/s (no % of ceiling, no roofline)\n"
+    "  --quiet                print errors and warnings only\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
 
 static const char *usage_list = "usage: dlbench list   (workloads, cases, backends and why one is unavailable)\n";
-static const char *usage_info = "usage: dlbench info [--no-ceilings]   (the machine, and its measured ceilings unless told not to)\n";
-static const char *usage_report = "usage: dlbench report RUN_DIR   (rebuilds RUN_DIR/report.md, plots and JSON from its CSV files)\n";
+static const char *usage_info = "usage: dlbench info [--no-ceilings]   (the machine, and its ceilings: peak bandwidth and FLOP/s,\n"
+                                "  measured now, seconds to a minute per backend; --no-ceilings skips them)\n";
+static const char *usage_report = "usage: dlbench report RUN_DIR   (rebuilds RUN_DIR/report.md, plots and JSON from its CSV files;\n"
+                                  "  RUN_DIR/results.csv works too; says how the run ended and the command that reproduces it)\n";
 
+/* timing_interrupted keeps the signal's number: the run records which one stopped it. */
 static void on_signal(int sig)
 {
-    (void)sig;
     if (timing_interrupted) _exit(130); /* second Ctrl-C: leave now */
-    timing_interrupted = 1;
+    timing_interrupted = sig;
 }
 
 #define HELP_VERSION {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}
 
 enum run_opt { O_SUITE = 256, O_BACKEND, O_WORKLOAD, O_FILTER, O_DTYPE, O_THREADS, O_SIZE, O_MIN_TIME, O_MAX_TIME,
-               O_CASE_TIMEOUT, O_OUT, O_SEED, O_DATA, O_PRICE_CPU, O_PRICE_GPU, O_PRICES, O_QUIET };
+               O_CASE_TIMEOUT, O_OUT, O_SEED, O_DATA, O_PRICE_CPU, O_PRICE_GPU, O_PRICES, O_QUIET, O_NO_CEILINGS };
 static const struct option run_options[] = {
     {"suite", required_argument, NULL, O_SUITE},       {"backend", required_argument, NULL, O_BACKEND},
     {"workload", required_argument, NULL, O_WORKLOAD}, {"filter", required_argument, NULL, O_FILTER},
@@ -80,7 +86,8 @@ static const struct option run_options[] = {
     {"out", required_argument, NULL, O_OUT},           {"seed", required_argument, NULL, O_SEED},
     {"data", required_argument, NULL, O_DATA},         {"price-cpu", required_argument, NULL, O_PRICE_CPU},
     {"price-gpu", required_argument, NULL, O_PRICE_GPU}, {"prices", required_argument, NULL, O_PRICES},
-    {"quiet", no_argument, NULL, O_QUIET},             HELP_VERSION, {NULL, 0, NULL, 0}};
+    {"quiet", no_argument, NULL, O_QUIET},             {"no-ceilings", no_argument, NULL, O_NO_CEILINGS},
+    HELP_VERSION, {NULL, 0, NULL, 0}};
 
 static int nonempty(const char *opt, const char *v) { return *v ? 0 : cli_err(opt, "needs a value"); }
 
@@ -96,6 +103,7 @@ static int run_option(struct run_opts *o, struct timing_given *tg, int code, con
     case O_SUITE:
         if (strcmp(v, "quick") && strcmp(v, "full")) return cli_err("--suite", "'%s' is not quick or full", v);
         o->quick = !strcmp(v, "quick");
+        o->suite_given = 1;
         return 0;
     case O_BACKEND:
         for (int b = 0; b < backend_count && b < 32; b++) names[b] = backends[b]->name;
@@ -113,7 +121,7 @@ static int run_option(struct run_opts *o, struct timing_given *tg, int code, con
     case O_MAX_TIME: return cli_double("--max-time", v, 0.001, 36000, &tg->max_time);
     case O_CASE_TIMEOUT: return cli_double("--case-timeout", v, 0.001, 604800, &tg->case_timeout);
     case O_OUT: o->out_dir = v; return nonempty("--out", v);
-    case O_DATA: dataset_dir = v; return nonempty("--data", v);
+    case O_DATA: dataset_dir = o->data = v; return nonempty("--data", v);
     case O_PRICE_CPU: return cli_double("--price-cpu", v, 1e-9, 1e6, &o->price_cpu);
     case O_PRICE_GPU: return cli_double("--price-gpu", v, 1e-9, 1e6, &o->price_gpu);
     case O_PRICES: o->prices = v; return nonempty("--prices", v);
@@ -122,9 +130,14 @@ static int run_option(struct run_opts *o, struct timing_given *tg, int code, con
         o->seed = (uint64_t)l;
         return 0;
     case O_QUIET: o->quiet = 1; return 0;
+    case O_NO_CEILINGS: o->no_ceilings = 1; return 0;
     }
     return cli_err("run", "unhandled option");
 }
+
+/* The whole command line as typed (main's argv), for the run's record. */
+static int full_argc;
+static char **full_argv;
 
 static int cmd_run(int argc, char **argv)
 {
@@ -142,6 +155,8 @@ static int cmd_run(int argc, char **argv)
     if (!isnan(tg.max_time)) o.timing.max_time = tg.max_time;
     if (!isnan(tg.case_timeout)) o.timing.case_timeout = tg.case_timeout;
     if (o.timing.max_time < o.timing.min_time) { cli_err("--max-time", "is shorter than --min-time"); return 2; }
+    o.argc = full_argc;
+    o.argv = full_argv;
     return run_main(&o);
 }
 
@@ -190,6 +205,9 @@ static int cmd_info(int argc, char **argv)
     char prices[4096];
     sysinfo_collect(&si);
     sysinfo_put(&si, "dlbench", "prices", prices_find(prices, sizeof prices) ? prices : "none found (costs are n/a)");
+    if (!no_ceilings)
+        fprintf(stderr, "dlbench: measuring the ceilings (peak bandwidth and FLOP/s; seconds to a minute per backend, "
+                        "--no-ceilings skips them)...\n");
     for (int b = 0; !no_ceilings && b < backend_count; b++) {
         struct ceiling c;
         char why[256];
@@ -210,10 +228,10 @@ static int cmd_report(int argc, char **argv)
     while ((c = cli_next_option(argc, argv, "report", usage_report, lo)) >= 0) {}
     if (c != CLI_END) return c == CLI_EXIT0 ? 0 : 2;
     if (argc - optind != 1) { cli_err("report", "needs exactly one run folder (dlbench report --help)"); return 2; }
-    const char *dir = argv[optind];
-    char path[4200], why[512];
+    char dir[4096], path[4200], why[512], state[256];
     struct sysinfo si;
     struct row *rows;
+    if (run_folder_of(argv[optind], dir, sizeof dir, why, sizeof why) != 0) { fprintf(stderr, "dlbench: report: %s\n", why); return 2; }
     snprintf(path, sizeof path, "%s/system.json", dir);
     if (sysinfo_read_json(&si, path, why, sizeof why) != 0) { fprintf(stderr, "dlbench: report: %s\n", why); return 2; }
     snprintf(path, sizeof path, "%s/results.csv", dir);
@@ -221,8 +239,10 @@ static int cmd_report(int argc, char **argv)
     if (n < 0) { fprintf(stderr, "dlbench: report: %s\n", why); sysinfo_free(&si); return 2; }
     snprintf(path, sizeof path, "%s/report.md", dir);
     int rc = report_write_file(rows, n, &si, dir) | ci_json_write(rows, n, &si, dir);
+    run_record_state(&si, state, sizeof state);
     if (rc != 0) fprintf(stderr, "dlbench: report: cannot write %s\n", path);
-    else printf("%s (%d rows)\n", path, n);
+    else printf("%s (%d rows)\nrun: %s\nreproduce: %s\n", path, n, state,
+                sysinfo_get(&si, "run", "reproduce") ? sysinfo_get(&si, "run", "reproduce") : "not recorded (an older run folder)");
     free(rows);
     sysinfo_free(&si);
     return rc ? 2 : 0;
@@ -248,6 +268,8 @@ int main(int argc, char **argv)
         {"run", cmd_run, 1}, {"info", cmd_info, 1}, {"list", cmd_list, 0}, {"report", cmd_report, 0},
         {"compare", compare_main, 0}};
     if (argc < 2) { fputs(usage_main, stderr); return 2; }
+    full_argc = argc;
+    full_argv = argv;
     if (!strcmp(argv[1], "help")) { fputs(usage_main, stdout); return 0; }
     if (argv[1][0] == '-') { /* stop at the first operand: the command's options are its own */
         int c = cli_next_option(2, argv, NULL, usage_main, lo);

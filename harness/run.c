@@ -15,8 +15,11 @@
 #include "eta.h"
 #include "measure.h"
 #include "prices.h"
+#include "run_record.h"
+#include "run_settings.h"
 #include <fnmatch.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +39,7 @@ void run_opts_default(struct run_opts *o, int quick)
 {
     memset(o, 0, sizeof *o);
     o->quick = quick;
-    /* quick: 0.1 s to 0.5 s of samples per row keeps the suite within about two minutes with ~170
-     * measured rows (a row still noisy at 0.5 s is flagged, as at any limit) */
-    o->timing = (struct timing_opts){quick ? 0.1 : 0.5, quick ? 0.5 : 5.0, 0.01, 600.0, 100000};
+    o->timing = (struct timing_opts){quick ? 0.1 : 0.5, quick ? 1.0 : 5.0, 0.01, 600.0, 100000};
     o->seed = 42;
     o->price_cpu = o->price_gpu = NAN;
 }
@@ -245,15 +246,33 @@ static void default_run_dir(char *buf, size_t n)
         snprintf(buf, n, "results/%s-%s-%d", stamp, host, k);
 }
 
-static void progress(const struct row *r, int i, int n, double eta)
+/* A skipped row whose backend and reason were already shown: not shown again (a run without a GPU
+ * would otherwise print a "skipped" line for most rows); the answer lists every reason once. */
+static int skip_seen(const struct row *r)
 {
+    static char seen[32][160];
+    static int nseen;
+    char key[160];
+    if (strncmp(r->status, "skipped", 7)) return 0;
+    snprintf(key, sizeof key, "%s|%.140s", r->backend, r->status);
+    for (int k = 0; k < nseen; k++) if (!strcmp(seen[k], key)) return 1;
+    if (nseen < 32) snprintf(seen[nseen++], sizeof seen[0], "%s", key);
+    return 0;
+}
+
+/* eta: the calibrated estimate of the rows left (harness/measure/eta.h) */
+static void progress(const struct row *r, int i, int n, double eta, int cores)
+{
+    if (skip_seen(r)) return;
     char perf[64] = "";
     if (row_measured(r))
         snprintf(perf, sizeof perf, "%.1f GFLOP/s %.1f GB/s ", r->gflops, r->gbytes_per_s);
     char thr[16] = "";
     if (r->threads) snprintf(thr, sizeof thr, " %dt", r->threads);
-    fprintf(stderr, "[%d/%d] %s %s %s %s%s: %s%s (left ~%.0f s)\n", i, n, r->backend, r->workload,
-            r->case_name, r->dtype, thr, perf, r->status, eta);
+    const char *over = cores > 0 && r->threads > cores ? " (oversubscribed)" : "";
+    fprintf(stderr, "[%d/%d] %s %s %s %s%s%s: %s%s (left ~%.0f s)%s\n", i, n, r->backend, r->workload,
+            r->case_name, r->dtype, thr, over, perf, r->status, eta,
+            strncmp(r->status, "skipped", 7) ? "" : "; further rows skipped for this reason are not listed");
 }
 
 /* One run's state, set up by the phases below and torn down in one place (run_free). */
@@ -274,8 +293,79 @@ struct run {
     struct eta eta;
     struct row *rows;
     int done, failed, interrupted;
-    double t_start;
+    double t_start, t_begin;          /* first row; the run itself (ceilings included) */
 };
+
+/* More threads than physical cores share cores (and with OpenMP's spin-waiting, slow down): said
+ * once here, and the report marks those rows "oversubscribed" (metrics.h). */
+static void warn_oversubscribed(const struct run_opts *o)
+{
+    int cores = cpu_topology()->cores;
+    char over[128] = "";
+    for (int t = 0; t < o->nthreads; t++)
+        if (cores > 0 && o->threads[t] > cores) snprintf(over + strlen(over), sizeof over - strlen(over), "%s%ld", *over ? "," : "", o->threads[t]);
+    if (*over)
+        fprintf(stderr, "dlbench: warning: --threads %s: more threads than the %d physical cores; those rows run "
+                        "oversubscribed and are marked so in the report\n", over, cores);
+}
+
+/* The plan's rough length (ceilings included), from the per-row model (harness/measure/eta.h). */
+static double plan_estimate(const struct run_opts *o, const struct item *items, int n)
+{
+    int avail[64] = {0};
+    char why[256];
+    double s = 0;
+    for (int b = 0; b < backend_count && b < 64; b++)
+        avail[b] = in_list(o->backends, backends[b]->name) && backends[b]->probe(why, sizeof why);
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < backend_count && b < 64; b++)
+            if (backends[b] == items[i].b)
+                s += eta_row_seconds(items[i].b, avail[b], items[i].w, items[i].params, items[i].dt, items[i].threads, &o->timing);
+    for (int b = 0; !o->no_ceilings && b < backend_count && b < 64; b++)
+        if (avail[b] && !backends[b]->base) s += eta_ceilings_seconds(backends[b], 1, (int)o->threads[o->nthreads - 1], o->quick);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(items[i].w->family, "train")) return s + 3; /* the synthetic data set: a few seconds once */
+    return s;
+}
+
+static void fmt_duration(double s, char *buf, size_t n)
+{
+    if (s < 1) snprintf(buf, n, "under a second");
+    else if (s < 90) snprintf(buf, n, "%.0f s", s);
+    else if (s < 5400) snprintf(buf, n, "%.0f min", s / 60);
+    else snprintf(buf, n, "%.1f h", s / 3600);
+}
+
+/* Before anything runs: the rows planned and a rough length; without --suite (the full suite),
+ * how long the quick one would take instead. */
+static void announce(const struct run_opts *o, const struct item *items, int n)
+{
+    char est[32], quick_est[32];
+    fmt_duration(plan_estimate(o, items, n), est, sizeof est);
+    fprintf(stderr, "dlbench: %d rows planned (%s suite), roughly %s on this machine\n", n, o->quick ? "quick" : "full", est);
+    if (o->suite_given || o->quick) return;
+    struct run_opts q;
+    run_opts_default(&q, 1);
+    q.backends = o->backends; q.workloads = o->workloads; q.filter = o->filter; q.dtypes = o->dtypes;
+    q.nthreads = o->nthreads;
+    memcpy(q.threads, o->threads, sizeof q.threads);
+    q.ndims = o->ndims;
+    memcpy(q.dims, o->dims, sizeof q.dims);
+    q.no_ceilings = o->no_ceilings;
+    fputs("dlbench: no --suite given: this is the full suite", stderr);
+    if (o->ndims == 0) {
+        struct item *qi;
+        struct custom_case *qc;
+        int nqc, nq = plan(&q, &qi, &qc, &nqc);
+        if (nq > 0) {
+            fmt_duration(plan_estimate(&q, qi, nq), quick_est, sizeof quick_est);
+            fprintf(stderr, "; --suite quick runs %d rows in roughly %s", nq, quick_est);
+        }
+        free(qi);
+        free_custom(qc, nqc);
+    }
+    fputs(" (Ctrl-C stops and keeps what finished)\n", stderr);
+}
 
 /* Phase 1: the plan and every input it needs, checked before the run folder exists (a refused run
  * leaves nothing behind). 0, or the exit code 2 after one line on stderr. */
@@ -287,6 +377,7 @@ static int run_prepare(struct run *r)
         o->threads[0] = cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
         o->nthreads = 1;
     }
+    warn_oversubscribed(o);
     bandwidth_cap_bytes = o->quick ? QUICK_ARRAY_CAP_BYTES : 0; /* before any size is computed */
     r->n = plan(o, &r->items, &r->custom, &r->ncustom);
     if (r->n <= 0) {
@@ -338,19 +429,33 @@ static double estimate_rows(struct run *r)
     double sum = 0;
     for (int i = 0; i < r->n; i++) {
         const struct item *it = &r->items[i];
-        r->est[i] = eta_row(it->b, it->w, it->params, it->dt, &r->o->timing, item_ceiling(r, it));
+        r->est[i] = eta_row(it->b, it->w, it->params, it->dt, it->threads, &r->o->timing, item_ceiling(r, it));
         sum += r->est[i].budget_s + r->est[i].work_s;
     }
     return sum;
 }
 
-/* Phase 3: system.json: the machine, the data set, price and energy counter per backend in use,
- * and the ceilings of each base backend in use (variants share their base's device). */
+static void write_system_json(struct run *r)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/system.json", r->dir);
+    if (sysinfo_write_json(&r->si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+}
+
+/* Phase 3: system.json: the run's own record (settings, environment, start; state "running"
+ * until phase 5 writes its end), the machine, the data set, price and energy counter per backend
+ * in use, and the ceilings of each base backend in use (variants share their base's device). It is
+ * written before the ceilings and again after them, so a run killed at any point leaves one. */
 static void run_describe(struct run *r)
 {
-    char why[512], path[4200];
+    char why[512];
     const struct run_opts *o = r->o;
+    r->t_begin = wall_seconds();
+    if (!o->quiet) announce(o, r->items, r->n);   /* every input checked; nothing slow has run but the data set */
     sysinfo_collect(&r->si);
+    run_settings_record(o, r->n, &r->si);
+    sysinfo_set(&r->si, "run", "out", r->dir);
+    run_record_start(&r->si);
     if (r->ds) {
         char v[32];
         snprintf(v, sizeof v, "%d", r->ds->n);
@@ -363,32 +468,27 @@ static void run_describe(struct run *r)
         put_energy(backends[bi], &r->si);
         put_state(backends[bi], "state", &r->si);
     }
-    double ceil_s = 0;
-    for (int bi = 0; bi < backend_count; bi++)
-        if (in_list(o->backends, backends[bi]->name)) ceil_s += eta_ceilings(backends[bi], o->quick);
+    write_system_json(r);
+    r->ceil = calloc(backend_count, sizeof *r->ceil);
+    for (int bi = 0; bi < backend_count; bi++) ceiling_clear(&r->ceil[bi]);
     r->est = calloc(r->n, sizeof *r->est);
     eta_init(&r->eta);
-    double rows_s = estimate_rows(r);
-    fprintf(stderr, "dlbench: %d rows planned: about %.0f s in all (ceilings ~%.0f s, rows ~%.0f s; an estimate, refined "
-                    "as rows finish)\n", r->n, ceil_s + rows_s, ceil_s, rows_s);
-    fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
-    r->ceil = calloc(backend_count, sizeof *r->ceil);
+    if (o->no_ceilings) { estimate_rows(r); return; }
+    if (!o->quiet) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
     for (int bi = 0; bi < backend_count; bi++) {
-        ceiling_clear(&r->ceil[bi]);
         if (!in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue;
         ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &r->ceil[bi]);
         ceilings_put(backends[bi], &r->ceil[bi], &r->si);
     }
-    snprintf(path, sizeof path, "%s/system.json", r->dir);
-    if (sysinfo_write_json(&r->si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
-    estimate_rows(r); /* again, with the ceilings measured */
+    write_system_json(r);
+    estimate_rows(r); /* with the ceilings measured */
 }
 
 /* Phase 4: every planned row measured and appended as it finishes; stops at Ctrl-C. */
 static void run_measure(struct run *r)
 {
     const struct run_opts *o = r->o;
-    fprintf(stderr, "dlbench: %d rows planned, writing %s/\n", r->n, r->dir);
+    if (!o->quiet) fprintf(stderr, "dlbench: writing %s/\n", r->dir);
     r->rows = calloc(r->n, sizeof *r->rows);
     r->t_start = wall_seconds();
     for (int i = 0; i < r->n && !r->interrupted; i++) {
@@ -396,7 +496,7 @@ static void run_measure(struct run *r)
         struct row *row = &r->rows[r->done];
         struct timing_result tr;
         if (measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, row, &tr)) {
-            r->interrupted = 1;
+            r->interrupted = timing_interrupted ? timing_interrupted : SIGINT;
             free(tr.samples);
             break;
         }
@@ -411,36 +511,43 @@ static void run_measure(struct run *r)
         free(tr.samples);
         r->done++;
         eta_done(&r->eta, &r->est[i], tr.n > 0 ? tr.s.mean * tr.n * tr.reps : 0, row->wall_s);
-        if (!o->quiet) progress(row, r->done, r->n, eta_left(&r->eta, r->est, i + 1, r->n));
+        if (!o->quiet) progress(row, r->done, r->n, eta_left(&r->eta, r->est, i + 1, r->n), cpu_topology()->cores);
         r->interrupted = timing_interrupted;
     }
     results_close(&r->out);
 }
 
-/* Phase 5: the devices' state at the end into system.json; report.md, plots and the CI JSON from
- * the rows completed; the summary on stdout. */
-static void run_finish(struct run *r)
+static const char *end_state(int sig)
+{
+    return sig == SIGTERM ? "interrupted (SIGTERM)" : "interrupted (SIGINT, Ctrl-C)";
+}
+
+/* Phase 5: the run's end in system.json, then report.md, plots and the CI JSON from the rows
+ * completed; the summary on stdout. */
+static void run_finish(struct run *r, int rc)
 {
     char path[4200], why[256];
     for (int bi = 0; bi < backend_count; bi++) {
         if (in_list(r->o->backends, backends[bi]->name) && backends[bi]->probe(why, sizeof why))
             put_state(backends[bi], "state_end", &r->si);
-        if (!backends[bi]->base && in_list(r->o->backends, backends[bi]->name)) ceilings_put(backends[bi], &r->ceil[bi], &r->si);
+        if (!backends[bi]->base && in_list(r->o->backends, backends[bi]->name) && !r->o->no_ceilings)
+            ceilings_put(backends[bi], &r->ceil[bi], &r->si);
     }
     /* The ceilings are final (rows faster than a ceiling raised it): every row's % against them. */
-    for (int i = 0; i < r->done; i++) {
+    for (int i = 0; i < r->done && !r->o->no_ceilings; i++) {
         const struct ceiling *c = r->items[i].b->base ? NULL : item_ceiling(r, &r->items[i]);
         r->rows[i].ceiling_pct = NAN;
         if (c) ceiling_apply(c, &r->rows[i]);
     }
     if (r->done && results_rewrite(r->dir, r->rows, r->done) != 0) fprintf(stderr, "dlbench: warning: cannot rewrite %s/results.csv\n", r->dir);
-    snprintf(path, sizeof path, "%s/system.json", r->dir);
-    if (sysinfo_write_json(&r->si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+    run_record_end(&r->si, r->interrupted ? end_state(r->interrupted) : "completed", r->done, wall_seconds() - r->t_begin, rc);
+    write_system_json(r);
     snprintf(path, sizeof path, "%s/report.md", r->dir);
     if (report_write_file(r->rows, r->done, &r->si, r->dir) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
     if (ci_json_write(r->rows, r->done, &r->si, r->dir) != 0)
         fprintf(stderr, "dlbench: warning: cannot write the JSON files in %s\n", r->dir);
-    report_print_summary(r->rows, r->done, stdout);
+    if (r->o->quiet) return;
+    report_print_summary(r->rows, r->done, &r->si, stdout);
     fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", r->done, wall_seconds() - r->t_start, r->dir,
             r->interrupted ? " (interrupted: the report covers the rows completed)" : "");
 }
@@ -464,8 +571,8 @@ int run_main(struct run_opts *o)
     if (rc == 0) {
         run_describe(&r);
         run_measure(&r);
-        run_finish(&r);
         rc = r.interrupted ? 130 : r.failed ? 1 : 0;
+        run_finish(&r, rc);
     }
     run_free(&r);
     return rc;

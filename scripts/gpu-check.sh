@@ -33,6 +33,10 @@ case "${1:-}" in
     grep -m1 'rows planned' "$out/bench.log" | tee -a "$out/summary.txt"
     python3 scripts/run-breakdown.py "$out/run" "$out/bench.log" > "$out/breakdown.md" 2>&1
     tail -1 "$out/breakdown.md" | tee -a "$out/summary.txt"
+    # The report pairs real GPU rows with CPU rows (harness/output/metrics.c): one geomean per family.
+    echo "report: GPU/CPU geomean in $(grep -cE '^\| [a-z_]+ \| [0-9.]+× \| [0-9]+ \|' "$out/run/report.md" 2>/dev/null) headline families" \
+      | tee -a "$out/summary.txt"
+    head -30 "$out/run/report.md" > "$out/report-first-30-lines.md"   # the answer, as a buyer reads it
     tail -1 "$out/test.log" | tee -a "$out/summary.txt"
     ;;
   *) echo "usage: scripts/gpu-check.sh prepare|run" >&2; exit 2 ;;

@@ -51,14 +51,14 @@ Test(metrics, sides_from_the_registry_and_unknown_names)
     cr_expect(row_is_gpu(&r) && !row_is_variant(&r));
 }
 
-Test(metrics, pair_takes_most_threads_and_the_base_gpu)
+Test(metrics, pair_takes_the_fastest_cpu_row_and_the_base_gpu)
 {
     /* the 1-thread row first, as a --threads 1,2 run writes them */
     struct row rows[] = {mk("cpu", "a", 1, 50), mk("cpu", "a", 2, 100), mk("cuda", "a", 0, 1000), mk("cudnn", "a", 0, 2000),
                          mk("cpu", "b", 1, 10), mk("cpu", "b", 2, NAN), mk("cudnn", "b", 0, 40)};
     const struct row *cpu, *gpu;
     row_pair(rows, 7, &rows[0], &cpu, &gpu);
-    cr_expect_eq(cpu, &rows[1], "the CPU side is the row with the most threads");
+    cr_expect_eq(cpu, &rows[1], "the CPU side is the fastest CPU row");
     cr_expect_eq(gpu, &rows[2], "the GPU side is the base backend, not its variant");
     cr_expect_float_eq(row_speedup(gpu, cpu), 10, 1e-9);
     row_pair(rows, 7, &rows[4], &cpu, &gpu);
@@ -89,8 +89,24 @@ Test(metrics, headline_uses_the_pairs_whatever_the_order)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    report_print_summary(rows, 6, f);
+    struct sysinfo si = {0};
+    report_print_summary(rows, 6, &si, f);
     fclose(f);
     cr_expect(strstr(buf, "| gemm | 6.32× | 2 |") != NULL, "geomean of 10 and 4: %s", buf);
     free(buf);
+}
+
+/* An oversubscribed run (4 threads on 2 cores) is slower than 2 threads: GPU/CPU must use the
+ * fastest CPU row, not the one with the most threads; the best-vs-best side takes variants. */
+Test(metrics, ratio_uses_the_fastest_cpu_row_not_the_most_threads)
+{
+    struct row rows[] = {mk("cpu", "a", 2, 100), mk("cpu", "a", 4, 60), mk("cuda", "a", 0, 1000), mk("cudnn", "a", 0, 2000)};
+    const struct row *cpu, *gpu;
+    row_pair(rows, 4, &rows[2], &cpu, &gpu);
+    cr_expect_eq(cpu, &rows[0], "2 threads (100) beat 4 oversubscribed threads (60)");
+    cr_expect_float_eq(row_speedup(gpu, cpu), 10, 1e-9);
+    cr_expect_eq(row_best_on_side(rows, 4, &rows[0], 0), &rows[0]);
+    cr_expect_eq(row_best_on_side(rows, 4, &rows[0], 1), &rows[3], "best GPU row: the faster vendor variant");
+    cr_expect(row_oversubscribed(&rows[1], 2) && !row_oversubscribed(&rows[0], 2) && !row_oversubscribed(&rows[2], 2));
+    cr_expect(!row_oversubscribed(&rows[1], 0), "cores unknown: not marked");
 }

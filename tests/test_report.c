@@ -1,6 +1,7 @@
 /* test_report.c: report.md on a small fixed result set (tables well-formed, GPU/CPU ratios and the
  * crossover computed right) and the CI JSON files (they parse and carry their fields). */
 #include "ci_json.h"
+#include "plots.h"
 #include "report.h"
 #include "testutil.h"
 #include <criterion/criterion.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* gemm at 1e6..1e10 FLOPs: the CPU runs 100 GFLOP/s; the GPU pays 1 ms per call plus 1 TFLOP/s,
  * so it loses up to 1e8 FLOPs (1.1 ms against 1 ms) and wins from 1e9 on. */
@@ -118,6 +120,54 @@ Test(report, ci_json_files_parse_and_carry_fields)
     cr_expect_eq(system(cmd), 0, "JSON files malformed or missing fields (in %s)", dir);
     snprintf(path, sizeof path, "%s/results.json.tmp", dir);
     cr_expect_null(fopen(path, "r"), "no temporary file left behind");
+    sysinfo_free(&si);
+    free(dir);
+}
+
+/* Plots a reader can use: square sweep and layer shapes in separate plots, every series titled,
+ * one roofline series per workload, and plots.gp with relative paths only (the folder can move). */
+Test(report, plots_are_labelled_and_relocatable)
+{
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) cr_skip_test("gnuplot not installed: no plots to check");
+    struct row rows[24];
+    int n = fixed_rows(rows);
+    for (int i = 0; i < 4; i++) { /* two square-sweep cases and a stream op, per backend */
+        struct row *r = &rows[n++];
+        *r = rows[i];
+        snprintf(r->case_name, sizeof r->case_name, "sq%d", i % 2 ? 256 : 128);
+    }
+    struct row *s = &rows[n++];
+    *s = rows[0];
+    strcpy(s->workload, "stream"); strcpy(s->family, "bandwidth"); strcpy(s->case_name, "copy.1M");
+    s->flops = 0; s->intensity = NAN;
+    struct sysinfo si = {0};
+    sysinfo_put(&si, "ceiling.cpu", "bandwidth_gbps", "50");
+    sysinfo_put(&si, "ceiling.cpu", "fp32_gflops", "200");
+    char *dir = temp_dir(), md[4096], path[700];
+    cr_assert_not_null(report_plots(rows, n, &si, dir, md, sizeof md));
+    snprintf(path, sizeof path, "%s/plots/plots.gp", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    static char gp[65536];
+    gp[fread(gp, 1, sizeof gp - 1, f)] = 0;
+    fclose(f);
+    cr_expect_null(strstr(gp, dir), "no absolute path in plots.gp");
+    cr_expect_null(strstr(gp, "\ncd "), "no cd in plots.gp");
+    cr_expect(strstr(gp, "set output 'gemm-square.svg'") && strstr(gp, "set output 'gemm-layers.svg'"), "square sweep and layers apart");
+    cr_expect(strstr(gp, "'gemm-square-cpu-fp32.dat' using 1:2 with linespoints pt 7 dt 1 title 'cpu fp32'") != NULL, "%s", gp);
+    cr_expect(strstr(gp, "'gemm-layers.dat' using 2:xtic(1) title 'cpu fp32'") != NULL, "layers: one titled bar series each");
+    cr_expect(strstr(gp, "title 'cpu copy'") != NULL, "stream ops titled per op");
+    cr_expect(strstr(gp, "'roofline-cpu-gemm.dat' using 1:2 with points pt 7 title 'gemm'") != NULL, "roofline series per workload");
+    for (char *p = gp; (p = strstr(p, " title '")); p++) cr_expect(p[8] != '\'', "no empty title");
+    snprintf(path, sizeof path, "%s/plots/gemm-layers.dat", dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char dat[4096];
+    dat[fread(dat, 1, sizeof dat - 1, f)] = 0;
+    fclose(f);
+    cr_expect(strstr(dat, "\"c0\"") && !strstr(dat, "\"sq128\""), "layer shapes only: %s", dat);
+    snprintf(path, sizeof path, "%s/plots/gemm-square.svg", dir);
+    cr_expect_eq(access(path, F_OK), 0, "gnuplot drew the square sweep (see %s/plots/gnuplot.log)", dir);
     sysinfo_free(&si);
     free(dir);
 }

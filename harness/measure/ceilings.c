@@ -83,6 +83,9 @@ static double fma_gflops(const struct backend *b, int threads)
     return b->peak->fma_flops_per_iter() * (double)f.iters / tr.s.min * 1e-9;
 }
 
+/* The GEMM whose FLOP/s is a ceiling: the largest of the suite. */
+const char *ceilings_peak_gemm(int gpu, int quick) { return gpu ? "sq8192" : quick ? "sq2048" : "sq4096"; }
+
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c)
 {
     char why[256];
@@ -90,7 +93,7 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
     if (!b->probe(why, sizeof why)) return;
     int gpu = b->kind == BACKEND_GPU;
     bandwidth(b, threads, quick, c);
-    const char *sq = gpu ? "sq8192" : quick ? "sq2048" : "sq4096";
+    const char *sq = ceilings_peak_gemm(gpu, quick);
     for (int d = 0; d < DT_COUNT; d++) {
         if (b->unsupported("gemm", (enum dtype)d)) continue;
         c->gflops[d] = measure(b, "gemm", sq, (enum dtype)d, threads, 0);

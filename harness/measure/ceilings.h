@@ -21,6 +21,8 @@ struct ceiling {
 extern const struct timing_opts ceiling_timing;   /* the sampler's options for every ceiling */
 void ceiling_clear(struct ceiling *c);
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c);
+/* The GEMM case whose FLOP/s is a ceiling: the largest of the suite. */
+const char *ceilings_peak_gemm(int gpu, int quick);
 /* The roofline bound for a row in its headline unit (GFLOP/s or GB/s); NAN if unknown. */
 double ceiling_bound(const struct ceiling *c, const struct row *r, int in_gbps);
 void ceiling_apply(const struct ceiling *c, struct row *r);     /* sets r->ceiling_pct */

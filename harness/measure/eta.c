@@ -5,8 +5,9 @@
 #include <math.h>
 #include <string.h>
 
-/* Nominal rates until the ceilings are measured; host-side work (generation, checks) per core. */
-#define CPU_GFLOPS 50.0
+/* Nominal rates until the ceilings are measured (the CPU's per thread); host-side work
+ * (generation, checks) per core. */
+#define CPU_GFLOPS_PER_THREAD 30.0
 #define CPU_GBPS 10.0
 #define GPU_GFLOPS 20000.0
 #define GPU_GBPS 1000.0
@@ -50,13 +51,13 @@ static double full_check_s(const struct workload *w, const void *params, enum dt
 }
 
 struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
-                            const struct timing_opts *t, const struct ceiling *c)
+                            int threads, const struct timing_opts *t, const struct ceiling *c)
 {
     struct row_estimate e = {0, 0, 0.001, b->kind == BACKEND_GPU, family_index(w->family)};
     char why[256];
     if (!b->probe(why, sizeof why) || b->unsupported(w->family, dt) || !backend_runs(b, w->family)) return e;
     double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
-    double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : CPU_GFLOPS;
+    double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : CPU_GFLOPS_PER_THREAD * (threads > 0 ? threads : 1);
     double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;
     double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9)) / efficiency(w->family);
     double sample = fmax(call, SAMPLE_S);
@@ -112,29 +113,32 @@ double eta_left(const struct eta *e, const struct row_estimate *est, int from, i
     return left;
 }
 
-static double case_estimate(const struct backend *b, const char *wl, const char *cs, enum dtype dt)
+double eta_row_seconds(const struct backend *b, int avail, const struct workload *w, const void *params, enum dtype dt,
+                       int threads, const struct timing_opts *t)
+{
+    if (!avail) return 0.001;
+    struct row_estimate e = eta_row(b, w, params, dt, threads, t, NULL);
+    return e.budget_s + e.work_s;
+}
+
+static double case_estimate(const struct backend *b, int avail, const char *wl, const char *cs, enum dtype dt, int threads)
 {
     const struct workload *w = workload_find(wl);
-    if (!w) return 0;
-    for (const struct wcase *c = w->cases; c->name; c++) {
-        if (strcmp(c->name, cs)) continue;
-        struct row_estimate e = eta_row(b, w, c->params, dt, &ceiling_timing, NULL);
-        return e.budget_s + e.work_s;
-    }
+    for (const struct wcase *c = w ? w->cases : NULL; c && c->name; c++)
+        if (!strcmp(c->name, cs)) return eta_row_seconds(b, avail, w, c->params, dt, threads, &ceiling_timing);
     return 0;
 }
 
-double eta_ceilings(const struct backend *b, int quick)
+/* As ceilings_measure runs them: STREAM copy, triad and dot, a device-to-device copy on a GPU, the
+ * largest GEMM per dtype, the FMA loop. */
+double eta_ceilings_seconds(const struct backend *b, int avail, int threads, int quick)
 {
-    char why[256];
     int gpu = b->kind == BACKEND_GPU;
     double s = 0;
-    if (b->base || !b->probe(why, sizeof why)) return 0;
-    s += case_estimate(b, "stream", "copy", DT_F32) + case_estimate(b, "stream", "triad", DT_F32) +
-         case_estimate(b, "stream", "dot", DT_F32);
-    if (gpu) s += case_estimate(b, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32);
-    for (int d = 0; d < DT_COUNT; d++)
-        if (!b->unsupported("gemm", (enum dtype)d)) s += case_estimate(b, "gemm", gpu ? "sq8192" : quick ? "sq2048" : "sq4096", (enum dtype)d);
-    if (b->peak && b->peak->fma) s += ceiling_timing.min_time + WARMUP_S;
-    return s;
+    if (!avail || b->base) return 0;
+    static const char *const stream[] = {"copy", "triad", "dot"};
+    for (int i = 0; i < 3; i++) s += case_estimate(b, avail, "stream", stream[i], DT_F32, threads);
+    if (gpu) s += case_estimate(b, avail, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32, 0);
+    for (int d = 0; d < DT_COUNT; d++) s += case_estimate(b, avail, "gemm", ceilings_peak_gemm(gpu, quick), (enum dtype)d, threads);
+    return s + (b->peak && b->peak->fma ? ceiling_timing.min_time + WARMUP_S : 0);
 }

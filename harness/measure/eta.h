@@ -20,12 +20,16 @@ struct row_estimate {
     int gpu, family;
 };
 
-/* A row's estimate; c may be NULL (before the ceilings are measured: nominal rates). A row that
- * will be skipped (backend unavailable, dtype not native) costs nothing. */
+/* A row's estimate; c may be NULL or unmeasured (before the ceilings: nominal rates, the CPU's per
+ * thread). A row that will be skipped (backend unavailable, dtype not native) costs nothing. */
 struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
-                            const struct timing_opts *t, const struct ceiling *c);
-/* The ceilings phase on backend b (as ceilings_measure runs it). */
-double eta_ceilings(const struct backend *b, int quick);
+                            int threads, const struct timing_opts *t, const struct ceiling *c);
+/* Before anything runs, to announce a run's length: a row's seconds (nothing when the backend is
+ * unavailable, avail 0), and the ceilings phase on backend b (the cases ceilings_measure runs).
+ * Good to a factor of about two; the ETA after each row is calibrated. */
+double eta_row_seconds(const struct backend *b, int avail, const struct workload *w, const void *params, enum dtype dt,
+                       int threads, const struct timing_opts *t);
+double eta_ceilings_seconds(const struct backend *b, int avail, int threads, int quick);
 
 struct eta {
     double budget_rows[2], budget_s[2];                          /* [cpu/gpu] */

@@ -13,4 +13,5 @@
 int measure_row(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
                 enum dtype dt, int threads, const struct timing_opts *t, uint64_t seed, struct row *r,
                 struct timing_result *tr);
+
 #endif

@@ -1,8 +1,10 @@
-/* files.c: atomic replacement of the run folder's derived files, whole-file reads, cJSON output. */
+/* files.c: atomic replacement of the run folder's derived files, whole-file reads, cJSON output,
+ * and which run folder a path names. */
 #include "files.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 FILE *atomic_open(struct atomic_file *af, const char *path)
@@ -57,4 +59,20 @@ double round6(double x)
     char buf[32];
     snprintf(buf, sizeof buf, "%.6g", x);
     return strtod(buf, NULL);
+}
+
+int run_folder_of(const char *path, char *dir, size_t n, char *why, size_t wn)
+{
+    struct stat st;
+    char sj[4200];
+    if (stat(path, &st) != 0) { snprintf(why, wn, "%s: %s", path, strerror(errno)); return -1; }
+    snprintf(dir, n, "%s", path);
+    if (!S_ISDIR(st.st_mode)) {
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) *slash = 0;
+        else snprintf(dir, n, "%s", slash ? "/" : ".");
+    }
+    snprintf(sj, sizeof sj, "%s/system.json", dir);
+    if (access(sj, F_OK) != 0) { snprintf(why, wn, "%s is not a dlbench run folder (no system.json)", path); return -1; }
+    return 0;
 }

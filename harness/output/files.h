@@ -15,6 +15,9 @@ int atomic_commit(struct atomic_file *af);
 int json_write_file(const cJSON *doc, const char *path);
 /* The whole file, NUL-terminated (malloc'ed; *len without the NUL), or NULL with "path: reason". */
 char *file_read_all(const char *path, size_t *len, char *why, size_t n);
+/* The run folder named by path: the folder itself, or the folder of a file in it (its results.csv).
+ * 0, or -1 with "X is not a dlbench run folder (no system.json)" or why path cannot be read. */
+int run_folder_of(const char *path, char *dir, size_t n, char *why, size_t wn);
 /* x rounded to 6 significant digits (what "%.6g" prints), so JSON numbers stay short. */
 double round6(double x);
 #endif

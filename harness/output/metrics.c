@@ -12,7 +12,8 @@ int row_in_gbps(const struct row *r)
 }
 const char *row_unit(const struct row *r) { return row_in_gbps(r) ? "GB/s" : "GFLOP/s"; }
 double row_metric(const struct row *r) { return row_in_gbps(r) ? r->gbytes_per_s : r->gflops; }
-double row_metric_at(const struct row *r, double seconds) { return (row_in_gbps(r) ? r->bytes : r->flops) / seconds * 1e-9; }
+double row_work(const struct row *r) { return row_in_gbps(r) ? r->bytes : r->flops; }
+double row_metric_at(const struct row *r, double seconds) { return row_work(r) / seconds * 1e-9; }
 
 int row_is_gpu(const struct row *r)
 {
@@ -41,7 +42,7 @@ void row_pair(const struct row *rows, int n, const struct row *key, const struct
         const struct row *r = &rows[i];
         if (!same_case(r, key)) continue;
         if (row_is_cpu(r)) {
-            if (!*cpu || (row_measured(r) && (!row_measured(*cpu) || r->threads > (*cpu)->threads))) *cpu = r;
+            if (!*cpu || (row_measured(r) && (!row_measured(*cpu) || row_metric(r) > row_metric(*cpu)))) *cpu = r;
         } else if (row_is_gpu(r)) {
             if (!any_gpu) any_gpu = r;
             if (!*gpu && !row_is_variant(r)) *gpu = r;
@@ -49,6 +50,19 @@ void row_pair(const struct row *rows, int n, const struct row *key, const struct
     }
     if (!*gpu) *gpu = any_gpu;
 }
+
+const struct row *row_best_on_side(const struct row *rows, int n, const struct row *key, int gpu)
+{
+    const struct row *best = NULL;
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (same_case(r, key) && row_measured(r) && row_is_gpu(r) == !!gpu && (!best || row_metric(r) > row_metric(best)))
+            best = r;
+    }
+    return best;
+}
+
+int row_oversubscribed(const struct row *r, int cores) { return cores > 0 && !row_is_gpu(r) && r->threads > cores; }
 
 double row_speedup(const struct row *a, const struct row *b)
 {

@@ -11,6 +11,7 @@
 int row_in_gbps(const struct row *r);
 const char *row_unit(const struct row *r);                /* "GB/s" or "GFLOP/s" */
 double row_metric(const struct row *r);                   /* throughput in that unit, from the median */
+double row_work(const struct row *r);                     /* work per call in that unit: bytes or FLOPs */
 double row_metric_at(const struct row *r, double seconds);   /* the same work done in `seconds` */
 
 /* The backend's kind from the registry (harness/backend.h); a name this binary does not know (an
@@ -21,9 +22,16 @@ int row_is_variant(const struct row *r);
 int row_is_cpu(const struct row *r);         /* the CPU side of GPU/CPU: a CPU backend, not a variant */
 int same_case(const struct row *a, const struct row *b);  /* workload, case and dtype */
 
-/* The rows of key's case that GPU/CPU compares: the CPU row with the most threads among those
- * measured (else any), and the first GPU base-backend row (else the first GPU row). NULL: none. */
+/* The rows of key's case that GPU/CPU compares: the fastest measured CPU row of the base backend
+ * whatever its thread count (else any; a row with more threads than cores is often slower), and
+ * the first GPU base-backend row (else the first GPU row). NULL: none. */
 void row_pair(const struct row *rows, int n, const struct row *key, const struct row **cpu, const struct row **gpu);
+/* The fastest measured row of key's case on one side, vendor variants included: gpu 0 every CPU
+ * backend at any thread count (cpu, onednn), gpu 1 every GPU backend (cuda, cudnn). NULL when
+ * that side measured nothing. The report's summary compares these: best against best. */
+const struct row *row_best_on_side(const struct row *rows, int n, const struct row *key, int gpu);
+/* A CPU row that ran with more threads than the machine's physical cores (cores <= 0: unknown). */
+int row_oversubscribed(const struct row *r, int cores);
 /* a's throughput over b's; NAN unless both are measured. */
 double row_speedup(const struct row *a, const struct row *b);
 

@@ -164,8 +164,10 @@ double row_usd_per_hour(const struct sysinfo *si, const struct row *r, char *why
     snprintf(sec, sizeof sec, "price.%s", r->backend);
     const char *st = sysinfo_get(si, sec, "status");
     double per_vcpu = num(si, sec, "usd_per_vcpu_hour"), per_gpu = num(si, sec, "usd_per_gpu_hour");
+    double whole = num(si, sec, "usd_per_hour"); /* a run folder from before per-vCPU prices */
     if (!isnan(per_gpu)) return per_gpu;
     if (!isnan(per_vcpu) && r->threads > 0) return per_vcpu * row_pus(si, r);
+    if (!isnan(whole)) return whole;
     snprintf(why, n, "%s", st ? st : "n/a: no price recorded");
     return NAN;
 }

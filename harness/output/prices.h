@@ -39,7 +39,8 @@ double price_unit_usd(const struct price *p);
 
 /* USD per hour a row pays, from the "price.<backend>" section of system.json: CPU rows pay
  * usd_per_vcpu_hour x the PUs their threads occupied (threads x cpu.pus / cpu.cores, at most
- * cpu.pus), GPU rows usd_per_gpu_hour. NAN with why ("n/a: ...") when the run has no price. */
+ * cpu.pus), GPU rows usd_per_gpu_hour (an older run folder's usd_per_hour: as it is). NAN with
+ * why ("n/a: ...") when the run has no price. */
 double row_usd_per_hour(const struct sysinfo *si, const struct row *r, char *why, size_t n);
 /* The PUs a CPU row's threads occupied on the machine si describes. */
 double row_pus(const struct sysinfo *si, const struct row *r);

@@ -8,7 +8,9 @@
 #include "metrics.h"
 #include "plots.h"
 #include "prices.h"
+#include "run_record.h"
 #include "stats.h"
+#include "summary.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +36,24 @@ static int cache_assisted(const struct row *r) { return strstr(r->flags, "cache-
 static int throttled(const struct row *r) { return devstate_text_throttled(r->throttle); }
 static int in_place(const struct row *r) { return strstr(r->flags, "in-place") != NULL; }
 
-static void cell(FILE *f, const struct row *r, int pct)
+/* A row's throughput cell; thr: show its thread count (a workload measured at several), cores:
+ * physical cores, to mark a row with more threads "oversubscribed". */
+static void cell_thr(FILE *f, const struct row *r, int pct, int thr, int cores)
 {
     if (!r) { fputs(pct ? " — | — |" : " — |", f); return; }
     if (row_measured(r)) {
-        fprintf(f, " %.1f%s%s%s |", row_metric(r), strcmp(r->status, "noisy") == 0 ? " ~" : "",
-                cache_assisted(r) ? " †" : "", throttled(r) ? " ‡" : "");
+        fprintf(f, " %.1f%s%s%s", row_metric(r), strcmp(r->status, "noisy") == 0 ? " ~" : "", cache_assisted(r) ? " †" : "",
+                throttled(r) ? " ‡" : "");
+        if (thr && r->threads) fprintf(f, " (%d thr)", r->threads);
+        fprintf(f, "%s |", row_oversubscribed(r, cores) ? " oversubscribed" : "");
         if (pct) { if (isnan(r->ceiling_pct)) fputs(" — |", f); else fprintf(f, " %.0f%% |", r->ceiling_pct); }
         return;
     }
     fprintf(f, " %.*s |", (int)strcspn(r->status, ":"), r->status);
     if (pct) fputs(" — |", f);
 }
+
+static void cell(FILE *f, const struct row *r, int pct) { cell_thr(f, r, pct, 0, 0); }
 
 /* Backends beyond the CPU and the GPU sides of GPU/CPU that ran this workload (e.g. cudnn). */
 static int extra_backends(const struct row *rows, int n, const char *wl, const char **names, int max)
@@ -71,21 +79,23 @@ static const struct row *row_of(const struct row *rows, int n, const struct row 
     return NULL;
 }
 
-static void workload_table(const struct row *rows, int n, const char *wl, FILE *f)
+static void workload_table(const struct row *rows, int n, const char *wl, int cores, FILE *f)
 {
     const struct row *first = NULL;
     const char *extra[4];
-    int cpu_threads = 0, measured = 0, nx = extra_backends(rows, n, wl, extra, 4);
+    int cpu_threads = 0, counts = 0, measured = 0, nx = extra_backends(rows, n, wl, extra, 4);
     for (int i = 0; i < n; i++)
         if (!strcmp(rows[i].workload, wl)) {
             if (!first) first = &rows[i];
-            if (row_is_cpu(&rows[i]) && rows[i].threads > cpu_threads) cpu_threads = rows[i].threads;
+            if (row_is_cpu(&rows[i]) && rows[i].threads != cpu_threads) { counts++; cpu_threads = rows[i].threads; }
             measured += row_measured(&rows[i]) || strncmp(rows[i].status, "skipped", 7) != 0;
         }
     if (!measured) { fprintf(f, "\n### %s\n\nNothing ran (see the notes).\n", wl); return; }
     const char *u = row_unit(first);
-    fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%d thr) | CPU %% ceil | GPU %s | GPU %% ceil | GPU/CPU |", wl, u,
-            cpu_threads, u);
+    char thr[32];
+    if (counts > 1) snprintf(thr, sizeof thr, "fastest thread count");
+    else snprintf(thr, sizeof thr, "%d thr%s", cpu_threads, cores > 0 && cpu_threads > cores ? ", oversubscribed" : "");
+    fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%s) | CPU %% ceil | GPU %s | GPU %% ceil | GPU/CPU |", wl, u, thr, u);
     for (int x = 0; x < nx; x++) fprintf(f, " %s %s | GPU/%s |", extra[x], u, extra[x]);
     fputs("\n|---|---|---|---:|---:|---:|---:|---:|", f);
     for (int x = 0; x < nx; x++) fputs("---:|---:|", f);
@@ -98,7 +108,7 @@ static void workload_table(const struct row *rows, int n, const char *wl, FILE *
         for (int x = 0; x < nx; x++) { const struct row *e = row_of(rows, n, r, extra[x]); any |= e && row_measured(e); }
         if (!any && !strncmp(r->status, "skipped", 7)) continue; /* nothing ran here: the notes say why */
         fprintf(f, "| %s | %s | %s |", r->case_name, r->shape, r->dtype);
-        cell(f, cpu, 1);
+        cell_thr(f, cpu, 1, counts > 1, cores);
         cell(f, gpu, 1);
         speedup_cell(f, row_speedup(gpu, cpu));
         for (int x = 0; x < nx; x++) {
@@ -134,7 +144,7 @@ static void side_cells(FILE *f, const struct side *c, const struct side *g)
 }
 
 /* Per family: geometric-mean GPU/CPU, best throughput per side, median % of ceiling. CPU rows
- * count when they are their case's CPU side (the most threads). */
+ * count when they are their case's CPU side (the fastest thread count). */
 static void headline(const struct row *rows, int n, FILE *f)
 {
     fputs("\n## Headline\n\n| family | GPU/CPU (geomean) | pairs | best CPU | best GPU | CPU % ceiling (median) | GPU % ceiling (median) |\n"
@@ -214,7 +224,7 @@ static void crossover(const struct row *rows, int n, FILE *f)
             if (strcmp(r->family, fam) || !first_of(rows, j, same_case) || strcmp(r->dtype, "fp32")) continue;
             row_pair(rows, n, r, &cpu, &gpu);
             if (both(cpu, gpu))
-                v[k++] = (struct sized){row_in_gbps(r) ? r->bytes : r->flops, r->bytes, cpu->median_s, gpu->median_s};
+                v[k++] = (struct sized){row_work(r), r->bytes, cpu->median_s, gpu->median_s};
         }
         if (!k) continue;
         if (!any++)
@@ -395,32 +405,29 @@ static void price_formula(const struct row *rows, int n, const struct sysinfo *s
     fputs("Override with --price-cpu (this whole machine per hour) / --price-gpu (per GPU).\n", f);
 }
 
-static void energy(FILE *f, const struct sysinfo *si, const struct row *r, int dataset)
+/* Joules per epoch, or "n/a" (the reason once per backend, under the table: energy_notes). */
+static void energy(FILE *f, const struct row *r, int dataset)
 {
-    char sec[48];
-    snprintf(sec, sizeof sec, "energy.%s", r->backend);
-    const char *st = sysinfo_get(si, sec, "status");
     if (!isnan(r->joules_per_call)) fprintf(f, " %.0f J |", r->joules_per_call * dataset / r->items_per_call);
-    else fprintf(f, " %s |", st && !strncmp(st, "n/a", 3) ? st : "n/a: not measured");
+    else fputs(" n/a |", f);
 }
 
-/* CPU over GPU per training case: time, dollars and joules per epoch, each row at its own price. */
-static void train_ratios(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+static void energy_notes(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
 {
-    int pairs = 0;
-    for (int i = 0; i < n; i++) {
-        const struct row *cpu, *gpu;
-        if (strcmp(rows[i].family, "train") || !row_is_cpu(&rows[i])) continue;
-        row_pair(rows, n, &rows[i], &cpu, &gpu);
-        if (cpu != &rows[i] || isnan(row_speedup(gpu, cpu))) continue;
-        if (!pairs++) fputs("\n| case | CPU/GPU time | CPU/GPU $ per epoch | CPU/GPU energy |\n|---|---:|---:|---:|\n", f);
-        char why[300];
-        double uc = row_usd_per_hour(si, cpu, why, sizeof why), ug = row_usd_per_hour(si, gpu, why, sizeof why);
-        fprintf(f, "| %s | %.2f× |", cpu->case_name, cpu->median_s / gpu->median_s);
-        if (!isnan(uc) && !isnan(ug)) fprintf(f, " %.2f× |", cpu->median_s * uc / (gpu->median_s * ug)); else fputs(" n/a |", f);
-        if (!isnan(cpu->joules_per_call) && !isnan(gpu->joules_per_call)) fprintf(f, " %.2f× |\n", cpu->joules_per_call / gpu->joules_per_call);
-        else fputs(" n/a |\n", f);
+    const char *bk[16];
+    int nb = row_backends(rows, n, bk, 16), any = 0;
+    for (int b = 0; b < nb; b++) {
+        char sec[48];
+        int missing = 0;
+        for (int i = 0; i < n; i++)
+            missing |= !strcmp(rows[i].backend, bk[b]) && !strcmp(rows[i].family, "train") && row_measured(&rows[i]) &&
+                        isnan(rows[i].joules_per_call);
+        if (!missing) continue;
+        snprintf(sec, sizeof sec, "energy.%s", bk[b]);
+        const char *st = sysinfo_get(si, sec, "status");
+        fprintf(f, "%s %s: %s", any++ ? ";" : "\nEnergy n/a on", bk[b], st && !strncmp(st, "n/a: ", 5) ? st + 5 : "not measured");
     }
+    if (any) fputs(".\n", f);
 }
 
 /* Training: time, samples/s, time, money and energy per epoch, CPU beside GPU. */
@@ -445,22 +452,25 @@ static void train_table(const struct row *rows, int n, const struct sysinfo *si,
                 r->ci_lo_s * 1e3, r->ci_hi_s * 1e3, r->items_per_call / r->median_s, dataset / r->items_per_call * r->median_s);
         if (isnan(usd)) fputs(" n/a |", f); else fprintf(f, " %.4g |", usd);
         money(f, si, r, dataset);
-        energy(f, si, r, dataset);
+        energy(f, r, dataset);
         fputc('\n', f);
     }
     if (!any) return;
     price_formula(rows, n, si, f);
-    train_ratios(rows, n, si, f);
+    energy_notes(rows, n, si, f);
 }
 
-void report_print_summary(const struct row *rows, int n, FILE *f)
+/* The headline per family and one table per workload. */
+static void tables(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
 {
+    const char *cores = sysinfo_get(si, "cpu", "cores");
     headline(rows, n, f);
     fputs("\n## Results\n", f);
     for (int i = 0; i < n; i++)
-        if (first_of(rows, i, same_workload)) workload_table(rows, n, rows[i].workload, f);
+        if (first_of(rows, i, same_workload)) workload_table(rows, n, rows[i].workload, cores ? atoi(cores) : 0, f);
     fputs("\n`~` marks a noisy row (its median's 95% CI is wider than ±1%). GPU/CPU is the ratio of throughputs of the "
-          "GPU row and the CPU row with the most threads; % ceil is against this run's roofline bound.\n", f);
+          "GPU row and the fastest CPU row of the case; % ceil is against this run's roofline bound. \"oversubscribed\": "
+          "more threads than physical cores.\n", f);
     int ca = 0, th = 0;
     for (int i = 0; i < n; i++) { ca += row_measured(&rows[i]) && cache_assisted(&rows[i]); th += row_measured(&rows[i]) && throttled(&rows[i]); }
     if (ca) fprintf(f, "`†` cache-assisted (%d rows): each array is smaller than 4× the device's last-level cache, so part of "
@@ -469,6 +479,12 @@ void report_print_summary(const struct row *rows, int n, FILE *f)
                 ca, (int)(QUICK_CAP_MIB));
     if (th) fprintf(f, "`‡` throttled (%d rows): the GPU reported a clock-lowering reason (power cap, thermal or hardware "
                        "slowdown) while the row was timed; see \"Device state\".\n", th);
+}
+
+void report_print_summary(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    summary_write(rows, n, si, f);
+    tables(rows, n, si, f);
 }
 
 /* Per backend: the range of the rows' clocks, the highest power and temperature, and every row
@@ -556,11 +572,34 @@ static void notes(const struct row *rows, int n, FILE *f)
     }
 }
 
+/* "3 packages", "1 package"; "?" when not recorded. */
+static void count_of(char *buf, size_t n, const char *v, const char *what)
+{
+    snprintf(buf, n, "%s %s%s", v ? v : "?", what, v && atoi(v) == 1 ? "" : "s");
+}
+
+/* A cache size as recorded ("314572800" or "314572800 x 1": bytes per instance x instances), in MiB. */
+static void cache_human(const char *v, char *buf, size_t n)
+{
+    int inst = 1;
+    if (!v) { snprintf(buf, n, "?"); return; }
+    const char *x = strstr(v, " x ");
+    if (x) inst = atoi(x + 3);
+    fmt_bytes_human(atof(v), buf, n);
+    if (inst > 1) snprintf(buf + strlen(buf), n - strlen(buf), " ×%d", inst);
+}
+
 static void machine(const struct sysinfo *si, FILE *f)
 {
-    fprintf(f, "## Machine\n\n- **CPU**: %s — %s packages, %s cores, %s PUs, %s NUMA nodes; L2 %s B, L3 %s B; %s GiB memory\n",
-            get(si, "cpu", "model"), get(si, "cpu", "packages"), get(si, "cpu", "cores"), get(si, "cpu", "pus"),
-            get(si, "cpu", "numa_nodes"), get(si, "cpu", "l2_bytes"), get(si, "cpu", "l3_bytes"), get(si, "cpu", "memory_gib"));
+    char pk[32], co[32], pu[40], nu[40], l2[32], l3[40];
+    count_of(pk, sizeof pk, sysinfo_get(si, "cpu", "packages"), "package");
+    count_of(co, sizeof co, sysinfo_get(si, "cpu", "cores"), "core");
+    count_of(pu, sizeof pu, sysinfo_get(si, "cpu", "pus"), "hardware thread");
+    count_of(nu, sizeof nu, sysinfo_get(si, "cpu", "numa_nodes"), "NUMA node");
+    cache_human(sysinfo_get(si, "cpu", "l2_bytes"), l2, sizeof l2);
+    cache_human(sysinfo_get(si, "cpu", "l3_bytes"), l3, sizeof l3);
+    fprintf(f, "\n## Machine\n\n- **CPU**: %s — %s, %s, %s, %s; L2 %s, L3 %s; %s GiB memory\n", get(si, "cpu", "model"), pk, co,
+            pu, nu, l2, l3, get(si, "cpu", "memory_gib"));
     fprintf(f, "- **CPU threads**: %s OpenMP threads, %s; %s (%s, %s)\n", get(si, "cpu", "omp_threads"),
             get(si, "cpu", "omp_binding"), get(si, "cpu", "openblas_config"), get(si, "cpu", "openblas_core"),
             get(si, "cpu", "openblas_parallel"));
@@ -580,12 +619,16 @@ static void machine(const struct sysinfo *si, FILE *f)
 
 void report_write(const struct row *rows, int n, const struct sysinfo *si, const char *plots_md, FILE *f)
 {
-    fprintf(f, "# dlbench report\n\n%s, %s. Each figure is the median of timed samples; every row was verified against a "
-               "double-precision reference on seeded random inputs before it was timed.\n\n",
-            get(si, "cpu", "model"), get(si, "dlbench", "date_utc"));
+    const char *suite = sysinfo_get(si, "run", "suite");
+    fprintf(f, "# dlbench report\n\n%s%s run of %s on %s. Every figure is the median of timed samples, verified against "
+               "a double-precision reference first.\n", suite ? suite : "A", suite ? " suite" : "", get(si, "dlbench", "date_utc"),
+            get(si, "host", "hostname"));
+    summary_write(rows, n, si, f);
+    fputs("\nDetails follow: the run's settings, the machine, its ceilings, then every table.\n", f);
+    run_record_write_md(si, f);
     machine(si, f);
     ceilings_table(si, f);
-    report_print_summary(rows, n, f);
+    tables(rows, n, si, f);
     crossover(rows, n, f);
     thread_scaling(rows, n, f);
     train_table(rows, n, si, f);

@@ -10,6 +10,7 @@
 void report_write(const struct row *rows, int n, const struct sysinfo *si, const char *plots_md, FILE *f);
 /* Writes dir/report.md (and plots when gnuplot is installed) atomically: temp file + rename. */
 int report_write_file(const struct row *rows, int n, const struct sysinfo *si, const char *dir);
-void report_print_summary(const struct row *rows, int n, FILE *f);   /* headline and tables */
+/* The answer (summary.h), the headline and the per-workload tables: what a run prints on stdout. */
+void report_print_summary(const struct row *rows, int n, const struct sysinfo *si, FILE *f);
 
 #endif

@@ -18,7 +18,7 @@ void sysinfo_put(struct sysinfo *si, const char *section, const char *key, const
 void sysinfo_set(struct sysinfo *si, const char *section, const char *key, const char *value)
 {
     for (int i = 0; i < si->n; i++)
-        if (!strcmp(si->items[i].section, section) && !strcmp(si->items[i].key, key)) {
+        if (strcmp(si->items[i].section, section) == 0 && strcmp(si->items[i].key, key) == 0) {
             snprintf(si->items[i].value, sizeof si->items[i].value, "%s", value);
             return;
         }
@@ -44,14 +44,14 @@ void sysinfo_print(const struct sysinfo *si, FILE *f)
     }
 }
 
-/* {"section": {"key": "value", ...}, ...} in the triples' order; a section starts a new object
- * whenever it changes, as the triples are grouped by section when collected. */
+/* {"section": {"key": "value", ...}, ...} in the order each section first appears: a key added
+ * to a section later (the run's end time) joins that section's object, never a second one. */
 int sysinfo_write_json(const struct sysinfo *si, const char *path)
 {
-    cJSON *root = cJSON_CreateObject(), *sec = NULL;
+    cJSON *root = cJSON_CreateObject();
     for (int i = 0; i < si->n; i++) {
-        if (!sec || strcmp(si->items[i - 1].section, si->items[i].section) != 0)
-            cJSON_AddItemToObject(root, si->items[i].section, sec = cJSON_CreateObject());
+        cJSON *sec = cJSON_GetObjectItemCaseSensitive(root, si->items[i].section);
+        if (!sec) cJSON_AddItemToObject(root, si->items[i].section, sec = cJSON_CreateObject());
         cJSON_AddItemToObject(sec, si->items[i].key, cJSON_CreateString(si->items[i].value));
     }
     int rc = json_write_file(root, path);

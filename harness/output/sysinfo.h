@@ -10,12 +10,12 @@
 #endif
 #define DLBENCH_FORMAT 1          /* run-folder format; `report`/`compare` refuse others */
 
-struct kv { char section[32], key[48], value[256]; };
+struct kv { char section[32], key[48], value[1024]; };   /* a value: a command line, a path list */
 struct sysinfo { struct kv *items; int n, cap; };
 
 void sysinfo_collect(struct sysinfo *si);               /* host, build, each backend */
 void sysinfo_put(struct sysinfo *si, const char *section, const char *key, const char *value);
-/* Replaces the value of section.key where there is one, else puts it. */
+/* Replaces the value of section.key where it exists, else appends it like sysinfo_put. */
 void sysinfo_set(struct sysinfo *si, const char *section, const char *key, const char *value);
 const char *sysinfo_get(const struct sysinfo *si, const char *section, const char *key);
 void sysinfo_free(struct sysinfo *si);
