@@ -17,6 +17,8 @@
 #define SAMPLE_S 2e-3          /* timing.c's shortest sample */
 #define MIN_SAMPLES 8          /* samples before the CI of the median can close */
 #define PRIOR_S 1.0            /* seconds of pseudo-observation at the nominal ratio 1 */
+#define ROW_FIXED_S 0.15       /* a measured row beyond its calls: threads, buffers, check, summaries
+                                  (0.1-0.2 s per small GEMM row on a 2-core machine) */
 
 /* A small index per family name, in the order first seen (ETA_FAMILIES - 1: any further one). */
 static int family_index(const char *family)
@@ -63,7 +65,7 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     double sample = fmax(call, SAMPLE_S);
     /* warm-up (>= 50 ms and one call) and the verified call; then samples: at least min_time, at
      * most max_time, never fewer than 3 (timing.c): a budget when calls are short, calls else */
-    e.work_s = fmax(WARMUP_S, call) + call + overhead_s(w, params, dt);
+    e.work_s = ROW_FIXED_S + fmax(WARMUP_S, call) + call + overhead_s(w, params, dt);
     if (!strcmp(w->family, "train")) /* the first step's forward pass again, in double */
         e.work_s += flops / 3 / 2 / (HOST_GMACS_PER_CORE * 1e9);
     e.budget = MIN_SAMPLES * sample <= t->max_time;
