@@ -381,8 +381,9 @@ static void price_formula(const struct row *rows, int n, const struct sysinfo *s
     fputs("\nCost per epoch = seconds per epoch / 3600 × the row's price per hour. ", f);
     for (int i = 0; i < n; i++) {
         int seen = 0;
-        for (int j = 0; j < i; j++) seen |= !strcmp(rows[j].backend, rows[i].backend) && !strcmp(rows[j].family, "train");
-        if (seen || strcmp(rows[i].family, "train")) continue;
+        for (int j = 0; j < i; j++)
+            seen |= !strcmp(rows[j].backend, rows[i].backend) && !strcmp(rows[j].family, "train") && row_measured(&rows[j]);
+        if (seen || strcmp(rows[i].family, "train") || !row_measured(&rows[i])) continue;
         char sec[48];
         snprintf(sec, sizeof sec, "price.%s", rows[i].backend);
         const char *vcpu = sysinfo_get(si, sec, "usd_per_vcpu_hour"), *gpu = sysinfo_get(si, sec, "usd_per_gpu_hour");
@@ -397,7 +398,8 @@ static void price_formula(const struct row *rows, int n, const struct sysinfo *s
             fprintf(f, "$%s per GPU-hour", gpu);
             if (inst && iusd) fprintf(f, " (%s $%s/h ÷ %s GPUs, its host CPUs included)", inst, iusd, get(si, sec, "instance_gpus"));
         } else {
-            fprintf(f, "%s. ", get(si, sec, "status"));
+            const char *st = sysinfo_get(si, sec, "status");
+            fprintf(f, "%s. ", st ? st : "n/a: no price recorded");
             continue;
         }
         fprintf(f, "; %s, %s. ", get(si, sec, "source"), get(si, sec, "date"));
