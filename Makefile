@@ -130,6 +130,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/share/dlbench 2>/dev/null
 
 bench: $(DLBENCH)
+	@echo "make bench: the $(SUITE) suite: $(if $(filter quick,$(SUITE)),designed to take at most about 2 minutes (bandwidth arrays capped at 256 MiB),tens of minutes on a small machine); dlbench prints its own estimate once the rows are planned"
 	$(DLBENCH) run --suite $(SUITE) $(BENCH_ARGS)
 
 bench-full:
@@ -148,7 +149,7 @@ FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
 FUZZ_SRC_results_csv := harness/output/results.c harness/measure/row.c
 FUZZ_SRC_samples_csv := harness/output/results.c harness/measure/row.c
 FUZZ_SRC_system_json := harness/output/sysinfo.c harness/output/files.c
-FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c harness/measure/row.c
+FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c harness/measure/row.c harness/output/sysinfo.c harness/output/files.c
 FUZZ_SRC_idx         := harness/workloads/dataset.c kernels/rng.c
 FUZZ_CC ?= clang
 build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(PREREQ)

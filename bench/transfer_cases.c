@@ -18,6 +18,6 @@ const struct wcase transfer_cases[] = {
     SIZES("h2d-pageable", XFER_H2D_PAGEABLE, "host to device, ordinary malloc'ed host memory"),
     SIZES("d2h-pinned", XFER_D2H_PINNED, "device to host, pinned host memory"),
     SIZES("d2h-pageable", XFER_D2H_PAGEABLE, "device to host, ordinary host memory"),
-    SIZES("d2d", XFER_D2D, "device to device copy (bytes counted once per direction)"),
+    SIZES("d2d", XFER_D2D, "device to device copy (bytes read plus bytes written, as STREAM counts)"),
     {0},
 };

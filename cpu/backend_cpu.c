@@ -158,6 +158,16 @@ static void cpu_info(info_put_fn put, void *u)
     put(u, "cpu", "openblas_core_why", openblas_core_why());
     int par = openblas_get_parallel();
     put(u, "cpu", "openblas_parallel", par == 2 ? "openmp" : par == 1 ? "pthreads (oversubscribes: rebuild against openblas-openmp)" : "serial");
+    cpu_governor(v, sizeof v);
+    put(u, "cpu", "governor", v);
+    double mhz[1024];
+    const char *src = "";
+    int nm = cpu_core_mhz(mhz, 1024, &src);
+    size_t len = 0;
+    for (int i = 0; i < nm && len + 8 < sizeof v; i++) len += (size_t)snprintf(v + len, sizeof v - len, "%s%.0f", i ? " " : "", mhz[i]);
+    if (nm == 0) snprintf(v, sizeof v, "n/a: no core frequency readable");
+    put(u, "cpu", "core_mhz", v);
+    put(u, "cpu", "core_mhz_source", nm ? src : "none");
 }
 
 const struct device_ops cpu_device = {
@@ -174,6 +184,9 @@ const struct device_ops cpu_device = {
     .timer_stop = cpu_timer_stop,
     .error = cpu_error,
     .energy_read = energy_read_cpu,
+    .fill = fill_cpu,
+    .scan_nonfinite = scan_nonfinite_cpu,
+    .state_read = state_read_cpu,
 };
 static const struct matmul_ops cpu_matmul = {.gemm = gemm_cpu};
 static const struct conv_ops cpu_conv = {

@@ -2,6 +2,7 @@
 #ifndef DLBENCH_CPU_OPS_H
 #define DLBENCH_CPU_OPS_H
 #include <stddef.h>
+#include <stdint.h>
 #include "dtype.h"
 #include "eltwise_ref.h"
 #include "conv_ref.h"
@@ -82,4 +83,12 @@ int xf_xent_cpu(enum dtype dt, int rows, int V, int Vp, void *z, const int32_t *
 int adamw_update_cpu(size_t n, const struct adamw_hp *h, float *w, const float *g, float *m, float *v, float *state,
                      enum dtype dt, void *w_lp);
 int xf_cast_cpu(enum dtype dt, size_t n, const float *x, void *y);
+/* Inputs generated in place and outputs scanned in place (device_ops.fill / scan_nonfinite). */
+int fill_cpu(void *dst, enum dtype dt, size_t n, uint64_t key, float lo, float hi);
+int scan_nonfinite_cpu(const void *src, enum dtype dt, size_t n, size_t *count, size_t *first);
+/* Frequencies: up to max cores' current MHz (the count; *src says where from), the governor. */
+struct dev_state;
+int cpu_core_mhz(double *mhz, int max, const char **src);
+void cpu_governor(char *buf, size_t n);
+void state_read_cpu(struct dev_state *s);
 #endif

@@ -5,6 +5,7 @@
 #include "cuda_ops.h"
 #include "cuda_state.h"
 #include <dlfcn.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,41 +208,99 @@ static int graph_launch_cuda(void)
     return 0;
 }
 
-/* NVML, loaded at run time (the toolkit has no nvml.h): the few functions used, declared here. */
+/* NVML, loaded at run time (the toolkit has no nvml.h): the few functions used, declared here.
+ * Every query may be refused (not supported, no permission): each one fails alone. */
 typedef int (*nvml_init_fn)(void);
-typedef int (*nvml_handle_fn)(unsigned, void **);
-typedef int (*nvml_energy_fn)(void *, unsigned long long *);
-static nvml_energy_fn nvml_energy;
-static void *nvml_dev;
-static char nvml_why[160];
+typedef int (*nvml_handle_idx_fn)(unsigned, void **);
+typedef int (*nvml_handle_pci_fn)(const char *, void **);
+typedef int (*nvml_ull_fn)(void *, unsigned long long *);
+typedef int (*nvml_uint_fn)(void *, unsigned *);
+typedef int (*nvml_typed_fn)(void *, int, unsigned *);
+enum { NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2, NVML_TEMPERATURE_GPU = 0 };
+static struct {
+    void *dev;
+    char why[80];
+    nvml_ull_fn energy, reasons;
+    nvml_uint_fn power, limit;
+    nvml_typed_fn clock, temp;
+} nv;
 
+/* The NVML device of CUDA device 0: by its PCI bus id (CUDA and NVML may number GPUs differently),
+ * else NVML's index 0. */
 static int nvml_open(void)
 {
-    static int tried;
-    if (tried) return nvml_energy ? 0 : -1;
+    static int tried, ok;
+    if (tried) return ok ? 0 : -1;
     tried = 1;
     void *lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) { snprintf(nvml_why, sizeof nvml_why, "NVML not found (libnvidia-ml.so.1)"); return -1; }
+    if (!lib) { snprintf(nv.why, sizeof nv.why, "NVML not found (libnvidia-ml.so.1)"); return -1; }
     nvml_init_fn init = (nvml_init_fn)dlsym(lib, "nvmlInit_v2");
-    nvml_handle_fn handle = (nvml_handle_fn)dlsym(lib, "nvmlDeviceGetHandleByIndex_v2");
-    nvml_energy_fn energy = (nvml_energy_fn)dlsym(lib, "nvmlDeviceGetTotalEnergyConsumption");
-    if (!init || !handle || !energy || init() != 0 || handle(0, &nvml_dev) != 0) {
-        snprintf(nvml_why, sizeof nvml_why, "NVML present but unusable");
+    nvml_handle_idx_fn by_idx = (nvml_handle_idx_fn)dlsym(lib, "nvmlDeviceGetHandleByIndex_v2");
+    nvml_handle_pci_fn by_pci = (nvml_handle_pci_fn)dlsym(lib, "nvmlDeviceGetHandleByPciBusId_v2");
+    char bus[32];
+    if (!init || !by_idx || init() != 0) { snprintf(nv.why, sizeof nv.why, "NVML present but unusable"); return -1; }
+    if (!(cuda_probe(NULL, 0) && by_pci && cudaDeviceGetPCIBusId(bus, sizeof bus, 0) == cudaSuccess && by_pci(bus, &nv.dev) == 0) &&
+        by_idx(0, &nv.dev) != 0) {
+        snprintf(nv.why, sizeof nv.why, "NVML has no handle for GPU 0");
         return -1;
     }
-    unsigned long long mj;
-    if (energy(nvml_dev, &mj) != 0) { snprintf(nvml_why, sizeof nvml_why, "this GPU has no NVML energy counter"); return -1; }
-    nvml_energy = energy;
+    nv.energy = (nvml_ull_fn)dlsym(lib, "nvmlDeviceGetTotalEnergyConsumption");
+    nv.reasons = (nvml_ull_fn)dlsym(lib, "nvmlDeviceGetCurrentClocksEventReasons"); /* driver 535+ */
+    if (!nv.reasons) nv.reasons = (nvml_ull_fn)dlsym(lib, "nvmlDeviceGetCurrentClocksThrottleReasons");
+    nv.power = (nvml_uint_fn)dlsym(lib, "nvmlDeviceGetPowerUsage");
+    nv.limit = (nvml_uint_fn)dlsym(lib, "nvmlDeviceGetEnforcedPowerLimit");
+    nv.clock = (nvml_typed_fn)dlsym(lib, "nvmlDeviceGetClockInfo");
+    nv.temp = (nvml_typed_fn)dlsym(lib, "nvmlDeviceGetTemperature");
+    ok = 1;
     return 0;
 }
 
 static int energy_read_cuda(double *joules, char *why, size_t n)
 {
     unsigned long long mj;
-    if (nvml_open() != 0) { snprintf(why, n, "%s", nvml_why); return -1; }
-    if (nvml_energy(nvml_dev, &mj) != 0) { snprintf(why, n, "NVML energy read failed"); return -1; }
+    if (nvml_open() != 0) { snprintf(why, n, "%s", nv.why); return -1; }
+    if (!nv.energy || nv.energy(nv.dev, &mj) != 0) { snprintf(why, n, "this GPU has no NVML energy counter"); return -1; }
     *joules = mj * 1e-3;
     return 0;
+}
+
+static void missing(char *buf, size_t n, const char *what)
+{
+    size_t len = strlen(buf);
+    snprintf(buf + len, n - len, "%s%s", len ? ", " : "n/a: NVML refused ", what);
+}
+
+/* SM and memory clocks, power draw and limit, temperature, throttle reasons: one NVML reading. */
+static void state_read_cuda(struct dev_state *s)
+{
+    unsigned v;
+    unsigned long long r;
+    s->clock_mhz = s->mem_clock_mhz = s->power_w = s->power_limit_w = s->temp_c = NAN;
+    s->reasons = 0;
+    s->have_reasons = 0;
+    s->why[0] = 0;
+    if (nvml_open() != 0) { snprintf(s->why, sizeof s->why, "n/a: %s", nv.why); return; }
+    if (nv.clock && nv.clock(nv.dev, NVML_CLOCK_SM, &v) == 0) s->clock_mhz = v; else missing(s->why, sizeof s->why, "SM clock");
+    if (nv.clock && nv.clock(nv.dev, NVML_CLOCK_MEM, &v) == 0) s->mem_clock_mhz = v; else missing(s->why, sizeof s->why, "memory clock");
+    if (nv.power && nv.power(nv.dev, &v) == 0) s->power_w = v * 1e-3; else missing(s->why, sizeof s->why, "power");
+    if (nv.limit && nv.limit(nv.dev, &v) == 0) s->power_limit_w = v * 1e-3; else missing(s->why, sizeof s->why, "power limit");
+    if (nv.temp && nv.temp(nv.dev, NVML_TEMPERATURE_GPU, &v) == 0) s->temp_c = v; else missing(s->why, sizeof s->why, "temperature");
+    if (nv.reasons && nv.reasons(nv.dev, &r) == 0) { s->reasons = r; s->have_reasons = 1; }
+    else missing(s->why, sizeof s->why, "throttle reasons");
+}
+
+/* DRAM (HBM, GDDR) transfers twice per memory clock on each bus bit. */
+static double stated_bandwidth_cuda(char *how, size_t n)
+{
+    int mclk = 0, bus = 0;
+    if (!cuda_probe(how, n)) return NAN;
+    if (cudaDeviceGetAttribute(&mclk, cudaDevAttrMemoryClockRate, 0) != cudaSuccess ||
+        cudaDeviceGetAttribute(&bus, cudaDevAttrGlobalMemoryBusWidth, 0) != cudaSuccess || mclk <= 0 || bus <= 0) {
+        snprintf(how, n, "n/a: the device properties give no memory clock or bus width");
+        return NAN;
+    }
+    snprintf(how, n, "memory clock %d MHz x %d-bit bus x 2 (device properties)", mclk / 1000, bus);
+    return mclk * 1e3 * (bus / 8.0) * 2 * 1e-9;
 }
 
 static size_t cuda_cache_bytes(void) { return cuda_probe(NULL, 0) ? (size_t)prop.l2CacheSize : 0; }
@@ -323,6 +382,10 @@ const struct device_ops cuda_device = {
     .timer_stop = cuda_timer_stop,
     .error = cuda_error,
     .energy_read = energy_read_cuda,
+    .fill = fill_cuda,
+    .scan_nonfinite = scan_nonfinite_cuda,
+    .state_read = state_read_cuda,
+    .stated_bandwidth = stated_bandwidth_cuda,
 };
 /* Exported: the cudnn variant runs the training step with these beside its own convolutions. */
 const struct matmul_ops cuda_matmul = {.gemm = gemm_cuda};

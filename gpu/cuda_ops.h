@@ -77,6 +77,9 @@ int xf_xent_cuda(enum dtype dt, int rows, int V, int Vp, void *z, const int32_t 
 int adamw_update_cuda(size_t n, const struct adamw_hp *h, float *w, const float *g, float *m, float *v, float *state,
                       enum dtype dt, void *w_lp);
 int xf_cast_cuda(enum dtype dt, size_t n, const float *x, void *y);
+/* Inputs generated on the GPU (kernels/cbrng.h) and outputs scanned there (device_ops). */
+int fill_cuda(void *dst, enum dtype dt, size_t n, uint64_t key, float lo, float hi);
+int scan_nonfinite_cuda(const void *src, enum dtype dt, size_t n, size_t *count, size_t *first);
 #ifdef __cplusplus
 }
 #endif

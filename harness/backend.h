@@ -15,6 +15,16 @@ typedef void (*info_put_fn)(void *user, const char *section, const char *key, co
 
 enum backend_kind { BACKEND_CPU, BACKEND_GPU };
 
+/* One reading of a device's state while it works: NVML on GPUs, cpufreq (or /proc/cpuinfo) on
+ * CPUs. NAN where a value is not readable; why says what could not be read ("" when all could). */
+struct dev_state {
+    double clock_mhz;           /* GPU: SM clock; CPU: mean current frequency of the online cores */
+    double mem_clock_mhz, power_w, power_limit_w, temp_c;
+    unsigned long long reasons; /* NVML clocks-event (throttle) reason bits, valid when have_reasons */
+    int have_reasons;
+    char why[96];
+};
+
 /* The device a backend runs on: memory, clocks, threads. A vendor variant (cudnn, onednn) points
  * at its base backend's table, so both share one device state. All int returns: 0, or -1 with
  * error() set. */
@@ -33,6 +43,18 @@ struct device_ops {
     const char *(*error)(void);                     /* why the last call failed */
     /* Cumulative joules of the device (NVML, RAPL), or -1 and why; NULL: no counter. */
     int (*energy_read)(double *joules, char *why, size_t n);
+    /* Seeded inputs made where the data lives: n elements of dt's storage at dst, element i =
+     * cbrng_uniform(key, i, lo, hi) rounded to dt (kernels/cbrng.h); lo == hi fills lo (NaN: a
+     * poison). NULL: the harness generates on the host and uploads. */
+    int (*fill)(void *dst, enum dtype dt, size_t n, uint64_t key, float lo, float hi);
+    /* How many of n elements of dt's storage at src are NaN or infinite, and the first such index
+     * (n when none). NULL: the harness downloads and scans. */
+    int (*scan_nonfinite)(const void *src, enum dtype dt, size_t n, size_t *count, size_t *first);
+    /* The device's state now (clocks, power, temperature, throttle reasons); NULL: none. */
+    void (*state_read)(struct dev_state *s);
+    /* The memory bandwidth the hardware states (GB/s, bytes read plus written), with how it was
+     * derived; NAN with why in how when the hardware does not say. NULL: not known. */
+    double (*stated_bandwidth)(char *how, size_t n);
 };
 
 /* Operations, row-major; dims and layouts are documented beside each family's reference in

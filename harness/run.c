@@ -11,6 +11,8 @@
 #include "ceilings.h"
 #include "ci_json.h"
 #include "dataset.h"
+#include "devstate.h"
+#include "eta.h"
 #include "measure.h"
 #include "prices.h"
 #include "run_record.h"
@@ -53,33 +55,65 @@ static int load_prices(const struct run_opts *o, struct price **p, char *why, si
     return prices_find(path, sizeof path) ? prices_load(path, p, why, n) : 0;
 }
 
-/* Price per backend: the override, else the first table entry matching the device's name. */
+/* Price per backend: the override, else the first table entry of its kind matching the device
+ * (CPUs: name plus family/model, price_cpu_key). CPU prices are kept per vCPU-hour, GPU prices per
+ * GPU-hour; report.c multiplies per row (harness/output/prices.h). */
 static void put_price(const struct run_opts *o, const struct backend *b, const struct price *tab, int ntab, struct sysinfo *si)
 {
-    char sec[48], v[64];
+    char sec[48], v[300], key[256];
     int gpu = b->kind == BACKEND_GPU;
     double over = gpu ? o->price_gpu : o->price_cpu;
     const char *dev = b->dev->name();
     snprintf(sec, sizeof sec, "price.%s", b->name);
     sysinfo_put(si, sec, "device", dev);
+    if (gpu) snprintf(key, sizeof key, "%s", dev);
+    else price_cpu_key(dev, key, sizeof key);
+    sysinfo_put(si, sec, "match_key", key);
     if (!isnan(over)) {
-        snprintf(v, sizeof v, "%g", over);
-        sysinfo_put(si, sec, "usd_per_hour", v);
-        sysinfo_put(si, sec, "covers", gpu ? "per GPU (--price-gpu)" : "whole machine (--price-cpu)");
-        sysinfo_put(si, sec, "source", "command line");
+        int pus = cpu_topology()->pus > 0 ? cpu_topology()->pus : 1;
+        snprintf(v, sizeof v, "%.6g", gpu ? over : over / pus);
+        sysinfo_put(si, sec, gpu ? "usd_per_gpu_hour" : "usd_per_vcpu_hour", v);
+        if (gpu) snprintf(v, sizeof v, "--price-gpu: $%g per GPU-hour", over);
+        else snprintf(v, sizeof v, "--price-cpu: $%g/h for this machine's %d PUs", over, pus);
+        sysinfo_put(si, sec, "source", v);
+        sysinfo_put(si, sec, "date", "command line");
         return;
     }
-    const struct price *p = price_match(tab, ntab, dev);
-    if (!p) {
-        snprintf(v, sizeof v, "n/a: no price for %.40s", dev);
+    const struct price *p = price_match(tab, ntab, gpu, key);
+    if (!p || isnan(p->usd_per_hour)) {
+        if (p) snprintf(v, sizeof v, "n/a: no price (%.200s)", p->source);
+        else snprintf(v, sizeof v, "n/a: no price for %.200s", key);
         sysinfo_put(si, sec, "status", v);
         return;
     }
+    snprintf(v, sizeof v, "%.6g", price_unit_usd(p));
+    sysinfo_put(si, sec, gpu ? "usd_per_gpu_hour" : "usd_per_vcpu_hour", v);
+    sysinfo_put(si, sec, "instance", p->instance);
     snprintf(v, sizeof v, "%g", p->usd_per_hour);
-    sysinfo_put(si, sec, "usd_per_hour", v);
-    sysinfo_put(si, sec, "covers", p->covers);
+    sysinfo_put(si, sec, "instance_usd_per_hour", v);
+    snprintf(v, sizeof v, "%d", p->vcpus);
+    sysinfo_put(si, sec, "instance_vcpus", v);
+    snprintf(v, sizeof v, "%d", p->gpus);
+    if (gpu) sysinfo_put(si, sec, "instance_gpus", v);
     sysinfo_put(si, sec, "source", p->source);
     sysinfo_put(si, sec, "date", p->date);
+}
+
+/* The device's state now, as section "<prefix>.<backend>" (state at the start, state_end after). */
+static void put_state(const struct backend *b, const char *prefix, struct sysinfo *si)
+{
+    char sec[48], v[128];
+    struct dev_state s;
+    if (!b->dev->state_read || b->base) return;
+    b->dev->state_read(&s);
+    snprintf(sec, sizeof sec, "%s.%s", prefix, b->name);
+    const double num[] = {s.clock_mhz, s.mem_clock_mhz, s.power_w, s.power_limit_w, s.temp_c};
+    static const char *const keys[] = {"clock_mhz", "mem_clock_mhz", "power_w", "power_limit_w", "temp_c"};
+    for (int i = 0; i < 5; i++)
+        if (!isnan(num[i])) { snprintf(v, sizeof v, "%.0f", num[i]); sysinfo_put(si, sec, keys[i], v); }
+    devstate_throttle_text(&s, v, sizeof v);
+    sysinfo_put(si, sec, "throttle", v);
+    if (s.why[0] && s.have_reasons) sysinfo_put(si, sec, "missing", s.why);
 }
 
 static void put_energy(const struct backend *b, struct sysinfo *si)
@@ -228,10 +262,10 @@ static int skip_seen(const struct row *r)
     return 0;
 }
 
-static void progress(const struct row *r, int i, int n, double t_start, int cores)
+/* eta: the calibrated estimate of the rows left (harness/measure/eta.h) */
+static void progress(const struct row *r, int i, int n, double eta, int cores)
 {
     if (skip_seen(r)) return;
-    double el = wall_seconds() - t_start, eta = i > 0 ? el / i * (n - i) : 0;
     char perf[64] = "";
     if (row_measured(r))
         snprintf(perf, sizeof perf, "%.1f GFLOP/s %.1f GB/s ", r->gflops, r->gbytes_per_s);
@@ -257,6 +291,8 @@ struct run {
     struct results_out out;
     struct sysinfo si;
     struct ceiling *ceil;             /* per backend, as backends[] */
+    struct row_estimate *est;         /* per planned row: the time model (harness/measure/eta.h) */
+    struct eta eta;
     struct row *rows;
     int done, failed, interrupted;
     double t_start, t_begin;          /* first row; the run itself (ceilings included) */
@@ -275,7 +311,7 @@ static void warn_oversubscribed(const struct run_opts *o)
                         "oversubscribed and are marked so in the report\n", over, cores);
 }
 
-/* The plan's rough length (ceilings included), from measure_estimate_seconds. */
+/* The plan's rough length (ceilings included), from the per-row model (harness/measure/eta.h). */
 static double plan_estimate(const struct run_opts *o, const struct item *items, int n)
 {
     int avail[64] = {0};
@@ -286,9 +322,9 @@ static double plan_estimate(const struct run_opts *o, const struct item *items, 
     for (int i = 0; i < n; i++)
         for (int b = 0; b < backend_count && b < 64; b++)
             if (backends[b] == items[i].b)
-                s += measure_estimate_seconds(items[i].b, avail[b], items[i].w, items[i].params, items[i].dt, items[i].threads, &o->timing);
+                s += eta_row_seconds(items[i].b, avail[b], items[i].w, items[i].params, items[i].dt, items[i].threads, &o->timing);
     for (int b = 0; !o->no_ceilings && b < backend_count && b < 64; b++)
-        if (avail[b] && !backends[b]->base) s += ceilings_estimate_seconds(backends[b], 1, (int)o->threads[o->nthreads - 1], o->quick);
+        if (avail[b] && !backends[b]->base) s += eta_ceilings_seconds(backends[b], 1, (int)o->threads[o->nthreads - 1], o->quick);
     for (int i = 0; i < n; i++)
         if (!strcmp(items[i].w->family, "train")) return s + 3; /* the synthetic data set: a few seconds once */
     return s;
@@ -344,6 +380,7 @@ static int run_prepare(struct run *r)
         o->nthreads = 1;
     }
     warn_oversubscribed(o);
+    bandwidth_cap_bytes = o->quick ? QUICK_ARRAY_CAP_BYTES : 0; /* before any size is computed */
     r->n = plan(o, &r->items, &r->custom, &r->ncustom);
     if (r->n <= 0) {
         if (r->n == 0) fprintf(stderr, "dlbench: run: no case matches the options given\n");
@@ -386,6 +423,26 @@ static int run_open_folder(struct run *r)
     return 0;
 }
 
+/* The base backend's ceilings of an item (variants share their base's device), or NULL. */
+static struct ceiling *item_ceiling(const struct run *r, const struct item *it)
+{
+    const struct backend *base = it->b->base ? it->b->base : it->b;
+    for (int bi = 0; r->ceil && bi < backend_count; bi++)
+        if (backends[bi] == base) return &r->ceil[bi];
+    return NULL;
+}
+
+static double estimate_rows(struct run *r)
+{
+    double sum = 0;
+    for (int i = 0; i < r->n; i++) {
+        const struct item *it = &r->items[i];
+        r->est[i] = eta_row(it->b, it->w, it->params, it->dt, it->threads, &r->o->timing, item_ceiling(r, it));
+        sum += r->est[i].budget_s + r->est[i].work_s;
+    }
+    return sum;
+}
+
 static void write_system_json(struct run *r)
 {
     char path[4200];
@@ -418,11 +475,14 @@ static void run_describe(struct run *r)
         if (!in_list(o->backends, backends[bi]->name) || !backends[bi]->probe(why, sizeof why)) continue;
         put_price(o, backends[bi], r->prices, r->nprices, &r->si);
         put_energy(backends[bi], &r->si);
+        put_state(backends[bi], "state", &r->si);
     }
     write_system_json(r);
     r->ceil = calloc(backend_count, sizeof *r->ceil);
     for (int bi = 0; bi < backend_count; bi++) ceiling_clear(&r->ceil[bi]);
-    if (o->no_ceilings) return;
+    r->est = calloc(r->n, sizeof *r->est);
+    eta_init(&r->eta);
+    if (o->no_ceilings) { estimate_rows(r); return; }
     if (!o->quiet) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
     for (int bi = 0; bi < backend_count; bi++) {
         /* A vendor variant shares its base's device, so its rows are held to the base's ceilings. */
@@ -441,6 +501,7 @@ static void run_describe(struct run *r)
                 ceilings_put(backends[bi], &r->ceil[bi], &r->si);
             }
     write_system_json(r);
+    estimate_rows(r); /* with the ceilings measured */
 }
 
 /* Phase 4: every planned row measured and appended as it finishes; stops at Ctrl-C. */
@@ -459,14 +520,18 @@ static void run_measure(struct run *r)
             free(tr.samples);
             break;
         }
-        for (int bi = 0; bi < backend_count; bi++)
-            if (backends[bi] == it->b) ceiling_apply(&r->ceil[bi], row);
+        struct ceiling *c = it->b->base ? NULL : item_ceiling(r, it); /* variants: no % */
+        if (c) {
+            ceiling_raise(c, row);
+            ceiling_apply(c, row);
+        }
         r->failed += strncmp(row->status, "failed", 6) == 0 || strcmp(row->status, "timeout") == 0;
         if (results_append(&r->out, row, tr.samples, row_measured(row) ? tr.n : 0) != 0)
             fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", r->dir);
         free(tr.samples);
         r->done++;
-        if (!o->quiet) progress(row, r->done, r->n, r->t_start, cpu_topology()->cores);
+        eta_done(&r->eta, &r->est[i], tr.n > 0 ? tr.s.mean * tr.n * tr.reps : 0, row->wall_s);
+        if (!o->quiet) progress(row, r->done, r->n, eta_left(&r->eta, r->est, i + 1, r->n), cpu_topology()->cores);
         r->interrupted = timing_interrupted;
     }
     results_close(&r->out);
@@ -481,7 +546,20 @@ static const char *end_state(int sig)
  * completed; the summary on stdout. */
 static void run_finish(struct run *r, int rc)
 {
-    char path[4200];
+    char path[4200], why[256];
+    for (int bi = 0; bi < backend_count; bi++) {
+        if (in_list(r->o->backends, backends[bi]->name) && backends[bi]->probe(why, sizeof why))
+            put_state(backends[bi], "state_end", &r->si);
+        if (!backends[bi]->base && in_list(r->o->backends, backends[bi]->name) && !r->o->no_ceilings)
+            ceilings_put(backends[bi], &r->ceil[bi], &r->si);
+    }
+    /* The ceilings are final (rows faster than a ceiling raised it): every row's % against them. */
+    for (int i = 0; i < r->done && !r->o->no_ceilings; i++) {
+        const struct ceiling *c = r->items[i].b->base ? NULL : item_ceiling(r, &r->items[i]);
+        r->rows[i].ceiling_pct = NAN;
+        if (c) ceiling_apply(c, &r->rows[i]);
+    }
+    if (r->done && results_rewrite(r->dir, r->rows, r->done) != 0) fprintf(stderr, "dlbench: warning: cannot rewrite %s/results.csv\n", r->dir);
     run_record_end(&r->si, r->interrupted ? end_state(r->interrupted) : "completed", r->done, wall_seconds() - r->t_begin, rc);
     write_system_json(r);
     snprintf(path, sizeof path, "%s/report.md", r->dir);
@@ -498,6 +576,7 @@ static void run_free(struct run *r)
 {
     sysinfo_free(&r->si);
     free(r->ceil);
+    free(r->est);
     free(r->rows);
     free(r->prices);
     free(r->items);

@@ -22,6 +22,10 @@ uint16_t f32_to_f16(float f);
 float f16_to_f32(uint16_t h);
 float f32_round_to(enum dtype dt, float f);           /* value after a round trip through dt */
 
+/* The exponent bits of a 16-bit dtype (all set: NaN or Inf; fp16 0x7c00, bf16 0x7f80); 0 for dtypes
+ * stored as fp32. */
+static inline uint16_t dtype_nonfinite_mask(enum dtype dt) { return dt == DT_F16 ? 0x7c00 : dt == DT_BF16 ? 0x7f80 : 0; }
+
 /* Converts n fp32 values into dt's storage (dst holds n * dtype_size(dt) bytes). */
 void dtype_pack(enum dtype dt, const float *src, void *dst, size_t n);
 /* The inverse: n values in dt's storage to fp32 (exact). */

@@ -27,6 +27,9 @@
 #     xformer    attention and the GPT step (issue 15, <= ~2 min): the attention rows (gpt.tiny, GPT-2
 #                small/medium, Llama-style; fp32 and bf16; cuda and flash) and the GPT steps (gpt.tiny,
 #                gpt2.small; fp32 and bf16; eager and CUDA graph), then peers_gpu.py --only attention,gpt
+#     quick      the whole quick suite (`make bench`'s), timed (issue 12's goal: <= 120 s), with its
+#                wall time per backend and workload and the accuracy of its ETA (run-breakdown.py);
+#                the run folder comes back in the tar (a GPU baseline for results/baselines/)
 #     xformer-san  memcheck on the attention suite and the GPT layer/step tests, racecheck on the
 #                attention suite (the fused kernels' shared-memory tiles) (<= ~2.5 min)
 # Each step runs under its own timeout; every log lands in one tar, $OUT/gpu-check-<steps>.tar.gz,
@@ -35,7 +38,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${DLBENCH_BUILD:-build/marchx86-64-v3}   # another build folder only for trying the script out
-ALL=info,tests,memcheck,racecheck,conv,bw,peers,xformer,xformer-san,cpu   # all of it: more than one 10-minute device call
+ALL=info,tests,memcheck,racecheck,conv,bw,peers,xformer,xformer-san,cpu,quick   # all of it: more than one 10-minute device call
 case "${1:-}" in
   prepare)
     make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" || exit 1
@@ -64,7 +67,7 @@ case "${1:-}" in
         check) steps+=,info,tests,memcheck,racecheck,xformer-san ;;
         bench) steps+=,conv,bw,peers,xformer ;;
         sanitize) steps+=,memcheck,racecheck,xformer-san ;;
-        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|xformer|xformer-san) steps+=,$s ;;
+        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|quick|xformer|xformer-san) steps+=,$s ;;
         *) echo "gpu-check: unknown step $s" >&2; exit 2 ;;
       esac
     done
@@ -152,9 +155,16 @@ case "${1:-}" in
       if [ -n "$peers" ]; then step peers-xformer 90 python3 "$peers" --only attention,gpt --min-time 0.1
       else echo "peers-xformer: peers_gpu.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
     fi
+    if has quick; then
+      step quick 240 "$B/dlbench" run --suite quick --out "$logs/run-quick"
+      grep -m1 'rows planned' "$logs/quick.log" >> "$logs/summary.txt"
+      python3 scripts/run-breakdown.py "$logs/run-quick" "$logs/quick.log" > "$logs/breakdown.md" 2>&1
+      tail -1 "$logs/breakdown.md" >> "$logs/summary.txt"
+      head -30 "$logs/run-quick/report.md" > "$logs/report-quick-first-30-lines.md" 2>/dev/null   # the answer, as a buyer reads it
+    fi
     pack
     cat "$out/summary-$tag.txt"
     rm -rf "$logs"
     ;;
-  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | cpu | info,tests,memcheck,racecheck,conv,bw,peers,cpu,xformer,xformer-san]" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | cpu | info,tests,memcheck,racecheck,conv,bw,peers,cpu,quick,xformer,xformer-san]" >&2; exit 2 ;;
 esac

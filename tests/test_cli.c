@@ -114,8 +114,9 @@ Test(cli, small_run_writes_verified_rows_and_report)
     snprintf(run, sizeof run, "%s/run", dir);
     char out_opt[600];
     snprintf(out_opt, sizeof out_opt, "--out=%s", run); /* both `--opt=value` and `--opt value` */
+    /* --max-time 2: the quick suite's 0.5 s can end with 3 samples on a heavily loaded machine */
     int rc = run_dlbench((char *[]){"run", "--suite=quick", "--workload", "gemm", "--filter=sq128",
-                                    "--dtype", "fp32", out_opt, NULL},
+                                    "--dtype", "fp32", "--max-time", "2", out_opt, NULL},
                          NULL, 0, out, sizeof out);
     cr_assert_eq(rc, 0, "exit %d", rc);
     cr_expect(strstr(out, "## The answer") != NULL && strstr(out, "| sq128 |") != NULL, "summary on stdout: %s", out);

@@ -1,11 +1,11 @@
 /* test_train.c: the training step: finite-difference checks of each layer's backward in double,
  * the CPU layer ops against their references, the loss falling over 200 CPU steps, the IDX loader
- * (good and malformed files), the price table and the cost arithmetic. */
+ * (good and malformed files). The price table and costs: test_prices.c. */
 #include "train_test_util.h"
 #include "dataset.h"
-#include "prices.h"
 #include "train.h"
 #include "train_cases.h"
+#include "measure.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -164,39 +164,20 @@ Test(train, idx_loader_reads_good_files_and_names_bad_ones)
     cr_expect_eq(dataset_load_idx(&d, "/nonexistent", why, sizeof why), -1);
 }
 
-static int prices_text(const char *text, struct price **p, char *why, size_t n)
-{
-    FILE *f = fmemopen((void *)text, strlen(text), "r");
-    int r = prices_read(f, "prices.csv", p, why, n);
-    fclose(f);
-    return r;
-}
 
-Test(train, price_table_parsing_matching_and_cost)
+/* The CPU backend has no transfer or graph table: the transfer variant copies with its upload, the
+ * graph variant is skipped with the reason (both used to dereference the missing tables). */
+Test(train, cpu_runs_the_transfer_variant_and_skips_the_graph_one)
 {
-    struct price *p;
-    char why[512];
-    const char *hdr = "pattern,usd_per_hour,covers,source,date\n";
-    char text[1024];
-    snprintf(text, sizeof text, "%s*H100*,12.29,per GPU,\"AWS, p5\",2023-07\nAMD EPYC*,0.1,whole instance,AWS c7a,2023-08\n", hdr);
-    cr_assert_eq(prices_text(text, &p, why, sizeof why), 2, "%s", why);
-    cr_expect_str_eq(p[0].source, "AWS, p5");
-    cr_expect_eq(price_match(p, 2, "NVIDIA H100 80GB HBM3"), &p[0]);
-    cr_expect_eq(price_match(p, 2, "amd epyc 9R14"), &p[1], "case-insensitive");
-    cr_expect_null(price_match(p, 2, "Intel Core i9"));
-    free(p);
-    const char *bad[] = {"*H100*,cheap,per GPU,src,2023\n", "*H100*,-3,per GPU,src,2023\n", "*H100*,3,per rack,src,2023\n",
-                         "*H100*,3,per GPU\n", "*H100*,3,per GPU,,2023\n"};
-    for (int i = 0; i < 5; i++) {
-        snprintf(text, sizeof text, "%sok*,1,per GPU,src,2023\n%s", hdr, bad[i]);
-        cr_expect_eq(prices_text(text, &p, why, sizeof why), -1, "bad line %d accepted", i);
-        cr_expect(strstr(why, "prices.csv:3:") != NULL, "line number: %s", why);
+    const struct workload *w = workload_find("train");
+    struct timing_opts t = {0.001, 0.01, 0.5, 60, 5};
+    for (const struct wcase *c = w->cases; c->name; c++) {
+        if (strcmp(c->name, "mlp.b32.sgd.transfer") && strcmp(c->name, "mlp.b32.sgd.graph")) continue;
+        struct row r;
+        struct timing_result tr;
+        measure_row(backend_find("cpu"), w, c->name, c->params, DT_F32, 1, &t, 1, &r, &tr);
+        free(tr.samples);
+        if (strstr(c->name, "graph")) cr_expect(!strncmp(r.status, "skipped: ", 9), "%s: %s", c->name, r.status);
+        else cr_expect(row_measured(&r), "%s: %s", c->name, r.status);
     }
-    cr_expect_eq(prices_text("pattern,price\n", &p, why, sizeof why), -1);
-    cr_expect(strstr(why, "prices.csv:1:") != NULL, "%s", why);
-    /* 60000 / 100 = 600 steps of 10 ms = 6 s = 1/600 h at $3.60/h */
-    cr_expect_float_eq(epoch_cost_usd(0.01, 100, 60000, 3.6), 0.006, 1e-12);
-    const char *shipped = access(DLBENCH_PRICES_FILE, R_OK) == 0 ? DLBENCH_PRICES_FILE : "bench/prices.csv";
-    cr_expect_eq(prices_load(shipped, &p, why, sizeof why) > 0, 1, "the shipped table parses: %s", why);
-    free(p);
 }

@@ -1,9 +1,12 @@
 /* measure.c: the verify-and-time primitive every row and every ceiling goes through: probe the
- * backend, check free memory, set up seeded inputs, one call checked against the reference, then
- * the sampler. A backend's failure becomes the row's status, never an exit. */
+ * backend, check free memory, a smaller instance checked in full where the family has one, set up
+ * seeded inputs, one call checked against the reference, then the sampler with the device's state
+ * read beside it. A backend's failure becomes the row's status, never an exit. */
 #include "measure.h"
+#include "devstate.h"
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* What ran and how much work a call is: known before anything runs. */
@@ -44,6 +47,29 @@ static int preflight(const struct backend *b, const struct workload *w, const vo
     return 0;
 }
 
+/* Arrays of a streaming case below 4x the device's last-level cache are partly served by it
+ * ("cache-assisted"); an in-place update reads no line for ownership ("in-place"). */
+static void row_flags(struct row *r, const struct backend *b, const struct workload *w, const void *params)
+{
+    double llc = b->dev->cache_bytes ? (double)b->dev->cache_bytes() : 0;
+    if (w->array_bytes) {
+        r->array_bytes = w->array_bytes(params);
+        if (r->array_bytes > 0 && llc > 0 && r->array_bytes < 4 * llc) snprintf(r->flags, sizeof r->flags, "cache-assisted");
+    }
+    if (w->in_place && w->in_place(params))
+        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "%sin-place", r->flags[0] ? ";" : "");
+}
+
+static void row_state(struct row *r, const struct dev_state *s)
+{
+    r->clock_mhz = s->clock_mhz;
+    r->mem_clock_mhz = s->mem_clock_mhz;
+    r->power_w = s->power_w;
+    r->power_limit_w = s->power_limit_w;
+    r->temp_c = s->temp_c;
+    devstate_throttle_text(s, r->throttle, sizeof r->throttle);
+}
+
 static void row_timing(struct row *r, const struct timing_result *tr)
 {
     snprintf(r->status, sizeof r->status, "%s", tr->outcome == TIMING_NOISY ? "noisy" : "ok");
@@ -53,6 +79,7 @@ static void row_timing(struct row *r, const struct timing_result *tr)
     r->gflops = r->flops > 0 ? r->flops / r->median_s * 1e-9 : NAN;
     r->gbytes_per_s = r->bytes / r->median_s * 1e-9;
     r->joules_per_call = tr->joules_per_call;
+    row_state(r, &tr->state);
 }
 
 /* One call checked against the reference, then the sampler; 1 when interrupted. */
@@ -71,12 +98,14 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
         else snprintf(r->status, sizeof r->status, "failed: %s", e);
         return 0;
     }
+    why[0] = 0;
     r->verify_err = w->check(st, why, sizeof why);
     if (r->verify_err < 0) {
         snprintf(r->status, sizeof r->status, "failed: cannot verify: %s", why);
         r->verify_err = NAN;
     } else if (!(r->verify_err <= r->tolerance)) {
-        snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g", r->verify_err, r->tolerance);
+        snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g%s%s", r->verify_err, r->tolerance,
+                 why[0] ? ": " : "", why);
     } else if (time_op(b, w->call, st, t, tr) != 0) {
         snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
     } else if (tr->outcome == TIMING_INTERRUPTED) {
@@ -86,7 +115,50 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
     } else {
         row_timing(r, tr);
     }
+    if (!(r->verify_err <= r->tolerance)) return 0;
+    if (!r->check[0]) snprintf(r->check, sizeof r->check, "%s", why[0] ? why : "full");
+    else { /* after the smaller instance: what was sampled at this size */
+        size_t len = strlen(r->check);
+        snprintf(r->check + len, sizeof r->check - len, "; %s", why[0] ? why : "full");
+    }
     return 0;
+}
+
+/* A setup that could not run: "unsupported: …" and "out of … memory" are skips, anything else a
+ * failure; what names which instance ("", or "smaller instance <shape>: "). */
+static void setup_failed(struct row *r, const char *what, const char *why)
+{
+    if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s%s", what, why + 13);
+    else snprintf(r->status, sizeof r->status, "%s: %s%s", strncmp(why, "out of", 6) ? "failed" : "skipped", what, why);
+}
+
+/* The family's smaller instance of this case, checked in full before the timed size (whose check
+ * then samples). 0 when it passed or there is none; -1 with r->status set. */
+static int check_small(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
+                       uint64_t seed, struct row *r)
+{
+    char why[256], what[128], shape[96];
+    void *sp;
+    if (!w->small || !(sp = calloc(1, w->params_size))) return 0;
+    if (!w->small(params, sp)) { free(sp); return 0; }
+    w->shape(sp, shape, sizeof shape);
+    snprintf(what, sizeof what, "smaller instance %s: ", shape);
+    void *st = w->setup(b, sp, dt, seed, why, sizeof why);
+    int rc = -1;
+    if (!st) setup_failed(r, what, why);
+    else if (w->call(st) != 0) snprintf(r->status, sizeof r->status, "failed: %s%s", what, b->dev->error());
+    else {
+        double tol = w->tolerance(sp, dt), err;
+        why[0] = 0;
+        err = w->check(st, why, sizeof why);
+        if (err < 0) snprintf(r->status, sizeof r->status, "failed: cannot verify the %s%s", what, why);
+        else if (!(err <= tol))
+            snprintf(r->status, sizeof r->status, "failed: %serror %.3g > tolerance %.3g%s%s", what, err, tol, why[0] ? ": " : "", why);
+        else { snprintf(r->check, sizeof r->check, "full at %s", shape); rc = 0; }
+    }
+    if (st) w->teardown(st);
+    free(sp);
+    return rc;
 }
 
 int measure_row(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
@@ -94,42 +166,23 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
                 struct timing_result *tr)
 {
     char why[256];
+    double t0 = wall_seconds();
+    uint64_t s = seed ^ case_stream(w->name, case_name, dt);
+    int interrupted = 0;
+    void *st = NULL;
     row_identity(r, b, w, case_name, params, dt, threads);
     tr->samples = NULL;
     tr->n = 0;
-    if (preflight(b, w, params, dt, r) != 0) return 0;
+    tr->wall_s = 0;
+    if (preflight(b, w, params, dt, r) != 0) goto out;
     if (b->dev->set_threads) b->dev->set_threads(threads);
-    void *st = w->setup(b, params, dt, seed ^ case_stream(w->name, case_name, dt), why, sizeof why);
-    if (!st) { /* "unsupported: …" and "out of … memory" are skips; anything else is a failure */
-        if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s", why + 13);
-        else snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
-        return 0;
-    }
+    row_flags(r, b, w, params);
+    if (check_small(b, w, params, dt, s, r) != 0) goto out;
+    if (!(st = w->setup(b, params, dt, s, why, sizeof why))) { setup_failed(r, "", why); goto out; }
     r->tolerance = w->tolerance(params, dt);
-    int interrupted = verify_and_time(b, w, st, t, r, tr);
+    interrupted = verify_and_time(b, w, st, t, r, tr);
     w->teardown(st);
+out:
+    r->wall_s = wall_seconds() - t0;
     return interrupted;
-}
-
-/* Assumed speeds (per CPU thread, or a GPU): only to size the announcement. Inputs are made and
- * checked on one core at about 0.3 GB/s (seeded values, a double-precision reference). */
-#define EST_CPU_GFLOPS_PER_THREAD 30.0
-#define EST_CPU_GBPS 10.0
-#define EST_GPU_GFLOPS 20000.0
-#define EST_GPU_GBPS 1000.0
-#define EST_SETUP_GBPS 0.3
-
-double measure_estimate_seconds(const struct backend *b, int avail, const struct workload *w, const void *params,
-                                enum dtype dt, int threads, const struct timing_opts *t)
-{
-    if (!avail || b->unsupported(w->family, dt)) return 0.001;
-    int gpu = b->kind == BACKEND_GPU;
-    double flops = w->flops(params, dt), bytes = w->bytes(params, dt), dev = (double)w->device_bytes(params, dt);
-    double gflops = gpu ? EST_GPU_GFLOPS : EST_CPU_GFLOPS_PER_THREAD * (threads > 0 ? threads : 1);
-    double call = (flops > 0 ? flops / (gflops * 1e9) : 0) + (bytes > 0 ? bytes / ((gpu ? EST_GPU_GBPS : EST_CPU_GBPS) * 1e9) : 0);
-    double sampling = fmax(t->min_time, 5 * call);
-    /* The training check recomputes the forward pass in double on one core (about a third of a
-     * step's FLOPs at ~1 GFLOP/s); the other checks sample or stream and cost what setup costs. */
-    double check = !strcmp(w->family, "train") && flops > 0 ? flops / 3 / 1e9 : 0;
-    return dev / (EST_SETUP_GBPS * 1e9) + check + fmax(0.05, call) + sampling;
 }

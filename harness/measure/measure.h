@@ -14,10 +14,4 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
                 enum dtype dt, int threads, const struct timing_opts *t, uint64_t seed, struct row *r,
                 struct timing_result *tr);
 
-/* A rough wall time for measure_row on this case, before anything runs, to announce a run's
- * length: nothing when the backend is unavailable (avail 0) or does not run the dtype; else
- * making and checking the inputs on one core, the warm-up and the sampling (at least min_time, at
- * least a few calls at an assumed speed). Good to a factor of about two; never a result. */
-double measure_estimate_seconds(const struct backend *b, int avail, const struct workload *w, const void *params,
-                                enum dtype dt, int threads, const struct timing_opts *t);
 #endif

@@ -10,6 +10,7 @@ void row_init(struct row *r)
     r->verify_err = r->tolerance = r->median_s = r->min_s = r->mean_s = r->stddev_s = NAN;
     r->ci_lo_s = r->ci_hi_s = r->flops = r->bytes = r->gflops = r->gbytes_per_s = NAN;
     r->intensity = r->ceiling_pct = r->items_per_call = r->joules_per_call = NAN;
+    r->clock_mhz = r->mem_clock_mhz = r->power_w = r->power_limit_w = r->temp_c = r->array_bytes = r->wall_s = NAN;
 }
 
 int row_measured(const struct row *r)

@@ -18,6 +18,15 @@ struct row {
     double items_per_call;            /* samples a call processes (training batch); NAN if n/a */
     double joules_per_call;           /* energy over the timed calls ÷ calls; NAN if unreadable */
     char impl[160];                   /* what the backend ran ("cuDNN IMPLICIT_PRECOMP_GEMM, ws 12 MiB"); may be empty */
+    char check[128];                  /* how the output was verified: "full", or the smaller
+                                         instance in full plus what was sampled at this size */
+    char flags[64];                   /* "cache-assisted": arrays below 4x the last-level cache */
+    /* The device while the row was timed (harness/measure/devstate.h): mean SM (CPU: core) and
+     * memory clocks and power draw, the power limit, the highest temperature; NAN if unread. */
+    double clock_mhz, mem_clock_mhz, power_w, power_limit_w, temp_c;
+    char throttle[96];                /* "none", the throttle reasons seen, or "n/a: why" */
+    double wall_s;                    /* wall seconds the row took: checks, setup and sampling */
+    double array_bytes;               /* streaming cases: bytes per array (not in results.csv) */
 };
 
 void row_init(struct row *r);                  /* all numbers NAN/0, strings empty */

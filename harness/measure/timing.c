@@ -1,7 +1,11 @@
 /* timing.c: warm-up, calibration of repetitions per sample, and adaptive sampling. Timers are the
  * backend's own (CPU: CLOCK_MONOTONIC; CUDA: events on its stream), read after the work is done. */
 #include "timing.h"
+#include "devstate.h"
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -31,6 +35,59 @@ int timing_should_stop(const struct timing_opts *o, const struct summary *s, dou
     return 0;
 }
 
+/* The device's state while a row samples. A GPU is read every SAMPLER_PERIOD_MS by a thread
+ * beside the timed loop (NVML calls cost the host microseconds on another core); a CPU is read
+ * before and after only, as a thread of ours would compete with the timed ones. */
+#define SAMPLER_PERIOD_MS 20
+struct sampler {
+    const struct backend *b;
+    pthread_t th;
+    atomic_int stop;
+    int threaded;
+    struct dev_state_acc acc;
+};
+
+static void read_into(struct sampler *s)
+{
+    struct dev_state d;
+    s->b->dev->state_read(&d);
+    devstate_fold(&s->acc, &d);
+}
+
+static void *sampler_main(void *p)
+{
+    struct sampler *s = p;
+    const struct timespec ms = {0, 1000000};
+    while (!atomic_load(&s->stop)) {
+        read_into(s);
+        for (int i = 0; i < SAMPLER_PERIOD_MS && !atomic_load(&s->stop); i++) nanosleep(&ms, NULL);
+    }
+    return NULL;
+}
+
+static void sampler_start(struct sampler *s, const struct backend *b)
+{
+    s->b = b;
+    s->threaded = 0;
+    atomic_init(&s->stop, 0);
+    devstate_begin(&s->acc);
+    if (!b->dev->state_read) return;
+    if (b->kind == BACKEND_GPU && pthread_create(&s->th, NULL, sampler_main, s) == 0) s->threaded = 1;
+    else read_into(s);
+}
+
+static void sampler_stop(struct sampler *s, struct dev_state *out)
+{
+    if (s->threaded) {
+        atomic_store(&s->stop, 1);
+        pthread_join(s->th, NULL);
+    } else if (s->b->dev->state_read) {
+        read_into(s);
+    }
+    devstate_result(&s->acc, out);
+    if (!s->b->dev->state_read) snprintf(out->why, sizeof out->why, "n/a: this backend reports no device state");
+}
+
 static int one_sample(const struct backend *b, op_call_fn call, void *st, int reps, double *sec)
 {
     if (b->dev->timer_start() != 0) return -1;
@@ -48,10 +105,15 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
     r->reps = 1;
     r->samples = malloc(sizeof(double) * size);
     r->outcome = TIMING_FAILED;
+    r->wall_s = 0;
+    struct dev_state_acc none;
+    devstate_begin(&none);
+    devstate_result(&none, &r->state);
     /* Warm-up: at least one call and WARMUP_S; the fastest call calibrates reps per sample. */
     do {
         if (one_sample(b, call, st, 1, &s) != 0) return -1;
         if (s < t1) t1 = s;
+        r->wall_s = wall_seconds() - start;
         if (timing_interrupted) { r->outcome = TIMING_INTERRUPTED; return 0; }
         if (wall_seconds() - start > o->case_timeout) { r->outcome = TIMING_TIMEOUT; return 0; }
     } while (wall_seconds() - start < WARMUP_S);
@@ -63,8 +125,10 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
     char ewhy[160];
     int energy = b->dev->energy_read && b->dev->sync() == 0 && b->dev->energy_read(&e0, ewhy, sizeof ewhy) == 0;
     r->joules_per_call = NAN;
+    struct sampler smp;
+    sampler_start(&smp, b);
     for (;;) {
-        if (one_sample(b, call, st, r->reps, &s) != 0) return -1;
+        if (one_sample(b, call, st, r->reps, &s) != 0) { sampler_stop(&smp, &r->state); return -1; }
         if (r->n == size) r->samples = realloc(r->samples, sizeof(double) * (size *= 2));
         r->samples[r->n++] = s / r->reps;
         double now = wall_seconds(), elapsed = now - t_begin;
@@ -82,8 +146,10 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
             }
         }
     }
+    sampler_stop(&smp, &r->state);
     if (energy && b->dev->sync() == 0 && b->dev->energy_read(&e1, ewhy, sizeof ewhy) == 0 && r->n > 0)
         r->joules_per_call = (e1 - e0) / ((double)r->n * r->reps);
     summarize(r->samples, r->n, &r->s);
+    r->wall_s = wall_seconds() - start;
     return 0;
 }

@@ -22,6 +22,9 @@ struct timing_result {
     struct summary s;
     enum timing_outcome outcome;
     double joules_per_call;  /* backend energy counter over the sampled calls; NAN if unreadable */
+    double wall_s;           /* wall seconds time_op took: warm-up and sampling */
+    struct dev_state state;  /* the device while sampling (GPU: read every 20 ms; CPU: before and
+                                after); why "n/a: ..." when the backend reads none */
 };
 
 typedef int (*op_call_fn)(void *state);   /* enqueues one call; 0 ok, -1 with backend error */

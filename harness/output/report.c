@@ -3,6 +3,7 @@
  * geometric means come from metrics.h; this file only formats them. */
 #include "report.h"
 #include "ceilings.h"
+#include "devstate.h"
 #include "files.h"
 #include "metrics.h"
 #include "plots.h"
@@ -30,13 +31,19 @@ static void speedup_cell(FILE *f, double s)
     else fprintf(f, " %.2f× |", s);
 }
 
+#define QUICK_CAP_MIB 256   /* workloads' QUICK_ARRAY_CAP_BYTES, as the legend states it */
+static int cache_assisted(const struct row *r) { return strstr(r->flags, "cache-assisted") != NULL; }
+static int throttled(const struct row *r) { return devstate_text_throttled(r->throttle); }
+static int in_place(const struct row *r) { return strstr(r->flags, "in-place") != NULL; }
+
 /* A row's throughput cell; thr: show its thread count (a workload measured at several), cores:
  * physical cores, to mark a row with more threads "oversubscribed". */
 static void cell_thr(FILE *f, const struct row *r, int pct, int thr, int cores)
 {
     if (!r) { fputs(pct ? " — | — |" : " — |", f); return; }
     if (row_measured(r)) {
-        fprintf(f, " %.1f%s", row_metric(r), strcmp(r->status, "noisy") == 0 ? " ~" : "");
+        fprintf(f, " %.1f%s%s%s", row_metric(r), strcmp(r->status, "noisy") == 0 ? " ~" : "", cache_assisted(r) ? " †" : "",
+                throttled(r) ? " ‡" : "");
         if (thr && r->threads) fprintf(f, " (%d thr)", r->threads);
         fprintf(f, "%s |", row_oversubscribed(r, cores) ? " oversubscribed" : "");
         if (pct) { if (isnan(r->ceiling_pct)) fputs(" — |", f); else fprintf(f, " %.0f%% |", r->ceiling_pct); }
@@ -371,17 +378,32 @@ static void ceilings_table(const struct sysinfo *si, FILE *f)
         if (strncmp(sec, "ceiling.", 8) || (i > 0 && !strcmp(si->items[i - 1].section, sec))) continue;
         struct ceiling c;
         if (ceilings_get(si, sec + 8, &c) != 0) continue;
-        if (!any++) fputs("\n## Ceilings measured in this run\n\n| backend | bandwidth GB/s | fp32 GFLOP/s | tf32 | fp16 | bf16 |\n|---|---:|---:|---:|---:|---:|\n", f);
+        if (!any++) fputs("\n## Ceilings measured in this run\n\n| backend | bandwidth GB/s | stated GB/s | measured/stated | fp32 GFLOP/s "
+                          "| tf32 | fp16 | bf16 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", f);
         fprintf(f, "| %s |", sec + 8);
-        if (isnan(c.bw_gbps)) fputs(" — |", f); else fprintf(f, " %.1f |", c.bw_gbps);
+        if (isnan(c.bw_gbps)) fputs(" — |", f); else fprintf(f, " %.1f%s |", c.bw_gbps, c.bw_cache_assisted ? " †" : "");
+        if (isnan(c.bw_stated_gbps)) fputs(" n/a | — |", f);
+        else if (isnan(c.bw_gbps)) fprintf(f, " %.1f | — |", c.bw_stated_gbps);
+        else fprintf(f, " %.1f | %.0f%% |", c.bw_stated_gbps, 100 * c.bw_gbps / c.bw_stated_gbps);
         for (int d = 0; d < DT_COUNT; d++) { if (isnan(c.gflops[d])) fputs(" — |", f); else fprintf(f, " %.1f |", c.gflops[d]); }
         fputc('\n', f);
     }
     if (!any) return;
-    fputs("\nBandwidth: best of STREAM copy/triad (CPU) or a device-to-device copy (GPU); FLOP/s: the largest GEMM "
-          "per dtype, or a compute loop on the widest instructions the CPU has (dispatched at run time, whatever the "
-          "build's -march) where higher. Each is the fastest sample. In-place updates (SGD, Adam) can exceed 100%: "
-          "STREAM counts no write-allocate traffic and they cause none. Where each FLOP/s ceiling came from:\n\n", f);
+    fputs("\n", f);
+    for (int i = 0; i < si->n; i++) {
+        const char *sec = si->items[i].section;
+        struct ceiling c;
+        if (strncmp(sec, "ceiling.", 8) || (i > 0 && !strcmp(si->items[i - 1].section, sec)) || ceilings_get(si, sec + 8, &c)) continue;
+        fprintf(f, "- %s bandwidth: %s; stated: %s\n", sec + 8, c.bw_how[0] ? c.bw_how : "?",
+                c.bw_stated_how[0] ? c.bw_stated_how : "n/a: not recorded");
+    }
+    fputs("\nEvery bandwidth figure counts bytes read plus bytes written (STREAM's convention): the ceilings, the STREAM "
+          "and elementwise rows and device-to-device copies alike; host↔device copies count each byte crossing the bus once. "
+          "The stated bandwidth is what the hardware says (GPU: memory clock × bus width × 2). FLOP/s: the largest GEMM per "
+          "dtype, or a compute loop on the widest instructions the CPU has (dispatched at run time, whatever the build's "
+          "-march) where higher. Each measured ceiling is the fastest sample. In-place updates (SGD, Adam) can exceed 100%: "
+          "they read and write the same array, so no line is read for ownership, a cost copy and triad pay. Where each "
+          "FLOP/s ceiling came from:\n\n", f);
     ceiling_sources(si, f);
 }
 
@@ -414,21 +436,45 @@ static const char *get(const struct sysinfo *si, const char *sec, const char *ke
     return v ? v : "?";
 }
 
-static const char *usd_per_hour(const struct sysinfo *si, const char *backend)
-{
-    char sec[48];
-    snprintf(sec, sizeof sec, "price.%s", backend);
-    return sysinfo_get(si, sec, "usd_per_hour");
-}
-
-/* "12.3", or the n/a reason of the backend's price or energy */
+/* "$0.0123", or the n/a reason of the backend's price */
 static void money(FILE *f, const struct sysinfo *si, const struct row *r, int dataset)
 {
-    char sec[48];
-    snprintf(sec, sizeof sec, "price.%s", r->backend);
-    const char *usd = usd_per_hour(si, r->backend), *st = sysinfo_get(si, sec, "status");
-    if (usd) fprintf(f, " $%.3g |", epoch_cost_usd(r->median_s, (int)r->items_per_call, dataset, atof(usd)));
-    else fprintf(f, " %s |", st ? st : "n/a: no price recorded");
+    char why[300];
+    double usd = row_usd_per_hour(si, r, why, sizeof why);
+    if (!isnan(usd)) fprintf(f, " $%.3g |", epoch_cost_usd(r->median_s, (int)r->items_per_call, dataset, usd));
+    else fprintf(f, " %s |", why);
+}
+
+/* The cost formula and the numbers it used, one line per backend with a price. */
+static void price_formula(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    fputs("\nCost per epoch = seconds per epoch / 3600 × the row's price per hour. ", f);
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++)
+            seen |= !strcmp(rows[j].backend, rows[i].backend) && !strcmp(rows[j].family, "train") && row_measured(&rows[j]);
+        if (seen || strcmp(rows[i].family, "train") || !row_measured(&rows[i])) continue;
+        char sec[48];
+        snprintf(sec, sizeof sec, "price.%s", rows[i].backend);
+        const char *vcpu = sysinfo_get(si, sec, "usd_per_vcpu_hour"), *gpu = sysinfo_get(si, sec, "usd_per_gpu_hour");
+        const char *inst = sysinfo_get(si, sec, "instance"), *iusd = sysinfo_get(si, sec, "instance_usd_per_hour");
+        fprintf(f, "%s: ", rows[i].backend);
+        if (vcpu) {
+            double pus = atof(get(si, "cpu", "pus")), cores = atof(get(si, "cpu", "cores"));
+            fprintf(f, "$%s per vCPU-hour", vcpu);
+            if (inst && iusd) fprintf(f, " (%s $%s/h ÷ %s vCPUs)", inst, iusd, get(si, sec, "instance_vcpus"));
+            fprintf(f, " × the PUs the row's threads occupied (threads × %g PU per core, at most %g)", cores > 0 ? pus / cores : 1, pus);
+        } else if (gpu) {
+            fprintf(f, "$%s per GPU-hour", gpu);
+            if (inst && iusd) fprintf(f, " (%s $%s/h ÷ %s GPUs, its host CPUs included)", inst, iusd, get(si, sec, "instance_gpus"));
+        } else {
+            const char *st = sysinfo_get(si, sec, "status");
+            fprintf(f, "%s. ", st ? st : "n/a: no price recorded");
+            continue;
+        }
+        fprintf(f, "; %s, %s. ", get(si, sec, "source"), get(si, sec, "date"));
+    }
+    fputs("Override with --price-cpu (this whole machine per hour) / --price-gpu (per GPU).\n", f);
 }
 
 /* Joules per epoch, or "n/a" (the reason once per backend, under the table: energy_notes). */
@@ -456,25 +502,6 @@ static void energy_notes(const struct row *rows, int n, const struct sysinfo *si
     if (any) fputs(".\n", f);
 }
 
-/* The price of each backend with a training row, where it came from, or why there is none. */
-static void train_prices(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
-{
-    const char *bk[16];
-    int nb = row_backends(rows, n, bk, 16);
-    fputs("\nPrices:", f);
-    for (int b = 0; b < nb; b++) {
-        char sec[48];
-        int trains = 0;
-        for (int i = 0; i < n && !trains; i++) trains = !strcmp(rows[i].backend, bk[b]) && !strcmp(rows[i].family, "train");
-        snprintf(sec, sizeof sec, "price.%s", bk[b]);
-        const char *usd = sysinfo_get(si, sec, "usd_per_hour");
-        if (!trains) continue;
-        if (usd) fprintf(f, " %s $%s/h (%s; %s, %s);", bk[b], usd, get(si, sec, "covers"), get(si, sec, "source"), get(si, sec, "date"));
-        else if (sysinfo_get(si, sec, "status")) fprintf(f, " %s %s;", bk[b], sysinfo_get(si, sec, "status"));
-    }
-    fputs(" override with --price-cpu / --price-gpu.\n", f);
-}
-
 /* Training: time, samples/s, time, money and energy per epoch, CPU beside GPU. */
 static void train_table(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
 {
@@ -486,17 +513,22 @@ static void train_table(const struct row *rows, int n, const struct sysinfo *si,
         if (!any++) {
             fprintf(f, "\n## Training step and cost per epoch\n\nAn epoch is %d samples (%s): seconds per epoch = %d / "
                        "batch × median step time; cost = epoch hours × the price per hour.\n\n"
-                       "| case | backend | ms/step [95%% CI] | samples/s | s/epoch | $/epoch | energy/epoch |\n"
-                       "|---|---|---:|---:|---:|---:|---:|\n", dataset, sysinfo_get(si, "train", "dataset") ?: "dataset", dataset);
+                       "| case | backend | threads | ms/step [95%% CI] | samples/s | s/epoch | $/h | $/epoch | energy/epoch |\n"
+                       "|---|---|---:|---:|---:|---:|---:|---:|---:|\n", dataset, sysinfo_get(si, "train", "dataset") ?: "dataset", dataset);
         }
-        fprintf(f, "| %s | %s | %.2f [%.2f, %.2f] | %.0f | %.2f |", r->case_name, r->backend, r->median_s * 1e3, r->ci_lo_s * 1e3,
-                r->ci_hi_s * 1e3, r->items_per_call / r->median_s, dataset / r->items_per_call * r->median_s);
+        char why[300];
+        double usd = row_usd_per_hour(si, r, why, sizeof why);
+        char thr[16] = "—";
+        if (row_is_cpu(r)) snprintf(thr, sizeof thr, "%d", r->threads);
+        fprintf(f, "| %s | %s | %s | %.2f [%.2f, %.2f] | %.0f | %.2f |", r->case_name, r->backend, thr, r->median_s * 1e3,
+                r->ci_lo_s * 1e3, r->ci_hi_s * 1e3, r->items_per_call / r->median_s, dataset / r->items_per_call * r->median_s);
+        if (isnan(usd)) fputs(" n/a |", f); else fprintf(f, " %.4g |", usd);
         money(f, si, r, dataset);
         energy(f, r, dataset);
         fputc('\n', f);
     }
     if (!any) return;
-    train_prices(rows, n, si, f);
+    price_formula(rows, n, si, f);
     energy_notes(rows, n, si, f);
 }
 
@@ -524,10 +556,9 @@ static void gpt_table(const struct row *rows, int n, const struct sysinfo *si, F
                 r->ci_hi_s * 1e3, tps);
         if (isnan(peak) || !(peak > 0)) fputs(" — |", f); else fprintf(f, " %.1f%% |", 100 * r->gflops / peak);
         fprintf(f, " %.3g |", hours);
-        char sec[48];
-        snprintf(sec, sizeof sec, "price.%s", r->backend);
-        const char *usd = usd_per_hour(si, r->backend), *st = sysinfo_get(si, sec, "status");
-        if (usd) fprintf(f, " $%.3g |", hours * atof(usd)); else fprintf(f, " %s |", st ? st : "n/a: no price recorded");
+        char why[160];
+        double usd = row_usd_per_hour(si, r, why, sizeof why);   /* a CPU row pays the PUs its threads used */
+        if (!isnan(usd)) fprintf(f, " $%.3g |", hours * usd); else fprintf(f, " %s |", why);
         if (!isnan(r->joules_per_call)) fprintf(f, " %.3g MJ |\n", r->joules_per_call * 1e9 / r->items_per_call * 1e-6);
         else fputs(" n/a |\n", f);
     }
@@ -553,12 +584,87 @@ static void tables(const struct row *rows, int n, const struct sysinfo *si, FILE
                   "skip the masked tiles.\n", f);
             break;
         }
+    int ca = 0, th = 0;
+    for (int i = 0; i < n; i++) { ca += row_measured(&rows[i]) && cache_assisted(&rows[i]); th += row_measured(&rows[i]) && throttled(&rows[i]); }
+    if (ca) fprintf(f, "`†` cache-assisted (%d rows): each array is smaller than 4× the device's last-level cache, so part of "
+                       "the traffic is served from cache (the quick suite caps bandwidth arrays at %d MiB; `--suite full` uses 4× the "
+                       "largest last-level cache); where the bandwidth ceiling was measured on larger arrays, no %% of it is given.\n",
+                ca, (int)(QUICK_CAP_MIB));
+    if (th) fprintf(f, "`‡` throttled (%d rows): the GPU reported a clock-lowering reason (power cap, thermal or hardware "
+                       "slowdown) while the row was timed; see \"Device state\".\n", th);
 }
 
 void report_print_summary(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
 {
     summary_write(rows, n, si, f);
     tables(rows, n, si, f);
+}
+
+/* Per backend: the range of the rows' clocks, the highest power and temperature, and every row
+ * that saw a clock-lowering reason (devstate.h). */
+static void device_state(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= !strcmp(rows[j].backend, rows[i].backend);
+        if (seen) continue;
+        double cmin = NAN, cmax = NAN, mmin = NAN, mmax = NAN, pmax = NAN, lim = NAN, tmax = NAN;
+        int nr = 0, nth = 0;
+        const char *na = NULL;
+        for (int j = i; j < n; j++) {
+            const struct row *r = &rows[j];
+            if (strcmp(r->backend, rows[i].backend) || !row_measured(r)) continue;
+            nr++;
+            if (!isnan(r->clock_mhz)) { cmin = isnan(cmin) || r->clock_mhz < cmin ? r->clock_mhz : cmin; cmax = isnan(cmax) || r->clock_mhz > cmax ? r->clock_mhz : cmax; }
+            if (!isnan(r->mem_clock_mhz)) { mmin = isnan(mmin) || r->mem_clock_mhz < mmin ? r->mem_clock_mhz : mmin; mmax = isnan(mmax) || r->mem_clock_mhz > mmax ? r->mem_clock_mhz : mmax; }
+            if (!isnan(r->power_w) && !(r->power_w <= pmax)) pmax = r->power_w;
+            if (!isnan(r->power_limit_w)) lim = r->power_limit_w;
+            if (!isnan(r->temp_c) && !(r->temp_c <= tmax)) tmax = r->temp_c;
+            nth += throttled(r);
+            if (!strncmp(r->throttle, "n/a", 3)) na = r->throttle;
+        }
+        if (!nr) continue;
+        if (!any++) fputs("\n## Device state while timing\n\nRead before and after each CPU row, every 20 ms during each GPU row "
+                          "(NVML); clocks are the range of the rows' means.\n\n| backend | rows | clock MHz | memory clock MHz | "
+                          "power W (max) | power limit W | temperature °C (max) | throttled rows |\n|---|---:|---:|---:|---:|---:|---:|---|\n", f);
+        fprintf(f, "| %s | %d |", rows[i].backend, nr);
+        if (isnan(cmin)) fputs(" n/a |", f); else fprintf(f, " %.0f–%.0f |", cmin, cmax);
+        if (isnan(mmin)) fputs(" n/a |", f); else fprintf(f, " %.0f–%.0f |", mmin, mmax);
+        if (isnan(pmax)) fputs(" n/a |", f); else fprintf(f, " %.0f |", pmax);
+        if (isnan(lim)) fputs(" n/a |", f); else fprintf(f, " %.0f |", lim);
+        if (isnan(tmax)) fputs(" n/a |", f); else fprintf(f, " %.0f |", tmax);
+        if (nth) fprintf(f, " %d ‡ |\n", nth);
+        else fprintf(f, " %s |\n", na ? na : "none");
+    }
+    if (!any) return;
+    const char *gov = sysinfo_get(si, "cpu", "governor"), *src = sysinfo_get(si, "cpu", "core_mhz_source");
+    if (gov) fprintf(f, "\nCPU frequency governor: %s; core clocks from %s.\n", gov, src ? src : "?");
+    int listed = 0;
+    for (int i = 0; i < n && listed < 20; i++)
+        if (row_measured(&rows[i]) && throttled(&rows[i])) {
+            if (!listed++) fputs("\nThrottled rows (a throttled row's figure is lower than the hardware's unthrottled one):\n\n", f);
+            fprintf(f, "- %s %s/%s %s: %s (clock %.0f MHz, %.0f W of %.0f W, %.0f °C)\n", rows[i].backend, rows[i].workload,
+                    rows[i].case_name, rows[i].dtype, rows[i].throttle, rows[i].clock_mhz, rows[i].power_w, rows[i].power_limit_w,
+                    rows[i].temp_c);
+        }
+}
+
+/* Rows above 100% of their ceiling: in-place updates are explained; anything else is named. */
+static void above_ceiling(const struct row *rows, int n, FILE *f)
+{
+    int listed = 0;
+    for (int i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (!row_measured(r) || !(r->ceiling_pct > 100.5)) continue;
+        if (!listed++) fputs("\n## Rows above their ceiling\n\n", f);
+        if (in_place(r))
+            fprintf(f, "- %s %s/%s: %.0f%%: an in-place update reads and writes the same array, so no cache line is read "
+                       "for ownership; the STREAM-counted ceiling's copies pay that\n", r->backend, r->workload, r->case_name, r->ceiling_pct);
+        else
+            fprintf(f, "- %s %s/%s %s: %.0f%%: faster than the fastest ceiling sample (the ceiling is this run's best "
+                       "measurement, not the hardware's limit)\n", r->backend, r->workload, r->case_name, r->dtype, r->ceiling_pct);
+    }
 }
 
 /* Every row not ok, grouped by backend and reason so one missing GPU is one line. */
@@ -645,6 +751,8 @@ void report_write(const struct row *rows, int n, const struct sysinfo *si, const
     precision_matrix(rows, n, f);
     implementations(rows, n, f);
     roofline(rows, n, si, f);
+    device_state(rows, n, si, f);
+    above_ceiling(rows, n, f);
     if (plots_md) fputs(plots_md, f);
     notes(rows, n, f);
 }

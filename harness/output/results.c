@@ -1,6 +1,7 @@
 /* results.c: writing and reading results.csv / samples.csv. Writers flush and fsync each case;
  * readers report file and line for anything malformed. */
 #include "results.h"
+#include "files.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@ const char *const results_columns[RESULTS_NCOLS] = {
     "backend", "device", "workload", "family", "case", "shape", "dtype", "threads", "status",
     "verify_err", "tolerance", "samples", "reps", "median_s", "min_s", "mean_s", "stddev_s",
     "ci_lo_s", "ci_hi_s", "flops", "bytes", "gflops", "gbytes_per_s", "intensity_flop_per_byte",
-    "ceiling_pct", "items_per_call", "joules_per_call", "impl"};
+    "ceiling_pct", "items_per_call", "joules_per_call", "impl", "check", "flags", "clock_mhz", "mem_clock_mhz",
+    "power_w", "power_limit_w", "temp_c", "throttle", "wall_s"};
 static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds"};
 
 int mkdir_p(const char *dir)
@@ -63,9 +65,8 @@ int results_open(struct results_out *o, const char *dir, char *why, size_t n)
 
 static int flush_sync(FILE *f) { return fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1; }
 
-int results_append(struct results_out *o, const struct row *r, const double *s, int ns)
+static void write_row(FILE *f, const struct row *r)
 {
-    FILE *f = o->csv;
     const char *str[] = {r->backend, r->device, r->workload, r->family, r->case_name, r->shape, r->dtype};
     for (int i = 0; i < 7; i++) { csv_write_field(f, str[i]); fputc(',', f); }
     fprintf(f, "%d,", r->threads);
@@ -78,15 +79,37 @@ int results_append(struct results_out *o, const struct row *r, const double *s, 
     const double rest[] = {r->flops, r->bytes, r->gflops, r->gbytes_per_s, r->intensity, r->ceiling_pct,
                            r->items_per_call, r->joules_per_call};
     for (int i = 0; i < 8; i++) { fputc(',', f); put_num(f, rest[i], i < 2 || i == 6 ? "%.0f" : "%.4g"); }
-    fputc(',', f);
-    csv_write_field(f, r->impl);
+    fputc(',', f); csv_write_field(f, r->impl);
+    fputc(',', f); csv_write_field(f, r->check);
+    fputc(',', f); csv_write_field(f, r->flags);
+    const double st[] = {r->clock_mhz, r->mem_clock_mhz, r->power_w, r->power_limit_w, r->temp_c};
+    for (int i = 0; i < 5; i++) { fputc(',', f); put_num(f, st[i], "%.4g"); }
+    fputc(',', f); csv_write_field(f, r->throttle);
+    fputc(',', f); put_num(f, r->wall_s, "%.3f");
     fputc('\n', f);
+}
+
+int results_append(struct results_out *o, const struct row *r, const double *s, int ns)
+{
+    write_row(o->csv, r);
     for (int i = 0; i < ns; i++) {
         const char *k[] = {r->backend, r->workload, r->case_name, r->dtype};
         for (int j = 0; j < 4; j++) { csv_write_field(o->samples, k[j]); fputc(',', o->samples); }
         fprintf(o->samples, "%d,%d,%.6e\n", r->threads, i, s[i]);
     }
     return flush_sync(o->csv) == 0 && flush_sync(o->samples) == 0 ? 0 : -1;
+}
+
+int results_rewrite(const char *dir, const struct row *rows, int n)
+{
+    char path[4200];
+    struct atomic_file af;
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    if (!atomic_open(&af, path)) return -1;
+    for (int i = 0; i < RESULTS_NCOLS; i++) fprintf(af.f, "%s%s", i ? "," : "", results_columns[i]);
+    fputc('\n', af.f);
+    for (int i = 0; i < n; i++) write_row(af.f, &rows[i]);
+    return atomic_commit(&af);
 }
 
 void results_close(struct results_out *o)
@@ -167,7 +190,7 @@ static int parse_int_field(const char *s, int *out)
 
 #define COPY(dst, src) snprintf(dst, sizeof dst, "%s", src)
 
-static int row_from_fields(struct row *r, char **fl, int nf)
+static int row_from_fields(struct row *r, char **fl, int ncols)
 {
     row_init(r);
     COPY(r->backend, fl[0]); COPY(r->device, fl[1]); COPY(r->workload, fl[2]); COPY(r->family, fl[3]);
@@ -181,8 +204,14 @@ static int row_from_fields(struct row *r, char **fl, int nf)
                       &r->flops, &r->bytes, &r->gflops, &r->gbytes_per_s, &r->intensity, &r->ceiling_pct,
                       &r->items_per_call, &r->joules_per_call};
     for (int i = 0; i < 14; i++) if (parse_num(fl[13 + i], rest[i])) return -1;
-    if (nf > RESULTS_NCOLS_V1) COPY(r->impl, fl[27]);
-    return 0;
+    if (ncols <= RESULTS_NCOLS_V1) return 0;   /* the first version's columns */
+    COPY(r->impl, fl[27]);
+    if (ncols <= RESULTS_NCOLS_V2) return 0;   /* impl, before check, flags and the device state */
+    COPY(r->check, fl[28]); COPY(r->flags, fl[29]);
+    double *st[] = {&r->clock_mhz, &r->mem_clock_mhz, &r->power_w, &r->power_limit_w, &r->temp_c};
+    for (int i = 0; i < 5; i++) if (parse_num(fl[30 + i], st[i])) return -1;
+    COPY(r->throttle, fl[35]);
+    return parse_num(fl[36], &r->wall_s);
 }
 
 int results_load(const char *path, struct row **rows, char *why, size_t n)
@@ -201,7 +230,8 @@ int results_read(FILE *f, const char *path, struct row **rows, char *why, size_t
     int fcap = 0, line = 0, nrows = 0, rcap = 0, nf, ret = -1, term;
     *rows = NULL;
     nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
-    int ncols = nf, hdr_ok = nf == RESULTS_NCOLS || nf == RESULTS_NCOLS_V1; /* a file without impl: an older run */
+    /* this version's header, or an earlier version's (a prefix of it) */
+    int ncols = nf, hdr_ok = nf == RESULTS_NCOLS || nf == RESULTS_NCOLS_V1 || nf == RESULTS_NCOLS_V2;
     for (int i = 0; hdr_ok && i < nf; i++) hdr_ok = strcmp(fl[i], results_columns[i]) == 0;
     if (!hdr_ok) { snprintf(why, n, "%s:1: not a dlbench results.csv of this version (header differs)", path); goto out; }
     for (;;) {
@@ -215,7 +245,7 @@ int results_read(FILE *f, const char *path, struct row **rows, char *why, size_t
             goto out;
         }
         if (nrows == rcap) *rows = realloc(*rows, sizeof **rows * (rcap = rcap ? rcap * 2 : 64));
-        if (row_from_fields(&(*rows)[nrows], fl, nf) != 0) { snprintf(why, n, "%s:%d: malformed field", path, at); goto out; }
+        if (row_from_fields(&(*rows)[nrows], fl, ncols) != 0) { snprintf(why, n, "%s:%d: malformed field", path, at); goto out; }
         nrows++;
     }
     ret = nrows;

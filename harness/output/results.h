@@ -7,14 +7,18 @@
 #include <stdio.h>
 
 extern const char *const results_columns[];   /* header of results.csv, in order */
-#define RESULTS_NCOLS 28
-#define RESULTS_NCOLS_V1 27                    /* results.csv before the impl column: still read */
+#define RESULTS_NCOLS 37
+#define RESULTS_NCOLS_V1 27                    /* the first results.csv: still read */
+#define RESULTS_NCOLS_V2 28                    /* with impl, before check, flags and device state */
 
 struct results_out { FILE *csv, *samples; };
 /* Creates dir (and parents) and both CSV files with headers. -1 with a reason on failure. */
 int results_open(struct results_out *o, const char *dir, char *why, size_t n);
 int results_append(struct results_out *o, const struct row *r, const double *samples, int nsamples);
 void results_close(struct results_out *o);
+/* Replaces dir/results.csv by these rows atomically (the run's end, once the ceilings are final,
+ * rewrites every row's ceiling_pct). 0 or -1. */
+int results_rewrite(const char *dir, const struct row *rows, int n);
 
 /* CSV primitives shared by the writers and readers (RFC 4180 quoting). */
 void csv_write_field(FILE *f, const char *s);

@@ -147,22 +147,17 @@ static void family_table(const struct fam *fm, int k, FILE *f)
     }
 }
 
-/* "$0.68/h whole instance" or "no price" */
+/* "$0.0446 per vCPU-hour × the PUs used", "$6.88 per GPU-hour", or "no price" */
 static void price_words(const struct sysinfo *si, const char *backend, char *buf, size_t n)
 {
     char sec[48];
     snprintf(sec, sizeof sec, "price.%s", backend);
-    const char *usd = sysinfo_get(si, sec, "usd_per_hour"), *covers = sysinfo_get(si, sec, "covers");
-    if (usd) snprintf(buf, n, "$%s/h%s%s", usd, covers ? " " : "", covers ? covers : "");
+    const char *vcpu = sysinfo_get(si, sec, "usd_per_vcpu_hour"), *gpu = sysinfo_get(si, sec, "usd_per_gpu_hour");
+    const char *usd = sysinfo_get(si, sec, "usd_per_hour"); /* a run folder from before per-vCPU prices */
+    if (vcpu) snprintf(buf, n, "$%s per vCPU-hour × the PUs used", vcpu);
+    else if (gpu) snprintf(buf, n, "$%s per GPU-hour", gpu);
+    else if (usd) snprintf(buf, n, "$%s/h", usd);
     else snprintf(buf, n, "no price");
-}
-
-static double usd_per_hour(const struct sysinfo *si, const char *backend)
-{
-    char sec[48];
-    snprintf(sec, sizeof sec, "price.%s", backend);
-    const char *v = sysinfo_get(si, sec, "usd_per_hour");
-    return v ? atof(v) : NAN;
 }
 
 /* A training case's model: its name without the last ".variant" (resident, transfer, graph). */
@@ -196,7 +191,8 @@ static void side_cells(FILE *f, const struct row *r, const struct sysinfo *si, i
     *epoch_s = *usd = NAN;
     if (!r) { fputs(" — | — | — |", f); return; }
     *epoch_s = dataset / r->items_per_call * r->median_s;
-    *usd = epoch_cost_usd(r->median_s, (int)r->items_per_call, dataset, usd_per_hour(si, r->backend));
+    char why[300];
+    *usd = epoch_cost_usd(r->median_s, (int)r->items_per_call, dataset, row_usd_per_hour(si, r, why, sizeof why));
     const char *dot = strrchr(r->case_name, '.');
     fmt_count(samples_per_s(r), v, sizeof v);
     fprintf(f, " %s (%s%s%s) |", v, r->backend, dot ? " " : "", dot ? dot + 1 : "");
@@ -282,7 +278,8 @@ static void gpt_side(FILE *f, const struct row *r, const struct sysinfo *si, dou
     if (!r) { fputs(" — | — | — |", f); return; }
     double tps = samples_per_s(r);
     *hours = 1e9 / tps / 3600;
-    *usd = *hours * usd_per_hour(si, r->backend);
+    char why[160];
+    *usd = *hours * row_usd_per_hour(si, r, why, sizeof why);
     const char *dot = strrchr(r->case_name, '.');
     fmt_count(tps, v, sizeof v);
     fprintf(f, " %s (%s%s%s) |", v, r->backend, dot && !strcmp(dot, ".graph") ? " " : "", dot && !strcmp(dot, ".graph") ? "graph" : "");

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,16 +55,24 @@ void ceilings_put(const struct backend *b, const struct ceiling *c, struct sysin
     snprintf(sec, sizeof sec, "ceiling.%s", b->name);
     if (!isnan(c->bw_gbps)) {
         snprintf(v, sizeof v, "%.1f", c->bw_gbps);
-        sysinfo_put(si, sec, "bandwidth_gbps", v);
-        sysinfo_put(si, sec, "bandwidth_how", c->bw_how);
+        sysinfo_set(si, sec, "bandwidth_gbps", v);
+        sysinfo_set(si, sec, "bandwidth_how", c->bw_how);
+        snprintf(v, sizeof v, "%.0f", c->bw_array_bytes);
+        sysinfo_set(si, sec, "bandwidth_array_bytes", v);
+        sysinfo_set(si, sec, "bandwidth_cache_assisted", c->bw_cache_assisted ? "yes" : "no");
     }
+    if (!isnan(c->bw_stated_gbps)) {
+        snprintf(v, sizeof v, "%.1f", c->bw_stated_gbps);
+        sysinfo_set(si, sec, "bandwidth_stated_gbps", v);
+    }
+    if (c->bw_stated_how[0]) sysinfo_set(si, sec, "bandwidth_stated_how", c->bw_stated_how);
     for (int d = 0; d < DT_COUNT; d++) {
         if (isnan(c->gflops[d])) continue;
         snprintf(key, sizeof key, "%s_gflops", dtype_name((enum dtype)d));
         snprintf(v, sizeof v, "%.1f", c->gflops[d]);
-        sysinfo_put(si, sec, key, v);
+        sysinfo_set(si, sec, key, v);
         snprintf(key, sizeof key, "%s_how", dtype_name((enum dtype)d));
-        sysinfo_put(si, sec, key, c->fl_how[d]);
+        sysinfo_set(si, sec, key, c->fl_how[d]);
     }
 }
 
@@ -76,6 +85,10 @@ int ceilings_get(const struct sysinfo *si, const char *backend, struct ceiling *
     snprintf(sec, sizeof sec, "ceiling.%s", backend);
     if ((v = sysinfo_get(si, sec, "bandwidth_gbps"))) { c->bw_gbps = atof(v); found = 1; }
     if ((v = sysinfo_get(si, sec, "bandwidth_how"))) snprintf(c->bw_how, sizeof c->bw_how, "%s", v);
+    if ((v = sysinfo_get(si, sec, "bandwidth_array_bytes"))) c->bw_array_bytes = atof(v);
+    if ((v = sysinfo_get(si, sec, "bandwidth_cache_assisted"))) c->bw_cache_assisted = !strcmp(v, "yes");
+    if ((v = sysinfo_get(si, sec, "bandwidth_stated_gbps"))) c->bw_stated_gbps = atof(v);
+    if ((v = sysinfo_get(si, sec, "bandwidth_stated_how"))) snprintf(c->bw_stated_how, sizeof c->bw_stated_how, "%s", v);
     for (int d = 0; d < DT_COUNT; d++) {
         snprintf(key, sizeof key, "%s_gflops", dtype_name((enum dtype)d));
         if ((v = sysinfo_get(si, sec, key))) { c->gflops[d] = atof(v); found = 1; }

@@ -42,19 +42,33 @@ struct workload {
     void *(*setup)(const struct backend *b, const void *params, enum dtype dt, uint64_t seed,
                    char *why, size_t n);
     int (*call)(void *state);                                        /* one op, may be async */
-    /* After one call: downloads and compares with kernels/; returns the error measure, or a
-     * negative value with why when the check itself could not run. */
+    /* After one call: downloads and compares with kernels/ (harness/workloads/verify.h); returns
+     * the error measure, or a negative value with why when the check itself could not run. On
+     * success why may say how it checked when not element by element ("4096 samples + NaN/Inf
+     * scan of N"); on an error above tolerance, where (e.g. "NaN at 123"). */
     double (*check)(void *state, char *why, size_t n);
     double (*tolerance)(const void *params, enum dtype dt);
     void (*teardown)(void *state);
+
+    /* Optional. A smaller instance of the same kernel, checked in full before the timed size
+     * (whose check then samples): fills small_params, returns 1; 0 when the case is checked in
+     * full itself. NULL: always checked in full. */
+    int (*small)(const void *params, void *small_params);
+    /* Optional, streaming (bandwidth) cases: bytes of each array; below 4x the device's last-level
+     * cache the row is flagged "cache-assisted". */
+    double (*array_bytes)(const void *params);
+    /* Optional: 1 when the case updates its arrays in place (SGD, Adam): no line is read for
+     * ownership, so it may run faster than the STREAM-counted bandwidth ceiling. */
+    int (*in_place)(const void *params);
 };
+
+/* The quick suite caps DRAM-sized bandwidth arrays (bytes each; 0: no cap, 4x the largest
+ * last-level cache as the full suite uses). */
+#define QUICK_ARRAY_CAP_BYTES ((size_t)256 << 20)
+extern size_t bandwidth_cap_bytes;
 
 extern const struct workload *const workloads[];
 extern const int workload_count;
 const struct workload *workload_find(const char *name);
 uint64_t case_stream(const char *workload, const char *case_name, enum dtype dt);
-struct rng;
-/* Fills h with seeded values in [-1, 1] rounded to dt and uploads them packed in dt; the device
- * buffer, or NULL with the backend's error set. */
-void *upload_rounded(const struct backend *b, enum dtype dt, float *h, size_t n, struct rng *r);
 #endif

@@ -6,7 +6,8 @@
  * only the keys before it, a key's gradient only the rows after it). FLOPs: the causal count. */
 #include "attention_cases.h"
 #include "attention_ref.h"
-#include "rng.h"
+#include "cbrng.h"
+#include "verify.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,30 +100,19 @@ static void attn_teardown(void *st)
 }
 
 /* A device buffer of n elements of dt, filled with NaN. */
-static void *alloc_poisoned(const struct backend *b, enum dtype dt, size_t n)
-{
-    float *nan = malloc(n * sizeof(float));
-    void *packed = malloc(n * dtype_size(dt)), *d = nan && packed ? b->dev->alloc(n * dtype_size(dt)) : NULL;
-    if (d) {
-        for (size_t i = 0; i < n; i++) nan[i] = NAN;
-        dtype_pack(dt, nan, packed, n);
-        if (b->dev->upload(d, packed, n * dtype_size(dt)) != 0) { b->dev->release(d); d = NULL; }
-    }
-    free(nan);
-    free(packed);
-    return d;
-}
+static void *alloc_poisoned(const struct backend *b, enum dtype dt, size_t n) { return gen_device(b, dt, n, 0, NAN, NAN); }
 
 static void *attn_setup_common(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, int bwd, char *why, size_t n)
 {
     struct attn_state *a = calloc(1, sizeof *a);
-    struct rng r;
     a->b = b; a->s = shape_of(p); a->dt = dt; a->bwd = bwd;
     a->n = (size_t)a->s.B * a->s.T * a->s.H * a->s.d;
-    rng_seed(&r, seed, 11);
     int fail = 0;
     for (int i = 0; i < (bwd ? 4 : 3) && !fail; i++) {
-        fail = !(a->h[i] = malloc(a->n * sizeof(float))) || !(a->d[i] = upload_rounded(b, dt, a->h[i], a->n, &r));
+        /* q, k, v (and dO): made on the device, the same bits regenerated here for the check */
+        uint64_t key = cbrng_key(seed, 11 + (uint64_t)i);
+        fail = !(a->h[i] = malloc(a->n * sizeof(float))) || !(a->d[i] = gen_device(b, dt, a->n, key, -1, 1));
+        if (!fail) gen_host(a->h[i], 0, a->n, key, -1, 1, dt);
     }
     for (int i = 0; i < (bwd ? 4 : 1) && !fail; i++) fail = !(a->out[i] = alloc_poisoned(b, dt, a->n));
     if (!fail) fail = !(a->lse = alloc_poisoned(b, DT_F32, (size_t)a->s.B * a->s.H * a->s.T));

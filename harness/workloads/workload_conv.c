@@ -1,25 +1,28 @@
 /* workload_conv.c: the convolution workloads conv_fwd, conv_bwd_data and conv_bwd_filter (family
- * "conv"): seeded inputs rounded to the dtype, the output (in the dtype's storage) poisoned with
- * NaN, converted to fp32 and checked on sampled elements recomputed in double by kernels/conv_ref
- * (plus a NaN scan of the whole output). */
+ * "conv"): seeded inputs rounded to the dtype (generated on the device, verify.h), the output (in
+ * the dtype's storage) poisoned with NaN, converted to fp32 and checked against kernels/conv_ref in
+ * double: every element when that costs at most FULL_MACS multiply-adds, else sampled blocks plus a
+ * NaN/Inf scan of the whole output after the batch-1 instance (conv_small) passed in full. */
 #include "conv_cases.h"
 #include "gemm_ref.h"
-#include "rng.h"
+#include "cbrng.h"
+#include "verify.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK_SAMPLES 256
+#define FULL_MACS ((double)(1L << 27))   /* a full check's cost: ~0.1 s on two cores */
+#define SAMPLE_BLOCKS 16                 /* sampled check: 16 blocks of 16 elements */
+#define SAMPLE_BLOCK 16
 
 struct conv_state {
     const struct backend *b;
     struct conv_shape s;
     enum conv_dir d;
     enum dtype dt;
-    uint64_t seed;
-    float *ha, *hb, *hout;
-    void *da, *db, *dout, *packed;   /* packed: the output as downloaded, in dt's storage */
+    uint64_t seed, key_a, key_b;
+    void *da, *db, *dout;   /* dout in dt's storage */
     size_t na, nb, nout;
 };
 
@@ -69,28 +72,37 @@ static void conv_teardown(void *st)
     struct conv_state *c = st;
     if (!c) return;
     c->b->dev->release(c->da); c->b->dev->release(c->db); c->b->dev->release(c->dout);
-    free(c->ha); free(c->hb); free(c->hout); free(c->packed);
     free(c);
 }
 
 static void *setup_dir(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n, enum conv_dir d)
 {
     struct conv_state *c = calloc(1, sizeof *c);
-    struct rng r;
     c->b = b; c->s = *(const struct conv_shape *)p; c->d = d; c->dt = dt; c->seed = seed;
+    c->key_a = cbrng_key(seed, 4); c->key_b = cbrng_key(seed, 5);
     sizes(&c->s, d, &c->na, &c->nb, &c->nout);
-    size_t es = dtype_size(dt);
-    c->ha = malloc(c->na * 4); c->hb = malloc(c->nb * 4); c->hout = malloc(c->nout * 4); c->packed = malloc(c->nout * es);
-    if (!c->ha || !c->hb || !c->hout || !c->packed) { snprintf(why, n, "out of host memory"); conv_teardown(c); return NULL; }
-    rng_seed(&r, seed, 4);
-    c->da = upload_rounded(b, dt, c->ha, c->na, &r);
-    c->db = c->da ? upload_rounded(b, dt, c->hb, c->nb, &r) : NULL;
-    c->dout = c->db ? b->dev->alloc(c->nout * es) : NULL;
-    if (!c->dout) { snprintf(why, n, "%s", b->dev->error()); conv_teardown(c); return NULL; }
-    for (size_t i = 0; i < c->nout; i++) c->hout[i] = NAN;
-    dtype_pack(dt, c->hout, c->packed, c->nout);
-    if (b->dev->upload(c->dout, c->packed, c->nout * es) != 0) { snprintf(why, n, "%s", b->dev->error()); conv_teardown(c); return NULL; }
+    c->da = gen_device(b, dt, c->na, c->key_a, -1, 1);
+    c->db = c->da ? gen_device(b, dt, c->nb, c->key_b, -1, 1) : NULL;
+    c->dout = c->db ? gen_device(b, dt, c->nout, 0, NAN, NAN) : NULL;   /* poisoned */
+    if (!c->dout) {
+        snprintf(why, n, "%s", b->dev->error());
+        conv_teardown(c);
+        return NULL;
+    }
     return c;
+}
+
+/* Batch 1 of a batched layer, when checking all of it in full is affordable. */
+static int small_dir(const void *p, void *sp, enum conv_dir d)
+{
+    const struct conv_shape *s = p;
+    struct conv_shape *o = sp;
+    size_t na, nb, nout;
+    if (s->n <= 1) return 0;
+    *o = *s;
+    o->n = 1;
+    sizes(o, d, &na, &nb, &nout);
+    return (double)nout * (double)conv_reduction(o, d) <= FULL_MACS;
 }
 
 static int conv_call(void *st)
@@ -102,27 +114,48 @@ static int conv_call(void *st)
     return b->conv->bwd_filter(c->dt, &c->s, c->da, c->db, c->dout);
 }
 
+/* What one element's error reads: the inputs on the host, the downloaded output. */
+struct conv_view { const struct conv_state *c; const float *ha, *hb, *out; const size_t *idx; };
+
+static double elem_err(const void *ctx, size_t k)
+{
+    const struct conv_view *v = ctx;
+    size_t i = v->idx ? v->idx[k] : k;
+    double sc, ref = conv_ref_elem(&v->c->s, v->c->d, v->ha, v->hb, i, &sc);
+    if (sc == 0) return fabs(v->out[i] - ref) > 0 ? INFINITY : 0; /* only padding: must be exactly 0 */
+    double e = fabs(v->out[i] - ref) / (sc + 1e-30);
+    return e == e ? e : INFINITY;
+}
+
 static double conv_check(void *st, char *why, size_t n)
 {
     struct conv_state *c = st;
-    struct rng r;
-    if (c->b->dev->sync() != 0 || c->b->dev->download(c->packed, c->dout, c->nout * dtype_size(c->dt)) != 0) {
+    float *ha = malloc(c->na * 4), *hb = malloc(c->nb * 4), *out = malloc(c->nout * 4);
+    void *raw = c->dt == DT_F32 || c->dt == DT_TF32 ? NULL : malloc(c->nout * dtype_size(c->dt));   /* as stored */
+    size_t starts[SAMPLE_BLOCKS], idx[SAMPLE_BLOCKS * SAMPLE_BLOCK], bad, first, k = 0;
+    int full = (double)c->nout * (double)conv_reduction(&c->s, c->d) <= FULL_MACS;
+    double err = -1;
+    if (!ha || !hb || !out || (dtype_size(c->dt) != 4 && !raw)) { snprintf(why, n, "out of host memory"); goto done; }
+    if (verify_scan(c->b, c->dout, c->dt, c->nout, &bad, &first, why, n) != 0) goto done;
+    if (bad) { snprintf(why, n, "%zu NaN/Inf in the output, the first at element %zu", bad, first); err = INFINITY; goto done; }
+    if (c->b->dev->download(raw ? raw : (void *)out, c->dout, c->nout * dtype_size(c->dt)) != 0) {
         snprintf(why, n, "%s", c->b->dev->error());
-        return -1;
+        goto done;
     }
-    dtype_unpack(c->dt, c->packed, c->hout, c->nout);
-    for (size_t i = 0; i < c->nout; i++)
-        if (!isfinite(c->hout[i])) return INFINITY;
-    rng_seed(&r, c->seed, 5);
-    double worst = 0;
-    for (int k = 0; k < CHECK_SAMPLES; k++) {
-        size_t i = k == 0 ? 0 : k == 1 ? c->nout - 1 : (size_t)(rng_next(&r) % c->nout);
-        double sc, ref = conv_ref_elem(&c->s, c->d, c->ha, c->hb, i, &sc);
-        double e = fabs(c->hout[i] - ref) / (sc + 1e-30);
-        if (sc == 0) e = fabs(c->hout[i] - ref) > 0 ? INFINITY : 0; /* only padding: must be exactly 0 */
-        if (!(e <= worst)) worst = e;
-    }
-    return worst;
+    if (raw) dtype_unpack(c->dt, raw, out, c->nout);
+    gen_host(ha, 0, c->na, c->key_a, -1, 1, c->dt);
+    gen_host(hb, 0, c->nb, c->key_b, -1, 1, c->dt);
+    struct conv_view v = {c, ha, hb, out, NULL};
+    if (full) { err = verify_max(c->nout, elem_err, &v); goto done; }
+    int nblk = verify_blocks(c->seed, c->nout, SAMPLE_BLOCK, starts, SAMPLE_BLOCKS);
+    for (int b = 0; b < nblk; b++)
+        for (size_t j = 0; j < SAMPLE_BLOCK && starts[b] + j < c->nout; j++) idx[k++] = starts[b] + j;
+    v.idx = idx;
+    err = verify_max(k, elem_err, &v);
+    verify_describe_sampled(why, n, c->nout, nblk, SAMPLE_BLOCK);
+done:
+    free(ha); free(hb); free(out); free(raw);
+    return err;
 }
 
 #define DIR_FUNCS(SUFFIX, DIR)                                                                  \
@@ -130,7 +163,8 @@ static double conv_check(void *st, char *why, size_t n)
                                 char *why, size_t n) { return setup_dir(b, p, dt, seed, why, n, DIR); } \
     static double bytes_##SUFFIX(const void *p, enum dtype dt) { return bytes_dir(p, dt, DIR); }   \
     static size_t dev_##SUFFIX(const void *p, enum dtype dt) { return (size_t)bytes_dir(p, dt, DIR); } \
-    static double tol_##SUFFIX(const void *p, enum dtype dt) { return tol_dir(p, dt, DIR); }
+    static double tol_##SUFFIX(const void *p, enum dtype dt) { return tol_dir(p, dt, DIR); }      \
+    static int small_##SUFFIX(const void *p, void *sp) { return small_dir(p, sp, DIR); }
 DIR_FUNCS(fwd, CONV_FWD)
 DIR_FUNCS(bwd_data, CONV_BWD_DATA)
 DIR_FUNCS(bwd_filter, CONV_BWD_FILTER)
@@ -141,7 +175,7 @@ DIR_FUNCS(bwd_filter, CONV_BWD_FILTER)
      .params_size = sizeof(struct conv_shape), .custom = conv_custom, .shape = conv_shape_str,     \
      .flops = conv_wl_flops, .bytes = bytes_##SUFFIX, .device_bytes = dev_##SUFFIX,                \
      .setup = setup_##SUFFIX, .call = conv_call, .check = conv_check, .tolerance = tol_##SUFFIX,   \
-     .teardown = conv_teardown}
+     .teardown = conv_teardown, .small = small_##SUFFIX}
 
 const struct workload conv_fwd_workload =
     CONV_WORKLOAD("conv_fwd", "convolution forward y = x ⋆ w, NCHW, lowered to GEMM", fwd);

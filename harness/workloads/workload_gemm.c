@@ -1,8 +1,10 @@
 /* workload_gemm.c: the GEMM family: C = op(A)·op(B) with seeded inputs in [-1,1] rounded to the
- * dtype, fp32 output poisoned with NaN before the verified call, checked by kernels/gemm_ref. */
+ * dtype (generated on the device, verify.h), fp32 output poisoned with NaN before the verified
+ * call, checked by kernels/gemm_ref's Freivalds check against the same inputs made on the host. */
 #include "gemm_cases.h"
 #include "gemm_ref.h"
-#include "rng.h"
+#include "cbrng.h"
+#include "verify.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +13,7 @@ struct gemm_state {
     const struct backend *b;
     struct gemm_shape s;
     enum dtype dt;
-    uint64_t seed;
-    float *ha, *hb, *hc;    /* host: exact input values the backend sees; downloaded C */
+    uint64_t seed, key_a, key_b;
     void *da, *db;
     float *dc;
 };
@@ -51,7 +52,6 @@ static void gemm_teardown(void *st)
     struct gemm_state *g = st;
     if (!g) return;
     if (g->b->dev->release) { g->b->dev->release(g->da); g->b->dev->release(g->db); g->b->dev->release(g->dc); }
-    free(g->ha); free(g->hb); free(g->hc);
     free(g);
 }
 
@@ -60,17 +60,12 @@ static void *gemm_setup(const struct backend *b, const void *p, enum dtype dt, u
     struct gemm_state *g = calloc(1, sizeof *g);
     const struct gemm_shape *s = p;
     size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n, nc = (size_t)s->m * s->n;
-    struct rng r;
     g->b = b; g->s = *s; g->dt = dt; g->seed = seed;
-    g->ha = malloc(na * 4); g->hb = malloc(nb * 4); g->hc = malloc(nc * 4);
-    if (!g->ha || !g->hb || !g->hc) { snprintf(why, n, "out of host memory"); gemm_teardown(g); return NULL; }
-    rng_seed(&r, seed, 1);
-    g->da = upload_rounded(b, dt, g->ha, na, &r);
-    g->db = g->da ? upload_rounded(b, dt, g->hb, nb, &r) : NULL;
+    g->key_a = cbrng_key(seed, 1); g->key_b = cbrng_key(seed, 2);
+    g->da = gen_device(b, dt, na, g->key_a, -1, 1);
+    g->db = g->da ? gen_device(b, dt, nb, g->key_b, -1, 1) : NULL;
     g->dc = g->db ? b->dev->alloc(nc * 4) : NULL;
-    if (!g->dc) { snprintf(why, n, "%s", b->dev->error()); gemm_teardown(g); return NULL; }
-    for (size_t i = 0; i < nc; i++) g->hc[i] = NAN;
-    if (b->dev->upload(g->dc, g->hc, nc * 4) != 0) { snprintf(why, n, "%s", b->dev->error()); gemm_teardown(g); return NULL; }
+    if (!g->dc || gen_fill(b, g->dc, DT_F32, nc, 0, NAN, NAN) != 0) { snprintf(why, n, "%s", b->dev->error()); gemm_teardown(g); return NULL; }
     return g;
 }
 
@@ -80,14 +75,23 @@ static int gemm_call(void *st)
     return g->b->mm->gemm(g->dt, g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, g->da, g->db, g->dc);
 }
 
+/* The host makes the very inputs the device did (rounded to dt) only now, for the check. */
 static double gemm_wl_check(void *st, char *why, size_t n)
 {
     struct gemm_state *g = st;
-    if (g->b->dev->sync() != 0 || g->b->dev->download(g->hc, g->dc, (size_t)g->s.m * g->s.n * 4) != 0) {
-        snprintf(why, n, "%s", g->b->dev->error());
-        return -1;
+    size_t na = (size_t)g->s.m * g->s.k, nb = (size_t)g->s.k * g->s.n, nc = (size_t)g->s.m * g->s.n;
+    float *ha = malloc(na * 4), *hb = malloc(nb * 4), *hc = malloc(nc * 4);
+    double err = -1;
+    if (!ha || !hb || !hc) snprintf(why, n, "out of host memory");
+    else if (g->b->dev->sync() != 0 || g->b->dev->download(hc, g->dc, nc * 4) != 0) snprintf(why, n, "%s", g->b->dev->error());
+    else {
+        gen_host(ha, 0, na, g->key_a, -1, 1, g->dt);
+        gen_host(hb, 0, nb, g->key_b, -1, 1, g->dt);
+        err = gemm_check(g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, ha, hb, hc, g->seed);
+        snprintf(why, n, "Freivalds (3 vectors) + 68 elements + NaN/Inf scan");
     }
-    return gemm_check(g->s.ta, g->s.tb, g->s.m, g->s.n, g->s.k, g->ha, g->hb, g->hc, g->seed);
+    free(ha); free(hb); free(hc);
+    return err;
 }
 
 const struct workload gemm_workload = {

@@ -249,6 +249,7 @@ static double train_check(void *st, char *why, size_t n)
         }
     }
     worst = fmax(worst, emax / fmax(dmax, 1e-30));
+    snprintf(why, n, "step 1: the loss and the last layer's %s", s->c.adam ? "first moment" : "update");
 out:
     for (int l = 0; l < MAX_LAYERS; l++) free(acts[l]);
     free(acts); free(logits); free(dz); free(got); free(gref);

@@ -1,7 +1,10 @@
-/* workload_transfer.c: host<->device copies on GPU backends: seeded random bytes, destination
- * poisoned, byte-exact check after the verified copy; bytes counted once per direction. */
+/* workload_transfer.c: host<->device copies on GPU backends: seeded random bytes (generated in
+ * parallel, verify.h), destination poisoned, byte-exact check after the verified copy. Bytes: a
+ * host<->device copy counts each byte crossing the bus once; a device-to-device copy counts bytes
+ * read plus bytes written (STREAM's convention, as every bandwidth row and ceiling). */
 #include "transfer_cases.h"
-#include "rng.h"
+#include "cbrng.h"
+#include "verify.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +30,23 @@ static int xfer_custom(const long *d, int nd, const void *base, void *params, ch
 static void xfer_shape(const void *p, char *buf, size_t n)
 {
     const struct transfer_shape *s = p;
-    snprintf(buf, n, "%s %zu bytes", xfer_kind_names[s->kind], s->bytes);
+    snprintf(buf, n, "%s %zu bytes%s", xfer_kind_names[s->kind], s->bytes,
+             s->kind == XFER_D2D ? " (counted read + written)" : " (counted once, on the bus)");
 }
 
 static double xfer_flops(const void *p, enum dtype dt) { (void)p; (void)dt; return 0; }
-static double xfer_bytes(const void *p, enum dtype dt) { (void)dt; return (double)((const struct transfer_shape *)p)->bytes; }
+static double xfer_bytes(const void *p, enum dtype dt)
+{
+    const struct transfer_shape *s = p;
+    (void)dt;
+    return (double)s->bytes * (s->kind == XFER_D2D ? 2 : 1);
+}
+/* Only a device-to-device copy streams through the device's caches; bus copies are not flagged. */
+static double xfer_array_bytes(const void *p)
+{
+    const struct transfer_shape *s = p;
+    return s->kind == XFER_D2D ? (double)s->bytes : 0;
+}
 static size_t xfer_device_bytes(const void *p, enum dtype dt)
 {
     const struct transfer_shape *s = p;
@@ -57,7 +72,6 @@ static void *xfer_setup(const struct backend *b, const void *p, enum dtype dt, u
     (void)dt;
     struct xfer_state *x = calloc(1, sizeof *x);
     const struct transfer_shape *s = p;
-    struct rng r;
     x->b = b; x->s = *s;
     x->pinned = s->kind == XFER_H2D_PINNED || s->kind == XFER_D2H_PINNED;
     if (!b->xfer->h2d || !b->xfer->d2h || !b->xfer->d2d || !b->xfer->host_alloc_pinned) {
@@ -74,10 +88,13 @@ static void *xfer_setup(const struct backend *b, const void *p, enum dtype dt, u
         xfer_teardown(x);
         return NULL;
     }
-    rng_seed(&r, seed, 3);
-    for (size_t i = 0; i < s->bytes; i += 8) {
-        uint64_t v = rng_next(&r);
-        memcpy(x->expect + i, &v, s->bytes - i < 8 ? s->bytes - i : 8);
+    uint64_t key = cbrng_key(seed, 3);
+    long words = (long)((s->bytes + 7) / 8);
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < words; i++) {
+        uint64_t v = cbrng_bits(key, (uint64_t)i);
+        size_t at = (size_t)i * 8;
+        memcpy(x->expect + at, &v, s->bytes - at < 8 ? s->bytes - at : 8);
     }
     int rc = 0;
     if (s->kind == XFER_H2D_PINNED || s->kind == XFER_H2D_PAGEABLE) {
@@ -118,7 +135,9 @@ static double xfer_check(void *st, char *why, size_t n)
         got = tmp;
     }
     size_t bad = 0;
-    for (size_t i = 0; i < x->s.bytes; i++) bad += got[i] != x->expect[i];
+    long nb = (long)x->s.bytes;
+#pragma omp parallel for schedule(static) reduction(+ : bad)
+    for (long i = 0; i < nb; i++) bad += got[i] != x->expect[i];
     free(tmp);
     return (double)bad / (double)x->s.bytes;
 }
@@ -140,4 +159,5 @@ const struct workload transfer_workload = {
     .check = xfer_check,
     .tolerance = xfer_tolerance,
     .teardown = xfer_teardown,
+    .array_bytes = xfer_array_bytes,
 };

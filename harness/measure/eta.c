@@ -1,0 +1,146 @@
+/* eta.c: the per-row time model and its calibration (eta.h). The constants are nominal; what the
+ * rows actually take corrects them as soon as rows finish. */
+#include "eta.h"
+#include "cpu_topology.h"
+#include <math.h>
+#include <string.h>
+
+/* Nominal rates until the ceilings are measured (the CPU's per thread); host-side work
+ * (generation, checks) per core. */
+#define CPU_GFLOPS_PER_THREAD 30.0
+#define CPU_GBPS 10.0
+#define GPU_GFLOPS 20000.0
+#define GPU_GBPS 1000.0
+#define HOST_GBPS_PER_CORE 1.0
+#define HOST_GMACS_PER_CORE 0.5  /* a reference check: scalar double multiply-adds */
+#define WARMUP_S 0.05          /* timing.c's warm-up */
+#define SAMPLE_S 2e-3          /* timing.c's shortest sample */
+#define MIN_SAMPLES 8          /* samples before the CI of the median can close */
+#define PRIOR_S 1.0            /* seconds of pseudo-observation at the nominal ratio 1 */
+#define ROW_FIXED_S 0.15       /* a measured row beyond its calls: threads, buffers, check, summaries
+                                  (0.1-0.2 s per small GEMM row on a 2-core machine) */
+
+/* A small index per family name, in the order first seen (ETA_FAMILIES - 1: any further one). */
+static int family_index(const char *family)
+{
+    static const char *names[ETA_FAMILIES];
+    int i;
+    for (i = 0; i < ETA_FAMILIES - 1 && names[i]; i++)
+        if (!strcmp(names[i], family)) return i;
+    if (i < ETA_FAMILIES - 1) names[i] = family;
+    return i;
+}
+
+/* Nominal share of the GEMM/bandwidth ceiling a family's calls reach (convolutions lowered to GEMM
+ * with im2col; a training step is many small ops), and whether its check recomputes a forward
+ * pass in double (train); the calibration corrects the rest. */
+static double efficiency(const char *family) { return !strcmp(family, "conv") ? 0.4 : !strcmp(family, "train") ? 0.1 : 1.0; }
+
+static int host_cores(void) { return cpu_topology()->cores > 0 ? cpu_topology()->cores : 1; }
+
+/* Host-side work of a case's setup and check: its device buffers made, downloaded and compared. */
+static double overhead_s(const struct workload *w, const void *params, enum dtype dt)
+{
+    double bytes = (double)w->device_bytes(params, dt);
+    return 0.002 + 3 * bytes / (HOST_GBPS_PER_CORE * 1e9 * host_cores());
+}
+
+/* A smaller instance checked in full against the double reference: its buffers, plus a reference
+ * multiply-add for each of its FLOP pairs. */
+static double full_check_s(const struct workload *w, const void *params, enum dtype dt)
+{
+    return overhead_s(w, params, dt) + w->flops(params, dt) / 2 / (HOST_GMACS_PER_CORE * 1e9 * host_cores());
+}
+
+struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
+                            int threads, const struct timing_opts *t, const struct ceiling *c)
+{
+    struct row_estimate e = {0, 0, 0.001, b->kind == BACKEND_GPU, family_index(w->family)};
+    char why[256];
+    if (!b->probe(why, sizeof why) || b->unsupported(w->family, dt) || !backend_runs(b, w->family)) return e;
+    double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
+    double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : CPU_GFLOPS_PER_THREAD * (threads > 0 ? threads : 1);
+    double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;
+    double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9)) / efficiency(w->family);
+    double sample = fmax(call, SAMPLE_S);
+    /* warm-up (>= 50 ms and one call) and the verified call; then samples: at least min_time, at
+     * most max_time, never fewer than 3 (timing.c): a budget when calls are short, calls else */
+    e.work_s = ROW_FIXED_S + fmax(WARMUP_S, call) + call + overhead_s(w, params, dt);
+    if (!strcmp(w->family, "train")) /* the first step's forward pass again, in double */
+        e.work_s += flops / 3 / 2 / (HOST_GMACS_PER_CORE * 1e9);
+    e.budget = MIN_SAMPLES * sample <= t->max_time;
+    if (e.budget) e.budget_s = (t->min_time + t->max_time) / 2;
+    else e.work_s += fmax(3 * sample, t->max_time);
+    if (w->small) { /* the smaller instance: made, run once and checked in full */
+        char sp[512];
+        if (w->params_size <= sizeof sp && w->small(params, sp)) e.work_s += full_check_s(w, sp, dt);
+    }
+    return e;
+}
+
+void eta_init(struct eta *e) { memset(e, 0, sizeof *e); }
+
+void eta_done(struct eta *e, const struct row_estimate *r, double sampled_s, double total_s)
+{
+    double work = total_s;
+    if (r->budget) {
+        e->budget_rows[r->gpu]++;
+        e->budget_s[r->gpu] += sampled_s;
+        work = total_s - sampled_s > 0 ? total_s - sampled_s : 0;
+    }
+    for (int f = 0; f < 2; f++) { /* the row's family, and all families */
+        int at = f ? ETA_FAMILIES : r->family;
+        e->work_est[r->gpu][at] += r->work_s;
+        e->work_got[r->gpu][at] += work;
+    }
+}
+
+/* What the rows so far took over their estimate: the kind's ratio shrunk towards 1, and the
+ * family's shrunk towards the kind's, each by PRIOR_S seconds of pseudo-observation. */
+static double work_factor(const struct eta *e, int kind, int family)
+{
+    double all = (e->work_got[kind][ETA_FAMILIES] + PRIOR_S) / (e->work_est[kind][ETA_FAMILIES] + PRIOR_S);
+    return (e->work_got[kind][family] + PRIOR_S * all) / (e->work_est[kind][family] + PRIOR_S);
+}
+
+double eta_left(const struct eta *e, const struct row_estimate *est, int from, int n)
+{
+    double left = 0;
+    for (int i = from; i < n; i++) {
+        const struct row_estimate *r = &est[i];
+        if (r->budget) /* the average budget of the rows done, one pseudo-row at the prior */
+            left += (e->budget_s[r->gpu] + r->budget_s) / (e->budget_rows[r->gpu] + 1);
+        left += work_factor(e, r->gpu, r->family) * r->work_s;
+    }
+    return left;
+}
+
+double eta_row_seconds(const struct backend *b, int avail, const struct workload *w, const void *params, enum dtype dt,
+                       int threads, const struct timing_opts *t)
+{
+    if (!avail) return 0.001;
+    struct row_estimate e = eta_row(b, w, params, dt, threads, t, NULL);
+    return e.budget_s + e.work_s;
+}
+
+static double case_estimate(const struct backend *b, int avail, const char *wl, const char *cs, enum dtype dt, int threads)
+{
+    const struct workload *w = workload_find(wl);
+    for (const struct wcase *c = w ? w->cases : NULL; c && c->name; c++)
+        if (!strcmp(c->name, cs)) return eta_row_seconds(b, avail, w, c->params, dt, threads, &ceiling_timing);
+    return 0;
+}
+
+/* As ceilings_measure runs them: STREAM copy, triad and dot, a device-to-device copy on a GPU, the
+ * largest GEMM per dtype, the FMA loop. */
+double eta_ceilings_seconds(const struct backend *b, int avail, int threads, int quick)
+{
+    int gpu = b->kind == BACKEND_GPU;
+    double s = 0;
+    if (!avail || b->base) return 0;
+    static const char *const stream[] = {"copy", "triad", "dot"};
+    for (int i = 0; i < 3; i++) s += case_estimate(b, avail, "stream", stream[i], DT_F32, threads);
+    if (gpu) s += case_estimate(b, avail, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32, 0);
+    for (int d = 0; d < DT_COUNT; d++) s += case_estimate(b, avail, "gemm", ceilings_peak_gemm(gpu, quick), (enum dtype)d, threads);
+    return s + (b->peak ? 2 * (ceiling_timing.min_time + WARMUP_S) : 0);   /* the fp32 and bf16 loops */
+}

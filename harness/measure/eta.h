@@ -1,0 +1,44 @@
+/* eta.h: how long planned rows will take. A row costs a time budget and work. The budget is the
+ * sampler's: a row whose calls are short samples for at least --min-time and at most --max-time,
+ * whatever the machine's speed (how long depends on noise: the average budget of the rows done is
+ * what the rest are expected to take). The work scales with the machine: calls outside the budget
+ * (warm-up, the verified call, or every call when they are long), inputs, the smaller instance and
+ * the checks, from the roofline time of a call and the bytes set up and checked; the ratio of what
+ * the rows took to what was estimated corrects it, per device kind and workload family (a family's
+ * ratio shrunk towards its kind's while it has few rows done). */
+#ifndef DLBENCH_ETA_H
+#define DLBENCH_ETA_H
+#include "ceilings.h"
+#include "timing.h"
+#include "workload.h"
+
+#define ETA_FAMILIES 16
+struct row_estimate {
+    int budget;          /* 1: short calls, the sampler's time budget applies */
+    double budget_s;     /* the budget expected before any row is done */
+    double work_s;       /* everything else */
+    int gpu, family;
+};
+
+/* A row's estimate; c may be NULL or unmeasured (before the ceilings: nominal rates, the CPU's per
+ * thread). A row that will be skipped (backend unavailable, dtype not native) costs nothing. */
+struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
+                            int threads, const struct timing_opts *t, const struct ceiling *c);
+/* Before anything runs, to announce a run's length: a row's seconds (nothing when the backend is
+ * unavailable, avail 0), and the ceilings phase on backend b (the cases ceilings_measure runs).
+ * Good to a factor of about two; the ETA after each row is calibrated. */
+double eta_row_seconds(const struct backend *b, int avail, const struct workload *w, const void *params, enum dtype dt,
+                       int threads, const struct timing_opts *t);
+double eta_ceilings_seconds(const struct backend *b, int avail, int threads, int quick);
+
+struct eta {
+    double budget_rows[2], budget_s[2];                          /* [cpu/gpu] */
+    double work_est[2][ETA_FAMILIES + 1], work_got[2][ETA_FAMILIES + 1];  /* [kind][family, or all] */
+};
+void eta_init(struct eta *e);
+/* A finished row: its estimate, the seconds its samples took (sum of samples × calls per sample)
+ * and the row's wall seconds in all. */
+void eta_done(struct eta *e, const struct row_estimate *r, double sampled_s, double total_s);
+/* Seconds left for rows est[from..n), calibrated by the rows done. */
+double eta_left(const struct eta *e, const struct row_estimate *est, int from, int n);
+#endif

@@ -1,0 +1,128 @@
+/* test_devstate.c: the GPU's state per row from a synthetic NVML reading: throttle reasons named
+ * and flagged, readings folded, the row's columns filled by the sampler beside the timed loop, the
+ * report's mark and its device-state section; NVML absent gives "n/a", never a failure. And the
+ * run-time estimate's calibration on synthetic rows. */
+#include "devstate.h"
+#include "eltwise_cases.h"
+#include "eta.h"
+#include "measure.h"
+#include "report.h"
+#include "testutil.h"
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct dev_state reading(double clk, double watts, double temp, unsigned long long reasons)
+{
+    struct dev_state s = {clk, 2619, watts, 700, temp, reasons, 1, ""};
+    return s;
+}
+
+Test(devstate, throttle_reasons_named_and_flagged)
+{
+    char buf[96];
+    struct dev_state s = reading(1755, 690, 71, NVML_REASON_SW_POWER_CAP | NVML_REASON_GPU_IDLE);
+    devstate_throttle_text(&s, buf, sizeof buf);
+    cr_expect_str_eq(buf, "sw_power_cap", "idle is left out: the sampler reads between calls");
+    cr_expect(devstate_text_throttled(buf));
+    s = reading(1980, 300, 50, NVML_REASON_GPU_IDLE | NVML_REASON_APP_CLOCKS);
+    devstate_throttle_text(&s, buf, sizeof buf);
+    cr_expect_str_eq(buf, "applications_clocks");
+    cr_expect(!devstate_text_throttled(buf), "an application clock setting is not a throttle");
+    s = reading(1400, 650, 88, NVML_REASON_HW_THERMAL | NVML_REASON_SW_THERMAL | NVML_REASON_HW_POWER_BRAKE);
+    devstate_throttle_text(&s, buf, sizeof buf);
+    cr_expect_str_eq(buf, "sw_thermal_slowdown+hw_thermal_slowdown+hw_power_brake");
+    cr_expect(devstate_text_throttled(buf));
+    s = reading(1980, 100, 40, 0);
+    devstate_throttle_text(&s, buf, sizeof buf);
+    cr_expect_str_eq(buf, "none");
+    s.have_reasons = 0;
+    snprintf(s.why, sizeof s.why, "n/a: NVML not found (libnvidia-ml.so.1)");
+    devstate_throttle_text(&s, buf, sizeof buf);
+    cr_expect_str_eq(buf, "n/a: NVML not found (libnvidia-ml.so.1)");
+    cr_expect(!devstate_text_throttled(buf));
+}
+
+Test(devstate, readings_fold_to_means_maxima_and_every_reason)
+{
+    struct dev_state_acc a;
+    struct dev_state out, r1 = reading(1980, 400, 60, 0), r2 = reading(1600, 700, 75, NVML_REASON_SW_POWER_CAP);
+    devstate_begin(&a);
+    devstate_fold(&a, &r1);
+    devstate_fold(&a, &r2);
+    devstate_result(&a, &out);
+    cr_expect_float_eq(out.clock_mhz, 1790, 1e-9);
+    cr_expect_float_eq(out.power_w, 550, 1e-9);
+    cr_expect_float_eq(out.temp_c, 75, 1e-9);
+    cr_expect_eq(out.reasons, NVML_REASON_SW_POWER_CAP);
+    devstate_begin(&a);
+    devstate_result(&a, &out);
+    cr_expect(isnan(out.clock_mhz) && !out.have_reasons && !strncmp(out.why, "n/a", 3));
+}
+
+/* A GPU-kind backend (the CPU's ops) whose device reports a power-capped reading. */
+static void capped(struct dev_state *s) { *s = reading(1702, 699, 80, NVML_REASON_SW_POWER_CAP); }
+
+static void measure_with_state(void (*state_read)(struct dev_state *), enum backend_kind kind, struct row *r)
+{
+    static struct backend fake;
+    static struct device_ops dev;
+    fake = *backend_find("cpu");
+    dev = *fake.dev;
+    dev.state_read = state_read;
+    fake.dev = &dev;
+    fake.kind = kind;
+    fake.name = "cuda";
+    struct eltwise_shape s = {ELT_COPY, 100000, 1, 0, 1.0f};
+    struct timing_opts t = {0.05, 0.1, 0.5, 60, 1000};
+    struct timing_result tr;
+    measure_row(&fake, workload_find("stream"), "copy", &s, DT_F32, 1, &t, 1, r, &tr);
+    free(tr.samples);
+}
+
+Test(devstate, synthetic_nvml_reading_reaches_the_row_and_the_report)
+{
+    struct row r[2];
+    measure_with_state(capped, BACKEND_GPU, &r[0]);
+    cr_assert(row_measured(&r[0]), "%s", r[0].status);
+    cr_expect_str_eq(r[0].throttle, "sw_power_cap");
+    cr_expect_float_eq(r[0].clock_mhz, 1702, 1e-9);
+    cr_expect_float_eq(r[0].power_limit_w, 700, 1e-9);
+    measure_with_state(NULL, BACKEND_GPU, &r[1]);
+    cr_expect(row_measured(&r[1]) && !strncmp(r[1].throttle, "n/a", 3), "no state: n/a, not a failure: %s / %s", r[1].status,
+              r[1].throttle);
+    struct sysinfo si = {0};
+    sysinfo_put(&si, "cpu", "model", "Test CPU");
+    char *md = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&md, &len);
+    report_write(r, 1, &si, NULL, f);
+    fclose(f);
+    cr_expect(strstr(md, " ‡ |") != NULL, "the throttled row's cell is marked: %s", md);
+    cr_expect(strstr(md, "## Device state while timing") && strstr(md, "| 1 ‡ |"), "%s", md);
+    cr_expect(strstr(md, "- cuda stream/copy fp32: sw_power_cap (clock 1702 MHz, 699 W of 700 W, 80 °C)") != NULL, "%s", md);
+    free(md);
+    sysinfo_free(&si);
+}
+
+/* Rows of short calls take the sampler's budget whatever the machine, and their work scales:
+ * estimated 0.5 s of budget and 0.2 s of work, they took 0.9 s of samples and 0.4 s of work. */
+Test(devstate, estimate_calibrates_on_finished_rows)
+{
+    struct row_estimate est[100];
+    struct eta e;
+    for (int i = 0; i < 100; i++) est[i] = (struct row_estimate){1, 0.5, 0.2, i % 2, 0};
+    eta_init(&e);
+    cr_expect_float_eq(eta_left(&e, est, 0, 100), 70.0, 1e-9, "nothing done: the model");
+    for (int i = 0; i < 20; i++) eta_done(&e, &est[i], 0.9, 1.3);
+    double left = eta_left(&e, est, 20, 100);
+    cr_expect(left > 0.9 * 80 * 1.3 && left < 80 * 1.3, "80 rows of ~1.3 s: %g", left);
+    /* a family not seen yet: its work scaled by its kind's factor; once seen, by its own */
+    struct row_estimate other = {0, 0, 1.0, 0, 1};
+    double f_new = eta_left(&e, &other, 0, 1);
+    cr_expect(f_new > 1.6 && f_new < 2.0, "a new family: the kind's factor: %g", f_new);
+    for (int i = 0; i < 20; i++) eta_done(&e, &other, 0, 1.0); /* family 1 runs as estimated */
+    double f_seen = eta_left(&e, &other, 0, 1);
+    cr_expect(f_seen < 1.1, "family 1 calibrated on its own rows: %g", f_seen);
+}
