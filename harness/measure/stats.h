@@ -20,7 +20,7 @@ void summarize(const double *x, int n, struct summary *s);    /* x is not modifi
  * Returns the p-value; *u gets U for sample a. */
 double mann_whitney(const double *a, int na, const double *b, int nb, double *u);
 /* Exact one-sided Mann-Whitney: the probability, when both samples come from one distribution,
- * that fewer than u of the na*nb pairs (a_i, b_j) have b_j < a_i (ties count one half). Exact
+ * that at most u of the na*nb pairs (a_i, b_j) have b_j < a_i (ties count one half). Exact
  * (no ties assumed) for na, nb <= 30; normal approximation beyond. */
 double mann_whitney_cdf(int na, int nb, double u);
 /* U of sample b against a: pairs with b_j < a_i, ties one half. */
