@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# drift-probe.sh [PROCS] [WAIT_LOAD]: where does a small multi-threaded GEMM's run-to-run drift come
+# from? Builds scripts/drift-probe.c, waits until the 1-minute load average is below WAIT_LOAD
+# (default: do not wait), then runs PROCS fresh processes (default 12) of each configuration,
+# interleaved so that the machine's own drift hits every configuration alike, and prints one
+# line per process and a summary per configuration (median, min, max GFLOP/s, max/min).
+set -euo pipefail
+procs=${1:-12}
+wait_load=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+obl=/usr/lib/x86_64-linux-gnu/openblas-openmp
+bin=${TMPDIR:-/tmp}/drift-probe
+gcc -O2 -fopenmp -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/drift-probe.c" -L$obl -Wl,-rpath,$obl -lopenblas -o "$bin"
+if [ -n "$wait_load" ]; then
+  while awk -v w="$wait_load" '{exit !($1 >= w)}' /proc/loadavg; do sleep 20; done
+fi
+pin="OMP_PLACES=cores OMP_PROC_BIND=close"
+configs=(
+  "pinned|$pin|--m 128"
+  "unpinned||--m 128"
+  "passive|$pin OMP_WAIT_POLICY=passive|--m 128"
+  "active|$pin OMP_WAIT_POLICY=active|--m 128"
+  "offset-1088|$pin|--m 128 --offset 1088"
+  "serial-init|$pin|--m 128 --serial-init"
+  "warm-pool|$pin|--m 128 --warm-pool 200"
+  "1-thread|$pin|--m 128 --threads 1"
+  "m1024-thp|$pin|--m 1024 --thp"
+  "m1024-nothp|$pin|--m 1024 --nothp"
+)
+echo "# $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); THP $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+out=$(mktemp)
+for i in $(seq "$procs"); do
+  for c in "${configs[@]}"; do
+    IFS='|' read -r name envs args <<<"$c"
+    line=$(env $envs "$bin" $args)
+    echo "$name load=$(cut -d' ' -f1 /proc/loadavg) $line" | tee -a "$out"
+  done
+done
+echo "# $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# config: median min max GFLOP/s, max/min, over $procs processes"
+for c in "${configs[@]}"; do
+  name=${c%%|*}
+  grep "^$name " "$out" | sed 's/.* gflops=\([0-9.]*\) .*/\1/' | sort -n |
+    awk -v n="$name" '{v[NR]=$1} END {printf "%-12s %7.1f %7.1f %7.1f %6.2f  %s\n", n, v[int((NR+1)/2)], v[1], v[NR], v[NR]/(v[1]>0?v[1]:1), ""}'
+done
+rm -f "$out"
