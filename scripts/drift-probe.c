@@ -7,6 +7,7 @@
  * prints one line: key=value pairs (gflops is the median over 2 ms samples). */
 #define _GNU_SOURCE
 #include <cblas.h>
+#include <immintrin.h>
 #include <omp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -37,6 +38,24 @@ static double core_ghz(void)
     double t0 = now();
     for (long i = 0; i < n; i++) __asm__ volatile("add $1, %0" : "+r"(x));
     return n / (now() - t0) * 1e-9;
+}
+
+/* FMA throughput of the calling core, GFLOP/s: 10 independent AVX2 FMA chains for ~20 ms. */
+__attribute__((target("avx2,fma"))) static double fma_gflops(void)
+{
+    __m256 acc[10], m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-7f);
+    for (int i = 0; i < 10; i++) acc[i] = _mm256_set1_ps((float)i);
+    long iters = 0;
+    double t0 = now(), t;
+    do {
+        for (int k = 0; k < 1000; k++)
+            for (int i = 0; i < 10; i++) acc[i] = _mm256_fmadd_ps(acc[i], m, a);
+        iters += 1000;
+    } while ((t = now() - t0) < 0.02);
+    float sink = 0, v[8];
+    for (int i = 0; i < 10; i++) { _mm256_storeu_ps(v, acc[i]); sink += v[0]; }
+    if (sink == 12345.f) puts("");
+    return iters * 10 * 16 / t * 1e-9;
 }
 
 /* ns this thread waited on a run queue (/proc/thread-self/schedstat field 2). */
@@ -123,6 +142,12 @@ int main(int argc, char **argv)
         cpus[t] = sched_getcpu();
         ghz[t] = core_ghz();
     }
+    /* Do the threads' cores compute independently? One core's FMA rate alone, then both at once:
+     * a ratio near 1 means two real cores, near 0.5 two hyperthreads (or time-sliced vCPUs). */
+    double alone = fma_gflops(), both[64] = {0}, sum_both = 0;
+#pragma omp parallel
+    both[omp_get_thread_num()] = fma_gflops();
+    for (int t = 0; t < threads; t++) sum_both += both[t];
     double flop = 2.0 * m * m * m, t1 = 1e9, w0 = now();
     while (now() - w0 < 0.05) {   /* warm-up, as dlbench: >= 50 ms; fastest call sets reps */
         double s = now();
@@ -152,6 +177,7 @@ int main(int argc, char **argv)
     for (int t = 0; t < threads; t++) printf("%s%d>%d", t ? "," : "", cpus[t], cpus_after[t]);
     printf(" ghz=");
     for (int t = 0; t < threads; t++) printf("%s%.2f", t ? "," : "", ghz[t]);
+    printf(" fma1=%.0f fma_pair_ratio=%.2f", alone, sum_both / (threads * alone));
     printf(" main_run_delay_ms=%.1f steal_ms=%.0f nivcsw=%ld nvcsw=%ld a_mod4k=%lu a_mod2m=%lu a_huge_kb=%ld\n", d1 - d0,
            st1 - st0, r1.ru_nivcsw - r0.ru_nivcsw, r1.ru_nvcsw - r0.ru_nvcsw, (unsigned long)a % 4096,
            (unsigned long)a % (2u << 20), huge_kb(a));
