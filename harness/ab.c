@@ -28,8 +28,9 @@ static const char *usage_ab =
     "       dlbench ab --base-bin PATH [--new-bin PATH] [options] [-- RUN_OPTIONS]\n"
     "  Builds git revision BASE_REV (and NEW_REV; default: this binary, the working tree's build)\n"
     "  in worktrees under build/ab/, runs the two in alternation, base first (A B A B ...), each\n"
-    "  round a fresh `dlbench run RUN_OPTIONS` process (default --suite quick; same options and seed\n"
-    "  on both sides), and judges the rounds as `dlbench compare BASE... -- NEW...` does.\n"
+    "  round a fresh `dlbench run RUN_OPTIONS` process (--suite quick unless they name one; the same\n"
+    "  options and seed on both sides), and judges the rounds as `dlbench compare BASE... -- NEW...`\n"
+    "  does. Ctrl-C stops the round running (its rows are kept) and compares the complete rounds.\n"
     "  --rounds K          rounds (runs per side; default 3)\n"
     "  --out DIR           folder for the rounds' run folders and ab.md (default results/ab-<UTC time>)\n"
     "  --base-bin PATH     an already built baseline binary instead of BASE_REV\n"
@@ -52,6 +53,21 @@ struct ab_opts {
     struct compare_opts cmp;
 };
 
+/* The child running now. Children get their own process group, so a Ctrl-C reaches ab alone and ab
+ * passes it on once: the child then writes its report and stops; a second Ctrl-C kills it. */
+static volatile pid_t current_child;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    if (timing_interrupted) {
+        if (current_child > 0) kill(current_child, SIGKILL);
+        _exit(130);
+    }
+    timing_interrupted = 1;
+    if (current_child > 0) kill(current_child, SIGINT);
+}
+
 /* Runs argv (cwd: dir, or here when NULL) with stdout and stderr appended to log (or inherited when
  * NULL). Returns the exit status, 128+signal when killed, or -1 when it could not start. */
 static int spawn(char *const argv[], const char *dir, const char *log)
@@ -59,6 +75,7 @@ static int spawn(char *const argv[], const char *dir, const char *log)
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        setpgid(0, 0);
         if (dir && chdir(dir) != 0) _exit(127);
         if (log) {
             int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -71,8 +88,11 @@ static int spawn(char *const argv[], const char *dir, const char *log)
         _exit(127);
     }
     int st;
+    current_child = pid;
+    if (timing_interrupted) kill(pid, SIGINT);   /* interrupted between fork and here */
     while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
+        if (errno != EINTR) { current_child = 0; return -1; }
+    current_child = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -260,6 +280,13 @@ void ab_schedule(int i, int *round, int *side)
 
 static const char *const side_name[2] = {"base", "new"};
 
+/* Whether the run options choose a suite; if not, ab runs the quick one. */
+static int has_suite(const struct ab_opts *o)
+{
+    for (int i = 0; i < o->nrun_args; i++) if (!strncmp(o->run_args[i], "--suite", 7)) return 1;
+    return 0;
+}
+
 /* Runs the rounds; returns the complete rounds, and *fail_side, *fail_status for a round that failed
  * (-1 when none). Each run's output goes to <out>/<side>-<round>.log. */
 static int run_rounds(const struct ab_opts *o, char bins[2][4096], const char *out, int *fail_side, int *fail_status,
@@ -278,7 +305,7 @@ static int run_rounds(const struct ab_opts *o, char bins[2][4096], const char *o
         snprintf(log, sizeof log, "%s.log", dir);
         argv[n++] = bins[side];
         argv[n++] = "run";
-        if (o->nrun_args == 0) { argv[n++] = "--suite"; argv[n++] = "quick"; }
+        if (!has_suite(o)) { argv[n++] = "--suite"; argv[n++] = "quick"; }
         for (int j = 0; j < o->nrun_args; j++) argv[n++] = o->run_args[j];
         argv[n++] = "--out";
         argv[n++] = dir;
@@ -328,6 +355,11 @@ int ab_main(int argc, char **argv)
         snprintf(out, sizeof out, "results/ab-%s", stamp);
     }
     if (mkdir_p(out) != 0) { fprintf(stderr, "dlbench: ab: cannot create %s: %s\n", out, strerror(errno)); return 2; }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;   /* no SA_RESTART: the wait for a round returns to pass it on */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "dlbench: ab: %ld rounds, base and new in alternation, into %s/\n", o.rounds, out);
     int fail_side, fail_status;
     double t0 = wall_seconds();
@@ -337,7 +369,7 @@ int ab_main(int argc, char **argv)
     size_t k = 0;
     k += snprintf(pre + k, sizeof pre - k, "ab: base %s; new %s\n\nrounds: %d of %ld complete, in this order, each a fresh "
                   "process: %s\n\nrun options (both sides, same seed): ", about[0], about[1], done, o.rounds, order);
-    if (o.nrun_args == 0) k += snprintf(pre + k, sizeof pre - k, "--suite quick");
+    if (!has_suite(&o)) k += snprintf(pre + k, sizeof pre - k, "--suite quick%s", o.nrun_args ? " " : "");
     for (int i = 0; i < o.nrun_args && k < sizeof pre; i++) k += snprintf(pre + k, sizeof pre - k, "%s%s", i ? " " : "", o.run_args[i]);
     k += snprintf(pre + k, sizeof pre - k, "; wall time %.0f s\n", wall);
     if (fail_side >= 0 && k < sizeof pre) {

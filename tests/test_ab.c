@@ -103,11 +103,11 @@ Test(ab, rounds_alternate_base_and_new_with_the_same_options)
     size_t k = 0;
     for (int r = 1; r <= 3; r++)
         for (int s = 0; s < 2; s++)
-            k += snprintf(want + k, sizeof want - k, "%s run --backend cpu --workload gemm --out %s/%s-%d --quiet\n", s ? "new" : "base",
+            k += snprintf(want + k, sizeof want - k, "%s run --suite quick --backend cpu --workload gemm --out %s/%s-%d --quiet\n", s ? "new" : "base",
                           o, s ? "new" : "base", r);
     cr_expect_str_eq(slurp_file(path), want);
     cr_expect(strstr(out, "rounds: 3 of 3 complete, in this order, each a fresh process: base-1 new-1 base-2 new-2 base-3 new-3"), "%s", out);
-    cr_expect(strstr(out, "run options (both sides, same seed): --backend cpu --workload gemm"), "%s", out);
+    cr_expect(strstr(out, "run options (both sides, same seed): --suite quick --backend cpu --workload gemm"), "%s", out);
     cr_expect(strstr(out, "0 slower") && strstr(out, "| 3/3 |"), "%s", out);
     snprintf(path, sizeof path, "%s/ab.md", o);
     cr_expect(strstr(slurp_file(path), "## dlbench compare") != NULL, "ab.md holds the report");
