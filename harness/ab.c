@@ -396,6 +396,7 @@ int ab_main(int argc, char **argv)
     o.cmp.neu = paths[1];
     o.cmp.nbase = o.cmp.nnew = done;
     o.cmp.preamble = pre;
+    o.cmp.title = "dlbench ab";
     snprintf(path, sizeof path, "%s/ab.%s", out, o.cmp.csv ? "csv" : "md");
     FILE *f = fopen(path, "w+");
     rc = compare_folders(&o.cmp, f ? f : stdout);

@@ -110,7 +110,7 @@ Test(ab, rounds_alternate_base_and_new_with_the_same_options)
     cr_expect(strstr(out, "run options (both sides, same seed): --suite quick --backend cpu --workload gemm"), "%s", out);
     cr_expect(strstr(out, "0 slower") && strstr(out, "| 3/3 |"), "%s", out);
     snprintf(path, sizeof path, "%s/ab.md", o);
-    cr_expect(strstr(slurp_file(path), "## dlbench compare") != NULL, "ab.md holds the report");
+    cr_expect(strstr(slurp_file(path), "## dlbench ab\n\nab: base binary `") != NULL, "ab.md holds the report");
     /* round schedule: base first, then new, round by round */
     int round, side;
     ab_schedule(0, &round, &side);

@@ -149,7 +149,7 @@ static void print_header(const struct compare_opts *o, const struct side *base, 
         return;
     }
     const struct side *sides[2] = {base, neu};
-    fputs("## dlbench compare\n\n", out);
+    fprintf(out, "## %s\n\n", o->title ? o->title : "dlbench compare");
     if (o->preamble) fprintf(out, "%s\n", o->preamble);
     for (int s = 0; s < 2; s++) {
         int runs = 0;
