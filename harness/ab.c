@@ -328,18 +328,16 @@ static int run_rounds(const struct ab_opts *o, char bins[2][4096], const char *o
     return done;
 }
 
-int ab_main(int argc, char **argv)
+/* The two binaries: given, built from a revision, or (new) this one. 0, or the exit code. */
+static int ab_binaries(const struct ab_opts *o, char bins[2][4096], char about[2][4600])
 {
-    struct ab_opts o;
-    char bins[2][4096], about[2][4600], out[4096], order[8192], pre[24000], path[4200];
-    int rc = ab_options(argc, argv, &o);
-    if (rc >= 0) return rc;
     for (int s = 0; s < 2; s++) {
-        if (o.bin[s]) {
-            snprintf(bins[s], sizeof bins[s], "%s", o.bin[s]);
-            snprintf(about[s], sizeof about[s], "binary `%s`", o.bin[s]);
-        } else if (o.rev[s]) {
-            if ((rc = build_rev(o.rev[s], side_name[s], o.jobs, bins[s], sizeof bins[s], about[s], sizeof about[s])) != 0) return rc;
+        if (o->bin[s]) {
+            snprintf(bins[s], sizeof bins[s], "%s", o->bin[s]);
+            snprintf(about[s], sizeof about[s], "binary `%s`", o->bin[s]);
+        } else if (o->rev[s]) {
+            int rc = build_rev(o->rev[s], side_name[s], o->jobs, bins[s], sizeof bins[s], about[s], sizeof about[s]);
+            if (rc) return rc;
         } else {
             ssize_t len = readlink("/proc/self/exe", bins[s], sizeof bins[s] - 1);
             if (len <= 0) { fprintf(stderr, "dlbench: ab: cannot find this binary (/proc/self/exe)\n"); return 2; }
@@ -347,6 +345,68 @@ int ab_main(int argc, char **argv)
             snprintf(about[s], sizeof about[s], "this binary, dlbench %s (%s), `%.4000s`", DLBENCH_VERSION, DLBENCH_GIT_REV, bins[s]);
         }
     }
+    return 0;
+}
+
+/* What the report says above the table: revisions, rounds and their order, options, a failure. */
+static void ab_preamble(const struct ab_opts *o, char about[2][4600], const char *out, int done, const char *order,
+                        double wall, int fail_side, int fail_status, char *pre, size_t n)
+{
+    size_t k = 0;
+    k += snprintf(pre + k, n - k, "ab: base %s; new %s\n\nrounds: %d of %ld complete, in this order, each a fresh "
+                  "process: %s\n\nrun options (both sides, same seed): ", about[0], about[1], done, o->rounds, order);
+    if (!has_suite(o) && k < n) k += snprintf(pre + k, n - k, "--suite quick%s", o->nrun_args ? " " : "");
+    for (int i = 0; i < o->nrun_args && k < n; i++) k += snprintf(pre + k, n - k, "%s%s", i ? " " : "", o->run_args[i]);
+    if (k < n) k += snprintf(pre + k, n - k, "; wall time %.0f s\n", wall);
+    if (fail_side == 2 && k < n) snprintf(pre + k, n - k, "\n**Interrupted**: rounds after %d were not run.\n", done);
+    else if (fail_side >= 0 && k < n)
+        snprintf(pre + k, n - k, "\n**Round %d failed on the %s side** (exit status %d; its rows so far are kept in "
+                 "`%s/%s-%d`, output in its .log): the A/B stopped; the table covers the complete rounds.\n",
+                 done + 1, side_name[fail_side], fail_status, out, side_name[fail_side], done + 1);
+}
+
+/* compare BASE-1.. -- NEW-1.. over the complete rounds, into <out>/ab.md (or .csv) and stdout. */
+static int ab_compare(struct ab_opts *o, const char *out, int done, const char *pre)
+{
+    char path[4200];
+    const char **paths[2];
+    char (*dirs)[4400] = malloc(sizeof *dirs * 2 * done);
+    for (int s = 0; s < 2; s++) {
+        paths[s] = malloc(sizeof(char *) * done);
+        for (int r = 0; r < done; r++) {
+            snprintf(dirs[s * done + r], sizeof dirs[0], "%s/%s-%d", out, side_name[s], r + 1);
+            paths[s][r] = dirs[s * done + r];
+        }
+    }
+    o->cmp.base = paths[0];
+    o->cmp.neu = paths[1];
+    o->cmp.nbase = o->cmp.nnew = done;
+    o->cmp.preamble = pre;
+    o->cmp.title = "dlbench ab";
+    snprintf(path, sizeof path, "%s/ab.%s", out, o->cmp.csv ? "csv" : "md");
+    FILE *f = fopen(path, "w+");
+    int rc = compare_folders(&o->cmp, f ? f : stdout);
+    if (f) {
+        char buf[8192];
+        size_t got;
+        rewind(f);
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, stdout);
+        fclose(f);
+        fprintf(stderr, "dlbench: ab: report in %s\n", path);
+    }
+    free(dirs);
+    free(paths[0]);
+    free(paths[1]);
+    return rc;
+}
+
+int ab_main(int argc, char **argv)
+{
+    struct ab_opts o;
+    char bins[2][4096], about[2][4600], out[4096], order[8192], pre[24000];
+    int rc = ab_options(argc, argv, &o);
+    if (rc >= 0) return rc;
+    if ((rc = ab_binaries(&o, bins, about)) != 0) return rc;
     if (o.out) snprintf(out, sizeof out, "%s", o.out);
     else {
         char stamp[32];
@@ -361,56 +421,16 @@ int ab_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "dlbench: ab: %ld rounds, base and new in alternation, into %s/\n", o.rounds, out);
-    int fail_side, fail_status;
+    int fail_side, fail_status = 0;
     double t0 = wall_seconds();
     int done = run_rounds(&o, bins, out, &fail_side, &fail_status, order, sizeof order);
-    double wall = wall_seconds() - t0;
-
-    size_t k = 0;
-    k += snprintf(pre + k, sizeof pre - k, "ab: base %s; new %s\n\nrounds: %d of %ld complete, in this order, each a fresh "
-                  "process: %s\n\nrun options (both sides, same seed): ", about[0], about[1], done, o.rounds, order);
-    if (!has_suite(&o)) k += snprintf(pre + k, sizeof pre - k, "--suite quick%s", o.nrun_args ? " " : "");
-    for (int i = 0; i < o.nrun_args && k < sizeof pre; i++) k += snprintf(pre + k, sizeof pre - k, "%s%s", i ? " " : "", o.run_args[i]);
-    k += snprintf(pre + k, sizeof pre - k, "; wall time %.0f s\n", wall);
-    if (fail_side >= 0 && k < sizeof pre) {
-        if (fail_side == 2) k += snprintf(pre + k, sizeof pre - k, "\n**Interrupted**: rounds after %d were not run.\n", done);
-        else k += snprintf(pre + k, sizeof pre - k, "\n**Round %d failed on the %s side** (exit status %d; its rows so far are kept "
-                           "in `%s/%s-%d`, output in its .log): the A/B stopped; the table covers the complete rounds.\n",
-                           done + 1, side_name[fail_side], fail_status, out, side_name[fail_side], done + 1);
-    }
-    fprintf(stderr, "%s", fail_side >= 0 && fail_side < 2 ? "dlbench: ab: a round failed; see the report\n" : "");
+    ab_preamble(&o, about, out, done, order, wall_seconds() - t0, fail_side, fail_status, pre, sizeof pre);
+    if (fail_side == 0 || fail_side == 1) fprintf(stderr, "dlbench: ab: a round failed; see the report\n");
     if (done == 0) {
         fprintf(stderr, "dlbench: ab: no complete round to compare (output: %s/)\n", out);
         return fail_side == 2 ? 130 : fail_side == 0 ? 2 : 1;
     }
-    const char **paths[2];
-    char (*dirs)[4400] = malloc(sizeof *dirs * 2 * done);
-    for (int s = 0; s < 2; s++) {
-        paths[s] = malloc(sizeof(char *) * done);
-        for (int r = 0; r < done; r++) {
-            snprintf(dirs[s * done + r], sizeof dirs[0], "%s/%s-%d", out, side_name[s], r + 1);
-            paths[s][r] = dirs[s * done + r];
-        }
-    }
-    o.cmp.base = paths[0];
-    o.cmp.neu = paths[1];
-    o.cmp.nbase = o.cmp.nnew = done;
-    o.cmp.preamble = pre;
-    o.cmp.title = "dlbench ab";
-    snprintf(path, sizeof path, "%s/ab.%s", out, o.cmp.csv ? "csv" : "md");
-    FILE *f = fopen(path, "w+");
-    rc = compare_folders(&o.cmp, f ? f : stdout);
-    if (f) {
-        char buf[8192];
-        size_t got;
-        rewind(f);
-        while ((got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, stdout);
-        fclose(f);
-        fprintf(stderr, "dlbench: ab: report in %s\n", path);
-    }
-    free(dirs);
-    free(paths[0]);
-    free(paths[1]);
+    rc = ab_compare(&o, out, done, pre);
     if (fail_side == 2) return 130;
     if (fail_side == 1) return rc == 2 ? 2 : 1;
     if (fail_side == 0) return 2;
