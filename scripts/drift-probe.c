@@ -4,7 +4,10 @@
  * Built and run many times in fresh processes by scripts/drift-probe.sh; not part of dlbench.
  *   drift-probe [--m N] [--threads T] [--seconds S] [--offset BYTES] [--thp|--nothp]
  *               [--warm-pool MS] [--serial-init]
- * prints one line: key=value pairs (gflops is the median over 2 ms samples). */
+ * prints one line: key=value pairs (gflops is the median over 2 ms samples).
+ *   drift-probe --timeline S [--threads T]
+ * instead prints, every 20 ms for S seconds, each thread's core clock over a 10 ms window (both
+ * threads at once), to see how long a vCPU's slow spells last. */
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <immintrin.h>
@@ -31,13 +34,38 @@ static int cmp(const void *a, const void *b)
 }
 
 /* Clock of the calling core in GHz: a chain of dependent integer adds retires one per cycle. */
-static double core_ghz(void)
+static double core_ghz_n(long n)
 {
-    const long n = 20000000;
     unsigned long x = 0;
     double t0 = now();
     for (long i = 0; i < n; i++) __asm__ volatile("add $1, %0" : "+r"(x));
     return n / (now() - t0) * 1e-9;
+}
+static double core_ghz(void) { return core_ghz_n(20000000); }
+
+/* Each thread's clock in 10 ms windows every 20 ms (the other 10 ms asleep), for `seconds`. */
+static int timeline(double seconds, int threads)
+{
+    int nw = (int)(seconds / 0.02);
+    double *g = calloc((size_t)nw * threads, sizeof *g), start = now();
+    long n10 = 25000000;   /* ~10 ms at 2.5 GHz */
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num();
+        for (int w = 0; w < nw; w++) {
+            while (now() - start < w * 0.02) {}
+            g[(size_t)w * threads + t] = core_ghz_n(n10);
+            struct timespec ts = {0, 8000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    for (int w = 0; w < nw; w++) {
+        printf("%.2f", w * 0.02);
+        for (int t = 0; t < threads; t++) printf(" %.2f", g[(size_t)w * threads + t]);
+        putchar('\n');
+    }
+    free(g);
+    return 0;
 }
 
 /* FMA throughput of the calling core, GFLOP/s: 10 independent AVX2 FMA chains for ~20 ms. */
@@ -106,7 +134,7 @@ static long huge_kb(const void *p)
 int main(int argc, char **argv)
 {
     int m = 128, threads = 2, thp = 0, serial_init = 0;
-    double seconds = 0.5, warm_ms = 0;
+    double seconds = 0.5, warm_ms = 0, timeline_s = 0;
     size_t offset = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--m")) m = atoi(argv[++i]);
@@ -117,8 +145,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--thp")) thp = 1;
         else if (!strcmp(argv[i], "--nothp")) thp = -1;
         else if (!strcmp(argv[i], "--serial-init")) serial_init = 1;
+        else if (!strcmp(argv[i], "--timeline")) timeline_s = atof(argv[++i]);
         else { fprintf(stderr, "drift-probe: unknown option %s\n", argv[i]); return 2; }
     }
+    if (timeline_s > 0) return timeline(timeline_s, threads);
     openblas_set_num_threads(threads);
     omp_set_num_threads(threads);
     size_t n = (size_t)m * m;

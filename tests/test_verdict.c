@@ -171,3 +171,37 @@ Test(verdict, interval_covers_the_true_shift)
     /* nominal 99%: allow sampling error, fail a badly narrow interval */
     cr_expect_geq(covered, 970, "the 99%% interval covered the true +10%% in %d of 1000", covered);
 }
+
+Test(verdict, a_group_of_drifting_rows_lends_its_spread_to_a_row_whose_runs_agree)
+{
+    /* Five rows of one group on a machine whose runs flip between two speeds (x1.7): four rows show
+     * it; in the fifth the three base runs happen to be fast and the three new ones slow. */
+    const double mixed_b[3] = {1.0, 1.7, 1.0}, mixed_n[3] = {1.7, 1.0, 1.0};
+    const double fast[3] = {1.0, 1.01, 0.99}, slow[3] = {1.7, 1.71, 1.69};
+    double spreads[5];
+    struct side_runs mb = {mixed_b, 3, 0.005, 0}, mn = {mixed_n, 3, 0.005, 0};
+    struct side_runs fb = {fast, 3, 0.005, 0}, sn = {slow, 3, 0.005, 0};
+    for (int i = 0; i < 4; i++) spreads[i] = verdict_spread(&mb, &mn);
+    spreads[4] = verdict_spread(&fb, &sn);
+    cr_expect(spreads[4] < 0.02 && spreads[0] > 0.2, "own spreads %g, %g", spreads[4], spreads[0]);
+    struct rule r = rule5;
+    struct verdict_result v;
+    verdict_decide(&fb, &sn, &r, &v);
+    cr_expect_eq(v.v, V_SLOWER, "alone, the row looks like a regression: got %s", verdict_names[v.v]);
+    r.spread_floor = verdict_pool(spreads, 5);
+    cr_expect(fabs(r.spread_floor - spreads[0]) < 1e-12, "the median of the group: %g", r.spread_floor);
+    verdict_decide(&fb, &sn, &r, &v);
+    cr_expect_eq(v.v, V_NOISY, "with its group's spread: got %s", verdict_names[v.v]);
+    cr_expect(v.pooled);
+    /* a group too small to pool, and rows that cannot say (one run per side), lend nothing */
+    cr_expect_eq(verdict_pool(spreads, 3), 0);
+    const double nan4[5] = {NAN, NAN, NAN, NAN, 0.3};
+    cr_expect_eq(verdict_pool(nan4, 5), 0);
+    /* on a quiet machine the floor costs nothing: a 30% slowdown is still caught */
+    const double q_b[3] = {1.0, 1.01, 0.99}, q_n[3] = {1.3, 1.31, 1.29};
+    struct side_runs qb = {q_b, 3, 0.005, 0}, qn = {q_n, 3, 0.005, 0};
+    double quiet[5] = {0.01, 0.012, 0.008, 0.011, 0.009};
+    r.spread_floor = verdict_pool(quiet, 5);
+    verdict_decide(&qb, &qn, &r, &v);
+    cr_expect_eq(v.v, V_SLOWER, "got %s", verdict_names[v.v]);
+}

@@ -17,7 +17,7 @@ void compare_opts_default(struct compare_opts *o)
     memset(o, 0, sizeof *o);
     o->threshold = 5;
     o->alpha = 0.01;
-    o->run_noise = 2;
+    o->run_noise = 25;   /* a vCPU sharing its core with another tenant runs at half speed: README */
 }
 
 /* One side: its folders. */
@@ -173,7 +173,9 @@ static void print_header(const struct compare_opts *o, const struct side *base, 
     fprintf(out, "\nrule: a row is **slower** (a regression) when its shift exceeds %.3g%%, its %.3g%% interval excludes no "
                  "change (the spread between runs) and the runs' medians separate by rank (Mann-Whitney); faster likewise. "
                  "A row whose shift or spread between runs exceeds the threshold without that evidence is too noisy to "
-                 "judge. Rows pair by backend, workload, case, dtype and threads (`2→1`: one thread count on each side).\n\n",
+                 "judge. A row's spread is at least the median spread of its group (same backend, family, threads; "
+                 "marked pooled). Rows pair by backend, workload, case, dtype and threads (`2→1`: one thread count "
+                 "on each side).\n\n",
             o->threshold, 100 * (1 - o->alpha));
     fprintf(out, "| backend | workload | case | dtype | threads | base | new | shift | %.3g%% interval | spread | runs | verdict |\n"
                  "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n", 100 * (1 - o->alpha));
@@ -237,8 +239,8 @@ static void print_judged(const struct compare_opts *o, FILE *out, const struct r
     fmt_time(tn, sizeof tn, mn);
     print_id(out, b, nt);
     fprintf(out, " %s | %s | %+.1f%% | %+.1f%% … %+.1f%% | %s%.1f%%%s | %d/%d | %s", tb, tn, 100 * v->shift, 100 * v->lo,
-            100 * v->hi, v->spread_seen ? "" : "(", 100 * v->spread, v->spread_seen ? "" : ")", gb->n, gn->n,
-            verdict_names[v->v]);
+            100 * v->hi, v->spread_seen ? "" : "(", 100 * v->spread, v->spread_seen ? (v->pooled ? " pooled" : "") : ")",
+            gb->n, gn->n, verdict_names[v->v]);
     if (v->v == V_SLOWER) fputs(" **REGRESSION**", out);
     if (v->v == V_NOISY) fprintf(out, " (spread %.1f%%%s%s)", 100 * v->spread, v->why ? "; " : "", v->why ? v->why : "");
     if (noisy && v->spread_seen) fprintf(out, " ~ %d noisy run%s", noisy, noisy > 1 ? "s" : "");
@@ -288,40 +290,77 @@ static int backends_gone(const struct compare_opts *o, const struct side *base, 
     return nb;
 }
 
-/* Each base identity (first base folder that has it, in row order) against its partner. */
-static void compare_rows(const struct compare_opts *o, const struct side *base, const struct side *neu, struct tally *t, FILE *out)
+/* One base identity (the first base folder that has it, in row order) and its partner's values. */
+struct entry {
+    const struct row *b;
+    int nt, gone, backend_gone;
+    struct gathered gb, gn;
+    double spread;          /* its own spread between runs (NAN: one run per side) */
+};
+
+static int same_group(const struct row *a, const struct row *b)
 {
-    const char *bnames[32];
-    int bgone[32] = {0};
-    int nbk = backends_gone(o, base, neu, bnames, bgone, out);
-    print_header(o, base, neu, out);
-    struct rule rule = {o->threshold / 100, o->alpha, o->run_noise / 100};
+    return !strcmp(a->backend, b->backend) && !strcmp(a->family, b->family) && a->threads == b->threads;
+}
+
+/* The rows to judge: every identity measured in the baseline, with its partner's values. */
+static int collect(const struct side *base, const struct side *neu, const char **bnames, const int *bgone, int nbk,
+                   struct entry **out)
+{
+    int n = 0, cap = 0;
+    *out = NULL;
     for (int k = 0; k < base->n; k++)
         for (int i = 0; i < base->f[k].nrows; i++) {
             const struct row *b = &base->f[k].rows[i];
             int seen = 0;
             for (int j = 0; j < k && !seen; j++) seen = find_row(&base->f[j], b, b->threads) != NULL;
             if (seen) continue;
-            struct gathered gb, gn;
-            int nt = partner_threads(base, neu, b), backend_gone = 0;
-            gather(base, b, b->threads, &gb);
-            if (gb.n == 0) { free(gb.v); continue; }    /* never measured in the baseline: nothing to lose */
-            gather(neu, b, nt, &gn);
-            for (int j = 0; j < nbk; j++) backend_gone |= bgone[j] && !strcmp(bnames[j], b->backend);
-            if (nt < 0 || gn.n == 0 || gn.failed) {
-                t->gone++;
-                if (!backend_gone || o->csv) print_gone(o, out, b, nt, &gb, &gn);
-            } else {
-                struct side_runs sb = {gb.v, gb.n, gb.within, gb.noisy}, sn = {gn.v, gn.n, gn.within, gn.noisy};
-                struct verdict_result v;
-                verdict_decide(&sb, &sn, &rule, &v);
-                t->counts[v.v]++;
-                t->ratios[t->npairs++] = (struct family_ratio){b->family, 1 + v.shift};
-                print_judged(o, out, b, nt, &gb, &gn, &v);
+            struct entry e = {.b = b, .nt = partner_threads(base, neu, b), .spread = NAN};
+            gather(base, b, b->threads, &e.gb);
+            if (e.gb.n == 0) { free(e.gb.v); continue; }    /* never measured in the baseline: nothing to lose */
+            gather(neu, b, e.nt, &e.gn);
+            for (int j = 0; j < nbk; j++) e.backend_gone |= bgone[j] && !strcmp(bnames[j], b->backend);
+            e.gone = e.nt < 0 || e.gn.n == 0 || e.gn.failed;
+            if (!e.gone) {
+                struct side_runs sb = {e.gb.v, e.gb.n, e.gb.within, e.gb.noisy}, sn = {e.gn.v, e.gn.n, e.gn.within, e.gn.noisy};
+                e.spread = verdict_spread(&sb, &sn);
             }
-            free(gb.v);
-            free(gn.v);
+            if (n == cap) *out = realloc(*out, sizeof **out * (cap = cap ? 2 * cap : 64));
+            (*out)[n++] = e;
         }
+    return n;
+}
+
+/* Every base identity against its partner: gone, or judged with its group's spread as a floor. */
+static void compare_rows(const struct compare_opts *o, const struct side *base, const struct side *neu, struct tally *t, FILE *out)
+{
+    const char *bnames[32];
+    int bgone[32] = {0};
+    int nbk = backends_gone(o, base, neu, bnames, bgone, out);
+    struct entry *e;
+    int n = collect(base, neu, bnames, bgone, nbk, &e);
+    double *group = malloc(sizeof(double) * (n ? n : 1));
+    print_header(o, base, neu, out);
+    for (int i = 0; i < n; i++) {
+        if (e[i].gone) {
+            t->gone++;
+            if (!e[i].backend_gone || o->csv) print_gone(o, out, e[i].b, e[i].nt, &e[i].gb, &e[i].gn);
+            continue;
+        }
+        int ng = 0;
+        for (int j = 0; j < n; j++) if (same_group(e[i].b, e[j].b)) group[ng++] = e[j].spread;
+        struct rule rule = {o->threshold / 100, o->alpha, o->run_noise / 100, verdict_pool(group, ng)};
+        struct side_runs sb = {e[i].gb.v, e[i].gb.n, e[i].gb.within, e[i].gb.noisy};
+        struct side_runs sn = {e[i].gn.v, e[i].gn.n, e[i].gn.within, e[i].gn.noisy};
+        struct verdict_result v;
+        verdict_decide(&sb, &sn, &rule, &v);
+        t->counts[v.v]++;
+        t->ratios[t->npairs++] = (struct family_ratio){e[i].b->family, 1 + v.shift};
+        print_judged(o, out, e[i].b, e[i].nt, &e[i].gb, &e[i].gn, &v);
+    }
+    for (int i = 0; i < n; i++) { free(e[i].gb.v); free(e[i].gn.v); }
+    free(e);
+    free(group);
 }
 
 /* New rows the baseline never had (informative only). */
@@ -404,7 +443,9 @@ static const char *usage =
     "  as the runs it was made from.\n"
     "  --threshold PCT         shift that counts as a change (5)\n"
     "  --alpha A               1 - confidence of the interval; the rank test's level (0.01)\n"
-    "  --run-noise PCT         spread between runs assumed with one run per side (2)\n"
+    "  --run-noise PCT         spread between runs assumed with one run per side (25: on shared\n"
+    "                          virtual machines a run can be 2x slower for no reason; lower it on a\n"
+    "                          dedicated machine)\n"
     "  --allow-missing         rows or backends measured in BASE and gone in NEW do not fail\n"
     "  --allow-different-hardware   compare runs of different machines\n"
     "  --csv                   one CSV line per row instead of Markdown\n"

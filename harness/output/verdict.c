@@ -1,7 +1,8 @@
 /* verdict.c: the regression rule on one row's per-run medians. Times are compared in logs, so a
  * shift and a spread are ratios. The interval is t-based on the pooled between-run spread (the SD
  * of one run's log median around its side's mean), scaled for medians of few runs; the rank test
- * (exact Mann-Whitney on run medians) guards against one odd run. */
+ * (exact Mann-Whitney on run medians) guards against one odd run; the median spread of similar rows
+ * is a floor, since on a shared machine rows of one kind drift alike (README: How dlbench measures). */
 #include "verdict.h"
 #include "stats.h"
 #include <math.h>
@@ -35,9 +36,12 @@ void verdict_decide(const struct side_runs *base, const struct side_runs *neu, c
     double within = log1p(fmax(base->within, neu->within)) / 1.96;
     if (df > 0) {
         s = fmax(sqrt(ss / df), within);
+        out->pooled = log1p(r->spread_floor) > s;
+        if (out->pooled) s = log1p(r->spread_floor);
         q = student_t_quantile(1 - r->alpha / 2, df);
     } else {
         double a = log1p(r->assumed_spread);
+        out->pooled = 0;
         s = sqrt(a * a + within * within);
         q = normal_quantile(1 - r->alpha / 2);
     }
@@ -71,4 +75,23 @@ void verdict_decide(const struct side_runs *base, const struct side_runs *neu, c
     }
     free(x);
     free(y);
+}
+
+double verdict_spread(const struct side_runs *base, const struct side_runs *neu)
+{
+    double ss = 0, *x = logs(base, &ss), *y = logs(neu, &ss);
+    int df = base->n - 1 + neu->n - 1;
+    free(x);
+    free(y);
+    return df > 0 ? expm1(sqrt(ss / df)) : NAN;
+}
+
+double verdict_pool(const double *spreads, int n)
+{
+    double *v = malloc(sizeof(double) * (n ? n : 1)), m = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) if (isfinite(spreads[i])) v[k++] = spreads[i];
+    if (k >= VERDICT_POOL_MIN) m = median_of(v, k);
+    free(v);
+    return m;
 }

@@ -19,6 +19,7 @@ struct rule {
     double threshold;        /* relative shift that counts (0.05) */
     double alpha;            /* 0.01: a 1-alpha interval; the rank test one-sided at alpha/2 */
     double assumed_spread;   /* relative between-run spread assumed when no side has two runs */
+    double spread_floor;     /* relative spread seen on similar rows (verdict_pool); 0 none */
 };
 
 struct verdict_result {
@@ -26,6 +27,7 @@ struct verdict_result {
     double shift, lo, hi;    /* new/base ratio of the medians of run medians, minus 1, and its interval */
     double spread;           /* relative between-run spread of one run's median, as used */
     int spread_seen;         /* 1: measured from runs; 0: assumed (one run per side) */
+    int pooled;              /* 1: the spread is the floor from similar rows, above this row's own */
     double p_rank;           /* one-sided exact Mann-Whitney on run medians, in the shift's direction */
     const char *why;         /* for V_NOISY: what stands in the way */
 };
@@ -36,4 +38,13 @@ struct verdict_result {
  * spread does, or (one run per side) when a run was flagged noisy; else no change. */
 void verdict_decide(const struct side_runs *base, const struct side_runs *neu, const struct rule *r,
                     struct verdict_result *out);
+
+/* The spread between runs of one row (relative, as verdict_result.spread), or NAN when neither side
+ * has two runs. */
+double verdict_spread(const struct side_runs *base, const struct side_runs *neu);
+/* The floor for a group of similar rows (same backend, family and threads): the median of their
+ * spreads, when at least VERDICT_POOL_MIN of them have one; else 0. A row whose runs happen to
+ * agree is then not judged as if the machine were quieter than its neighbours show. */
+#define VERDICT_POOL_MIN 4
+double verdict_pool(const double *spreads, int n);
 #endif
