@@ -6,8 +6,10 @@
  *               [--warm-pool MS] [--serial-init]
  * prints one line: key=value pairs (gflops is the median over 2 ms samples).
  *   drift-probe --timeline S [--threads T]
- * instead prints, every 20 ms for S seconds, each thread's core clock over a 10 ms window (both
- * threads at once), to see how long a vCPU's slow spells last. */
+ * instead prints, every 20 ms for S seconds and for each thread at once, the rate of a 1-cycle
+ * dependent add chain and of a 3-cycle dependent imul chain (G per s, ~4 ms each): a lower clock,
+ * or the vCPU being descheduled, slows both alike; sharing the physical core with another busy
+ * hyperthread slows the add chain (the core's front end is shared) but hardly the imul chain. */
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <immintrin.h>
@@ -43,25 +45,35 @@ static double core_ghz_n(long n)
 }
 static double core_ghz(void) { return core_ghz_n(20000000); }
 
-/* Each thread's clock in 10 ms windows every 20 ms (the other 10 ms asleep), for `seconds`. */
+/* 3 cycles per dependent imul: G imul-cycles per second. */
+static double imul_ghz_n(long n)
+{
+    unsigned long x = 3;
+    double t0 = now();
+    for (long i = 0; i < n; i++) __asm__ volatile("imul %0, %0" : "+r"(x));
+    return 3.0 * n / (now() - t0) * 1e-9;
+}
+
+/* Each thread's add-chain and imul-chain rates in windows every 20 ms, for `seconds`. */
 static int timeline(double seconds, int threads)
 {
     int nw = (int)(seconds / 0.02);
-    double *g = calloc((size_t)nw * threads, sizeof *g), start = now();
-    long n10 = 25000000;   /* ~10 ms at 2.5 GHz */
+    double *g = calloc((size_t)nw * threads * 2, sizeof *g), start = now();
 #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num();
         for (int w = 0; w < nw; w++) {
             while (now() - start < w * 0.02) {}
-            g[(size_t)w * threads + t] = core_ghz_n(n10);
-            struct timespec ts = {0, 8000000};
+            g[((size_t)w * threads + t) * 2] = core_ghz_n(10000000);
+            g[((size_t)w * threads + t) * 2 + 1] = imul_ghz_n(3000000);
+            struct timespec ts = {0, 6000000};
             nanosleep(&ts, NULL);
         }
     }
+    printf("# seconds, then per thread: add-chain G/s, imul-chain G cycles/s\n");
     for (int w = 0; w < nw; w++) {
         printf("%.2f", w * 0.02);
-        for (int t = 0; t < threads; t++) printf(" %.2f", g[(size_t)w * threads + t]);
+        for (int t = 0; t < threads; t++) printf(" %.2f %.2f", g[((size_t)w * threads + t) * 2], g[((size_t)w * threads + t) * 2 + 1]);
         putchar('\n');
     }
     free(g);

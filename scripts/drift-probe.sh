@@ -7,6 +7,9 @@
 # RT=1 runs each probe under SCHED_FIFO (chrt -f 10; root), which keeps other processes' load off
 # the CPUs while it runs (the kernel still leaves them 5% of each second); short probes with a
 # pause between them stay under that limit.
+# TIMELINE=S instead runs one `drift-probe --timeline S` (both vCPUs' add- and imul-chain rates
+# every 20 ms) and prints the share of windows in which each vCPU's add chain ran below 75% of its
+# best while its imul chain did not (the core shared with another hyperthread).
 set -euo pipefail
 procs=${1:-12}
 wait_load=${2:-}
@@ -14,6 +17,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 obl=/usr/lib/x86_64-linux-gnu/openblas-openmp
 bin=${TMPDIR:-/tmp}/drift-probe
 gcc -O2 -fopenmp -I/usr/include/x86_64-linux-gnu/openblas-openmp "$here/drift-probe.c" -L$obl -Wl,-rpath,$obl -lopenblas -o "$bin"
+if [ -n "${TIMELINE:-}" ]; then
+  OMP_PLACES=cores OMP_PROC_BIND=close ${RT:+chrt -f 10} "$bin" --timeline "$TIMELINE" --threads 2 > "$bin.timeline"
+  awk '!/^#/ { for (t = 0; t < 2; t++) { a[NR, t] = $(2 + 2 * t); m[NR, t] = $(3 + 2 * t);
+               if (a[NR, t] > besta[t]) besta[t] = a[NR, t]; if (m[NR, t] > bestm[t]) bestm[t] = m[NR, t] } n = NR }
+       END { for (t = 0; t < 2; t++) { s = 0; c = 0; line = "";
+               for (i = 1; i <= n; i++) { if (!((i, t) in a)) continue; c++;
+                 slow = a[i, t] < 0.75 * besta[t] && m[i, t] >= 0.75 * bestm[t]; s += slow; line = line (slow ? "s" : ".") }
+               printf "vCPU%d: add chain slowed alone in %d%% of %d windows (best add %.2f, imul %.2f G/s)\n%s\n", t, 100 * s / c, c, besta[t], bestm[t], line } }' "$bin.timeline"
+  exit 0
+fi
 if [ -n "$wait_load" ]; then
   while awk -v w="$wait_load" '{exit !($1 >= w)}' /proc/loadavg; do sleep 20; done
 fi
