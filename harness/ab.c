@@ -31,6 +31,7 @@ static const char *usage_ab =
     "  round a fresh `dlbench run RUN_OPTIONS` process (--suite quick unless they name one; the same\n"
     "  options and seed on both sides), and judges the rounds as `dlbench compare BASE... -- NEW...`\n"
     "  does. Ctrl-C stops the round running (its rows are kept) and compares the complete rounds.\n"
+    "  When both binaries know it, the rounds run with --no-ceilings (compare judges times).\n"
     "  --rounds K          rounds (runs per side; default 3)\n"
     "  --out DIR           folder for the rounds' run folders and ab.md (default results/ab-<UTC time>)\n"
     "  --base-bin PATH     an already built baseline binary instead of BASE_REV\n"
@@ -49,6 +50,7 @@ struct ab_opts {
     const char *out;
     long rounds, jobs;
     char **run_args;             /* RUN_OPTIONS */
+    int no_ceilings;             /* both binaries know --no-ceilings: compare judges times, not % of ceiling */
     int nrun_args;
     struct compare_opts cmp;
 };
@@ -121,6 +123,34 @@ static int capture(char *const argv[], char *buf, size_t n)
     int st;
     while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) return -1;
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 && buf[0] ? 0 : -1;
+}
+
+/* Whether `bin run --help` lists option `opt` (an older baseline may not know a newer option). */
+static int run_knows(const char *bin, const char *opt)
+{
+    int fd[2];
+    if (pipe(fd) != 0) return 0;
+    pid_t pid = fork();
+    if (pid < 0) { close(fd[0]); close(fd[1]); return 0; }
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(fd[1], 1);
+        if (devnull >= 0) dup2(devnull, 2);
+        close(fd[0]);
+        execl(bin, bin, "run", "--help", (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    char buf[16384];
+    size_t got = 0;
+    ssize_t k;
+    while (got + 1 < sizeof buf && ((k = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0 || (k < 0 && errno == EINTR)))
+        if (k > 0) got += (size_t)k;
+    buf[got] = 0;
+    close(fd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) break;
+    return strstr(buf, opt) != NULL;
 }
 
 /* The last line of a build log that names an error (else its last non-empty line), for one line
@@ -306,6 +336,7 @@ static int run_rounds(const struct ab_opts *o, char bins[2][4096], const char *o
         argv[n++] = bins[side];
         argv[n++] = "run";
         if (!has_suite(o)) { argv[n++] = "--suite"; argv[n++] = "quick"; }
+        if (o->no_ceilings) argv[n++] = "--no-ceilings";
         for (int j = 0; j < o->nrun_args; j++) argv[n++] = o->run_args[j];
         argv[n++] = "--out";
         argv[n++] = dir;
@@ -355,8 +386,10 @@ static void ab_preamble(const struct ab_opts *o, char about[2][4600], const char
     size_t k = 0;
     k += snprintf(pre + k, n - k, "ab: base %s; new %s\n\nrounds: %d of %ld complete, in this order, each a fresh "
                   "process: %s\n\nrun options (both sides, same seed): ", about[0], about[1], done, o->rounds, order);
-    if (!has_suite(o) && k < n) k += snprintf(pre + k, n - k, "--suite quick%s", o->nrun_args ? " " : "");
+    if (!has_suite(o) && k < n) k += snprintf(pre + k, n - k, "--suite quick ");
+    if (o->no_ceilings && k < n) k += snprintf(pre + k, n - k, "--no-ceilings ");
     for (int i = 0; i < o->nrun_args && k < n; i++) k += snprintf(pre + k, n - k, "%s%s", i ? " " : "", o->run_args[i]);
+    while (k > 0 && k < n && pre[k - 1] == ' ') pre[--k] = 0;
     if (k < n) k += snprintf(pre + k, n - k, "; wall time %.0f s\n", wall);
     if (fail_side == 2 && k < n) snprintf(pre + k, n - k, "\n**Interrupted**: rounds after %d were not run.\n", done);
     else if (fail_side >= 0 && k < n)
@@ -407,6 +440,9 @@ int ab_main(int argc, char **argv)
     int rc = ab_options(argc, argv, &o);
     if (rc >= 0) return rc;
     if ((rc = ab_binaries(&o, bins, about)) != 0) return rc;
+    /* The ceilings take a good part of a short run and compare does not use them. */
+    o.no_ceilings = run_knows(bins[0], "--no-ceilings") && run_knows(bins[1], "--no-ceilings");
+    for (int i = 0; i < o.nrun_args; i++) o.no_ceilings &= strcmp(o.run_args[i], "--no-ceilings") != 0;
     if (o.out) snprintf(out, sizeof out, "%s", o.out);
     else {
         char stamp[32];

@@ -49,21 +49,27 @@ static void write_run(const char *dir, double scale, uint64_t seed)
     sysinfo_free(&si);
 }
 
-/* A stand-in for one side's binary: logs "<side> <args>" to t/calls.log and copies the prepared
- * folder t/tpl/<side>-<n> (its n-th call) to --out; on call fail_at it leaves half a folder and
- * exits 3. */
-static void write_fake(const char *t, const char *side, int fail_at, char *path, size_t n)
+/* A stand-in for one side's binary: `run --help` lists --no-ceilings when `knows` says so; a run
+ * logs "<side> <args>" to t/calls.log and copies the prepared folder t/tpl/<side>-<n> (its n-th
+ * call) to --out; on call fail_at it leaves half a folder and exits 3. */
+static void write_fake_knowing(const char *t, const char *side, int fail_at, int knows, char *path, size_t n)
 {
     snprintf(path, n, "%s/fake-%s", t, side);
     FILE *f = fopen(path, "w");
     cr_assert(f);
-    fprintf(f, "#!/bin/sh\necho \"%s $*\" >> %s/calls.log\nout=\nwhile [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
+    fprintf(f, "#!/bin/sh\ncase \"$*\" in *--help*) echo \"usage: dlbench run --quiet%s\"; exit 0;; esac\n", knows ? " --no-ceilings" : "");
+    fprintf(f, "echo \"%s $*\" >> %s/calls.log\nout=\nwhile [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
                "k=$(grep -c '^%s ' %s/calls.log)\n"
                "if [ \"$k\" = %d ]; then mkdir -p \"$out\"; cp %s/tpl/%s-$k/results.csv \"$out\"/; exit 3; fi\n"
                "cp -r %s/tpl/%s-$k \"$out\"\n",
             side, t, side, t, fail_at, t, side, t, side);
     fclose(f);
     chmod(path, 0755);
+}
+
+static void write_fake(const char *t, const char *side, int fail_at, char *path, size_t n)
+{
+    write_fake_knowing(t, side, fail_at, 1, path, n);
 }
 
 /* Prepared rounds: base at 1.0 (+-0.5% drift), new at new_scale. */
@@ -103,11 +109,11 @@ Test(ab, rounds_alternate_base_and_new_with_the_same_options)
     size_t k = 0;
     for (int r = 1; r <= 3; r++)
         for (int s = 0; s < 2; s++)
-            k += snprintf(want + k, sizeof want - k, "%s run --suite quick --backend cpu --workload gemm --out %s/%s-%d --quiet\n", s ? "new" : "base",
-                          o, s ? "new" : "base", r);
+            k += snprintf(want + k, sizeof want - k, "%s run --suite quick --no-ceilings --backend cpu --workload gemm --out %s/%s-%d --quiet\n",
+                          s ? "new" : "base", o, s ? "new" : "base", r);
     cr_expect_str_eq(slurp_file(path), want);
     cr_expect(strstr(out, "rounds: 3 of 3 complete, in this order, each a fresh process: base-1 new-1 base-2 new-2 base-3 new-3"), "%s", out);
-    cr_expect(strstr(out, "run options (both sides, same seed): --suite quick --backend cpu --workload gemm"), "%s", out);
+    cr_expect(strstr(out, "run options (both sides, same seed): --suite quick --no-ceilings --backend cpu --workload gemm;"), "%s", out);
     cr_expect(strstr(out, "0 slower") && strstr(out, "| 3/3 |"), "%s", out);
     snprintf(path, sizeof path, "%s/ab.md", o);
     cr_expect(strstr(slurp_file(path), "## dlbench ab\n\nab: base binary `") != NULL, "ab.md holds the report");
@@ -124,12 +130,12 @@ Test(ab, a_slowed_new_side_is_flagged)
 {
     char *t = temp_dir(), a[600], b[600], o[600];
     prepare(t, 1.3, 3);
-    write_fake(t, "base", 0, a, sizeof a);
+    write_fake_knowing(t, "base", 0, 0, a, sizeof a);   /* an older baseline without --no-ceilings */
     write_fake(t, "new", 0, b, sizeof b);
     snprintf(o, sizeof o, "%s/ab", t);
     int rc = run_dlbench((char *[]){"ab", "--base-bin", a, "--new-bin", b, "--out", o, NULL}, err, sizeof err, out, sizeof out);
     cr_expect_eq(rc, 1, "%s%s", out, err);
-    cr_expect(strstr(out, "2 slower") && strstr(out, "run options (both sides, same seed): --suite quick"), "%s", out);
+    cr_expect(strstr(out, "2 slower") && strstr(out, "run options (both sides, same seed): --suite quick;"), "%s", out);
     free(t);
 }
 
