@@ -6,6 +6,7 @@
 #include "verdict.h"
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 static const struct rule rule5 = {.threshold = 0.05, .alpha = 0.01, .assumed_spread = 0.02};
 
@@ -125,11 +126,16 @@ Test(verdict, one_run_per_side_assumes_the_spread_and_says_so)
     sn.median_s = slow;
     verdict_decide(&sb, &sn, &rule5, &v);
     cr_expect_eq(v.v, V_SLOWER, "+40%% against an assumed 2%%: got %s", verdict_names[v.v]);
-    /* a run flagged noisy: reported as such, never as a regression */
-    sn.noisy = 1;
-    verdict_decide(&sb, &sn, &rule5, &v);
+    /* a run flagged noisy with a CI of +-30%: +40% is within its noise, not a regression; a 100x
+     * slowdown is beyond even that */
+    struct side_runs nb = {b, 1, 0.004, 0}, nn = {slow, 1, 0.30, 1};
+    verdict_decide(&nb, &nn, &rule5, &v);
     cr_expect_eq(v.v, V_NOISY, "got %s", verdict_names[v.v]);
-    cr_expect(v.why != NULL);
+    cr_expect(v.why && strstr(v.why, "flagged noisy"), "%s", v.why);
+    const double huge[1] = {0.1};
+    nn.median_s = huge;
+    verdict_decide(&nb, &nn, &rule5, &v);
+    cr_expect_eq(v.v, V_SLOWER, "got %s", verdict_names[v.v]);
     /* a wide run CI widens the noise: +12% with CIs of +-10% is not a regression */
     const double mid[1] = {1.12e-3};
     struct side_runs wb = {b, 1, 0.10, 0}, wn = {mid, 1, 0.10, 0};

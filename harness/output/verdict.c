@@ -57,16 +57,15 @@ void verdict_decide(const struct side_runs *base, const struct side_runs *neu, c
     out->spread_seen = df > 0;
     out->p_rank = d >= 0 ? p_slower : p_faster;
     out->why = NULL;
-    if (!out->spread_seen && (base->noisy || neu->noisy)) {
-        out->v = V_NOISY;
-        out->why = "a run was flagged noisy";
-    } else if (d > t && d - q * se > 0 && p_slower <= rank_level) {
+    if (d > t && d - q * se > 0 && p_slower <= rank_level) {
         out->v = V_SLOWER;
     } else if (d < -t && d + q * se < 0 && p_faster <= rank_level) {
         out->v = V_FASTER;
     } else if (fabs(d) > t) {
         out->v = V_NOISY;
-        out->why = fabs(d) - q * se <= 0 ? "shift within the between-run noise" : "runs overlap";
+        out->why = fabs(d) - q * se > 0              ? "runs overlap"
+                   : base->noisy + neu->noisy > 0 ? "shift within the noise of runs flagged noisy"
+                                                   : "shift within the between-run noise";
     } else if (out->spread_seen && s > t) {
         out->v = V_NOISY;
         out->why = "spread exceeds the threshold";

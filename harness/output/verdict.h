@@ -33,9 +33,9 @@ struct verdict_result {
 };
 
 /* Slower (a regression) when the shift exceeds the threshold, its 1-alpha interval excludes no change
- * (the between-run noise), and the new runs' medians separate from the base runs' by rank; faster
- * likewise. Otherwise too noisy to judge when the shift exceeds the threshold, when the measured
- * spread does, or (one run per side) when a run was flagged noisy; else no change. */
+ * (the between-run noise, never taken below a run's own CI, so a run flagged noisy widens it), and
+ * the new runs' medians separate from the base runs' by rank; faster likewise. Otherwise too noisy
+ * to judge when the shift exceeds the threshold or the measured spread does; else no change. */
 void verdict_decide(const struct side_runs *base, const struct side_runs *neu, const struct rule *r,
                     struct verdict_result *out);
 
