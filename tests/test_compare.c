@@ -124,13 +124,32 @@ Test(compare_cli, one_run_per_side_says_it_cannot_see_the_spread)
     free(t);
 }
 
+/* Records run settings in a folder's system.json as `run` does. */
+static void set_run(const char *dir, const char *threads, const char *state)
+{
+    char path[600], why[256];
+    struct sysinfo si;
+    snprintf(path, sizeof path, "%s/system.json", dir);
+    cr_assert_eq(sysinfo_read_json(&si, path, why, sizeof why), 0, "%s", why);
+    sysinfo_put(&si, "run", "suite", "quick");
+    sysinfo_put(&si, "run", "threads", threads);
+    sysinfo_put(&si, "run", "state", state);
+    cr_assert_eq(sysinfo_write_json(&si, path), 0);
+    sysinfo_free(&si);
+}
+
 Test(compare_cli, one_thread_run_against_two_thread_baseline)
 {
     char *t = temp_dir();
     write_run_threads(folder(t, "a"), "CPU X", 1.0, 1, 2);
     write_run_threads(folder(t, "b"), "CPU X", 1.9, 2, 1);
+    set_run(folder(t, "a"), "2", "completed");
+    set_run(folder(t, "b"), "1", "interrupted (SIGINT, Ctrl-C)");
     cr_expect_eq(DLB("compare", folder(t, "a"), folder(t, "b"), "--run-noise", "2"), 1, "%s%s", out, err);
     cr_expect(strstr(out, "| cpu | gemm | sq128 | fp32 | 2→1 |") != NULL && strstr(out, "2 slower") != NULL, "%s", out);
+    cr_expect(strstr(out, "**Run settings differ** (rows may not be comparable): threads `2` in") != NULL, "%s", out);
+    cr_expect(strstr(out, "suite `") == NULL, "only what differs: %s", out);
+    cr_expect(strstr(out, "**Run not completed**") && strstr(out, "(interrupted (SIGINT, Ctrl-C))"), "%s", out);
     free(t);
 }
 

@@ -141,6 +141,44 @@ static void fmt_time(char *buf, size_t n, double s)
 
 struct tally { int counts[4], gone, only_new, npairs; struct family_ratio *ratios; };
 
+/* Run settings (system.json "run", where the folders record them) that differ from the first base
+ * folder's, and runs that did not complete: said under the title, since they can explain a table. */
+static void print_settings(const struct side *base, const struct side *neu, FILE *out)
+{
+    static const char *const keys[] = {"suite", "backends", "workloads", "filter", "dtypes", "threads", "seed",
+                                       "min_time_s", "max_time_s", "size"};
+    const struct side *sides[2] = {base, neu};
+    const struct sysinfo *ref = &base->f[0].si;
+    int any = 0;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < sides[s]->n; i++) {
+                const char *a = sysinfo_get(ref, "run", keys[k]), *b = sysinfo_get(&sides[s]->f[i].si, "run", keys[k]);
+                if (!a || !b || !strcmp(a, b)) continue;
+                fprintf(out, "%s%s `", any++ ? "; " : "**Run settings differ** (rows may not be comparable): ", keys[k]);
+                md_cell(out, a);
+                fputs("` in ", out);
+                md_cell(out, base->f[0].dir);
+                fputs(", `", out);
+                md_cell(out, b);
+                fputs("` in ", out);
+                md_cell(out, sides[s]->f[i].dir);
+                s = 2;   /* one difference per setting is enough */
+                break;
+            }
+    if (any) fputs("\n\n", out);
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < sides[s]->n; i++) {
+            const char *state = sysinfo_get(&sides[s]->f[i].si, "run", "state");
+            if (!state || !strcmp(state, "completed")) continue;
+            fputs("**Run not completed**: `", out);
+            md_cell(out, sides[s]->f[i].dir);
+            fputs("` (", out);
+            md_cell(out, state);
+            fputs("): its missing rows count as gone\n\n", out);
+        }
+}
+
 static void print_header(const struct compare_opts *o, const struct side *base, const struct side *neu, FILE *out)
 {
     if (o->csv) {
@@ -163,14 +201,16 @@ static void print_header(const struct compare_opts *o, const struct side *base, 
         }
         fprintf(out, "%s\n", sides[s]->n > 1 || runs != sides[s]->n ? "" : " (one run)");
     }
+    fputc('\n', out);
+    print_settings(base, neu, out);
     int seen = 0;
     for (int s = 0; s < 2; s++) seen |= sides[s]->n > 1 || sides[s]->f[0].nnoise > 0;
     if (!seen)
-        fprintf(out, "\n**One run per side: the spread between runs cannot be seen**, so %.3g%% is assumed (--run-noise). "
+        fprintf(out, "**One run per side: the spread between runs cannot be seen**, so %.3g%% is assumed (--run-noise). "
                      "For a real test give several runs per side (`compare BASE... -- NEW...`), a baseline with a noise "
                      "model (`dlbench baseline`), or use `dlbench ab`. The spread column (in parentheses) is that "
-                     "assumption combined with each run's own 95%% CI.\n", o->run_noise);
-    fprintf(out, "\nrule: a row is **slower** (a regression) when its shift exceeds %.3g%%, its %.3g%% interval excludes no "
+                     "assumption combined with each run's own 95%% CI.\n\n", o->run_noise);
+    fprintf(out, "rule: a row is **slower** (a regression) when its shift exceeds %.3g%%, its %.3g%% interval excludes no "
                  "change (the spread between runs) and the runs' medians separate by rank (Mann-Whitney); faster likewise. "
                  "A row whose shift or spread between runs exceeds the threshold without that evidence is too noisy to "
                  "judge. A row's spread is at least the median spread of its group (same backend, family, threads; "
