@@ -76,7 +76,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DLBENCH  := $(BUILD)/dlbench
 TESTBIN  := $(BUILD)/dlbench-tests
 
-.PHONY: all deps check-deps bench bench-full bench-compare test fuzz clean info-build install uninstall
+.PHONY: all deps check-deps bench bench-full bench-compare bench-ab bench-baseline test fuzz clean info-build install uninstall
 .SECONDEXPANSION:
 all: info-build $(DLBENCH)
 
@@ -136,21 +136,38 @@ bench: $(DLBENCH)
 bench-full:
 	$(MAKE) bench SUITE=full
 
+# Regression checks. GNU make itself exits 2 whenever a recipe fails, whatever the recipe's status:
+# CI that must tell a regression (1) from bad input (2) calls scripts/bench-compare.sh or dlbench.
+#   make bench-compare BASE=<run or baseline folder>   one quick run of this build against BASE
+#   make bench-ab BASE=<git rev> [NEW=<rev>] [ROUNDS=k] the two builds in alternation (dlbench ab)
+#   make bench-baseline NAME=<machine> [RUNS=5]         results/baselines/NAME with its noise model
 bench-compare: $(DLBENCH)
-	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<run folder>" >&2; exit 2; }
-	rm -rf $(BUILD)/compare-run
-	$(DLBENCH) run --suite $(SUITE) --out $(BUILD)/compare-run $(BENCH_ARGS)
-	$(DLBENCH) compare $(BASE) $(BUILD)/compare-run
+	@scripts/bench-compare.sh $(DLBENCH) "$(BASE)" $(BUILD)/compare-run --suite $(SUITE) $(BENCH_ARGS)
+
+bench-ab: $(DLBENCH)
+	@test -n "$(BASE)" || { echo "usage: make bench-ab BASE=<git revision> [NEW=<revision>] [ROUNDS=k] [BENCH_ARGS=...]" >&2; exit 2; }
+	$(DLBENCH) ab $(BASE) $(NEW) $(if $(ROUNDS),--rounds $(ROUNDS)) -- --suite $(SUITE) $(BENCH_ARGS)
+
+RUNS ?= 5
+bench-baseline: $(DLBENCH)
+	@test -n "$(NAME)" || { echo "usage: make bench-baseline NAME=<machine class> [RUNS=5] [BENCH_ARGS=...]" >&2; exit 2; }
+	rm -rf $(BUILD)/baseline-runs
+	@set -e; for i in $$(seq $(RUNS)); do echo "== run $$i of $(RUNS)"; \
+	  $(DLBENCH) run --suite $(SUITE) --out $(BUILD)/baseline-runs/$$i --quiet $(BENCH_ARGS) || [ $$? -eq 1 ]; done
+	rm -rf results/baselines/$(NAME)
+	cp -r $(BUILD)/baseline-runs/1 results/baselines/$(NAME)
+	$(DLBENCH) baseline results/baselines/$(NAME) $$(seq -f '$(BUILD)/baseline-runs/%g' $(RUNS))
 
 # Fuzzing (clang's libFuzzer + ASan/UBSan) of every parser; FUZZ_SECONDS per target. Crashing
 # inputs go to tests/fuzz/regressions/<target>/ and are replayed by every `make fuzz`.
-FUZZ_TARGETS := cli_values results_csv samples_csv system_json prices idx
+FUZZ_TARGETS := cli_values results_csv samples_csv system_json prices idx noise_csv
 FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
 FUZZ_SRC_results_csv := harness/output/results.c harness/measure/row.c
 FUZZ_SRC_samples_csv := harness/output/results.c harness/measure/row.c
 FUZZ_SRC_system_json := harness/output/sysinfo.c harness/output/files.c
 FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c harness/measure/row.c harness/output/sysinfo.c harness/output/files.c
 FUZZ_SRC_idx         := harness/workloads/dataset.c kernels/rng.c
+FUZZ_SRC_noise_csv   := harness/output/noise.c harness/output/results.c harness/output/files.c harness/measure/row.c
 FUZZ_CC ?= clang
 build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(PREREQ)
 	@mkdir -p build/fuzz

@@ -72,10 +72,12 @@ static size_t cpu_mem_free(void)
     return (size_t)kb * 1024;
 }
 
+/* Buffers of a page or more start on a page: where a buffer starts within its page then never
+ * depends on what the process allocated before (which differs between two builds being compared). */
 static void *cpu_alloc(size_t bytes)
 {
     void *p = NULL;
-    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) {
+    if (posix_memalign(&p, bytes >= 4096 ? 4096 : 64, bytes ? bytes : 64) != 0) {
         snprintf(err, sizeof err, "out of host memory (%.2f GiB requested)", bytes / 1073741824.0);
         return NULL;
     }

@@ -1,6 +1,8 @@
-/* main.c: the dlbench command line: list, info, run, report; --help for each, --version.
+/* main.c: the dlbench command line: list, info, run, report, compare, ab, baseline; --help for each, --version.
  * Bad arguments get one line on stderr and exit code 2. */
+#include "ab.h"
 #include "backend.h"
+#include "baseline.h"
 #include "ceilings.h"
 #include "ci_json.h"
 #include "cpu_topology.h"
@@ -29,7 +31,9 @@ static const char *usage_main =
     "  info      the machine: CPU topology, OpenMP/OpenBLAS, GPUs, build, measured ceilings\n"
     "  run       verify and time the cases; writes results/<UTC time>-<host>/\n"
     "  report    rebuild report.md, plots and JSON of a run folder from its CSV files\n"
-    "  compare   compare two runs; exit 1 on a performance regression (for CI)\n"
+    "  compare   compare runs (BASE NEW, or BASE... -- NEW...); exit 1 on a regression or rows gone (for CI)\n"
+    "  ab        build a baseline git revision and run it and this build in alternation, then compare\n"
+    "  baseline  record the spread between repeated runs in a baseline folder (noise.csv) for compare\n"
     "  dlbench <command> -h|--help for its options; -V|--version on any command\n"
     "  options: --opt=value or --opt value; any unambiguous prefix of a long option\n";
 
@@ -256,7 +260,7 @@ int main(int argc, char **argv)
     static const struct option lo[] = {HELP_VERSION, {NULL, 0, NULL, 0}};
     static const struct { const char *name; int (*fn)(int, char **); int pin; } cmds[] = {
         {"run", cmd_run, 1}, {"info", cmd_info, 1}, {"list", cmd_list, 0}, {"report", cmd_report, 0},
-        {"compare", compare_main, 0}};
+        {"compare", compare_main, 0}, {"ab", ab_main, 0}, {"baseline", baseline_main, 0}};
     if (argc < 2) { fputs(usage_main, stderr); return 2; }
     full_argc = argc;
     full_argv = argv;

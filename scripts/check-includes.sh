@@ -8,7 +8,7 @@
 #      2 workloads  harness/workloads/, bench/
 #      3 measure    harness/measure/
 #      4 output     harness/output/, harness/cli.[ch]
-#      5 commands   harness/main.c, harness/run.[ch], harness/run_opts.h, harness/run_settings.[ch]
+#      5 commands   harness/main.c, harness/run.[ch], harness/run_opts.h, harness/run_settings.[ch], harness/ab.[ch]
 #    tests/ may include anything. A quoted include that resolves to no file is an error too.
 # Usage: scripts/check-includes.sh [-v]   (-v: print the module graph)
 set -euo pipefail
@@ -33,7 +33,7 @@ function layer(p) {
   if (p ~ /^(harness\/workloads|bench)\//) return 2
   if (p ~ /^harness\/measure\//) return 3
   if (p ~ /^harness\/output\// || p == "harness/cli") return 4
-  if (p == "harness/main" || p == "harness/run" || p == "harness/run_opts" || p == "harness/run_settings") return 5
+  if (p == "harness/main" || p == "harness/run" || p == "harness/run_opts" || p == "harness/run_settings" || p == "harness/ab") return 5
   return -2
 }
 BEGIN { split("kernels backends workloads measure output commands", lname, " "); bad = 0 }

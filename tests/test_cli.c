@@ -69,9 +69,9 @@ Test(cli, bad_arguments_exit_2_with_one_line)
  * stdout; a mistyped long option is answered with the nearest valid one. */
 Test(cli, every_command_has_help_and_version)
 {
-    static const char *cmds[] = {"run", "list", "info", "report", "compare"};
+    static const char *cmds[] = {"run", "list", "info", "report", "compare", "ab", "baseline"};
     char out[8192], err[1024], want[64];
-    for (int c = 0; c < 5; c++) {
+    for (int c = 0; c < 7; c++) {
         snprintf(want, sizeof want, "usage: dlbench %s", cmds[c]);
         for (int h = 0; h < 2; h++) {
             int rc = run_dlbench((char *[]){(char *)cmds[c], h ? "--help" : "-h", NULL}, err, sizeof err, out, sizeof out);

@@ -104,3 +104,34 @@ Test(stats, geomean_skips_non_positive)
     cr_expect_float_eq(geomean(x, 5), 4.0, 1e-12);
     cr_expect(isnan(geomean(x + 2, 3)));
 }
+
+Test(stats, quantiles_match_tables)
+{
+    cr_expect_float_eq(normal_quantile(0.975), 1.959964, 1e-5);
+    cr_expect_float_eq(normal_quantile(0.995), 2.575829, 1e-5);
+    cr_expect_float_eq(normal_quantile(0.5), 0, 1e-9);
+    cr_expect_float_eq(student_t_quantile(0.975, 1), 12.7062, 1e-3);
+    cr_expect_float_eq(student_t_quantile(0.995, 4), 4.6041, 1e-3);
+    cr_expect_float_eq(student_t_quantile(0.975, 30), 2.0423, 1e-3);
+    cr_expect_float_eq(student_t_quantile(0.025, 10), -2.2281, 1e-3);
+}
+
+Test(stats, exact_mann_whitney_distribution)
+{
+    /* 2 vs 2: U in 0..4 with counts 1,1,2,1,1 over the 6 orderings */
+    cr_expect_float_eq(mann_whitney_cdf(2, 2, 0), 1.0 / 6, 1e-12);
+    cr_expect_float_eq(mann_whitney_cdf(2, 2, 1), 2.0 / 6, 1e-12);
+    cr_expect_float_eq(mann_whitney_cdf(2, 2, 2), 4.0 / 6, 1e-12);
+    cr_expect_float_eq(mann_whitney_cdf(2, 2, 4), 1.0, 1e-12);
+    cr_expect_float_eq(mann_whitney_cdf(3, 3, 0), 1.0 / 20, 1e-12);
+    cr_expect_float_eq(mann_whitney_cdf(5, 5, 0), 1.0 / 252, 1e-12);
+    cr_expect_float_eq(mann_whitney_cdf(5, 1, 0), 1.0 / 6, 1e-12);
+    /* tables of critical values, n1 = n2 = 10: U <= 23 one-sided 0.025, U <= 16 one-sided 0.005 */
+    cr_expect_float_eq(mann_whitney_cdf(10, 10, 23), 0.021629, 1e-5);
+    cr_expect_float_eq(mann_whitney_cdf(10, 10, 16), 0.004465, 1e-5);
+    cr_expect(mann_whitney_cdf(10, 10, 24) > 0.025);
+    const double a[] = {3, 4, 5}, b[] = {1, 2, 4};
+    cr_expect_float_eq(mann_whitney_u(a, 3, b, 3), 2 + 2.5 + 3, 1e-12);   /* pairs b_j < a_i, ties half */
+    cr_expect_float_eq(median_of(a, 3), 4, 0);
+    cr_expect(isnan(median_of(a, 0)));
+}

@@ -94,3 +94,107 @@ double geomean(const double *x, int n)
         if (x[i] > 0 && isfinite(x[i])) { s += log(x[i]); k++; }
     return k ? exp(s / k) : NAN;
 }
+
+double median_of(const double *x, int n)
+{
+    struct summary s;
+    if (n <= 0) return NAN;
+    summarize(x, n, &s);
+    return s.median;
+}
+
+double mann_whitney_u(const double *a, int na, const double *b, int nb)
+{
+    double u = 0;
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < nb; j++) u += b[j] < a[i] ? 1.0 : b[j] == a[i] ? 0.5 : 0.0;
+    return u;
+}
+
+/* Counts of U over the C(na+nb, na) equally likely orderings: c[m][u] for m of the a's among the
+ * first k values, built up one value at a time (the classic recursion, in doubles). */
+double mann_whitney_cdf(int na, int nb, double u)
+{
+    if (na < 1 || nb < 1) return 1.0;
+    if (na > 30 || nb > 30) {
+        double mu = na * (double)nb / 2.0, sd = sqrt(na * (double)nb * (na + nb + 1) / 12.0);
+        return 0.5 * erfc(-(u + 0.5 - mu) / (sd * sqrt(2.0)));
+    }
+    int umax = na * nb;
+    /* f[i][j][v]: orderings of i a's and j b's with U = v; U counts pairs with a b before an a. */
+    double *f = calloc((size_t)(na + 1) * (nb + 1) * (umax + 1), sizeof *f);
+#define F(i, j, v) f[(((size_t)(i) * (nb + 1)) + (j)) * (umax + 1) + (v)]
+    for (int i = 0; i <= na; i++)
+        for (int j = 0; j <= nb; j++) {
+            if (i == 0 || j == 0) { F(i, j, 0) = 1; continue; }
+            /* the largest value is an a (after all j b's: +j pairs) or a b (+0) */
+            for (int v = 0; v <= i * j; v++) F(i, j, v) = (v >= j ? F(i - 1, j, v - j) : 0) + F(i, j - 1, v);
+        }
+    double below = 0, total = 0;
+    for (int v = 0; v <= umax; v++) {
+        total += F(na, nb, v);
+        if (v <= u + 1e-9) below += F(na, nb, v);
+    }
+#undef F
+    free(f);
+    return below / total;
+}
+
+double normal_quantile(double p)
+{
+    /* Bisection on erfc: 80 halvings of [-40, 40] reach double precision; called a few times per row. */
+    double lo = -40, hi = 40;
+    for (int i = 0; i < 80; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (0.5 * erfc(-mid / sqrt(2.0)) < p) lo = mid; else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+/* Regularized incomplete beta I_x(a, b) by its continued fraction (Lentz), the usual way. */
+static double beta_cf(double a, double b, double x)
+{
+    double c = 1, d = 1 - (a + b) * x / (a + 1), h;
+    if (fabs(d) < 1e-300) d = 1e-300;
+    d = 1 / d;
+    h = d;
+    for (int m = 1; m < 300; m++) {
+        double m2 = 2.0 * m, aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+        d = 1 + aa * d; if (fabs(d) < 1e-300) d = 1e-300;
+        c = 1 + aa / c; if (fabs(c) < 1e-300) c = 1e-300;
+        d = 1 / d; h *= d * c;
+        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+        d = 1 + aa * d; if (fabs(d) < 1e-300) d = 1e-300;
+        c = 1 + aa / c; if (fabs(c) < 1e-300) c = 1e-300;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-15) break;
+    }
+    return h;
+}
+
+static double beta_inc(double a, double b, double x)
+{
+    if (x <= 0) return 0;
+    if (x >= 1) return 1;
+    double lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log(1 - x);
+    if (x < (a + 1) / (a + b + 2)) return exp(lbt) * beta_cf(a, b, x) / a;
+    return 1 - exp(lbt) * beta_cf(b, a, 1 - x) / b;
+}
+
+static double student_t_cdf(double t, double df)
+{
+    double tail = 0.5 * beta_inc(df / 2, 0.5, df / (df + t * t));
+    return t >= 0 ? 1 - tail : tail;
+}
+
+double student_t_quantile(double p, double df)
+{
+    double lo = -1e6, hi = 1e6;
+    for (int i = 0; i < 200 && hi - lo > 1e-12 * (1 + fabs(lo)); i++) {
+        double mid = 0.5 * (lo + hi);
+        if (student_t_cdf(mid, df) < p) lo = mid; else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}

@@ -46,8 +46,8 @@ long eltwise_dram_elems(void)
         for (int i = 0; i < backend_count; i++) {
             char why[256];
             const struct backend *b = backends[i];
-            /* probe first: a backend built out (no CUDA) has no device table */
-            if (b->probe(why, sizeof why) && b->dev->cache_bytes && b->dev->cache_bytes() > most) most = b->dev->cache_bytes();
+            /* probe first: a backend this build lacks (NO_CUDA=1) is a stub without device_ops */
+            if (b->probe(why, sizeof why) && b->dev && b->dev->cache_bytes && b->dev->cache_bytes() > most) most = b->dev->cache_bytes();
         }
         long need = (long)(4 * most / sizeof(float));
         if (need < 32 * mi) need = 32 * mi;

@@ -9,10 +9,12 @@
 #                                                  folder committed under results/baselines/<class>/
 #   scripts/ci/bench-ci.sh ab BASE_REV             dlbench ab: the base revision and this tree built
 #                                                  side by side and run alternately on this machine
-#   scripts/ci/bench-ci.sh baseline DIR            run the suite into DIR, replacing it (then commit DIR)
+#   scripts/ci/bench-ci.sh baseline DIR            run the suite into DIR, replacing it, and again
+#                                                  BASELINE_RUNS-1 times for its noise model (then commit DIR)
 #
 # Environment: DLBENCH (the binary; default build/dlbench), DLBENCH_ARGS (run options; default
-# "--suite quick --quiet"), COMPARE_ARGS (e.g. "--threshold 10"), AB_ARGS, CI_OUT (default build/ci).
+# "--suite quick --quiet"), COMPARE_ARGS (e.g. "--threshold 10"), AB_ARGS, CI_OUT (default build/ci),
+# BASELINE_RUNS (default 5: a baseline is that many runs, their spread kept in its noise.csv).
 # Writes $CI_OUT/compare.md (also appended to $GITHUB_STEP_SUMMARY when set).
 #
 # Exit: 0 no regression; 1 a regression, rows that vanished (measured in the baseline, missing,
@@ -28,6 +30,8 @@ DLBENCH_ARGS=${DLBENCH_ARGS:---suite quick --quiet}
 COMPARE_ARGS=${COMPARE_ARGS:-}
 AB_ARGS=${AB_ARGS:-}
 CI_OUT=${CI_OUT:-build/ci}
+BASELINE_RUNS=${BASELINE_RUNS:-5}
+[[ $BASELINE_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench-ci: BASELINE_RUNS must be a positive number" >&2; exit 2; }
 
 # Words of an options string (no globbing: a --filter 'gemm/*' stays a pattern).
 words() { local -n out=$1; set -f; out=($2); set +f; }
@@ -97,14 +101,26 @@ mode_ab() {
 }
 
 mode_baseline() {
-  local dir=${1:-} rc tmp
+  local dir=${1:-} rc tmp i runs
   [ -n "$dir" ] || die "baseline needs the folder to write (results/baselines/<machine class>)"
   tmp=$CI_OUT/baseline-new
-  rm -rf "$tmp"
+  rm -rf "$tmp" "$tmp.runs"
   run_suite "$tmp"
   rc=$?
   [ "$rc" -eq 0 ] || die "the baseline run did not complete cleanly (dlbench run exited $rc); $dir left as it was"
-  rm -rf "$dir"
+  # The spread between repeated runs goes with the baseline (noise.csv), so that compare can judge
+  # one new run against it instead of assuming one.
+  runs=("$tmp")
+  for ((i = 2; i <= BASELINE_RUNS; i++)); do
+    run_suite "$tmp.runs/$i"
+    rc=$?
+    [ "$rc" -eq 0 ] || die "baseline run $i did not complete cleanly (dlbench run exited $rc); $dir left as it was"
+    runs+=("$tmp.runs/$i")
+  done
+  if [ "$BASELINE_RUNS" -ge 2 ]; then
+    "$DLBENCH" baseline "$tmp" "${runs[@]}" >&2 || die "dlbench baseline failed; $dir left as it was"
+  fi
+  rm -rf "$tmp.runs" "$dir"
   mkdir -p "$(dirname "$dir")"
   mv "$tmp" "$dir"
   echo "bench-ci: baseline written to $dir: check its report.md, then commit it (git add $dir)" >&2

@@ -34,6 +34,9 @@ unset GITHUB_STEP_SUMMARY
 
 expect baseline_refresh 0 "$script" baseline "$tmp/baselines/test-class"
 [ -f "$tmp/baselines/test-class/system.json" ] || { failed=$((failed + 1)); echo "FAIL: baseline_refresh wrote no run folder"; }
+if [ -f "$tmp/baselines/test-class/noise.csv" ] && [ "$(wc -l < "$tmp/baselines/test-class/noise.csv")" -ge 3 ]; then
+  passed=$((passed + 1)); echo "ok: baseline_refresh keeps the spread of its runs (noise.csv)"
+else failed=$((failed + 1)); echo "FAIL: baseline_refresh wrote no noise.csv with the rows' run medians"; fi
 expect unchanged_rerun_passes 0 "$script" compare "$tmp/baselines/test-class"
 grep -q '^## dlbench compare' "$CI_OUT/compare.md" && passed=$((passed + 1)) ||
   { failed=$((failed + 1)); echo "FAIL: compare.md holds no comparison"; }
