@@ -32,7 +32,7 @@ endif
 NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
 GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-CPPFLAGS := -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
+CPPFLAGS := -Iharness -Iharness/dist -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
             -DDLBENCH_GIT_REV='"$(GIT_REV)"' -DDLBENCH_PRICES='"$(abspath bench/prices.csv)"'
 CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -fno-math-errno -Wall -Wextra -MMD -MP -g $(SANFLAGS)
 LDFLAGS  := -fopenmp $(SANFLAGS) -L$(OBLAS_DIR) -Wl,-rpath,$(OBLAS_DIR)
@@ -56,6 +56,7 @@ ifneq ($(NVCC),)
   endif
   NVFLAGS := -O3 -std=c++17 $(NVGENCODE) -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels -Igpu -Xcompiler -Wall,-Wextra -MMD -MP
 endif
+include harness/dist/dist.mk
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
 MAIN_OBJ := $(BUILD)/obj/harness/main.o
@@ -72,6 +73,7 @@ all: info-build $(DLBENCH)
 
 info-build:
 	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1))) cudnn=$(if $(filter -DHAVE_CUDNN,$(CPPFLAGS)),yes,no)" \
+	      "mpi=$(if $(HAVE_MPI),yes,no$(if $(NO_MPI), (NO_MPI=1))) nccl=$(if $(filter -DHAVE_NCCL,$(CPPFLAGS)),yes (dlopen),no)" \
 	      "openmp=libgomp openblas=$(OBLAS_DIR) ($(if $(wildcard $(OBLAS_DIR)/libopenblas.so),OpenMP build,MISSING))" \
 	      "march=$(MARCH)$(if $(SAN), san=1)"
 
@@ -95,6 +97,11 @@ $(DLBENCH): $(MAIN_OBJ) $(LIB_OBJ)
 
 $(TESTBIN): $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+ifneq ($(MPI_TESTBIN),)
+$(MPI_TESTBIN): $(BUILD)/obj/tests/mpi/test_dist.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+endif
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"' -DDLBENCH_PRICES_FILE='"$(abspath bench/prices.csv)"'
 

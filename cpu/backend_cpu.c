@@ -5,6 +5,7 @@
 #include "cpu_topology.h"
 #include <cblas.h>
 #include <omp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static int cpu_set_threads(int n)
 static const char *cpu_unsupported(const char *family, enum dtype dt)
 {
     if (strcmp(family, "transfer") == 0) return "host-device transfers are measured on GPU backends only";
+    if (strcmp(family, "collective") == 0) return dt == DT_F32 || dt == DT_BF16 ? NULL : "collectives run fp32 and bf16";
     switch (dt) {
     case DT_F32: return NULL;
     case DT_TF32: return "tf32 is a GPU tensor-core format";
@@ -99,6 +101,14 @@ static int cpu_timer_stop(double *s)
 }
 
 static const char *cpu_error(void) { return err; }
+
+void cpu_set_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, sizeof err, fmt, ap);
+    va_end(ap);
+}
 
 static void cpu_info(info_put_fn put, void *u)
 {
@@ -165,5 +175,8 @@ const struct backend cpu_backend = {
     .conv = &cpu_conv,
     .elt = &cpu_eltwise,
     .train = &cpu_train,
+#ifdef HAVE_MPI
+    .coll = &cpu_collectives,
+#endif
     .peak = &cpu_peak,
 };

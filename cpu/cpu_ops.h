@@ -26,6 +26,9 @@ int maxpool2_fwd_cpu(int planes, int h, int w, const float *x, float *y, uint8_t
 int maxpool2_bwd_cpu(int planes, int h, int w, const float *dy, const uint8_t *idx, float *dx);
 int softmax_xent_cpu(int rows, int cols, const float *z, const int32_t *labels, float *losses, float *loss, float *dz);
 int energy_read_cpu(double *joules, char *why, size_t n);
+void cpu_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));   /* what error() says */
+struct collective_ops;
+extern const struct collective_ops cpu_collectives;     /* coll_cpu.c: MPI; built with MPI only */
 int softmax_fwd_cpu(int rows, int cols, const float *x, float *y);
 int layernorm_fwd_cpu(int rows, int cols, const float *x, const float *gamma, const float *beta, float eps, float *y);
 int sgd_update_cpu(size_t n, float lr, float *w, const float *g);

@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "compare.h"
 #include "dataset.h"
+#include "dist.h"
+#include "merge.h"
 #include "report.h"
 #include "results.h"
 #include "run.h"
@@ -25,6 +27,7 @@ static const char *usage_main =
     "  run       verify and time the cases; writes results/<UTC time>-<host>/\n"
     "  report    rebuild report.md, plots and JSON of a run folder from its CSV files\n"
     "  compare   compare two runs; exit 1 on a performance regression (for CI)\n"
+    "  merge     one fleet report from run folders of several machines\n"
     "  dlbench <command> --help for its options; dlbench --version\n";
 
 static const char *usage_run =
@@ -47,6 +50,8 @@ static const char *usage_run =
     "  --price-gpu USD/H      price of this GPU per hour (default: bench/prices.csv)\n"
     "  --prices FILE          another price table (pattern,usd_per_hour,covers,source,date)\n"
     "  --quiet                no progress lines\n"
+    "under mpirun or srun (built with MPI): every rank measures on its share of the node and its own GPU,\n"
+    "  the collectives and data-parallel steps run on the ranks together; rank 0 writes the one run folder\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
 
 static void on_signal(int sig)
@@ -210,11 +215,17 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) { fputs(usage_main, stdout); return 0; }
     if (strcmp(cmd, "--version") == 0) { printf("dlbench %s (%s)\n", DLBENCH_VERSION, DLBENCH_GIT_REV); return 0; }
+    if (strcmp(cmd, "run") == 0) dist_bind_early();   /* before the re-exec: libgomp starts inside the binding */
     if (strcmp(cmd, "run") == 0 || strcmp(cmd, "info") == 0) pin_threads_by_default(argv);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     int sub_help = argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
-    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0) {
+        if (dist_init() != 0) return 2;
+        cli_quiet = dist_rank() != 0;            /* one copy of each complaint, from rank 0 */
+        return dist_finish(cmd_run(argc - 1, argv + 1));
+    }
+    if (strcmp(cmd, "merge") == 0) return merge_main(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0) return compare_main(argc - 1, argv + 1);
     if (strcmp(cmd, "list") == 0 || strcmp(cmd, "info") == 0) {

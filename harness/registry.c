@@ -45,5 +45,7 @@ int backend_runs(const struct backend *b, const char *family)
     if (!strcmp(family, "bandwidth")) return b->elt != NULL;
     if (!strcmp(family, "transfer")) return b->xfer != NULL;
     if (!strcmp(family, "train")) return b->mm && b->conv && b->elt && b->train;
+    if (!strcmp(family, "collective")) return b->coll != NULL;
+    if (!strcmp(family, "dp-train")) return b->mm && b->conv && b->elt && b->train && b->coll;
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "ci_json.h"
 #include "dataset.h"
 #include "prices.h"
+#include "dist.h"
 #include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct item {                         /* one planned row */
     const void *params;
     enum dtype dt;
     int threads;
+    int ranks;                        /* the group measuring it together (w->group), else the run's ranks */
 };
 
 void run_opts_default(struct run_opts *o, int quick)
@@ -126,12 +128,14 @@ static void add_items(const struct run_opts *o, const struct workload *w, const 
         for (int bi = 0; bi < backend_count; bi++) {
             const struct backend *b = backends[bi];
             if (!in_list(o->backends, b->name) || !backend_runs(b, w->family)) continue;
-            int nt = b->kind == BACKEND_CPU ? o->nthreads : 1;
-            for (int t = 0; t < nt; t++) {
-                if (*n == *cap) *items = realloc(*items, sizeof **items * (*cap = *cap ? *cap * 2 : 64));
-                (*items)[(*n)++] = (struct item){w, b, c->name, c->about, c->params, (enum dtype)dt,
-                                                 b->kind == BACKEND_CPU ? (int)o->threads[t] : 0};
-            }
+            int nt = b->kind == BACKEND_CPU ? o->nthreads : 1, ks[32] = {dist_size()};
+            int nk = w->group == GROUP_NONE ? 1 : dist_group_sizes(w->group, ks, 32);
+            for (int k = 0; k < nk; k++)
+                for (int t = 0; t < nt; t++) {
+                    if (*n == *cap) *items = realloc(*items, sizeof **items * (*cap = *cap ? *cap * 2 : 64));
+                    (*items)[(*n)++] = (struct item){w, b, c->name, c->about, c->params, (enum dtype)dt,
+                                                     b->kind == BACKEND_CPU ? (int)o->threads[t] : 0, ks[k]};
+                }
         }
     }
 }
@@ -289,12 +293,17 @@ static void progress(const struct row *r, int i, int n, double t_start)
 {
     double el = wall_seconds() - t_start, eta = i > 0 ? el / i * (n - i) : 0;
     char perf[64] = "";
-    if (row_measured(r))
+    if (row_measured(r) && r->flops > 0)
         snprintf(perf, sizeof perf, "%.1f GFLOP/s %.1f GB/s ", r->gflops, r->gbytes_per_s);
+    else if (row_measured(r))
+        snprintf(perf, sizeof perf, "%.3g GB/s ", r->gbytes_per_s);
     char thr[16] = "";
     if (r->threads) snprintf(thr, sizeof thr, " %dt", r->threads);
-    fprintf(stderr, "[%d/%d] %s %s %s %s%s: %s%s (left ~%.0f s)\n", i, n, r->backend, r->workload,
-            r->case_name, r->dtype, thr, perf, r->status, eta);
+    char rk[32] = "";
+    if (r->rank < 0) snprintf(rk, sizeof rk, " x%d ranks", r->ranks);
+    else if (r->ranks > 1) snprintf(rk, sizeof rk, " rank %d", r->rank);
+    fprintf(stderr, "[%d/%d] %s %s %s %s%s%s: %s%s (left ~%.0f s)\n", i, n, r->backend, r->workload,
+            r->case_name, r->dtype, thr, rk, perf, r->status, eta);
 }
 
 int run_main(struct run_opts *o)
@@ -302,10 +311,12 @@ int run_main(struct run_opts *o)
     struct item *items;
     struct custom_case *custom = NULL;
     int ncustom = 0;
-    if (o->nthreads == 0) { /* default: one thread per physical core */
-        o->threads[0] = cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
+    if (o->nthreads == 0) { /* default: one thread per physical core (of this rank's share) */
+        o->threads[0] = dist_size() > 1 ? dist_default_threads() : cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
         o->nthreads = 1;
     }
+    int root = dist_rank() == 0;      /* under MPI only rank 0 writes the run folder */
+    if (!root) o->quiet = 1;
     int n = plan(o, &items, &custom, &ncustom);
     if (n <= 0) {
         if (n == 0) fprintf(stderr, "dlbench: run: no case matches the options given\n");
@@ -323,7 +334,7 @@ int run_main(struct run_opts *o)
         free(items); free_custom(custom, ncustom);
         return 2;
     }
-    for (int i = 0; i < n; i++) trains += !strcmp(items[i].w->family, "train");
+    for (int i = 0; i < n; i++) trains += strstr(items[i].w->family, "train") != NULL;
     const struct dataset *ds = NULL;
     if (trains && !(ds = dataset_get(why, sizeof why))) {
         fprintf(stderr, "dlbench: --data: %s\n", why);
@@ -333,18 +344,21 @@ int run_main(struct run_opts *o)
     /* Every input is checked before the run folder exists: a refused run leaves nothing behind. */
     if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir); else default_run_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/results.csv", dir);
-    if (access(path, F_OK) == 0) {
+    struct results_out out = {0};
+    int refused = 0;
+    if (root && access(path, F_OK) == 0) {
         fprintf(stderr, "dlbench: --out: %s already holds a run; choose a new folder\n", dir);
-        free(items); free_custom(custom, ncustom); free(prices);
-        return 2;
-    }
-    struct results_out out;
-    if (results_open(&out, dir, why, sizeof why) != 0) {
+        refused = 1;
+    } else if (root && results_open(&out, dir, why, sizeof why) != 0) {
         fprintf(stderr, "dlbench: --out: %s\n", why);
+        refused = 1;
+    }
+    if (dist_share(refused)) {
         free(items); free_custom(custom, ncustom); free(prices);
         return 2;
     }
     sysinfo_collect(&si);
+    dist_describe(&si);
     if (ds) {
         char v[32];
         snprintf(v, sizeof v, "%d", ds->n);
@@ -357,46 +371,67 @@ int run_main(struct run_opts *o)
         put_energy(backends[bi], &si);
     }
     free(prices);
-    fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
+    if (root) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
     for (int bi = 0; bi < backend_count && bi < 8; bi++) {
+        int rated = 0; /* rows that get a % of ceiling: those one rank measures alone */
+        for (int i = 0; i < n; i++) rated |= items[i].w->group == GROUP_NONE && (items[i].b == backends[bi] || items[i].b->base == backends[bi]);
         ceiling_clear(&ceil[bi]);
-        if (!in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue; /* variants share their base's device */
+        if (!rated || !in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue; /* variants share their base's device */
         ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &ceil[bi]);
         ceilings_put(backends[bi], &ceil[bi], &si);
     }
     snprintf(path, sizeof path, "%s/system.json", dir);
-    if (sysinfo_write_json(&si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
-    fprintf(stderr, "dlbench: %d rows planned, writing %s/\n", n, dir);
+    if (root && sysinfo_write_json(&si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+    if (root) fprintf(stderr, "dlbench: %d rows planned%s, writing %s/\n", n, dist_size() > 1 ? " per rank" : "", dir);
 
-    struct row *rows = calloc(n, sizeof *rows);
-    int done = 0, failed = 0, interrupted = 0;
+    struct row *rows = NULL;
+    int done = 0, cap = 0, failed = 0, interrupted = 0, lost = 0;
     double t_start = wall_seconds();
-    for (int i = 0; i < n && !interrupted; i++) {
+    for (int i = 0; i < n && !interrupted && !lost; i++) {
         const struct item *it = &items[i];
-        struct row *r = &rows[done];
+        struct row mine;
         struct timing_result tr;
-        if (measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, r, &tr)) {
-            interrupted = 1;
-            free(tr.samples);
-            break;
+        int have = 1, fault = dist_fault_before(it->case_name);
+        if (it->w->group != GROUP_NONE) {
+            int rc = dist_measure(it->b, it->w, it->case_name, it->params, it->dt, it->threads, it->ranks, &o->timing, o->seed, &mine, &tr);
+            interrupted = rc == 1;
+            have = rc == 0;
+        } else {
+            interrupted = measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, &mine, &tr);
+            mine.rank = dist_rank();
+            mine.ranks = dist_size();
+            snprintf(mine.host, sizeof mine.host, "%s", dist_self()->host);
+            for (int bi = 0; bi < backend_count && bi < 8; bi++)
+                if (backends[bi] == it->b) ceiling_apply(&ceil[bi], &mine);
         }
-        for (int bi = 0; bi < backend_count && bi < 8; bi++)
-            if (backends[bi] == it->b) ceiling_apply(&ceil[bi], r);
-        failed += strncmp(r->status, "failed", 6) == 0 || strcmp(r->status, "timeout") == 0;
-        if (results_append(&out, r, tr.samples, row_measured(r) ? tr.n : 0) != 0)
-            fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", dir);
+        if (interrupted) { free(tr.samples); break; }
+        if (fault) snprintf(mine.status, sizeof mine.status, "failed: a fault injected on purpose (DLBENCH_TEST_FAULT)");
+        /* Every rank's row of this item to rank 0, which writes them in rank order. */
+        struct dist_row *got;
+        int ngot;
+        lost = dist_collect(i, &mine, have, tr.samples, row_measured(&mine) ? tr.n : 0, o->timing.case_timeout + DIST_GRACE_S, &got, &ngot);
         free(tr.samples);
-        done++;
-        if (!o->quiet) progress(r, done, n, t_start);
+        for (int g = 0; g < ngot; g++) {
+            struct row *r = &got[g].r;
+            failed += strncmp(r->status, "failed", 6) == 0 || strcmp(r->status, "timeout") == 0;
+            if (results_append(&out, r, got[g].samples, row_measured(r) ? got[g].n : 0) != 0)
+                fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", dir);
+            if (done == cap) rows = realloc(rows, sizeof *rows * (cap = cap ? cap * 2 : 64));
+            rows[done++] = *r;
+            if (!o->quiet) progress(r, i + 1, n, t_start);
+        }
+        dist_rows_free(got, ngot);
         interrupted = timing_interrupted;
     }
-    results_close(&out);
+    if (lost && !root) dist_await_abort();  /* rank 0 writes what it has, then ends the run */
+    if (root) results_close(&out);
     snprintf(path, sizeof path, "%s/report.md", dir);
-    if (report_write_file(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
-    if (ci_json_write(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write the JSON files in %s\n", dir);
-    report_print_summary(rows, done, stdout);
-    fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", done, wall_seconds() - t_start, dir,
-            interrupted ? " (interrupted: the report covers the rows completed)" : "");
+    if (root && report_write_file(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+    if (root && ci_json_write(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write the JSON files in %s\n", dir);
+    if (root) report_print_summary(rows, done, stdout);
+    if (root) fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", done, wall_seconds() - t_start, dir,
+                      lost ? " (a rank was lost: the run ends here)" : interrupted ? " (interrupted: the report covers the rows completed)" : "");
+    if (lost) dist_abort(1);
     sysinfo_free(&si);
     free(rows);
     free(items);

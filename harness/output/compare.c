@@ -86,7 +86,7 @@ static const struct row *find_row(const struct run *r, const char *key)
 static int same_but_threads(const struct row *a, const struct row *b)
 {
     return !strcmp(a->backend, b->backend) && !strcmp(a->workload, b->workload) && !strcmp(a->case_name, b->case_name) &&
-           !strcmp(a->dtype, b->dtype);
+           !strcmp(a->dtype, b->dtype) && a->rank == b->rank && a->ranks == b->ranks;
 }
 
 /* The partner of base row b in run r: the row with the same key, or else, when each run measured

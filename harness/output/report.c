@@ -425,7 +425,9 @@ static void notes(const struct row *rows, int n, FILE *f)
         if (seen) continue;
         if (!any++) fputs("\n## Notes: rows not ok\n\n", f);
         for (int j = i; j < n; j++) count += !strcmp(rows[j].backend, r->backend) && !strcmp(rows[j].status, r->status);
-        if (count == 1) fprintf(f, "- %s %s/%s %s: %s\n", r->backend, r->workload, r->case_name, r->dtype, r->status);
+        char rk[24] = "";
+        if (r->rank >= 0 && r->ranks > 1) snprintf(rk, sizeof rk, " (rank %d)", r->rank);
+        if (count == 1) fprintf(f, "- %s %s/%s %s%s: %s\n", r->backend, r->workload, r->case_name, r->dtype, rk, r->status);
         else fprintf(f, "- %s, %d rows (first: %s/%s %s): %s\n", r->backend, count, r->workload, r->case_name, r->dtype, r->status);
     }
 }
@@ -452,8 +454,11 @@ static void machine(const struct sysinfo *si, FILE *f)
     fputs("\n</details>\n", f);
 }
 
-void report_write(const struct row *rows, int n, const struct sysinfo *si, const char *plots_md, FILE *f)
+void report_write(const struct row *all, int nall, const struct sysinfo *si, const char *plots_md, FILE *f)
 {
+    struct row *view;
+    int n = report_rank_view(all, nall, &view);
+    const struct row *rows = view ? view : all;
     fprintf(f, "# dlbench report\n\n%s, %s. Each figure is the median of timed samples; every row was verified against a "
                "double-precision reference on seeded random inputs before it was timed.\n\n",
             get(si, "cpu", "model"), get(si, "dlbench", "date_utc"));
@@ -465,14 +470,19 @@ void report_write(const struct row *rows, int n, const struct sysinfo *si, const
     train_table(rows, n, si, f);
     precision_matrix(rows, n, f);
     roofline(rows, n, si, f);
+    report_dist(all, nall, si, f);
     if (plots_md) fputs(plots_md, f);
-    notes(rows, n, f);
+    notes(all, nall, f);
+    free(view);
 }
 
 int report_write_file(const struct row *rows, int n, const struct sysinfo *si, const char *dir)
 {
     char path[4200], tmp[4300], plots[2048];
-    const char *pm = report_plots(rows, n, si, dir, plots, sizeof plots);
+    struct row *view;
+    int nv = report_rank_view(rows, n, &view);
+    const char *pm = report_plots(view ? view : rows, nv, si, dir, plots, sizeof plots);
+    free(view);
     snprintf(path, sizeof path, "%s/report.md", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");

@@ -16,6 +16,15 @@ int report_in_gbps(const struct row *r);          /* the row reads in GB/s (else
 double report_metric(const struct row *r);        /* its throughput in that unit */
 void report_pair(const struct row *rows, int n, const struct row *key, const struct row **cpu, const struct row **gpu);
 
+/* Multi-process runs (report_dist.c): *view = the rows the single-device sections show (rank 0's,
+ * and rows of one rank; NULL and n when the run had one process); report_dist writes the sections of
+ * every rank, the collectives and data-parallel training. */
+int report_rank_view(const struct row *rows, int n, struct row **view);
+void report_dist(const struct row *rows, int n, const struct sysinfo *si, FILE *f);
+/* USD per hour of the allocation a row of r->ranks ranks used (per-GPU prices × ranks, per-machine
+ * prices × hosts); NAN without a price. */
+double report_allocation_usd_per_hour(const struct sysinfo *si, const struct row *r, const char **covers);
+
 /* Plots (harness/plots.c): SVGs in dir through gnuplot; returns the Markdown section to include
  * (links, or how to get plots when gnuplot is missing). */
 const char *report_plots(const struct row *rows, int n, const struct sysinfo *si, const char *dir, char *md, size_t mdn);

@@ -12,15 +12,19 @@ const char *const results_columns[RESULTS_NCOLS] = {
     "backend", "device", "workload", "family", "case", "shape", "dtype", "threads", "status",
     "verify_err", "tolerance", "samples", "reps", "median_s", "min_s", "mean_s", "stddev_s",
     "ci_lo_s", "ci_hi_s", "flops", "bytes", "gflops", "gbytes_per_s", "intensity_flop_per_byte",
-    "ceiling_pct", "items_per_call", "joules_per_call"};
-static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds"};
+    "ceiling_pct", "items_per_call", "joules_per_call", "rank", "ranks", "host", "busbw_gbps"};
+/* New columns go last: readers that index the first columns by position keep working. */
+static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds", "rank", "ranks"};
+#define SAMPLE_NCOLS 9
+#define SAMPLE_NCOLS_V1 7
 
 void row_init(struct row *r)
 {
     memset(r, 0, sizeof *r);
     r->verify_err = r->tolerance = r->median_s = r->min_s = r->mean_s = r->stddev_s = NAN;
     r->ci_lo_s = r->ci_hi_s = r->flops = r->bytes = r->gflops = r->gbytes_per_s = NAN;
-    r->intensity = r->ceiling_pct = r->items_per_call = r->joules_per_call = NAN;
+    r->intensity = r->ceiling_pct = r->items_per_call = r->joules_per_call = r->busbw_gbps = NAN;
+    r->ranks = 1;
 }
 
 int row_measured(const struct row *r)
@@ -30,7 +34,10 @@ int row_measured(const struct row *r)
 
 void row_key(const struct row *r, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s|%s|%s|%s|%d", r->backend, r->workload, r->case_name, r->dtype, r->threads);
+    int len = snprintf(buf, n, "%s|%s|%s|%s|%d", r->backend, r->workload, r->case_name, r->dtype, r->threads);
+    if (len < 0 || (size_t)len >= n) return;
+    if (r->rank < 0) snprintf(buf + len, n - len, "|group%d", r->ranks);
+    else if (r->ranks > 1) snprintf(buf + len, n - len, "|rank%d/%d", r->rank, r->ranks);
 }
 
 int mkdir_p(const char *dir)
@@ -74,7 +81,7 @@ int results_open(struct results_out *o, const char *dir, char *why, size_t n)
     o->csv = o->samples = NULL;
     if (mkdir_p(dir) != 0) { snprintf(why, n, "cannot create output folder %s: %s", dir, strerror(errno)); return -1; }
     o->csv = open_csv(dir, "results.csv", results_columns, RESULTS_NCOLS, why, n);
-    if (o->csv) o->samples = open_csv(dir, "samples.csv", sample_columns, 7, why, n);
+    if (o->csv) o->samples = open_csv(dir, "samples.csv", sample_columns, SAMPLE_NCOLS, why, n);
     if (!o->samples) { results_close(o); return -1; }
     return 0;
 }
@@ -96,11 +103,17 @@ int results_append(struct results_out *o, const struct row *r, const double *s, 
     const double rest[] = {r->flops, r->bytes, r->gflops, r->gbytes_per_s, r->intensity, r->ceiling_pct,
                            r->items_per_call, r->joules_per_call};
     for (int i = 0; i < 8; i++) { fputc(',', f); put_num(f, rest[i], i < 2 || i == 6 ? "%.0f" : "%.4g"); }
+    char rank[16] = "";
+    if (r->rank >= 0) snprintf(rank, sizeof rank, "%d", r->rank);   /* empty: the group's row */
+    fprintf(f, ",%s,%d,", rank, r->ranks);
+    csv_write_field(f, r->host);
+    fputc(',', f);
+    put_num(f, r->busbw_gbps, "%.4g");
     fputc('\n', f);
     for (int i = 0; i < ns; i++) {
         const char *k[] = {r->backend, r->workload, r->case_name, r->dtype};
         for (int j = 0; j < 4; j++) { csv_write_field(o->samples, k[j]); fputc(',', o->samples); }
-        fprintf(o->samples, "%d,%d,%.6e\n", r->threads, i, s[i]);
+        fprintf(o->samples, "%d,%d,%.6e,%s,%d\n", r->threads, i, s[i], rank, r->ranks);
     }
     return flush_sync(o->csv) == 0 && flush_sync(o->samples) == 0 ? 0 : -1;
 }
@@ -183,7 +196,15 @@ static int parse_int_field(const char *s, int *out)
 
 #define COPY(dst, src) snprintf(dst, sizeof dst, "%s", src)
 
-static int row_from_fields(struct row *r, char **fl)
+/* rank: empty for a group's row (-1); ranks: at least 1 */
+static int parse_rank(const char *rank, const char *ranks, struct row *r)
+{
+    if (!*rank) r->rank = -1;
+    else if (parse_int_field(rank, &r->rank)) return -1;
+    return parse_int_field(ranks, &r->ranks) || r->ranks < 1 || r->rank >= r->ranks ? -1 : 0;
+}
+
+static int row_from_fields(struct row *r, char **fl, int nf)
 {
     row_init(r);
     COPY(r->backend, fl[0]); COPY(r->device, fl[1]); COPY(r->workload, fl[2]); COPY(r->family, fl[3]);
@@ -197,7 +218,10 @@ static int row_from_fields(struct row *r, char **fl)
                       &r->flops, &r->bytes, &r->gflops, &r->gbytes_per_s, &r->intensity, &r->ceiling_pct,
                       &r->items_per_call, &r->joules_per_call};
     for (int i = 0; i < 14; i++) if (parse_num(fl[13 + i], rest[i])) return -1;
-    return 0;
+    if (nf == RESULTS_NCOLS_V1) return 0;          /* a one-process run of the first format */
+    if (parse_rank(fl[27], fl[28], r)) return -1;
+    COPY(r->host, fl[29]);
+    return parse_num(fl[30], &r->busbw_gbps);
 }
 
 int results_load(const char *path, struct row **rows, char *why, size_t n)
@@ -216,7 +240,7 @@ int results_read(FILE *f, const char *path, struct row **rows, char *why, size_t
     int fcap = 0, line = 0, nrows = 0, rcap = 0, nf, ret = -1, term;
     *rows = NULL;
     nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
-    int hdr_ok = nf == RESULTS_NCOLS;
+    int ncols = nf, hdr_ok = nf == RESULTS_NCOLS || nf == RESULTS_NCOLS_V1;
     for (int i = 0; hdr_ok && i < nf; i++) hdr_ok = strcmp(fl[i], results_columns[i]) == 0;
     if (!hdr_ok) { snprintf(why, n, "%s:1: not a dlbench results.csv of this version (header differs)", path); goto out; }
     for (;;) {
@@ -225,12 +249,12 @@ int results_read(FILE *f, const char *path, struct row **rows, char *why, size_t
         if (nf == 0) break;
         if (nf == 1 && !*fl[0]) continue; /* blank line */
         if (!term && feof(f)) break;       /* a row cut short by a crash: every complete row counts */
-        if (nf != RESULTS_NCOLS) {
-            snprintf(why, n, "%s:%d: wrong number of fields (%d, expected %d)", path, at, nf, RESULTS_NCOLS);
+        if (nf != ncols) {
+            snprintf(why, n, "%s:%d: wrong number of fields (%d, expected %d)", path, at, nf, ncols);
             goto out;
         }
         if (nrows == rcap) *rows = realloc(*rows, sizeof **rows * (rcap = rcap ? rcap * 2 : 64));
-        if (row_from_fields(&(*rows)[nrows], fl) != 0) { snprintf(why, n, "%s:%d: malformed field", path, at); goto out; }
+        if (row_from_fields(&(*rows)[nrows], fl, nf) != 0) { snprintf(why, n, "%s:%d: malformed field", path, at); goto out; }
         nrows++;
     }
     ret = nrows;
@@ -259,12 +283,13 @@ int samples_read(FILE *f, const char *path, struct sample_set **sets, char *why,
 {
     char *buf = NULL, **fl = NULL, key[192];
     size_t cap = 0;
-    int fcap = 0, line = 0, nsets = 0, scap = 0, nf, ret = -1, vcap = 0, threads, term;
+    int fcap = 0, line = 0, nsets = 0, scap = 0, nf, ret = -1, vcap = 0, term;
+    struct row id;
     *sets = NULL;
     nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
-    if (nf != 7 || strcmp(fl[0], "backend") || strcmp(fl[6], "seconds")) {
-        snprintf(why, n, "%s:1: not a dlbench samples.csv of this version", path); goto out;
-    }
+    int ncols = nf, hdr_ok = nf == SAMPLE_NCOLS || nf == SAMPLE_NCOLS_V1;
+    for (int i = 0; hdr_ok && i < nf; i++) hdr_ok = strcmp(fl[i], sample_columns[i]) == 0;
+    if (!hdr_ok) { snprintf(why, n, "%s:1: not a dlbench samples.csv of this version", path); goto out; }
     for (;;) {
         int at = line + 1;
         double v;
@@ -272,10 +297,13 @@ int samples_read(FILE *f, const char *path, struct sample_set **sets, char *why,
         if (nf == 0) break;
         if (nf == 1 && !*fl[0]) continue;
         if (!term && feof(f)) break;       /* cut short by a crash */
-        if (nf != 7 || parse_int_field(fl[4], &threads) || parse_num(fl[6], &v) || !(v > 0)) {
+        row_init(&id);
+        if (nf != ncols || parse_int_field(fl[4], &id.threads) || parse_num(fl[6], &v) || !(v > 0) ||
+            (nf == SAMPLE_NCOLS && parse_rank(fl[7], fl[8], &id))) {
             snprintf(why, n, "%s:%d: malformed sample line", path, at); goto out;
         }
-        snprintf(key, sizeof key, "%s|%s|%s|%s|%d", fl[0], fl[1], fl[2], fl[3], threads);
+        COPY(id.backend, fl[0]); COPY(id.workload, fl[1]); COPY(id.case_name, fl[2]); COPY(id.dtype, fl[3]);
+        row_key(&id, key, sizeof key);
         /* Samples of one row are contiguous: a new key starts a new set. */
         if (nsets == 0 || strcmp((*sets)[nsets - 1].key, key) != 0) {
             if (nsets == scap) *sets = realloc(*sets, sizeof **sets * (scap = scap ? scap * 2 : 64));

@@ -17,14 +17,23 @@ struct row {
     double intensity, ceiling_pct;    /* FLOP/byte; % of the roofline bound (NAN if unknown) */
     double items_per_call;            /* samples a call processes (training batch); NAN if n/a */
     double joules_per_call;           /* energy over the timed calls ÷ calls; NAN if unreadable */
+    /* Multi-process runs (harness/dist): the rank that measured the row, or -1 (written empty) for a
+     * row the `ranks` ranks of a group measured together (collectives, data-parallel steps); ranks:
+     * the processes of the run, or of that group; host: the measuring rank's (the group's first). */
+    int rank, ranks;
+    char host[64];
+    double busbw_gbps;                /* collectives: bus bandwidth as nccl-tests defines it */
 };
 
 extern const char *const results_columns[];   /* header of results.csv, in order */
-#define RESULTS_NCOLS 27
+#define RESULTS_NCOLS 31
+#define RESULTS_NCOLS_V1 27                    /* before rank, ranks, host, busbw_gbps: still read */
 
 void row_init(struct row *r);                  /* all numbers NAN/0, strings empty */
 int row_measured(const struct row *r);         /* status ok or noisy: has timings */
-void row_key(const struct row *r, char *buf, size_t n);  /* backend|workload|case|dtype|threads */
+/* backend|workload|case|dtype|threads, then |rank<K>/<N> for a rank's row of a multi-process run and
+ * |group<N> for a row N ranks measured together */
+void row_key(const struct row *r, char *buf, size_t n);
 
 struct results_out { FILE *csv, *samples; };
 /* Creates dir (and parents) and both CSV files with headers. -1 with a reason on failure. */

@@ -107,6 +107,11 @@ static int forward(struct trainer *t, const float *x)
     return rc;
 }
 
+static int grad_ready(struct trainer *t, int l)
+{
+    return t->sync ? t->sync->ready(t->sync->user, l, t->g[l], t->nparam[l]) : 0;
+}
+
 static int backward(struct trainer *t, const float *x)
 {
     const struct backend *b = t->b;
@@ -118,13 +123,13 @@ static int backward(struct trainer *t, const float *x)
         size_t nin = in_elems(t, l);
         if (L->kind == LAYER_LINEAR) {
             rc = b->mm->gemm(DT_F32, 1, 0, L->out, (int)nin, B, gout, in, t->g[l]) ||           /* dW = goutᵀ · in */
-                 b->train->bias_bwd(B, L->out, 1, gout, t->g[l] + (size_t)L->out * nin) ||
+                 b->train->bias_bwd(B, L->out, 1, gout, t->g[l] + (size_t)L->out * nin) || grad_ready(t, l) ||
                  (gin && b->mm->gemm(DT_F32, 0, 0, B, (int)nin, L->out, gout, t->p[l], gin));   /* gin = gout · W */
         } else if (L->kind == LAYER_CONV3X3) {
             struct conv_shape s = conv_of(t, l);
             rc = b->conv->bwd_filter(DT_F32, &s, in, gout, t->g[l]) ||
                  b->train->bias_bwd(B, L->out, t->dims[l][1] * t->dims[l][2], gout, t->g[l] + conv_w_elems(&s)) ||
-                 (gin && b->conv->bwd_data(DT_F32, &s, gout, t->p[l], gin));
+                 grad_ready(t, l) || (gin && b->conv->bwd_data(DT_F32, &s, gout, t->p[l], gin));
         } else if (L->kind == LAYER_RELU) {
             rc = gin && b->elt->relu_bwd(nin * B, in, gout, gin);
         } else {
@@ -140,7 +145,7 @@ int trainer_step(struct trainer *t, const float *x, const int32_t *labels)
     int last = t->m->nlayers - 1;
     if (forward(t, x) ||
         b->train->softmax_xent(t->batch, t->m->classes, t->act[last], labels, t->losses, t->loss, t->grad[last]) ||
-        backward(t, x))
+        backward(t, x) || (t->sync && t->sync->wait(t->sync->user)))
         return -1;
     t->steps++;
     t->hp.step = t->steps;

@@ -9,6 +9,15 @@
 #define TRAIN_LR_SGD 0.05f
 #define TRAIN_LR_ADAM 1e-3f
 
+/* Data-parallel training (workload_dp.c): ready() runs when backward has queued layer l's whole
+ * gradient g (weights then bias, n floats), before it queues the gradients of earlier layers, so
+ * their sums can overlap the rest of backward; wait() runs before the update reads any gradient. */
+struct grad_sync {
+    int (*ready)(void *user, int layer, float *g, size_t n);
+    int (*wait)(void *user);
+    void *user;
+};
+
 struct trainer {
     const struct backend *b;
     const struct model_spec *m;
@@ -21,6 +30,7 @@ struct trainer {
     uint8_t *idx[MAX_LAYERS];
     float *losses, *loss;
     struct adam_hp hp;
+    const struct grad_sync *sync;          /* NULL: one process trains alone */
 };
 
 /* Allocates and initialises (PyTorch's default uniform ±1/sqrt(fan_in), from seed). */

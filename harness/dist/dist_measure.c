@@ -1,0 +1,204 @@
+/* dist_measure.c: one row measured by a group of ranks together (collectives, data-parallel steps):
+ * measure_row's steps with an agreement after each so every member skips, fails or goes on
+ * together (a member that went on alone would wait in a collective for good), the worst member's
+ * verification error, and a sampler whose every decision all members take from the same numbers.
+ * A sample is one operation, timed on every member from a common start and counted as the slowest
+ * member's time (as the mpi4py peer does); the row's time is the median sample, so a rank the OS
+ * preempted for one operation moves one sample, not the whole figure. */
+#include "dist.h"
+#include "workload.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WARMUP_S 0.05
+
+static const struct coll_group *current;
+const struct coll_group *dist_current_group(void) { return current; }
+
+static void identity(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
+                     enum dtype dt, int threads, int ranks, struct row *r)
+{
+    row_init(r);
+    snprintf(r->backend, sizeof r->backend, "%s", b->name);
+    snprintf(r->workload, sizeof r->workload, "%s", w->name);
+    snprintf(r->family, sizeof r->family, "%s", w->family);
+    snprintf(r->case_name, sizeof r->case_name, "%s", case_name);
+    snprintf(r->dtype, sizeof r->dtype, "%s", dtype_name(dt));
+    current = dist_group(ranks);      /* shapes and counts may depend on the group */
+    w->shape(params, r->shape, sizeof r->shape);
+    r->threads = threads;
+    r->rank = -1;
+    r->ranks = ranks;
+    snprintf(r->host, sizeof r->host, "%s", dist_self()->host);
+    r->flops = w->flops(params, dt);
+    r->bytes = w->bytes(params, dt);
+    r->intensity = r->flops > 0 ? r->flops / r->bytes : NAN;
+    r->items_per_call = w->items ? w->items(params) : NAN;
+}
+
+static void lost(struct row *r, const struct timing_opts *t)
+{
+    snprintf(r->status, sizeof r->status, "failed: a rank of the group was lost (no answer within %.0f s)",
+             t->case_timeout + DIST_GRACE_S);
+}
+
+/* Probe, dtype and memory on this member; "" when it can go on. */
+static void local_checks(const struct backend *b, const struct workload *w, const void *params, enum dtype dt, struct row *r)
+{
+    char why[256];
+    if (!b->probe(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return; }
+    snprintf(r->device, sizeof r->device, "%s", b->dev->name());
+    const char *unsup = b->unsupported(w->family, dt);
+    if (unsup) { snprintf(r->status, sizeof r->status, "skipped: %s", unsup); return; }
+    double need = (double)w->device_bytes(params, dt), have = (double)b->dev->mem_free();
+    if (need > 0.9 * have)
+        snprintf(r->status, sizeof r->status, "skipped: needs %.2f GiB, %.2f GiB free", need / 1073741824.0, have / 1073741824.0);
+}
+
+static void *setup_on(const struct backend *b, const struct workload *w, const struct coll_group *g, const void *params,
+                      enum dtype dt, uint64_t seed, const char *case_name, struct row *r)
+{
+    char why[256];
+    if (!dist_comm(b, g)) {
+        snprintf(r->status, sizeof r->status, "failed: cannot open a %s communicator of %d ranks: %s", b->name, g->size, b->dev->error());
+        return NULL;
+    }
+    void *st = w->setup(b, params, dt, seed ^ case_stream(w->name, case_name, dt), why, sizeof why);
+    if (!st) {
+        if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s", why + 13);
+        else snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
+    }
+    return st;
+}
+
+static int measure_group(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
+                         enum dtype dt, int threads, int ranks, const struct timing_opts *t, uint64_t seed, struct row *r,
+                         struct timing_result *tr)
+{
+    char why[256];
+    double deadline = wall_seconds() + t->case_timeout + DIST_GRACE_S;
+    tr->samples = NULL;
+    tr->n = 0;
+    const struct coll_group *g = dist_group(ranks);
+    if (!g) return 2;
+    identity(b, w, case_name, params, dt, threads, ranks, r);
+    if (dist_size() < 2) {
+        snprintf(r->status, sizeof r->status, "skipped: one process; run under mpirun or srun with 2 or more ranks");
+        current = NULL;
+        return 0;
+    }
+    local_checks(b, w, params, dt, r);
+    int a = dist_agree(g, !*r->status, r->status, sizeof r->status, deadline);
+    if (a <= 0) { if (a < 0) lost(r, t); current = NULL; return 0; }
+    if (b->dev->set_threads) b->dev->set_threads(threads);
+    void *st = setup_on(b, w, g, params, dt, seed, case_name, r);
+    a = dist_agree(g, st != NULL, r->status, sizeof r->status, deadline);
+    if (a <= 0) goto out;
+    r->tolerance = w->tolerance(params, dt);
+    double err = 0;
+    int ok = w->call(st) == 0;
+    if (!ok) snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
+    else if ((err = w->check(st, why, sizeof why)) < 0) { ok = 0; snprintf(r->status, sizeof r->status, "failed: cannot verify: %s", why); }
+    if ((a = dist_agree(g, ok, r->status, sizeof r->status, deadline)) <= 0) goto out;
+    double worst[1] = {isnan(err) ? INFINITY : err};   /* the worst member's error (MPI_MAX is undefined on NaN) */
+    if ((a = dist_max(g, worst, 1, deadline)) < 0) goto out;
+    r->verify_err = worst[0];
+    if (!(r->verify_err <= r->tolerance)) {
+        snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g", r->verify_err, r->tolerance);
+    } else if (dist_time_op(g, b, w->call, st, t, tr) != 0) {
+        if (tr->outcome == TIMING_FAILED) snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
+        else a = -1;
+    } else if (tr->outcome == TIMING_INTERRUPTED) {
+        w->teardown(st);
+        current = NULL;
+        return 1;
+    } else if (tr->outcome == TIMING_TIMEOUT) {
+        snprintf(r->status, sizeof r->status, "timeout");
+    } else {
+        snprintf(r->status, sizeof r->status, "%s", tr->outcome == TIMING_NOISY ? "noisy" : "ok");
+        r->samples = tr->n; r->reps = tr->reps;
+        r->median_s = tr->s.median; r->min_s = tr->s.min; r->mean_s = tr->s.mean;
+        r->stddev_s = tr->s.stddev; r->ci_lo_s = tr->s.ci_lo; r->ci_hi_s = tr->s.ci_hi;
+        r->gflops = r->flops > 0 ? r->flops / r->median_s * 1e-9 : NAN;
+        r->gbytes_per_s = r->bytes / r->median_s * 1e-9;
+        if (w->bus_factor) r->busbw_gbps = r->gbytes_per_s * w->bus_factor(params, g->size);
+    }
+out:
+    if (a < 0) lost(r, t);
+    if (st) w->teardown(st);
+    current = NULL;
+    return 0;
+}
+
+int dist_measure(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
+                 enum dtype dt, int threads, int ranks, const struct timing_opts *t, uint64_t seed, struct row *r,
+                 struct timing_result *tr)
+{
+    int rc = measure_group(b, w, case_name, params, dt, threads, ranks, t, seed, r, tr);
+    if (rc == 0 && dist_group(ranks)->rank != 0) {   /* the group's first rank keeps the row */
+        free(tr->samples);
+        tr->samples = NULL;
+        tr->n = 0;
+        return 2;
+    }
+    return rc;
+}
+
+/* One sample: reps calls between the backend's timer marks; then the slowest member's time per call
+ * and the longest elapsed time, so every member sees the same sample and stops at the same one. The
+ * reduction also lines the members up for the next sample, as the barrier before each operation of
+ * the mpi4py peer and nccl-tests does. */
+static int group_sample(const struct coll_group *g, const struct backend *b, op_call_fn call, void *st, int reps,
+                        double begin, double deadline, double v[3])
+{
+    double s;
+    if (b->dev->timer_start() != 0) return -1;
+    int ok = 1;
+    for (int i = 0; i < reps && ok; i++) ok = call(st) == 0;
+    if (b->dev->timer_stop(&s) != 0) ok = 0;
+    v[0] = ok ? s / reps : INFINITY;
+    v[1] = wall_seconds() - begin;
+    v[2] = timing_interrupted ? 1 : 0;
+    return dist_max(g, v, 3, deadline) != 0 ? -2 : 0;
+}
+
+int dist_time_op(const struct coll_group *g, const struct backend *b, op_call_fn call, void *st,
+                 const struct timing_opts *o, struct timing_result *r)
+{
+    double start = wall_seconds(), v[3];
+    double deadline = start + o->case_timeout + DIST_GRACE_S;
+    int cap = o->max_samples > 0 ? o->max_samples : 100000, size = 64, rc;
+    r->n = 0;
+    r->reps = 1;
+    r->samples = malloc(sizeof(double) * size);
+    r->outcome = TIMING_FAILED;
+    r->joules_per_call = NAN;
+    do { /* warm-up: one call at least, WARMUP_S in all */
+        if ((rc = group_sample(g, b, call, st, 1, start, deadline, v)) != 0) { r->outcome = rc == -2 ? TIMING_TIMEOUT : TIMING_FAILED; return -1; }
+        if (isinf(v[0])) return -1;
+        if (v[2] > 0) { r->outcome = TIMING_INTERRUPTED; return 0; }
+        if (v[1] > o->case_timeout) { r->outcome = TIMING_TIMEOUT; return 0; }
+    } while (v[1] < WARMUP_S);
+    struct timing_opts eff = *o;
+    eff.max_samples = cap;
+    double t_begin = wall_seconds(), next_check = 0;
+    for (;;) {
+        if ((rc = group_sample(g, b, call, st, r->reps, t_begin, deadline, v)) != 0) { r->outcome = rc == -2 ? TIMING_TIMEOUT : TIMING_FAILED; return -1; }
+        if (isinf(v[0])) return -1;
+        if (r->n == size) r->samples = realloc(r->samples, sizeof(double) * (size *= 2));
+        r->samples[r->n++] = v[0];
+        if (v[2] > 0) { r->outcome = TIMING_INTERRUPTED; break; }
+        if (v[1] + (t_begin - start) > o->case_timeout) { r->outcome = TIMING_TIMEOUT; break; }
+        if (r->n < 64 || r->n >= next_check || v[1] >= o->max_time || r->n >= cap) {
+            int noisy;
+            struct summary sum;
+            next_check = r->n * 1.05;
+            summarize(r->samples, r->n, &sum);
+            if (timing_should_stop(&eff, &sum, v[1], &noisy)) { r->outcome = noisy ? TIMING_NOISY : TIMING_OK; break; }
+        }
+    }
+    summarize(r->samples, r->n, &r->s);
+    return 0;
+}
