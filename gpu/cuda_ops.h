@@ -9,6 +9,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+struct collective_ops;
+extern const struct collective_ops nccl_collectives;   /* coll_nccl.c: built with MPI and nccl.h */
 int gemm_cuda(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 int copy_cuda(size_t n, const float *a, float *b);
 int scale_cuda(size_t n, float s, const float *a, float *b);

@@ -98,6 +98,8 @@ struct coll_group {
     int (*bcast)(const struct coll_group *g, void *buf, size_t bytes);
 };
 struct collective_ops {
+    /* NULL, or 1 when this process can take part (NCCL: its library loads); else 0 and why. */
+    int (*available)(char *why, size_t n);
     /* Per-group state (an NCCL communicator): collective over the group; NULL with error() set. */
     void *(*open)(const struct coll_group *g);
     void (*close)(void *comm);

@@ -50,6 +50,7 @@ static const char *usage_run =
     "  --price-gpu USD/H      price of this GPU per hour (default: bench/prices.csv)\n"
     "  --prices FILE          another price table (pattern,usd_per_hour,covers,source,date)\n"
     "  --quiet                no progress lines\n"
+    "  --no-ceilings          do not measure the ceilings (rows get no % of ceiling)\n"
     "under mpirun or srun (built with MPI): every rank measures on its share of the node and its own GPU,\n"
     "  the collectives and data-parallel steps run on the ranks together; rank 0 writes the one run folder\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
@@ -78,6 +79,7 @@ static int cmd_run(int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { fputs(usage_run, stdout); return 0; }
         if (strcmp(a, "--quiet") == 0) { o.quiet = 1; continue; }
+        if (strcmp(a, "--no-ceilings") == 0) { o.no_ceilings = 1; continue; }
         if (strncmp(a, "--", 2) != 0) { cli_err("run", "unexpected argument '%s'", a); return 2; }
         if (need_value(a, i, argc)) return 2;
         const char *v = argv[++i];

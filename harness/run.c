@@ -371,12 +371,12 @@ int run_main(struct run_opts *o)
         put_energy(backends[bi], &si);
     }
     free(prices);
-    if (root) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
+    if (root && !o->no_ceilings) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
     for (int bi = 0; bi < backend_count && bi < 8; bi++) {
         int rated = 0; /* rows that get a % of ceiling: those one rank measures alone */
         for (int i = 0; i < n; i++) rated |= items[i].w->group == GROUP_NONE && (items[i].b == backends[bi] || items[i].b->base == backends[bi]);
         ceiling_clear(&ceil[bi]);
-        if (!rated || !in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue; /* variants share their base's device */
+        if (o->no_ceilings || !rated || !in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue; /* variants share their base's device */
         ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &ceil[bi]);
         ceilings_put(backends[bi], &ceil[bi], &si);
     }

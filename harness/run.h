@@ -21,6 +21,7 @@ struct run_opts {
     const char *out_dir;       /* the run folder; NULL: results/<UTC time>-<host> */
     uint64_t seed;
     int quiet;                 /* no progress lines */
+    int no_ceilings;           /* skip measuring the ceilings (no % of ceiling) */
     double price_cpu, price_gpu;   /* USD/hour overrides; NAN: from the price table */
     const char *prices;        /* price table (default: bench/prices.csv of the source tree) */
 };

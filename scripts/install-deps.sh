@@ -3,8 +3,9 @@
 # Usage: scripts/install-deps.sh [--check] [--with-peers]   (--check: report, install nothing)
 set -euo pipefail
 required=(build-essential pkg-config libopenblas0-openmp libopenblas-openmp-dev libhwloc-dev libcriterion-dev)
-optional=(gnuplot-nox clang)          # plots in report.md; libFuzzer targets (make fuzz)
-peers=(python3-numpy python3-torch)   # only for ../shared/tools/peers.py comparisons
+# plots in report.md; libFuzzer targets (make fuzz); MPI for multi-process runs (mpirun, its tests)
+optional=(gnuplot-nox clang libopenmpi-dev openmpi-bin)
+peers=(python3-numpy python3-torch python3-mpi4py)   # only for ../shared/tools/peers*.py comparisons
 check=0; want=("${required[@]}" "${optional[@]}")
 for a in "$@"; do
   case "$a" in

@@ -81,7 +81,8 @@ int dist_time_op(const struct coll_group *g, const struct backend *b, op_call_fn
                  const struct timing_opts *o, struct timing_result *r);
 
 /* Test hook, DLBENCH_TEST_FAULT=<what>:<rank>[:<case substring>]: whether this rank injects fault
- * `what` ("fail", "hang", "exit", "dp-noreduce") at this case. */
+ * `what` ("fail", "hang", "exit") at this case. (DLBENCH_TEST_FAULT=dp-noreduce: every rank of a
+ * data-parallel step skips the gradient sum, workload_dp.c.) */
 int dist_fault(const char *what, const char *case_name);
 /* Before an item: a "hang" fault sleeps for good, an "exit" fault leaves at once; 1 for "fail". */
 int dist_fault_before(const char *case_name);

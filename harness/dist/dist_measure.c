@@ -52,6 +52,7 @@ static void local_checks(const struct backend *b, const struct workload *w, cons
     snprintf(r->device, sizeof r->device, "%s", b->dev->name());
     const char *unsup = b->unsupported(w->family, dt);
     if (unsup) { snprintf(r->status, sizeof r->status, "skipped: %s", unsup); return; }
+    if (b->coll->available && !b->coll->available(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return; }
     double need = (double)w->device_bytes(params, dt), have = (double)b->dev->mem_free();
     if (need > 0.9 * have)
         snprintf(r->status, sizeof r->status, "skipped: needs %.2f GiB, %.2f GiB free", need / 1073741824.0, have / 1073741824.0);

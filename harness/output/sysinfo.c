@@ -122,23 +122,30 @@ int sysinfo_read_json(struct sysinfo *si, const char *path, char *why, size_t n)
     return rc;
 }
 
+static int line_of(const char *text, const char *p)
+{
+    int line = 1;
+    for (const char *q = text; q < p && *q; q++) line += *q == '\n';
+    return line;
+}
+
 int sysinfo_parse_json(struct sysinfo *si, const char *text, const char *name, char *why, size_t n)
 {
     char sec[32], key[48], val[256];
     si->items = NULL; si->n = si->cap = 0;
-    const char *p = skip_ws(text);
+    const char *p = skip_ws(text), *at = p;   /* at: where the value being read starts */
     if (*p++ != '{') goto bad;
     for (p = skip_ws(p); *p == '"';) {
-        if (!(p = read_string(p, sec, sizeof sec))) goto bad;
+        if (!(p = read_string(at = p, sec, sizeof sec))) goto bad;
         p = skip_ws(p);
         if (*p++ != ':') goto bad;
         p = skip_ws(p);
         if (*p++ != '{') goto bad;
         for (p = skip_ws(p); *p == '"';) {
-            if (!(p = read_string(p, key, sizeof key))) goto bad;
+            if (!(p = read_string(at = p, key, sizeof key))) goto bad;
             p = skip_ws(p);
             if (*p++ != ':') goto bad;
-            if (!(p = read_string(skip_ws(p), val, sizeof val))) goto bad;
+            if (!(p = read_string(at = skip_ws(p), val, sizeof val))) goto bad;
             sysinfo_put(si, sec, key, val);
             p = skip_ws(p);
             if (*p == ',') p = skip_ws(p + 1);
@@ -148,15 +155,17 @@ int sysinfo_parse_json(struct sysinfo *si, const char *text, const char *name, c
         if (*p == ',') p = skip_ws(p + 1);
     }
     if (*p != '}') goto bad;
-    const char *fmt = sysinfo_get(si, "dlbench", "format");
+    const char *fmt = sysinfo_get(si, "dlbench", "format"), *fmt_at = strstr(text, "\"format\"");
     if (!fmt || atoi(fmt) != DLBENCH_FORMAT) {
-        snprintf(why, n, "%s: run folder format %s, this dlbench reads format %d", name, fmt ? fmt : "unknown", DLBENCH_FORMAT);
+        snprintf(why, n, "%s:%d: run folder format %s, this dlbench reads format %d", name, line_of(text, fmt_at ? fmt_at : text),
+                 fmt ? fmt : "unknown", DLBENCH_FORMAT);
         sysinfo_free(si);
         return -1;
     }
     return 0;
 bad:
-    snprintf(why, n, "%s: malformed JSON near byte %ld", name, p ? (long)(p - text) : -1L);
+    if (!p) p = at;
+    snprintf(why, n, "%s:%d: malformed JSON near byte %ld", name, line_of(text, p), (long)(p - text));
     sysinfo_free(si);
     return -1;
 }

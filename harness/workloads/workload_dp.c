@@ -49,7 +49,7 @@ static void dp_shape(const void *p, char *buf, size_t n)
 {
     const struct dp_case *c = p;
     int k = ranks_now();
-    snprintf(buf, n, "%s SGD, %d per rank x %d ranks = %d", c->model->name, local_batch(c, k), k, global_batch(c, k));
+    snprintf(buf, n, "%s SGD %d/rank x %d ranks = %d", c->model->name, local_batch(c, k), k, global_batch(c, k));
 }
 
 static double dp_flops(const void *p, enum dtype dt) { (void)dt; const struct dp_case *c = p; return model_step_flops(c->model, global_batch(c, ranks_now())); }
@@ -125,7 +125,8 @@ static void *dp_setup(const struct backend *b, const void *p, enum dtype dt, uin
     }
     s->local = local_batch(&s->c, k);
     s->global = global_batch(&s->c, k);
-    s->noreduce = dist_fault("dp-noreduce", NULL);
+    const char *fault = getenv("DLBENCH_TEST_FAULT");     /* tests: every rank skips the sum */
+    s->noreduce = fault && !strncmp(fault, "dp-noreduce", 11);
     if (!(s->ds = dataset_get(why, n))) { free(s); return NULL; }
     if ((s->nbatches = s->ds->n / s->global) < 1) {
         snprintf(why, n, "global batch %d is larger than the dataset (%d)", s->global, s->ds->n);
