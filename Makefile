@@ -1,15 +1,16 @@
-# Makefile: builds dlbench (CPU backend always, CUDA backend whenever nvcc is found), its tests,
-# and runs the benchmark. `make bench` and `make test` install missing system packages first.
+# Makefile: builds dlbench (CPU backend always; the CUDA backend from gpu/gpu.mk whenever nvcc is
+# found), its tests, and runs the benchmark. Only `make deps`, `make test` and `make bench` install
+# missing system packages (scripts/install-deps.sh); any other goal, a plain `make` included, only
+# says what is missing. `make install` honours PREFIX and DESTDIR.
 .DEFAULT_GOAL := all
 SUITE      ?= quick
 BENCH_ARGS ?=
 ifeq ($(origin CC),default)
   CC := gcc
 endif
-comma := ,
+comma      := ,
 MARCH      ?= -march=native
-CUDA_HOME  ?= /usr/local/cuda
-CUDA_ARCH  ?= 75 80 86 89 90
+PREFIX     ?= /usr/local
 OBLAS_DIR  ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
 OBLAS_INC  ?= /usr/include/x86_64-linux-gnu/openblas-openmp
 FUZZ_SECONDS ?= 60
@@ -29,33 +30,25 @@ ifneq ($(origin MARCH),file)
   BUILD := $(BUILD)/march$(subst =,-,$(subst -march=,,$(MARCH)))
 endif
 
-NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
 GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-CPPFLAGS := -Iharness -Iharness/dist -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels -Icpu -Igpu -Ibench -I$(OBLAS_INC) -D_GNU_SOURCE \
+# The goals that may install packages; every other goal checks and says what is missing.
+DEPS_OK := build/.deps-ok
+ifneq ($(filter deps test bench bench-full bench-compare,$(MAKECMDGOALS)),)
+  PREREQ := $(DEPS_OK)
+else
+  PREREQ := check-deps
+endif
+
+INC_DIRS := harness harness/dist harness/measure harness/workloads harness/output kernels cpu gpu bench
+CPPFLAGS := $(INC_DIRS:%=-I%) -I$(OBLAS_INC) -D_GNU_SOURCE \
             -DDLBENCH_GIT_REV='"$(GIT_REV)"' -DDLBENCH_PRICES='"$(abspath bench/prices.csv)"'
 CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -fno-math-errno -Wall -Wextra -MMD -MP -g $(SANFLAGS)
 LDFLAGS  := -fopenmp $(SANFLAGS) -L$(OBLAS_DIR) -Wl,-rpath,$(OBLAS_DIR)
-LDLIBS   := -lopenblas -lhwloc -ldl -lmvec -lm
+LDLIBS   := -lopenblas -lhwloc -lcjson -ldl -lmvec -lm
 
 SRC_C := $(wildcard harness/*.c harness/*/*.c bench/*.c kernels/*.c cpu/*.c)
-ifneq ($(NVCC),)
-  CPPFLAGS += -DHAVE_CUDA -I$(CUDA_HOME)/include
-  NVDEFS   := -D_GNU_SOURCE -DHAVE_CUDA
-  SRC_C  += $(wildcard gpu/*.c)
-  SRC_CU := $(wildcard gpu/*.cu)
-  LDFLAGS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
-  LDLIBS  += -lcublas -lcudart -lstdc++
-  # SASS per listed architecture, plus PTX of the newest so later GPUs JIT it.
-  NVGENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
-               $(if $(CUDA_ARCH),-gencode arch=compute_$(lastword $(CUDA_ARCH))$(comma)code=compute_$(lastword $(CUDA_ARCH)))
-  ifneq ($(wildcard $(CUDA_HOME)/include/cudnn.h),)
-    CPPFLAGS += -DHAVE_CUDNN      # libcudnn is dlopen'ed at run time: never a link dependency
-  else
-    SRC_C := $(filter-out gpu/backend_cudnn.c,$(SRC_C))
-  endif
-  NVFLAGS := -O3 -std=c++17 $(NVGENCODE) -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels -Igpu -Xcompiler -Wall,-Wextra -MMD -MP
-endif
+include gpu/gpu.mk
 include harness/dist/dist.mk
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
@@ -65,9 +58,8 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DLBENCH  := $(BUILD)/dlbench
 TESTBIN  := $(BUILD)/dlbench-tests
-DEPS_OK  := build/.deps-ok
 
-.PHONY: all deps bench bench-full bench-compare test fuzz clean info-build
+.PHONY: all deps check-deps bench bench-full bench-compare test fuzz clean info-build install uninstall
 .SECONDEXPANSION:
 all: info-build $(DLBENCH)
 
@@ -77,20 +69,20 @@ info-build:
 	      "openmp=libgomp openblas=$(OBLAS_DIR) ($(if $(wildcard $(OBLAS_DIR)/libopenblas.so),OpenMP build,MISSING))" \
 	      "march=$(MARCH)$(if $(SAN), san=1)"
 
-# The install script runs once, and again whenever it changes.
+# The install script runs once, and again whenever it changes (deps, test, bench).
 $(DEPS_OK): scripts/install-deps.sh
 	@mkdir -p build
 	@scripts/install-deps.sh
 	@touch $@
 deps: $(DEPS_OK)
 
-$(BUILD)/obj/%.o: %.c | $(DEPS_OK)
+# Any other goal: one line per missing package and the command that installs them, then stop.
+check-deps:
+	@scripts/install-deps.sh --check=build$(if $(filter fuzz,$(MAKECMDGOALS)),$(comma)fuzz)
+
+$(BUILD)/obj/%.o: %.c | $(PREREQ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
-
-$(BUILD)/obj/%.o: %.cu | $(DEPS_OK)
-	@mkdir -p $(dir $@)
-	$(NVCC) $(NVFLAGS) $(NVDEFS) -c $< -o $@
 
 $(DLBENCH): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -105,9 +97,23 @@ endif
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"' -DDLBENCH_PRICES_FILE='"$(abspath bench/prices.csv)"'
 
-# CPU tests run in parallel workers; GPU tests (suite names cuda_*) one at a time.
+# The include graph (no circles, no upward includes) and `make install` into a temporary folder
+# first, then the tests: CPU tests in parallel workers, GPU tests (suite names cuda_*) one at a time.
 test: $(DLBENCH) $(TESTBIN)
+	@scripts/check-includes.sh
+	@scripts/check-install.sh
 	@scripts/run-tests.sh $(TESTBIN) $(TEST_ARGS)
+
+# The binary to $(PREFIX)/bin, the price table to $(PREFIX)/share/dlbench/ (found there at run time
+# relative to the binary); DESTDIR stages the tree for a package.
+install: $(DLBENCH)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dlbench
+	install -m 755 $(DLBENCH) $(DESTDIR)$(PREFIX)/bin/dlbench
+	install -m 644 bench/prices.csv $(DESTDIR)$(PREFIX)/share/dlbench/prices.csv
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/dlbench $(DESTDIR)$(PREFIX)/share/dlbench/prices.csv
+	-rmdir $(DESTDIR)$(PREFIX)/share/dlbench 2>/dev/null
 
 bench: $(DLBENCH)
 	$(DLBENCH) run --suite $(SUITE) $(BENCH_ARGS)
@@ -125,15 +131,15 @@ bench-compare: $(DLBENCH)
 # inputs go to tests/fuzz/regressions/<target>/ and are replayed by every `make fuzz`.
 FUZZ_TARGETS := cli_values results_csv samples_csv system_json prices idx
 FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
-FUZZ_SRC_results_csv := harness/output/results.c
-FUZZ_SRC_samples_csv := harness/output/results.c
-FUZZ_SRC_system_json := harness/output/sysinfo.c
-FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c
+FUZZ_SRC_results_csv := harness/output/results.c harness/measure/row.c
+FUZZ_SRC_samples_csv := harness/output/results.c harness/measure/row.c
+FUZZ_SRC_system_json := harness/output/sysinfo.c harness/output/files.c
+FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c harness/measure/row.c
 FUZZ_SRC_idx         := harness/workloads/dataset.c kernels/rng.c
 FUZZ_CC ?= clang
-build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(DEPS_OK)
+build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(PREREQ)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iharness -Iharness/measure -Iharness/workloads -Iharness/output -Ikernels $^ -o $@
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(INC_DIRS:%=-I%) $^ -lcjson -o $@
 
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
 	@set -e; for t in $(FUZZ_TARGETS); do \

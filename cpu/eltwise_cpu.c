@@ -127,7 +127,7 @@ int relu_bwd_cpu(size_t n, const float *restrict x, const float *restrict dy, fl
 int gelu_fwd_cpu(size_t n, const float *restrict x, float *restrict y)
 {
     FOR_EACH(n, {
-        float v = x[i], u = 0.7978845608f * (v + 0.044715f * v * v * v);
+        float v = x[i], u = (float)GELU_K0 * (v + (float)GELU_K1 * v * v * v);
         y[i] = 0.5f * v * (1.0f + vtanhf(u));
     });
     return 0;
@@ -136,8 +136,8 @@ int gelu_fwd_cpu(size_t n, const float *restrict x, float *restrict y)
 int gelu_bwd_cpu(size_t n, const float *restrict x, const float *restrict dy, float *restrict dx)
 {
     FOR_EACH(n, {
-        float v = x[i], u = 0.7978845608f * (v + 0.044715f * v * v * v), t = vtanhf(u);
-        float g = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * 0.7978845608f * (1.0f + 0.134145f * v * v);
+        float v = x[i], u = (float)GELU_K0 * (v + (float)GELU_K1 * v * v * v), t = vtanhf(u);
+        float g = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * (float)GELU_K0 * (1.0f + (float)(3 * GELU_K1) * v * v);
         dx[i] = dy[i] * g;
     });
     return 0;

@@ -3,11 +3,10 @@
  * backward-data with a gathering col2im), per-image GEMMs accumulating dw (backward-filter).
  * Inputs fp32, fp16 or bf16 (stored as 4 or 2 bytes), fp32 accumulation and output. */
 #include "cuda_check.h"
+#include "cuda_launch.cuh"
 #include "cuda_ops.h"
 #include "cuda_state.h"
 #include <stdint.h>
-
-#define THREADS 256
 #define WORKSPACE_MAX ((size_t)512 << 20)   /* a lowered chunk never exceeds this */
 
 struct geom { int C, H, W, K, R, S, P, Q, stride, pad, dil; };
@@ -60,11 +59,6 @@ __global__ void col2im_kernel(long total, geom g, const float *__restrict__ dcol
     }
 }
 
-static int grid_for(long work)
-{
-    long blocks = (work + THREADS - 1) / THREADS, cap = (long)cuda_sm_count * 32;
-    return (int)(blocks < 1 ? 1 : blocks > cap ? cap : blocks);
-}
 
 static void *workspace(size_t bytes)
 {

@@ -2,19 +2,12 @@
  * 16-byte (float4) accesses when every pointer is 16-byte aligned, one block per row for the row
  * reductions (softmax, layer-norm), a two-stage block reduction for dot. */
 #include "cuda_check.h"
+#include "cuda_launch.cuh"
 #include "cuda_ops.h"
 #include "cuda_state.h"
+#include "eltwise_ref.h"   /* GELU_K0, GELU_K1 */
 #include <math.h>
 #include <stdint.h>
-
-#define THREADS 256
-
-static int grid_for(size_t work)
-{
-    size_t blocks = (work + THREADS - 1) / THREADS, cap = (size_t)cuda_sm_count * 32;
-    if (blocks > cap) blocks = cap;
-    return blocks < 1 ? 1 : (int)blocks;
-}
 
 static bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
 
@@ -27,13 +20,13 @@ struct relu_f { __device__ float operator()(float x, float, float) const { retur
 struct relu_bwd_f { __device__ float operator()(float x, float dy, float) const { return x > 0.f ? dy : 0.f; } };
 struct gelu_f {
     __device__ float operator()(float x, float, float) const
-    { return 0.5f * x * (1.f + tanhf(0.7978845608f * (x + 0.044715f * x * x * x))); }
+    { return 0.5f * x * (1.f + tanhf((float)GELU_K0 * (x + (float)GELU_K1 * x * x * x))); }
 };
 struct gelu_bwd_f {
     __device__ float operator()(float x, float dy, float) const
     {
-        float t = tanhf(0.7978845608f * (x + 0.044715f * x * x * x));
-        return dy * (0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * 0.7978845608f * (1.f + 0.134145f * x * x));
+        float t = tanhf((float)GELU_K0 * (x + (float)GELU_K1 * x * x * x));
+        return dy * (0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * (float)GELU_K0 * (1.f + (float)(3 * GELU_K1) * x * x));
     }
 };
 struct sgd_f { float lr; __device__ float operator()(float w, float g, float) const { return w - lr * g; } };
@@ -92,32 +85,6 @@ int relu_bwd_cuda(size_t n, const float *x, const float *dy, float *dx) { return
 int gelu_fwd_cuda(size_t n, const float *x, float *y) { return map(n, x, x, x, y, gelu_f{}); }
 int gelu_bwd_cuda(size_t n, const float *x, const float *dy, float *dx) { return map(n, x, dy, x, dx, gelu_bwd_f{}); }
 int sgd_update_cuda(size_t n, float lr, float *w, const float *g) { return map(n, w, g, w, w, sgd_f{lr}); }
-}
-
-__device__ float block_sum(float v)
-{
-    __shared__ float part[32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = v;
-    __syncthreads();
-    v = threadIdx.x < (blockDim.x >> 5) ? part[threadIdx.x] : 0.f;
-    if (threadIdx.x < 32)
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    __syncthreads(); /* part[] is reused by the next call */
-    return v;        /* valid in thread 0 */
-}
-
-__device__ float block_max(float v)
-{
-    __shared__ float part[32];
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
-    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = v;
-    __syncthreads();
-    v = threadIdx.x < (blockDim.x >> 5) ? part[threadIdx.x] : -INFINITY;
-    if (threadIdx.x < 32)
-        for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
-    __syncthreads();
-    return v;
 }
 
 __global__ void dot_partial_kernel(size_t n, const float *__restrict__ a, const float *__restrict__ b, float *partial)

@@ -2,24 +2,10 @@
  * block per channel), 2x2 max-pool forward/backward (one thread per window), softmax
  * cross-entropy (one block per row, then a deterministic one-block mean of the row losses). */
 #include "cuda_check.h"
+#include "cuda_launch.cuh"
 #include "cuda_ops.h"
 #include "cuda_state.h"
 #include <math.h>
-
-#define THREADS 256
-
-__device__ static float block_sum256(float v)
-{
-    __shared__ float part[THREADS / 32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = v;
-    __syncthreads();
-    v = threadIdx.x < THREADS / 32 ? part[threadIdx.x] : 0.f;
-    if (threadIdx.x < 32)
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    __syncthreads();
-    return v; /* in thread 0 */
-}
 
 __global__ void bias_bwd_kernel(int outer, int ch, int inner, const float *__restrict__ dy, float *__restrict__ db)
 {
@@ -29,7 +15,7 @@ __global__ void bias_bwd_kernel(int outer, int ch, int inner, const float *__res
         long o = i / inner, j = i % inner;
         s += dy[(o * ch + c) * inner + j];
     }
-    s = block_sum256(s);
+    s = block_sum(s);
     if (threadIdx.x == 0) db[c] = s;
 }
 
@@ -74,19 +60,12 @@ __global__ void softmax_xent_kernel(int cols, const float *__restrict__ z, const
     __shared__ float bmax, bsum;
     float mx = -INFINITY, s = 0.f;
     for (int j = threadIdx.x; j < cols; j += blockDim.x) mx = fmaxf(mx, zr[j]);
-    for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_down_sync(0xffffffffu, mx, o));
-    __shared__ float wmax[THREADS / 32];
-    if ((threadIdx.x & 31) == 0) wmax[threadIdx.x >> 5] = mx;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        float m = wmax[0];
-        for (int i = 1; i < THREADS / 32; i++) m = fmaxf(m, wmax[i]);
-        bmax = m;
-    }
+    mx = block_max(mx);
+    if (threadIdx.x == 0) bmax = mx;
     __syncthreads();
     mx = bmax;
     for (int j = threadIdx.x; j < cols; j += blockDim.x) s += expf(zr[j] - mx);
-    s = block_sum256(s);
+    s = block_sum(s);
     if (threadIdx.x == 0) bsum = s;
     __syncthreads();
     s = bsum;
@@ -99,15 +78,10 @@ __global__ void mean_kernel(int n, const float *__restrict__ v, float *__restric
 {
     float s = 0.f;
     for (int i = threadIdx.x; i < n; i += blockDim.x) s += v[i];
-    s = block_sum256(s);
+    s = block_sum(s);
     if (threadIdx.x == 0) out[0] = s / n;
 }
 
-static int grid_for(long work)
-{
-    long blocks = (work + THREADS - 1) / THREADS, cap = (long)cuda_sm_count * 32;
-    return (int)(blocks < 1 ? 1 : blocks > cap ? cap : blocks);
-}
 
 extern "C" {
 int bias_bwd_cuda(int outer, int ch, int inner, const float *dy, float *db)

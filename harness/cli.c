@@ -1,6 +1,8 @@
-/* cli.c: strict parsing of option values: whole strings only, ranges checked, overflow caught. */
+/* cli.c: the command line: getopt_long with one-line errors and suggestions, and strict parsing
+ * of option values: whole strings only, ranges checked, overflow caught. */
 #include "cli.h"
 #include "dtype.h"
+#include "sysinfo.h"   /* DLBENCH_VERSION, DLBENCH_GIT_REV */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,12 +16,84 @@ int cli_err(const char *opt, const char *fmt, ...)
 {
     va_list ap;
     if (cli_quiet) return -1;
-    fprintf(stderr, "dlbench: %s: ", opt);
+    fprintf(stderr, opt ? "dlbench: %s: " : "dlbench: ", opt);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return -1;
+}
+
+void cli_print_version(void) { printf("dlbench %s (%s)\n", DLBENCH_VERSION, DLBENCH_GIT_REV); }
+
+/* Edit distance of a and b (insertions, deletions, substitutions), capped at 9. */
+static int distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b), d[2][65];
+    if (la > 64 || lb > 64) return 9;
+    for (int j = 0; j <= lb; j++) d[0][j] = j;
+    for (int i = 1; i <= la; i++) {
+        int *cur = d[i & 1], *prev = d[(i - 1) & 1];
+        cur[0] = i;
+        for (int j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]), del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+    }
+    return d[la & 1][lb] < 9 ? d[la & 1][lb] : 9;
+}
+
+/* The long option nearest to a mistyped "--name[=value]", when it is near enough to be meant. */
+static const char *nearest_option(const char *arg, const struct option *lo)
+{
+    char name[65];
+    const char *best = NULL;
+    int best_d = 3;
+    if (strncmp(arg, "--", 2) != 0) return NULL;
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+    for (; lo->name; lo++) {
+        int d = distance(name, lo->name);
+        if (d < best_d && d <= (int)strlen(lo->name) / 3 + 1) { best_d = d; best = lo->name; }
+    }
+    return best;
+}
+
+/* "hV" etc. from the table: every option with a one-letter val, ':' after those with a value. */
+static void short_options(const struct option *lo, char *buf, size_t n)
+{
+    size_t k = 0;
+    buf[k++] = ':'; /* report a missing value as ':' rather than '?' */
+    for (; lo->name && k + 3 < n; lo++) {
+        if (lo->flag || lo->val <= ' ' || lo->val > '~') continue;
+        buf[k++] = (char)lo->val;
+        if (lo->has_arg == required_argument) buf[k++] = ':';
+    }
+    buf[k] = 0;
+}
+
+int cli_next_option(int argc, char **argv, const char *cmd, const char *usage, const struct option *longopts)
+{
+    static char **started;
+    char shorts[64], help[64];
+    if (started != argv) { started = argv; optind = 0; } /* a new command line: restart getopt */
+    opterr = 0;
+    short_options(longopts, shorts, sizeof shorts);
+    snprintf(help, sizeof help, "dlbench%s%s --help", cmd ? " " : "", cmd ? cmd : "");
+    int c = getopt_long(argc, argv, shorts, longopts, NULL);
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    if (c == 'h') { fputs(usage, stdout); return CLI_EXIT0; }
+    if (c == 'V') { cli_print_version(); return CLI_EXIT0; }
+    if (c == ':') {
+        if (strncmp(arg, "--", 2) == 0) return cli_err(arg, "needs a value"), CLI_BAD;
+        return cli_err(cmd, "option '-%c' needs a value", optopt), CLI_BAD;
+    }
+    if (c != '?') return c;
+    if (optopt && strncmp(arg, "--", 2) == 0) /* a known long option that takes no value */
+        return cli_err(cmd, "option '%.*s' takes no value", (int)strcspn(arg, "="), arg), CLI_BAD;
+    if (optopt) return cli_err(cmd, "unknown option '-%c' (%s)", optopt, help), CLI_BAD;
+    const char *near = nearest_option(arg, longopts);
+    if (near) return cli_err(cmd, "unknown option '%s'; did you mean '--%s'? (%s)", arg, near, help), CLI_BAD;
+    return cli_err(cmd, "unknown or ambiguous option '%s' (%s)", arg, help), CLI_BAD;
 }
 
 int cli_long(const char *opt, const char *s, long min, long max, long *out)

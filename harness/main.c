@@ -7,13 +7,15 @@
 #include "cli.h"
 #include "compare.h"
 #include "dataset.h"
-#include "dist.h"
+#include "group.h"
 #include "merge.h"
+#include "prices.h"
 #include "report.h"
 #include "results.h"
 #include "run.h"
 #include "sysinfo.h"
 #include "workload.h"
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,8 @@ static const char *usage_main =
     "  report    rebuild report.md, plots and JSON of a run folder from its CSV files\n"
     "  compare   compare two runs; exit 1 on a performance regression (for CI)\n"
     "  merge     one fleet report from run folders of several machines\n"
-    "  dlbench <command> --help for its options; dlbench --version\n";
+    "  dlbench <command> -h|--help for its options; -V|--version on any command\n"
+    "  options: --opt=value or --opt value; any unambiguous prefix of a long option\n";
 
 static const char *usage_run =
     "usage: dlbench run [options]\n"
@@ -46,14 +49,19 @@ static const char *usage_run =
     "  --seed N               input seed (42)\n"
     "  --data DIR             MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte) for\n"
     "                         the training step; default: a synthetic MNIST-shaped set\n"
-    "  --price-cpu USD/H      price of this CPU machine per hour (default: bench/prices.csv)\n"
-    "  --price-gpu USD/H      price of this GPU per hour (default: bench/prices.csv)\n"
-    "  --prices FILE          another price table (pattern,usd_per_hour,covers,source,date)\n"
+    "  --price-cpu USD/H      price of this CPU machine per hour (default: the price table)\n"
+    "  --price-gpu USD/H      price of this GPU per hour (default: the price table)\n"
+    "  --prices FILE          another price table (pattern,usd_per_hour,covers,source,date);\n"
+    "                         default: $DLBENCH_PRICES, else the installed or source tree's (dlbench info)\n"
     "  --quiet                no progress lines\n"
     "  --no-ceilings          do not measure the ceilings (rows get no % of ceiling)\n"
     "under mpirun or srun (built with MPI): every rank measures on its share of the node and its own GPU,\n"
     "  the collectives and data-parallel steps run on the ranks together; rank 0 writes the one run folder\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
+
+static const char *usage_list = "usage: dlbench list   (workloads, cases, backends and why one is unavailable)\n";
+static const char *usage_info = "usage: dlbench info [--no-ceilings]   (the machine, and its measured ceilings unless told not to)\n";
+static const char *usage_report = "usage: dlbench report RUN_DIR   (rebuilds RUN_DIR/report.md, plots and JSON from its CSV files)\n";
 
 static void on_signal(int sig)
 {
@@ -62,84 +70,104 @@ static void on_signal(int sig)
     timing_interrupted = 1;
 }
 
-static int need_value(const char *opt, int i, int argc)
+#define HELP_VERSION {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}
+
+enum run_opt { O_SUITE = 256, O_BACKEND, O_WORKLOAD, O_FILTER, O_DTYPE, O_THREADS, O_SIZE, O_MIN_TIME, O_MAX_TIME,
+               O_CASE_TIMEOUT, O_OUT, O_SEED, O_DATA, O_PRICE_CPU, O_PRICE_GPU, O_PRICES, O_QUIET, O_NO_CEILINGS };
+static const struct option run_options[] = {
+    {"suite", required_argument, NULL, O_SUITE},       {"backend", required_argument, NULL, O_BACKEND},
+    {"workload", required_argument, NULL, O_WORKLOAD}, {"filter", required_argument, NULL, O_FILTER},
+    {"dtype", required_argument, NULL, O_DTYPE},       {"threads", required_argument, NULL, O_THREADS},
+    {"size", required_argument, NULL, O_SIZE},         {"min-time", required_argument, NULL, O_MIN_TIME},
+    {"max-time", required_argument, NULL, O_MAX_TIME}, {"case-timeout", required_argument, NULL, O_CASE_TIMEOUT},
+    {"out", required_argument, NULL, O_OUT},           {"seed", required_argument, NULL, O_SEED},
+    {"data", required_argument, NULL, O_DATA},         {"price-cpu", required_argument, NULL, O_PRICE_CPU},
+    {"price-gpu", required_argument, NULL, O_PRICE_GPU}, {"prices", required_argument, NULL, O_PRICES},
+    {"quiet", no_argument, NULL, O_QUIET},             {"no-ceilings", no_argument, NULL, O_NO_CEILINGS},
+    HELP_VERSION, {NULL, 0, NULL, 0}};
+
+static int nonempty(const char *opt, const char *v) { return *v ? 0 : cli_err(opt, "needs a value"); }
+
+/* Timing options given on the command line (NAN: not given); the suite decides the rest. */
+struct timing_given { double min_time, max_time, case_timeout; };
+
+/* One `run` option into o; 0, or -1 after its one-line error. */
+static int run_option(struct run_opts *o, struct timing_given *tg, int code, const char *v)
 {
-    if (i + 1 >= argc) { cli_err(opt, "needs a value"); return -1; }
-    return 0;
+    long l;
+    const char *names[32];
+    switch (code) {
+    case O_SUITE:
+        if (strcmp(v, "quick") && strcmp(v, "full")) return cli_err("--suite", "'%s' is not quick or full", v);
+        o->quick = !strcmp(v, "quick");
+        return 0;
+    case O_BACKEND:
+        for (int b = 0; b < backend_count && b < 32; b++) names[b] = backends[b]->name;
+        o->backends = v;
+        return cli_names("--backend", v, names, backend_count < 32 ? backend_count : 32);
+    case O_WORKLOAD:
+        for (int w = 0; w < workload_count && w < 32; w++) names[w] = workloads[w]->name;
+        o->workloads = v;
+        return cli_names("--workload", v, names, workload_count < 32 ? workload_count : 32);
+    case O_FILTER: o->filter = v; return nonempty("--filter", v);
+    case O_DTYPE: return cli_dtypes("--dtype", v, &o->dtypes);
+    case O_THREADS: return cli_list_long("--threads", v, 4096, o->threads, MAX_THREAD_COUNTS, &o->nthreads);
+    case O_SIZE: return cli_size("--size", v, o->dims, &o->ndims);
+    case O_MIN_TIME: return cli_double("--min-time", v, 0, 3600, &tg->min_time);
+    case O_MAX_TIME: return cli_double("--max-time", v, 0.001, 36000, &tg->max_time);
+    case O_CASE_TIMEOUT: return cli_double("--case-timeout", v, 0.001, 604800, &tg->case_timeout);
+    case O_OUT: o->out_dir = v; return nonempty("--out", v);
+    case O_DATA: dataset_dir = v; return nonempty("--data", v);
+    case O_PRICE_CPU: return cli_double("--price-cpu", v, 1e-9, 1e6, &o->price_cpu);
+    case O_PRICE_GPU: return cli_double("--price-gpu", v, 1e-9, 1e6, &o->price_gpu);
+    case O_PRICES: o->prices = v; return nonempty("--prices", v);
+    case O_SEED:
+        if (cli_long("--seed", v, 0, 0x7fffffffffffffffL, &l)) return -1;
+        o->seed = (uint64_t)l;
+        return 0;
+    case O_QUIET: o->quiet = 1; return 0;
+    case O_NO_CEILINGS: o->no_ceilings = 1; return 0;
+    }
+    return cli_err("run", "unhandled option");
 }
 
 static int cmd_run(int argc, char **argv)
 {
-    struct run_opts o;
-    int quick = 0;
-    for (int i = 1; i < argc; i++) /* the suite sets defaults the other options override */
-        if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc) quick = strcmp(argv[i + 1], "quick") == 0;
-    run_opts_default(&o, quick);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { fputs(usage_run, stdout); return 0; }
-        if (strcmp(a, "--quiet") == 0) { o.quiet = 1; continue; }
-        if (strcmp(a, "--no-ceilings") == 0) { o.no_ceilings = 1; continue; }
-        if (strncmp(a, "--", 2) != 0) { cli_err("run", "unexpected argument '%s'", a); return 2; }
-        if (need_value(a, i, argc)) return 2;
-        const char *v = argv[++i];
-        long l;
-        int bad = 0;
-        if (strcmp(a, "--suite") == 0) {
-            if (strcmp(v, "quick") && strcmp(v, "full")) bad = cli_err(a, "'%s' is not quick or full", v);
-        } else if (strcmp(a, "--backend") == 0) {
-            const char *names[8];
-            for (int b = 0; b < backend_count; b++) names[b] = backends[b]->name;
-            bad = cli_names(a, v, names, backend_count);
-            o.backends = v;
-        } else if (strcmp(a, "--workload") == 0) {
-            const char *names[32];
-            for (int w = 0; w < workload_count; w++) names[w] = workloads[w]->name;
-            bad = cli_names(a, v, names, workload_count);
-            o.workloads = v;
-        } else if (strcmp(a, "--filter") == 0) {
-            if (!*v) bad = cli_err(a, "needs a value");
-            o.filter = v;
-        } else if (strcmp(a, "--dtype") == 0) {
-            bad = cli_dtypes(a, v, &o.dtypes);
-        } else if (strcmp(a, "--threads") == 0) {
-            bad = cli_list_long(a, v, 4096, o.threads, MAX_THREAD_COUNTS, &o.nthreads);
-        } else if (strcmp(a, "--size") == 0) {
-            bad = cli_size(a, v, o.dims, &o.ndims);
-        } else if (strcmp(a, "--min-time") == 0) {
-            bad = cli_double(a, v, 0, 3600, &o.timing.min_time);
-        } else if (strcmp(a, "--max-time") == 0) {
-            bad = cli_double(a, v, 0.001, 36000, &o.timing.max_time);
-        } else if (strcmp(a, "--case-timeout") == 0) {
-            bad = cli_double(a, v, 0.001, 604800, &o.timing.case_timeout);
-        } else if (strcmp(a, "--out") == 0) {
-            if (!*v) bad = cli_err(a, "needs a value");
-            o.out_dir = v;
-        } else if (strcmp(a, "--data") == 0) {
-            if (!*v) bad = cli_err(a, "needs a value");
-            dataset_dir = v;
-        } else if (strcmp(a, "--price-cpu") == 0) {
-            bad = cli_double(a, v, 1e-9, 1e6, &o.price_cpu);
-        } else if (strcmp(a, "--price-gpu") == 0) {
-            bad = cli_double(a, v, 1e-9, 1e6, &o.price_gpu);
-        } else if (strcmp(a, "--prices") == 0) {
-            if (!*v) bad = cli_err(a, "needs a value");
-            o.prices = v;
-        } else if (strcmp(a, "--seed") == 0) {
-            bad = cli_long(a, v, 0, 0x7fffffffffffffffL, &l);
-            o.seed = (uint64_t)l;
-        } else {
-            bad = cli_err("run", "unknown option '%s' (dlbench run --help)", a);
-        }
-        if (bad) return 2;
-    }
+    struct run_opts o, suite;
+    struct timing_given tg = {NAN, NAN, NAN};
+    int c;
+    run_opts_default(&o, 0);
+    while ((c = cli_next_option(argc, argv, "run", usage_run, run_options)) >= 0)
+        if (run_option(&o, &tg, c, optarg)) return 2;
+    if (c != CLI_END) return c == CLI_EXIT0 ? 0 : 2;
+    if (optind < argc) { cli_err("run", "unexpected argument '%s'", argv[optind]); return 2; }
+    run_opts_default(&suite, o.quick); /* the suite sets the timing defaults the options override */
+    o.timing = suite.timing;
+    if (!isnan(tg.min_time)) o.timing.min_time = tg.min_time;
+    if (!isnan(tg.max_time)) o.timing.max_time = tg.max_time;
+    if (!isnan(tg.case_timeout)) o.timing.case_timeout = tg.case_timeout;
     if (o.timing.max_time < o.timing.min_time) { cli_err("--max-time", "is shorter than --min-time"); return 2; }
     return run_main(&o);
 }
 
-static int cmd_list(void)
+/* The options of a command without operands (list, info): -1 to go on, with *given set when any
+ * option other than help/version was given; else the exit code. */
+static int no_operands(int argc, char **argv, const char *cmd, const char *usage, const struct option *lo, int *given)
 {
+    int c;
+    *given = 0;
+    while ((c = cli_next_option(argc, argv, cmd, usage, lo)) >= 0) *given = 1;
+    if (c != CLI_END) return c == CLI_EXIT0 ? 0 : 2;
+    if (optind < argc) { cli_err(cmd, "unexpected argument '%s'", argv[optind]); return 2; }
+    return -1;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    static const struct option lo[] = {HELP_VERSION, {NULL, 0, NULL, 0}};
     char why[256], shape[128];
+    int rc, none;
+    if ((rc = no_operands(argc, argv, "list", usage_list, lo, &none)) >= 0) return rc;
     puts("backends:");
     for (int b = 0; b < backend_count; b++)
         printf("  %-6s %s\n", backends[b]->name, backends[b]->probe(why, sizeof why) ? "available" : why);
@@ -158,11 +186,16 @@ static int cmd_list(void)
 }
 
 /* info also measures the ceilings (a few seconds per backend) unless told not to. */
-static int cmd_info(int ceilings)
+static int cmd_info(int argc, char **argv)
 {
+    static const struct option lo[] = {{"no-ceilings", no_argument, NULL, 'n'}, HELP_VERSION, {NULL, 0, NULL, 0}};
+    int rc, no_ceilings;
+    if ((rc = no_operands(argc, argv, "info", usage_info, lo, &no_ceilings)) >= 0) return rc;
     struct sysinfo si;
+    char prices[4096];
     sysinfo_collect(&si);
-    for (int b = 0; ceilings && b < backend_count; b++) {
+    sysinfo_put(&si, "dlbench", "prices", prices_find(prices, sizeof prices) ? prices : "none found (costs are n/a)");
+    for (int b = 0; !no_ceilings && b < backend_count; b++) {
         struct ceiling c;
         char why[256];
         if (backends[b]->base || !backends[b]->probe(why, sizeof why)) continue;
@@ -177,26 +210,36 @@ static int cmd_info(int ceilings)
 
 static int cmd_report(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        puts("usage: dlbench report RUN_DIR   (rebuilds RUN_DIR/report.md from its CSV files)");
-        return 0;
-    }
-    if (argc != 2) { cli_err("report", "needs exactly one run folder (dlbench report --help)"); return 2; }
+    static const struct option lo[] = {HELP_VERSION, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = cli_next_option(argc, argv, "report", usage_report, lo)) >= 0) {}
+    if (c != CLI_END) return c == CLI_EXIT0 ? 0 : 2;
+    if (argc - optind != 1) { cli_err("report", "needs exactly one run folder (dlbench report --help)"); return 2; }
+    const char *dir = argv[optind];
     char path[4200], why[512];
     struct sysinfo si;
     struct row *rows;
-    snprintf(path, sizeof path, "%s/system.json", argv[1]);
+    snprintf(path, sizeof path, "%s/system.json", dir);
     if (sysinfo_read_json(&si, path, why, sizeof why) != 0) { fprintf(stderr, "dlbench: report: %s\n", why); return 2; }
-    snprintf(path, sizeof path, "%s/results.csv", argv[1]);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
     int n = results_load(path, &rows, why, sizeof why);
     if (n < 0) { fprintf(stderr, "dlbench: report: %s\n", why); sysinfo_free(&si); return 2; }
-    snprintf(path, sizeof path, "%s/report.md", argv[1]);
-    int rc = report_write_file(rows, n, &si, argv[1]) | ci_json_write(rows, n, &si, argv[1]);
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    int rc = report_write_file(rows, n, &si, dir) | ci_json_write(rows, n, &si, dir);
     if (rc != 0) fprintf(stderr, "dlbench: report: cannot write %s\n", path);
     else printf("%s (%d rows)\n", path, n);
     free(rows);
     sysinfo_free(&si);
     return rc ? 2 : 0;
+}
+
+/* `run` under mpirun or srun: MPI starts after the re-exec; complaints come once, from rank 0; every
+ * rank returns rank 0's exit code. Without a launcher (or MPI) this is cmd_run. */
+static int cmd_run_ranks(int argc, char **argv)
+{
+    if (dist_init() != 0) return 2;
+    cli_quiet = dist_rank() != 0;
+    return dist_finish(cmd_run(argc, argv));
 }
 
 /* libgomp reads OMP_PLACES/OMP_PROC_BIND before main: to pin threads to cores by default we set
@@ -211,31 +254,29 @@ static void pin_threads_by_default(char **argv)
     /* exec failed: carry on unpinned; info shows the binding actually in force */
 }
 
+/* dlbench [-h|-V] <command> [options]: options before the command are the program's own. */
 int main(int argc, char **argv)
 {
+    static const struct option lo[] = {HELP_VERSION, {NULL, 0, NULL, 0}};
+    static const struct { const char *name; int (*fn)(int, char **); int pin; } cmds[] = {
+        {"run", cmd_run_ranks, 2}, {"info", cmd_info, 1}, {"list", cmd_list, 0}, {"report", cmd_report, 0},
+        {"compare", compare_main, 0}, {"merge", merge_main, 0}};
     if (argc < 2) { fputs(usage_main, stderr); return 2; }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) { fputs(usage_main, stdout); return 0; }
-    if (strcmp(cmd, "--version") == 0) { printf("dlbench %s (%s)\n", DLBENCH_VERSION, DLBENCH_GIT_REV); return 0; }
-    if (strcmp(cmd, "run") == 0) dist_bind_early();   /* before the re-exec: libgomp starts inside the binding */
-    if (strcmp(cmd, "run") == 0 || strcmp(cmd, "info") == 0) pin_threads_by_default(argv);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    int sub_help = argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
-    if (strcmp(cmd, "run") == 0) {
-        if (dist_init() != 0) return 2;
-        cli_quiet = dist_rank() != 0;            /* one copy of each complaint, from rank 0 */
-        return dist_finish(cmd_run(argc - 1, argv + 1));
+    if (!strcmp(argv[1], "help")) { fputs(usage_main, stdout); return 0; }
+    if (argv[1][0] == '-') { /* stop at the first operand: the command's options are its own */
+        int c = cli_next_option(2, argv, NULL, usage_main, lo);
+        if (c == CLI_EXIT0) return 0;
+        if (c == CLI_END) cli_err(NULL, "unknown option '%s' (dlbench --help)", argv[1]);
+        return 2;
     }
-    if (strcmp(cmd, "merge") == 0) return merge_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0) return compare_main(argc - 1, argv + 1);
-    if (strcmp(cmd, "list") == 0 || strcmp(cmd, "info") == 0) {
-        int info = strcmp(cmd, "info") == 0, quick = argc == 3 && info && !strcmp(argv[2], "--no-ceilings");
-        if (sub_help) { printf("usage: dlbench %s\n", info ? "info [--no-ceilings]" : "list"); return 0; }
-        if (argc > 2 && !quick) { cli_err(cmd, "unexpected argument '%s'", argv[2]); return 2; }
-        return info ? cmd_info(!quick) : cmd_list();
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[1], cmds[i].name)) continue;
+        if (cmds[i].pin == 2) dist_bind_early();   /* a rank's share of its node, before libgomp starts */
+        if (cmds[i].pin) pin_threads_by_default(argv);
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        return cmds[i].fn(argc - 1, argv + 1);
     }
-    fprintf(stderr, "dlbench: unknown command '%s' (dlbench --help)\n", cmd);
+    fprintf(stderr, "dlbench: unknown command '%s' (dlbench --help)\n", argv[1]);
     return 2;
 }

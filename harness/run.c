@@ -1,5 +1,7 @@
-/* run.c: the run loop. Data flows one way: bench/ case -> backend op -> check against kernels/
- * -> sampler -> row on disk. A backend's failure becomes that row's status, never an exit. */
+/* run.c: `dlbench run`: the plan (backend × workload × case × dtype × threads from the options),
+ * then named phases (prepare, open the folder, describe the machine, measure, finish) over one
+ * struct run with one cleanup path. Data flows one way: bench/ case -> backend op -> check
+ * against kernels/ -> sampler (harness/measure/) -> row on disk (harness/output/). */
 #include "run.h"
 #include "report.h"
 #include "results.h"
@@ -9,8 +11,10 @@
 #include "ceilings.h"
 #include "ci_json.h"
 #include "dataset.h"
-#include "prices.h"
 #include "dist.h"
+#include "describe.h"
+#include "measure.h"
+#include "prices.h"
 #include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,20 +42,14 @@ void run_opts_default(struct run_opts *o, int quick)
     o->price_cpu = o->price_gpu = NAN;
 }
 
-#ifndef DLBENCH_PRICES
-#define DLBENCH_PRICES "bench/prices.csv"
-#endif
-
-/* The price table: --prices (an error if unreadable), else $DLBENCH_PRICES, the source tree's
- * bench/prices.csv, or ./bench/prices.csv; a binary moved elsewhere runs without one (no prices). */
+/* The price table: --prices (an error if unreadable), else the first one prices_find finds; a
+ * binary with none runs without prices (cost "n/a"). */
 static int load_prices(const struct run_opts *o, struct price **p, char *why, size_t n)
 {
-    const char *candidates[] = {getenv("DLBENCH_PRICES"), DLBENCH_PRICES, "bench/prices.csv"};
+    char path[4096];
     *p = NULL;
     if (o->prices) return prices_load(o->prices, p, why, n);
-    for (int i = 0; i < 3; i++)
-        if (candidates[i] && access(candidates[i], R_OK) == 0) return prices_load(candidates[i], p, why, n);
-    return 0;
+    return prices_find(path, sizeof path) ? prices_load(path, p, why, n) : 0;
 }
 
 /* Price per backend: the override, else the first table entry matching the device's name. */
@@ -203,79 +201,6 @@ static int plan(const struct run_opts *o, struct item **items, struct custom_cas
     return n;
 }
 
-static void fmt_gib(char *buf, size_t n, double bytes) { snprintf(buf, n, "%.2f GiB", bytes / 1073741824.0); }
-
-/* Runs one case to completion: identity and counts into r, then probe, memory check, setup,
- * one verified call, sampling. Returns 0, or 1 if interrupted (r is then not a result). */
-int measure_row(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
-                enum dtype dt, int threads, const struct timing_opts *t, uint64_t seed, struct row *r,
-                struct timing_result *tr)
-{
-    char why[256];
-    row_init(r);
-    snprintf(r->backend, sizeof r->backend, "%s", b->name);
-    snprintf(r->workload, sizeof r->workload, "%s", w->name);
-    snprintf(r->family, sizeof r->family, "%s", w->family);
-    snprintf(r->case_name, sizeof r->case_name, "%s", case_name);
-    snprintf(r->dtype, sizeof r->dtype, "%s", dtype_name(dt));
-    w->shape(params, r->shape, sizeof r->shape);
-    r->threads = threads;
-    r->flops = w->flops(params, dt);
-    r->bytes = w->bytes(params, dt);
-    r->intensity = r->flops > 0 ? r->flops / r->bytes : NAN;
-    r->items_per_call = w->items ? w->items(params) : NAN;
-    tr->samples = NULL;
-    tr->n = 0;
-    if (!b->probe(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return 0; }
-    snprintf(r->device, sizeof r->device, "%s", b->dev->name());
-    const char *unsup = b->unsupported(w->family, dt);
-    if (unsup) { snprintf(r->status, sizeof r->status, "skipped: %s", unsup); return 0; }
-    double need = (double)w->device_bytes(params, dt), have = (double)b->dev->mem_free();
-    if (need > 0.9 * have) {
-        char a[32], c[32];
-        fmt_gib(a, sizeof a, need); fmt_gib(c, sizeof c, have);
-        snprintf(r->status, sizeof r->status, "skipped: needs %s, %s free", a, c);
-        return 0;
-    }
-    if (b->dev->set_threads) b->dev->set_threads(threads);
-    void *st = w->setup(b, params, dt, seed ^ case_stream(w->name, case_name, dt), why, sizeof why);
-    if (!st) { /* "unsupported: …" and "out of … memory" are skips; anything else is a failure */
-        if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s", why + 13);
-        else snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
-        return 0;
-    }
-    r->tolerance = w->tolerance(params, dt);
-    if (w->call(st) != 0) {
-        snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
-        w->teardown(st);
-        return 0;
-    }
-    r->verify_err = w->check(st, why, sizeof why);
-    if (r->verify_err < 0) {
-        snprintf(r->status, sizeof r->status, "failed: cannot verify: %s", why);
-        r->verify_err = NAN;
-    } else if (!(r->verify_err <= r->tolerance)) {
-        snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g", r->verify_err, r->tolerance);
-    } else if (time_op(b, w->call, st, t, tr) != 0) {
-        snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
-    } else if (tr->outcome == TIMING_INTERRUPTED) {
-        w->teardown(st);
-        return 1;
-    } else if (tr->outcome == TIMING_TIMEOUT) {
-        snprintf(r->status, sizeof r->status, "timeout");
-    } else {
-        snprintf(r->status, sizeof r->status, "%s", tr->outcome == TIMING_NOISY ? "noisy" : "ok");
-        r->samples = tr->n; r->reps = tr->reps;
-        r->median_s = tr->s.median; r->min_s = tr->s.min; r->mean_s = tr->s.mean;
-        r->stddev_s = tr->s.stddev; r->ci_lo_s = tr->s.ci_lo; r->ci_hi_s = tr->s.ci_hi;
-        r->gflops = r->flops > 0 ? r->flops / r->median_s * 1e-9 : NAN;
-        r->gbytes_per_s = r->bytes / r->median_s * 1e-9;
-        r->joules_per_call = tr->joules_per_call;
-    }
-    w->teardown(st);
-    return 0;
-}
-
 static void default_run_dir(char *buf, size_t n)
 {
     char host[64], stamp[32];
@@ -297,144 +222,212 @@ static void progress(const struct row *r, int i, int n, double t_start)
         snprintf(perf, sizeof perf, "%.1f GFLOP/s %.1f GB/s ", r->gflops, r->gbytes_per_s);
     else if (row_measured(r))
         snprintf(perf, sizeof perf, "%.3g GB/s ", r->gbytes_per_s);
-    char thr[16] = "";
+    char thr[16] = "", rk[32] = "";
     if (r->threads) snprintf(thr, sizeof thr, " %dt", r->threads);
-    char rk[32] = "";
     if (r->rank < 0) snprintf(rk, sizeof rk, " x%d ranks", r->ranks);
     else if (r->ranks > 1) snprintf(rk, sizeof rk, " rank %d", r->rank);
     fprintf(stderr, "[%d/%d] %s %s %s %s%s%s: %s%s (left ~%.0f s)\n", i, n, r->backend, r->workload,
             r->case_name, r->dtype, thr, rk, perf, r->status, eta);
 }
 
-int run_main(struct run_opts *o)
-{
+/* One run's state, set up by the phases below and torn down in one place (run_free). */
+struct run {
+    struct run_opts *o;
     struct item *items;
-    struct custom_case *custom = NULL;
-    int ncustom = 0;
+    int n;                            /* planned rows */
+    struct custom_case *custom;
+    int ncustom;
+    struct price *prices;
+    int nprices;
+    const struct dataset *ds;         /* the training data, when a train case is planned */
+    char dir[4096];
+    struct results_out out;
+    struct sysinfo si;
+    struct ceiling *ceil;             /* per backend, as backends[] */
+    struct row *rows;
+    int done, cap, failed, interrupted;
+    double t_start;
+    int root;                         /* rank 0 (or the only process): it writes the run folder */
+    int lost;                         /* a rank stopped answering: the run ends after this row */
+};
+
+/* Phase 1: the plan and every input it needs, checked before the run folder exists (a refused run
+ * leaves nothing behind). 0, or the exit code 2 after one line on stderr. */
+static int run_prepare(struct run *r)
+{
+    char why[512];
+    struct run_opts *o = r->o;
     if (o->nthreads == 0) { /* default: one thread per physical core (of this rank's share) */
         o->threads[0] = dist_size() > 1 ? dist_default_threads() : cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
         o->nthreads = 1;
     }
-    int root = dist_rank() == 0;      /* under MPI only rank 0 writes the run folder */
-    if (!root) o->quiet = 1;
-    int n = plan(o, &items, &custom, &ncustom);
-    if (n <= 0) {
-        if (n == 0) fprintf(stderr, "dlbench: run: no case matches the options given\n");
-        free(items);
-        free_custom(custom, ncustom);
+    if (!(r->root = dist_rank() == 0)) o->quiet = 1;
+    r->n = plan(o, &r->items, &r->custom, &r->ncustom);
+    if (r->n <= 0) {
+        if (r->n == 0 && dist_rank() == 0) fprintf(stderr, "dlbench: run: no case matches the options given\n");
         return 2;
     }
-    char dir[4096], why[512], path[4200];
-    struct sysinfo si;
-    struct ceiling ceil[8];
-    struct price *prices = NULL;
-    int nprices = load_prices(o, &prices, why, sizeof why), trains = 0;
-    if (nprices < 0) {
+    if ((r->nprices = load_prices(o, &r->prices, why, sizeof why)) < 0) {
         fprintf(stderr, "dlbench: --prices: %s\n", why);
-        free(items); free_custom(custom, ncustom);
         return 2;
     }
-    for (int i = 0; i < n; i++) trains += strstr(items[i].w->family, "train") != NULL;
-    const struct dataset *ds = NULL;
-    if (trains && !(ds = dataset_get(why, sizeof why))) {
+    int trains = 0;
+    for (int i = 0; i < r->n; i++) trains += strstr(r->items[i].w->family, "train") != NULL;
+    if (trains && !(r->ds = dataset_get(why, sizeof why))) {
         fprintf(stderr, "dlbench: --data: %s\n", why);
-        free(items); free_custom(custom, ncustom); free(prices);
         return 2;
     }
-    /* Every input is checked before the run folder exists: a refused run leaves nothing behind. */
-    if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir); else default_run_dir(dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/results.csv", dir);
-    struct results_out out = {0};
-    int refused = 0;
-    if (root && access(path, F_OK) == 0) {
-        fprintf(stderr, "dlbench: --out: %s already holds a run; choose a new folder\n", dir);
-        refused = 1;
-    } else if (root && results_open(&out, dir, why, sizeof why) != 0) {
+    return 0;
+}
+
+/* Phase 2: the run folder with its two CSV files (rank 0's alone; every rank learns whether it
+ * opened). 0, or 2 after one line on stderr. */
+static int run_open_folder(struct run *r)
+{
+    char why[512], path[4200];
+    int rc = 0;
+    if (r->o->out_dir) snprintf(r->dir, sizeof r->dir, "%s", r->o->out_dir);
+    else default_run_dir(r->dir, sizeof r->dir);
+    snprintf(path, sizeof path, "%s/results.csv", r->dir);
+    if (r->root && access(path, F_OK) == 0) {
+        fprintf(stderr, "dlbench: --out: %s already holds a run; choose a new folder\n", r->dir);
+        rc = 2;
+    } else if (r->root && results_open(&r->out, r->dir, why, sizeof why) != 0) {
         fprintf(stderr, "dlbench: --out: %s\n", why);
-        refused = 1;
+        rc = 2;
     }
-    if (dist_share(refused)) {
-        free(items); free_custom(custom, ncustom); free(prices);
-        return 2;
-    }
-    sysinfo_collect(&si);
-    dist_describe(&si);
-    if (ds) {
+    return dist_share(rc);
+}
+
+/* Phase 3: system.json: the machine, the data set, price and energy counter per backend in use,
+ * and the ceilings of each base backend in use (variants share their base's device). */
+static void run_describe(struct run *r)
+{
+    char why[512], path[4200];
+    const struct run_opts *o = r->o;
+    sysinfo_collect(&r->si);
+    dist_describe(&r->si);
+    if (r->ds) {
         char v[32];
-        snprintf(v, sizeof v, "%d", ds->n);
-        sysinfo_put(&si, "train", "dataset_size", v);
-        sysinfo_put(&si, "train", "dataset", ds->source);
+        snprintf(v, sizeof v, "%d", r->ds->n);
+        sysinfo_put(&r->si, "train", "dataset_size", v);
+        sysinfo_put(&r->si, "train", "dataset", r->ds->source);
     }
     for (int bi = 0; bi < backend_count; bi++) {
         if (!in_list(o->backends, backends[bi]->name) || !backends[bi]->probe(why, sizeof why)) continue;
-        put_price(o, backends[bi], prices, nprices, &si);
-        put_energy(backends[bi], &si);
+        put_price(o, backends[bi], r->prices, r->nprices, &r->si);
+        put_energy(backends[bi], &r->si);
     }
-    free(prices);
-    if (root && !o->no_ceilings) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
-    for (int bi = 0; bi < backend_count && bi < 8; bi++) {
-        int rated = 0; /* rows that get a % of ceiling: those one rank measures alone */
-        for (int i = 0; i < n; i++) rated |= items[i].w->group == GROUP_NONE && (items[i].b == backends[bi] || items[i].b->base == backends[bi]);
-        ceiling_clear(&ceil[bi]);
-        if (o->no_ceilings || !rated || !in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue; /* variants share their base's device */
-        ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &ceil[bi]);
-        ceilings_put(backends[bi], &ceil[bi], &si);
+    if (r->root && !o->no_ceilings) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
+    r->ceil = calloc(backend_count > 0 ? (size_t)backend_count : 1, sizeof *r->ceil);
+    for (int bi = 0; bi < backend_count; bi++) {
+        int rated = 0; /* rows that get a % of ceiling: those a rank measures alone */
+        for (int i = 0; i < r->n; i++)
+            rated |= r->items[i].w->group == GROUP_NONE && (r->items[i].b == backends[bi] || r->items[i].b->base == backends[bi]);
+        ceiling_clear(&r->ceil[bi]);
+        if (o->no_ceilings || !rated || !in_list(o->backends, backends[bi]->name) || backends[bi]->base) continue;
+        ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &r->ceil[bi]);
+        ceilings_put(backends[bi], &r->ceil[bi], &r->si);
     }
-    snprintf(path, sizeof path, "%s/system.json", dir);
-    if (root && sysinfo_write_json(&si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
-    if (root) fprintf(stderr, "dlbench: %d rows planned%s, writing %s/\n", n, dist_size() > 1 ? " per rank" : "", dir);
+    snprintf(path, sizeof path, "%s/system.json", r->dir);
+    if (r->root && sysinfo_write_json(&r->si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+}
 
-    struct row *rows = NULL;
-    int done = 0, cap = 0, failed = 0, interrupted = 0, lost = 0;
-    double t_start = wall_seconds();
-    for (int i = 0; i < n && !interrupted && !lost; i++) {
-        const struct item *it = &items[i];
+/* One planned row on this rank: alone (measure_row), or with its group (dist_measure). 0 with
+ * *have telling whether this rank holds a row, or 1 when interrupted. */
+static int measure_item(struct run *r, const struct item *it, struct row *mine, struct timing_result *tr, int *have)
+{
+    const struct run_opts *o = r->o;
+    *have = 1;
+    if (it->w->group != GROUP_NONE) {
+        int rc = dist_measure(it->b, it->w, it->case_name, it->params, it->dt, it->threads, it->ranks, &o->timing, o->seed, mine, tr);
+        *have = rc == 0;
+        return rc == 1;
+    }
+    if (measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, mine, tr)) return 1;
+    mine->rank = dist_rank();
+    mine->ranks = dist_size();
+    snprintf(mine->host, sizeof mine->host, "%s", dist_self()->host);
+    for (int bi = 0; bi < backend_count; bi++)
+        if (backends[bi] == it->b) ceiling_apply(&r->ceil[bi], mine);
+    return 0;
+}
+
+/* Phase 4: every planned row measured, every rank's row of it sent to rank 0, which appends them as
+ * they come; stops at Ctrl-C, and after a row when a rank was lost. */
+static void run_measure(struct run *r)
+{
+    const struct run_opts *o = r->o;
+    if (r->root) fprintf(stderr, "dlbench: %d rows planned%s, writing %s/\n", r->n, dist_size() > 1 ? " per rank" : "", r->dir);
+    r->t_start = wall_seconds();
+    for (int i = 0; i < r->n && !r->interrupted && !r->lost; i++) {
+        const struct item *it = &r->items[i];
         struct row mine;
         struct timing_result tr;
-        int have = 1, fault = dist_fault_before(it->case_name);
-        if (it->w->group != GROUP_NONE) {
-            int rc = dist_measure(it->b, it->w, it->case_name, it->params, it->dt, it->threads, it->ranks, &o->timing, o->seed, &mine, &tr);
-            interrupted = rc == 1;
-            have = rc == 0;
-        } else {
-            interrupted = measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, &mine, &tr);
-            mine.rank = dist_rank();
-            mine.ranks = dist_size();
-            snprintf(mine.host, sizeof mine.host, "%s", dist_self()->host);
-            for (int bi = 0; bi < backend_count && bi < 8; bi++)
-                if (backends[bi] == it->b) ceiling_apply(&ceil[bi], &mine);
+        int have, fault = dist_fault_before(it->case_name);
+        if (measure_item(r, it, &mine, &tr, &have)) {
+            r->interrupted = 1;
+            free(tr.samples);
+            break;
         }
-        if (interrupted) { free(tr.samples); break; }
         if (fault) snprintf(mine.status, sizeof mine.status, "failed: a fault injected on purpose (DLBENCH_TEST_FAULT)");
-        /* Every rank's row of this item to rank 0, which writes them in rank order. */
         struct dist_row *got;
         int ngot;
-        lost = dist_collect(i, &mine, have, tr.samples, row_measured(&mine) ? tr.n : 0, o->timing.case_timeout + DIST_GRACE_S, &got, &ngot);
+        r->lost = dist_collect(i, &mine, have, tr.samples, row_measured(&mine) ? tr.n : 0, o->timing.case_timeout + DIST_GRACE_S,
+                               &got, &ngot);
         free(tr.samples);
         for (int g = 0; g < ngot; g++) {
-            struct row *r = &got[g].r;
-            failed += strncmp(r->status, "failed", 6) == 0 || strcmp(r->status, "timeout") == 0;
-            if (results_append(&out, r, got[g].samples, row_measured(r) ? got[g].n : 0) != 0)
-                fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", dir);
-            if (done == cap) rows = realloc(rows, sizeof *rows * (cap = cap ? cap * 2 : 64));
-            rows[done++] = *r;
-            if (!o->quiet) progress(r, i + 1, n, t_start);
+            struct row *row = &got[g].r;
+            r->failed += strncmp(row->status, "failed", 6) == 0 || strcmp(row->status, "timeout") == 0;
+            if (results_append(&r->out, row, got[g].samples, row_measured(row) ? got[g].n : 0) != 0)
+                fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", r->dir);
+            if (r->done == r->cap) r->rows = realloc(r->rows, sizeof *r->rows * (r->cap = r->cap ? r->cap * 2 : 64));
+            r->rows[r->done++] = *row;
+            if (!o->quiet) progress(row, i + 1, r->n, r->t_start);
         }
         dist_rows_free(got, ngot);
-        interrupted = timing_interrupted;
+        r->interrupted = timing_interrupted;
     }
-    if (lost && !root) dist_await_abort();  /* rank 0 writes what it has, then ends the run */
-    if (root) results_close(&out);
-    snprintf(path, sizeof path, "%s/report.md", dir);
-    if (root && report_write_file(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
-    if (root && ci_json_write(rows, done, &si, dir) != 0) fprintf(stderr, "dlbench: warning: cannot write the JSON files in %s\n", dir);
-    if (root) report_print_summary(rows, done, stdout);
-    if (root) fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", done, wall_seconds() - t_start, dir,
-                      lost ? " (a rank was lost: the run ends here)" : interrupted ? " (interrupted: the report covers the rows completed)" : "");
-    if (lost) dist_abort(1);
-    sysinfo_free(&si);
-    free(rows);
-    free(items);
-    free_custom(custom, ncustom);
-    return interrupted ? 130 : failed ? 1 : 0;
+    if (r->lost && !r->root) dist_await_abort();   /* rank 0 writes what it has, then ends the run */
+    if (r->root) results_close(&r->out);
+}
+
+/* Phase 5: report.md, plots and the CI JSON from the rows completed; the summary on stdout. */
+static void run_finish(struct run *r)
+{
+    char path[4200];
+    if (!r->root) return;
+    snprintf(path, sizeof path, "%s/report.md", r->dir);
+    if (report_write_file(r->rows, r->done, &r->si, r->dir) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
+    if (ci_json_write(r->rows, r->done, &r->si, r->dir) != 0)
+        fprintf(stderr, "dlbench: warning: cannot write the JSON files in %s\n", r->dir);
+    report_print_summary(r->rows, r->done, stdout);
+    fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", r->done, wall_seconds() - r->t_start, r->dir,
+            r->lost ? " (a rank was lost: the run ends here)" : r->interrupted ? " (interrupted: the report covers the rows completed)" : "");
+}
+
+static void run_free(struct run *r)
+{
+    sysinfo_free(&r->si);
+    free(r->ceil);
+    free(r->rows);
+    free(r->prices);
+    free(r->items);
+    free_custom(r->custom, r->ncustom);
+}
+
+int run_main(struct run_opts *o)
+{
+    struct run r = {.o = o};
+    int rc = run_prepare(&r);
+    if (rc == 0) rc = run_open_folder(&r);
+    if (rc == 0) {
+        run_describe(&r);
+        run_measure(&r);
+        run_finish(&r);
+        rc = r.interrupted ? 130 : r.failed ? 1 : 0;
+        if (r.lost) dist_abort(1);    /* the lost rank may still hold the others: end every rank */
+    }
+    run_free(&r);
+    return rc;
 }

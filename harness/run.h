@@ -27,13 +27,6 @@ struct run_opts {
 };
 
 void run_opts_default(struct run_opts *o, int quick);
-struct row;
-struct workload;
-/* One case on one backend, verified then timed (also used for the ceilings). Returns 1 when
- * interrupted; the row's status says what happened otherwise. tr->samples is malloc'ed. */
-int measure_row(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
-                enum dtype dt, int threads, const struct timing_opts *t, uint64_t seed, struct row *r,
-                struct timing_result *tr);
 /* Returns the process exit code: 0 all ok, 1 a case failed, 2 bad input, 130 interrupted. */
 int run_main(struct run_opts *o);
 #endif

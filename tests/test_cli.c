@@ -64,6 +64,34 @@ Test(cli, bad_arguments_exit_2_with_one_line)
     BAD("report", "/nonexistent/run");
 }
 
+/* getopt_long conventions on every command: -h/--help and -V/--version exit 0 with usage or version on
+ * stdout; a mistyped long option is answered with the nearest valid one. */
+Test(cli, every_command_has_help_and_version)
+{
+    static const char *cmds[] = {"run", "list", "info", "report", "compare"};
+    char out[8192], err[1024], want[64];
+    for (int c = 0; c < 5; c++) {
+        snprintf(want, sizeof want, "usage: dlbench %s", cmds[c]);
+        for (int h = 0; h < 2; h++) {
+            int rc = run_dlbench((char *[]){(char *)cmds[c], h ? "--help" : "-h", NULL}, err, sizeof err, out, sizeof out);
+            cr_expect_eq(rc, 0, "%s %s: exit %d", cmds[c], h ? "--help" : "-h", rc);
+            cr_expect(strncmp(out, want, strlen(want)) == 0, "%s help: %s", cmds[c], out);
+            rc = run_dlbench((char *[]){(char *)cmds[c], h ? "--version" : "-V", NULL}, err, sizeof err, out, sizeof out);
+            cr_expect_eq(rc, 0, "%s %s: exit %d", cmds[c], h ? "--version" : "-V", rc);
+            cr_expect(strncmp(out, "dlbench ", 8) == 0, "%s version: %s", cmds[c], out);
+        }
+    }
+    cr_expect_eq(run_dlbench((char *[]){"-V", NULL}, NULL, 0, out, sizeof out), 0);
+    cr_expect(strncmp(out, "dlbench ", 8) == 0);
+    BAD("run", "--treads", "2");
+    BAD("run", "--threads=0");
+    BAD("run", "--quiet=yes");
+    BAD("compare", "--threshold=x", "a", "b");
+    BAD("-x");
+    run_dlbench((char *[]){"run", "--treads", "2", NULL}, err, sizeof err, NULL, 0);
+    cr_expect(strstr(err, "did you mean '--threads'?") != NULL, "%s", err);
+}
+
 Test(cli, help_and_version_exit_0)
 {
     char out[8192];
@@ -83,8 +111,10 @@ Test(cli, small_run_writes_verified_rows_and_report)
 {
     char *dir = temp_dir(), run[512], path[600], why[256], out[1 << 15];
     snprintf(run, sizeof run, "%s/run", dir);
-    int rc = run_dlbench((char *[]){"run", "--suite", "quick", "--workload", "gemm", "--filter", "sq128",
-                                    "--dtype", "fp32", "--out", run, "--quiet", NULL},
+    char out_opt[600];
+    snprintf(out_opt, sizeof out_opt, "--out=%s", run); /* both `--opt=value` and `--opt value` */
+    int rc = run_dlbench((char *[]){"run", "--suite=quick", "--workload", "gemm", "--filter=sq128",
+                                    "--dtype", "fp32", out_opt, "--quiet", NULL},
                          NULL, 0, out, sizeof out);
     cr_assert_eq(rc, 0, "exit %d", rc);
     cr_expect(strstr(out, "| sq128 |") != NULL, "summary on stdout: %s", out);

@@ -4,6 +4,7 @@
  * one-process run, and the report's scaling efficiency and allocation cost. The MPI side runs under
  * mpirun in tests/mpi/. */
 #include "collective_cases.h"
+#include "dist.h"
 #include "dist_impl.h"
 #include "report.h"
 #include "testutil.h"

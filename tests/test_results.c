@@ -192,6 +192,21 @@ Test(sysinfo, json_round_trip)
     free(dir);
 }
 
+/* system.json is read through cJSON: anything but an object of objects of strings is refused. */
+Test(sysinfo, wrong_shapes_are_refused_with_a_reason)
+{
+    struct sysinfo si;
+    char why[256];
+    cr_expect_eq(sysinfo_parse_json(&si, "{\"dlbench\": {\"format\": 1}}", "t.json", why, sizeof why), -1);
+    cr_expect(strstr(why, "not a dlbench system.json") != NULL, "%s", why);
+    cr_expect_eq(sysinfo_parse_json(&si, "[1, 2]", "t.json", why, sizeof why), -1);
+    cr_expect_eq(sysinfo_parse_json(&si, "{\"dlbench\": {\"format\": \"1\"}} trailing", "t.json", why, sizeof why), -1);
+    cr_expect(strstr(why, "malformed JSON near byte") != NULL, "%s", why);
+    cr_assert_eq(sysinfo_parse_json(&si, "{\"dlbench\": {\"format\": \"1\", \"x\": \"\\u00e9\\n\"}}", "t.json", why, sizeof why), 0, "%s", why);
+    cr_expect_str_eq(sysinfo_get(&si, "dlbench", "x"), "\xc3\xa9\n", "escapes decoded (UTF-8)");
+    sysinfo_free(&si);
+}
+
 /* Found by fuzz_system_json: a \u escape cut short at the end of the text read past it. */
 Test(sysinfo, truncated_unicode_escape_is_malformed_not_a_crash)
 {

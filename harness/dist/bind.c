@@ -1,7 +1,7 @@
 /* bind.c: where this rank sits before MPI starts: its local rank from the launcher's environment
  * (Open MPI, MPICH/Hydra, Slurm), its share of the node's cores and memory (hwloc_distrib), and its
  * GPU. Needs no MPI: it runs before the re-exec that lets libgomp see the binding. */
-#include "dist.h"
+#include "group.h"
 #include "cpu_topology.h"
 #include <hwloc.h>
 #include <limits.h>

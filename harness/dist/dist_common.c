@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct dist_info dist_me = {.rank = 0, .size = 1, .local_rank = 0, .local_size = 1, .launcher = "none"};
@@ -12,6 +13,17 @@ struct dist_info dist_me = {.rank = 0, .size = 1, .local_rank = 0, .local_size =
 const struct dist_info *dist_self(void) { return &dist_me; }
 int dist_rank(void) { return dist_me.rank; }
 int dist_size(void) { return dist_me.size; }
+
+double dist_clock(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static const struct coll_group *current;
+const struct coll_group *dist_current_group(void) { return current; }
+void dist_set_current_group(const struct coll_group *g) { current = g; }
 
 void dist_fill_local(void)
 {
@@ -53,31 +65,6 @@ void dist_comms_close(void)
 {
     for (int i = ncomms - 1; i >= 0; i--) comms[i].b->coll->close(comms[i].comm);
     ncomms = 0;
-}
-
-void dist_rows_free(struct dist_row *rows, int n)
-{
-    for (int i = 0; i < n; i++) free(rows[i].samples);
-    free(rows);
-}
-
-void dist_lost_row(struct row *dst, const struct row *t, int rank, const char *host, double waited)
-{
-    row_init(dst);
-    memcpy(dst->backend, t->backend, sizeof dst->backend);
-    memcpy(dst->device, t->device, sizeof dst->device);
-    memcpy(dst->workload, t->workload, sizeof dst->workload);
-    memcpy(dst->family, t->family, sizeof dst->family);
-    memcpy(dst->case_name, t->case_name, sizeof dst->case_name);
-    memcpy(dst->shape, t->shape, sizeof dst->shape);
-    memcpy(dst->dtype, t->dtype, sizeof dst->dtype);
-    dst->threads = t->threads;
-    dst->flops = t->flops;
-    dst->bytes = t->bytes;
-    dst->rank = rank;
-    dst->ranks = dist_me.size;
-    snprintf(dst->host, sizeof dst->host, "%s", host && *host ? host : "unknown");
-    snprintf(dst->status, sizeof dst->status, "failed: rank %d lost (no answer within %.0f s)", rank, waited);
 }
 
 /* DLBENCH_TEST_FAULT=<what>:<rank>[:<case substring>] */

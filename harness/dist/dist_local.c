@@ -1,4 +1,4 @@
-/* dist_local.c: dist.h without MPI (built without it): always one process, rank 0 of 1. A launcher
+/* dist_local.c: group.h without MPI (built without it): always one process, rank 0 of 1. A launcher
  * that starts several copies gets several independent runs, and each says so. */
 #include "dist_impl.h"
 #include <stdio.h>
@@ -22,16 +22,8 @@ int dist_init(void)
 int dist_finish(int rc) { dist_comms_close(); return rc; }
 void dist_abort(int rc) { exit(rc); }
 int dist_share(int v) { return v; }
-
-void dist_describe(struct sysinfo *si)
-{
-    sysinfo_put(si, "dist", "ranks", "1");
-    sysinfo_put(si, "dist", "transport", "none (built without MPI)");
-    sysinfo_put(si, "dist", "rank.0", dist_me.host);
-}
-
+const char *dist_host_of(int rank) { return rank == 0 ? dist_me.host : NULL; }
 const struct coll_group *dist_group(int k) { return k == 1 ? &one : NULL; }
-
 int dist_max(const struct coll_group *g, double *v, int n, double deadline) { (void)g; (void)v; (void)n; (void)deadline; return 0; }
 
 int dist_agree(const struct coll_group *g, int ok, char *status, size_t n, double deadline)
@@ -40,19 +32,13 @@ int dist_agree(const struct coll_group *g, int ok, char *status, size_t n, doubl
     return ok ? 1 : 0;
 }
 
-int dist_collect(int item, const struct row *mine, int have, const double *samples, int ns, double wait_s,
-                 struct dist_row **got, int *ngot)
+int dist_gather_bytes(int item, const void *msg, int len, double wait_s, void **msgs, int *lens)
 {
     (void)item; (void)wait_s;
-    *ngot = 0;
-    *got = calloc(1, sizeof **got);
-    if (!have) return 0;
-    (*got)[0].r = *mine;
-    if (ns > 0) {
-        (*got)[0].samples = malloc(sizeof(double) * ns);
-        memcpy((*got)[0].samples, samples, sizeof(double) * ns);
-        (*got)[0].n = ns;
-    }
-    *ngot = 1;
+    msgs[0] = malloc(len > 0 ? len : 1);
+    memcpy(msgs[0], msg, len);
+    lens[0] = len;
     return 0;
 }
+
+void dist_gather_records(const void *mine, size_t bytes, void *all) { memcpy(all, mine, bytes); }

@@ -6,7 +6,7 @@
  * member's time (as the mpi4py peer does); the row's time is the median sample, so a rank the OS
  * preempted for one operation moves one sample, not the whole figure. */
 #include "dist.h"
-#include "workload.h"
+#include "measure.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,28 +14,14 @@
 
 #define WARMUP_S 0.05
 
-static const struct coll_group *current;
-const struct coll_group *dist_current_group(void) { return current; }
-
 static void identity(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
                      enum dtype dt, int threads, int ranks, struct row *r)
 {
-    row_init(r);
-    snprintf(r->backend, sizeof r->backend, "%s", b->name);
-    snprintf(r->workload, sizeof r->workload, "%s", w->name);
-    snprintf(r->family, sizeof r->family, "%s", w->family);
-    snprintf(r->case_name, sizeof r->case_name, "%s", case_name);
-    snprintf(r->dtype, sizeof r->dtype, "%s", dtype_name(dt));
-    current = dist_group(ranks);      /* shapes and counts may depend on the group */
-    w->shape(params, r->shape, sizeof r->shape);
-    r->threads = threads;
+    dist_set_current_group(dist_group(ranks));      /* shapes and counts may depend on the group */
+    row_identity(r, b, w, case_name, params, dt, threads);
     r->rank = -1;
     r->ranks = ranks;
     snprintf(r->host, sizeof r->host, "%s", dist_self()->host);
-    r->flops = w->flops(params, dt);
-    r->bytes = w->bytes(params, dt);
-    r->intensity = r->flops > 0 ? r->flops / r->bytes : NAN;
-    r->items_per_call = w->items ? w->items(params) : NAN;
 }
 
 static void lost(struct row *r, const struct timing_opts *t)
@@ -44,18 +30,12 @@ static void lost(struct row *r, const struct timing_opts *t)
              t->case_timeout + DIST_GRACE_S);
 }
 
-/* Probe, dtype and memory on this member; "" when it can go on. */
+/* Probe, dtype, memory and the collectives' library on this member; "" when it can go on. */
 static void local_checks(const struct backend *b, const struct workload *w, const void *params, enum dtype dt, struct row *r)
 {
     char why[256];
-    if (!b->probe(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return; }
-    snprintf(r->device, sizeof r->device, "%s", b->dev->name());
-    const char *unsup = b->unsupported(w->family, dt);
-    if (unsup) { snprintf(r->status, sizeof r->status, "skipped: %s", unsup); return; }
-    if (b->coll->available && !b->coll->available(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return; }
-    double need = (double)w->device_bytes(params, dt), have = (double)b->dev->mem_free();
-    if (need > 0.9 * have)
-        snprintf(r->status, sizeof r->status, "skipped: needs %.2f GiB, %.2f GiB free", need / 1073741824.0, have / 1073741824.0);
+    if (measure_preflight(b, w, params, dt, r) != 0) return;
+    if (b->coll->available && !b->coll->available(why, sizeof why)) snprintf(r->status, sizeof r->status, "skipped: %s", why);
 }
 
 static void *setup_on(const struct backend *b, const struct workload *w, const struct coll_group *g, const void *params,
@@ -67,10 +47,7 @@ static void *setup_on(const struct backend *b, const struct workload *w, const s
         return NULL;
     }
     void *st = w->setup(b, params, dt, seed ^ case_stream(w->name, case_name, dt), why, sizeof why);
-    if (!st) {
-        if (!strncmp(why, "unsupported: ", 13)) snprintf(r->status, sizeof r->status, "skipped: %s", why + 13);
-        else snprintf(r->status, sizeof r->status, "%s: %s", strncmp(why, "out of", 6) ? "failed" : "skipped", why);
-    }
+    if (!st) setup_status(r, why);
     return st;
 }
 
@@ -87,12 +64,12 @@ static int measure_group(const struct backend *b, const struct workload *w, cons
     identity(b, w, case_name, params, dt, threads, ranks, r);
     if (dist_size() < 2) {
         snprintf(r->status, sizeof r->status, "skipped: one process; run under mpirun or srun with 2 or more ranks");
-        current = NULL;
+        dist_set_current_group(NULL);
         return 0;
     }
     local_checks(b, w, params, dt, r);
     int a = dist_agree(g, !*r->status, r->status, sizeof r->status, deadline);
-    if (a <= 0) { if (a < 0) lost(r, t); current = NULL; return 0; }
+    if (a <= 0) { if (a < 0) lost(r, t); dist_set_current_group(NULL); return 0; }
     if (b->dev->set_threads) b->dev->set_threads(threads);
     void *st = setup_on(b, w, g, params, dt, seed, case_name, r);
     a = dist_agree(g, st != NULL, r->status, sizeof r->status, deadline);
@@ -113,23 +90,18 @@ static int measure_group(const struct backend *b, const struct workload *w, cons
         else a = -1;
     } else if (tr->outcome == TIMING_INTERRUPTED) {
         w->teardown(st);
-        current = NULL;
+        dist_set_current_group(NULL);
         return 1;
     } else if (tr->outcome == TIMING_TIMEOUT) {
         snprintf(r->status, sizeof r->status, "timeout");
     } else {
-        snprintf(r->status, sizeof r->status, "%s", tr->outcome == TIMING_NOISY ? "noisy" : "ok");
-        r->samples = tr->n; r->reps = tr->reps;
-        r->median_s = tr->s.median; r->min_s = tr->s.min; r->mean_s = tr->s.mean;
-        r->stddev_s = tr->s.stddev; r->ci_lo_s = tr->s.ci_lo; r->ci_hi_s = tr->s.ci_hi;
-        r->gflops = r->flops > 0 ? r->flops / r->median_s * 1e-9 : NAN;
-        r->gbytes_per_s = r->bytes / r->median_s * 1e-9;
+        row_timing(r, tr);
         if (w->bus_factor) r->busbw_gbps = r->gbytes_per_s * w->bus_factor(params, g->size);
     }
 out:
     if (a < 0) lost(r, t);
     if (st) w->teardown(st);
-    current = NULL;
+    dist_set_current_group(NULL);
     return 0;
 }
 

@@ -1,11 +1,10 @@
-/* dist_mpi.c: dist.h over MPI: MPI_Init when a launcher started 2+ ranks, the node-local rank from
+/* dist_mpi.c: group.h over MPI: MPI_Init when a launcher started 2+ ranks, the node-local rank from
  * MPI_COMM_TYPE_SHARED, groups of the first k ranks (MPI_Comm_create_group, collective over the
  * members only), agreements as nonblocking collectives polled against a deadline, and rank 0's
- * collection of every rank's rows as point-to-point messages it probes for. Only the main thread
+ * collection of every rank's message as point-to-point sends it probes for. Only the main thread
  * calls MPI (MPI_THREAD_FUNNELED); waits poll with short sleeps so idle ranks leave the cores to the
  * ranks still measuring. */
 #include "dist_impl.h"
-#include "backend.h"
 #include <limits.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -13,9 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-enum { TAG_ROWS = 7001, TAG_VERDICT = 7002 };
 static MPI_Comm world = MPI_COMM_NULL;
-static char (*hosts)[64];               /* rank 0: every rank's host (dist_describe) */
+static char (*hosts)[64];               /* rank 0: every rank's host */
 
 static int bcast_group(const struct coll_group *g, void *buf, size_t bytes)
 {
@@ -44,19 +42,27 @@ int dist_init(void)
     MPI_Comm_size(node, &dist_me.local_size);
     MPI_Comm_free(&node);
     dist_me.mpi = dist_me.size > 1;
+    if (dist_me.rank == 0) hosts = calloc(dist_me.size, sizeof *hosts);
+    MPI_Gather(dist_me.host, sizeof dist_me.host, MPI_CHAR, hosts, sizeof *hosts, MPI_CHAR, 0, world);
     return 0;
+}
+
+const char *dist_host_of(int rank)
+{
+    if (!dist_me.mpi) return rank == 0 ? dist_me.host : NULL;
+    return hosts && rank >= 0 && rank < dist_me.size ? hosts[rank] : NULL;
 }
 
 /* 0 when the request completed, -1 when the deadline passed first. Spins 2 ms, then polls every
  * 0.2 ms (a blocking MPI wait would spin on a core another rank is measuring on). */
 static int wait_until(MPI_Request *req, double deadline)
 {
-    double spin_end = wall_seconds() + 2e-3;
+    double spin_end = dist_clock() + 2e-3;
     for (;;) {
         int done = 0;
         if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
         if (done) return 0;
-        double now = wall_seconds();
+        double now = dist_clock();
         if (now > deadline) return -1;
         if (now > spin_end) nanosleep(&(struct timespec){0, 200000}, NULL);
     }
@@ -67,7 +73,7 @@ int dist_finish(int rc)
     if (!dist_me.mpi) { dist_comms_close(); return rc; }
     MPI_Request req;
     MPI_Ibcast(&rc, 1, MPI_INT, 0, world, &req);
-    if (wait_until(&req, wall_seconds() + 3600) != 0) dist_abort(rc ? rc : 1);
+    if (wait_until(&req, dist_clock() + 3600) != 0) dist_abort(rc ? rc : 1);
     dist_comms_close();
     MPI_Comm_free(&world);
     MPI_Finalize();
@@ -89,56 +95,10 @@ int dist_share(int v)
     return v;
 }
 
-/* What each rank tells rank 0 about itself. */
-struct rank_facts { char host[64], binding[192], gpu[128]; int local_rank, local_size; };
-
-void dist_describe(struct sysinfo *si)
+void dist_gather_records(const void *mine, size_t bytes, void *all)
 {
-    char v[256];
-    struct rank_facts me = {0}, *all = NULL;
-    snprintf(me.host, sizeof me.host, "%s", dist_me.host);
-    snprintf(me.binding, sizeof me.binding, "%s", dist_me.binding);
-    const struct backend *cuda = backend_find("cuda");
-    char why[128] = "";
-    if (cuda && cuda->probe(why, sizeof why)) snprintf(why, sizeof why, "GPU %s: %s", getenv("DLBENCH_GPU") ?: "0", cuda->dev->name());
-    snprintf(me.gpu, sizeof me.gpu, "%s", why);
-    me.local_rank = dist_me.local_rank;
-    me.local_size = dist_me.local_size;
-    if (dist_me.rank == 0) all = calloc(dist_me.size, sizeof *all);
-    if (dist_me.mpi) MPI_Gather(&me, sizeof me, MPI_BYTE, all, sizeof me, MPI_BYTE, 0, world);
-    else if (all) all[0] = me;
-    if (dist_me.rank != 0) return;
-    int nhosts = 0, gpus = 0;
-    hosts = calloc(dist_me.size, sizeof *hosts);
-    for (int r = 0; r < dist_me.size; r++) {
-        int seen = 0;
-        for (int q = 0; q < r; q++) seen |= !strcmp(all[q].host, all[r].host);
-        nhosts += !seen;
-        gpus += !strncmp(all[r].gpu, "GPU ", 4);
-        snprintf(hosts[r], sizeof hosts[r], "%s", all[r].host);
-    }
-    snprintf(v, sizeof v, "%d", dist_me.size); sysinfo_put(si, "dist", "ranks", v);
-    snprintf(v, sizeof v, "%d", nhosts); sysinfo_put(si, "dist", "hosts", v);
-    sysinfo_put(si, "dist", "launcher", dist_me.launcher);
-    int ver, sub;
-    MPI_Get_version(&ver, &sub);
-    char lib[MPI_MAX_LIBRARY_VERSION_STRING];
-    int len;
-    MPI_Get_library_version(lib, &len);
-    lib[strcspn(lib, ",\n")] = 0;
-    snprintf(v, sizeof v, "MPI %d.%d (%.200s)", ver, sub, lib);
-    sysinfo_put(si, "dist", "transport", v);
-    for (int r = 0; r < dist_me.size; r++) {
-        char key[48];
-        snprintf(key, sizeof key, "rank.%d", r);
-        snprintf(v, sizeof v, "%.40s, local rank %d of %d; %.120s; %.60s", all[r].host, all[r].local_rank, all[r].local_size,
-                 all[r].binding, all[r].gpu);
-        sysinfo_put(si, "dist", key, v);
-        /* When some ranks have a GPU and others not, rank 0 says which ones go without. */
-        if (gpus && strncmp(all[r].gpu, "GPU ", 4))
-            fprintf(stderr, "dlbench: rank %d on %s: its GPU rows are skipped: %s\n", r, all[r].host, all[r].gpu);
-    }
-    free(all);
+    if (!dist_me.mpi) { memcpy(all, mine, bytes); return; }
+    MPI_Gather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, 0, world);
 }
 
 /* Groups of the first k ranks, made once per k (collective over the members only). */
@@ -194,47 +154,21 @@ int dist_agree(const struct coll_group *g, int ok, char *status, size_t n, doubl
     return 0;
 }
 
-/* A message of rows: header, then the row and its samples when it has one. */
-struct rows_hdr { int item, have, ns, pad; };
+/* Rank 0's collection: every message tagged with the item; the ranks that answered are released
+ * with the count of those that did not (the lost ones are never waited for again). */
+enum { TAG_MSG = 7001, TAG_VERDICT = 7002 };
+struct msg_hdr { int item, len; };
 
-static void *pack(int item, const struct row *r, int have, const double *s, int ns, int *bytes)
+static int gather_others(int item, const void *msg, int len, double wait_s)
 {
-    struct rows_hdr h = {item, have, have ? ns : 0, 0};
-    size_t len = sizeof h + (have ? sizeof *r + sizeof(double) * (size_t)h.ns : 0);
-    char *m = malloc(len);
-    memcpy(m, &h, sizeof h);
-    if (have) {
-        memcpy(m + sizeof h, r, sizeof *r);
-        if (h.ns) memcpy(m + sizeof h + sizeof *r, s, sizeof(double) * (size_t)h.ns);
-    }
-    *bytes = (int)len;
-    return m;
-}
-
-/* Rank 0: the message from src into out (when it has a row); -1 when it is not for this item. */
-static int unpack(const char *m, int len, int item, struct dist_row *out)
-{
-    struct rows_hdr h;
-    if (len < (int)sizeof h) return -1;
-    memcpy(&h, m, sizeof h);
-    if (h.item != item || (h.have && len != (int)(sizeof h + sizeof out->r + sizeof(double) * (size_t)h.ns))) return -1;
-    if (!h.have) return 0;
-    memcpy(&out->r, m + sizeof h, sizeof out->r);
-    out->n = h.ns;
-    if (h.ns) {
-        out->samples = malloc(sizeof(double) * (size_t)h.ns);
-        memcpy(out->samples, m + sizeof h + sizeof out->r, sizeof(double) * (size_t)h.ns);
-    }
-    return 1;
-}
-
-static int collect_others(int item, const struct row *mine, int have, const double *samples, int ns, double wait_s)
-{
-    int bytes, verdict = 1;
+    int verdict = 1;
     MPI_Request req;
-    void *m = pack(item, mine, have, samples, ns, &bytes);
-    double deadline = wall_seconds() + 2 * wait_s + 2 * DIST_GRACE_S;
-    int sent = MPI_Isend(m, bytes, MPI_BYTE, 0, TAG_ROWS, world, &req) == MPI_SUCCESS && wait_until(&req, deadline) == 0;
+    char *m = malloc(sizeof(struct msg_hdr) + (len > 0 ? len : 0));
+    struct msg_hdr h = {item, len};
+    memcpy(m, &h, sizeof h);
+    if (len > 0) memcpy(m + sizeof h, msg, len);
+    double deadline = dist_clock() + 2 * wait_s + 2 * DIST_GRACE_S;
+    int sent = MPI_Isend(m, (int)(sizeof h + len), MPI_BYTE, 0, TAG_MSG, world, &req) == MPI_SUCCESS && wait_until(&req, deadline) == 0;
     free(m);
     if (!sent || MPI_Irecv(&verdict, 1, MPI_INT, 0, TAG_VERDICT, world, &req) != MPI_SUCCESS || wait_until(&req, deadline)) {
         fprintf(stderr, "dlbench: rank %d: rank 0 did not answer within %.0f s; giving up\n", dist_me.rank, 2 * wait_s + 2 * DIST_GRACE_S);
@@ -243,57 +177,46 @@ static int collect_others(int item, const struct row *mine, int have, const doub
     return verdict;
 }
 
-int dist_collect(int item, const struct row *mine, int have, const double *samples, int ns, double wait_s,
-                 struct dist_row **got, int *ngot)
+int dist_gather_bytes(int item, const void *msg, int len, double wait_s, void **msgs, int *lens)
 {
-    int size = dist_me.size, lost = 0;
-    *ngot = 0;
-    *got = calloc(size, sizeof **got);
-    if (dist_me.rank != 0) return collect_others(item, mine, have, samples, ns, wait_s);
-    struct dist_row *by_rank = calloc(size, sizeof *by_rank);
-    int *heard = calloc(size, sizeof *heard), *has = calloc(size, sizeof *has), pending = size - 1;
-    if (have) {
-        by_rank[0].r = *mine;
-        by_rank[0].n = ns;
-        if (ns) { by_rank[0].samples = malloc(sizeof(double) * ns); memcpy(by_rank[0].samples, samples, sizeof(double) * ns); }
-        has[0] = 1;
-    }
-    heard[0] = 1;
-    double start = wall_seconds(), deadline = start + wait_s, spin_end = start + 2e-3;
+    int size = dist_me.size, lost = 0, pending = size - 1;
+    if (dist_me.rank != 0) return gather_others(item, msg, len, wait_s);
+    for (int r = 0; r < size; r++) { msgs[r] = NULL; lens[r] = 0; }
+    msgs[0] = malloc(len > 0 ? len : 1);
+    memcpy(msgs[0], msg, len);
+    lens[0] = len;
+    double start = dist_clock(), deadline = start + wait_s, spin_end = start + 2e-3;
     while (pending > 0) {
-        int flag = 0, len;
+        int flag = 0, n;
         MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, TAG_ROWS, world, &flag, &st);
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_MSG, world, &flag, &st);
         if (flag) {
-            MPI_Get_count(&st, MPI_BYTE, &len);
-            char *m = malloc(len > 0 ? len : 1);
-            MPI_Recv(m, len, MPI_BYTE, st.MPI_SOURCE, TAG_ROWS, world, MPI_STATUS_IGNORE);
-            int src = st.MPI_SOURCE, u = heard[src] ? -1 : unpack(m, len, item, &by_rank[src]);
-            free(m);
-            if (u < 0) { fprintf(stderr, "dlbench: rank 0: a stray message from rank %d (ignored)\n", src); continue; }
-            heard[src] = 1;
-            has[src] = u;
+            MPI_Get_count(&st, MPI_BYTE, &n);
+            char *m = malloc(n > 0 ? n : 1);
+            MPI_Recv(m, n, MPI_BYTE, st.MPI_SOURCE, TAG_MSG, world, MPI_STATUS_IGNORE);
+            struct msg_hdr h;
+            int src = st.MPI_SOURCE;
+            if (n < (int)sizeof h || (memcpy(&h, m, sizeof h), h.item != item || h.len != n - (int)sizeof h) || msgs[src]) {
+                fprintf(stderr, "dlbench: rank 0: a stray message from rank %d (ignored)\n", src);
+                free(m);
+                continue;
+            }
+            memmove(m, m + sizeof h, h.len);
+            msgs[src] = m;
+            lens[src] = h.len;
             pending--;
             continue;
         }
-        double now = wall_seconds();
+        double now = dist_clock();
         if (now > deadline) break;
         if (now > spin_end) nanosleep(&(struct timespec){0, 200000}, NULL);
     }
-    for (int r = 1; r < size; r++) lost += !heard[r];
-    /* Release every rank that answered; the lost ones are never waited for again. */
+    for (int r = 1; r < size; r++) lost += !msgs[r];
     MPI_Request *reqs = calloc(size, sizeof *reqs);
     int nreq = 0;
     for (int r = 1; r < size; r++)
-        if (heard[r]) MPI_Isend(&lost, 1, MPI_INT, r, TAG_VERDICT, world, &reqs[nreq++]);
-    for (int q = 0; q < nreq; q++) wait_until(&reqs[q], wall_seconds() + DIST_GRACE_S);
+        if (msgs[r]) MPI_Isend(&lost, 1, MPI_INT, r, TAG_VERDICT, world, &reqs[nreq++]);
+    for (int q = 0; q < nreq; q++) wait_until(&reqs[q], dist_clock() + DIST_GRACE_S);
     free(reqs);
-    for (int r = 0; r < size; r++) {
-        if (!heard[r] && have) {
-            dist_lost_row(&(*got)[(*ngot)++].r, mine, r, hosts ? hosts[r] : NULL, wait_s);
-            fprintf(stderr, "dlbench: rank %d lost: no rows from it within %.0f s\n", r, wait_s);
-        } else if (has[r]) (*got)[(*ngot)++] = by_rank[r];
-    }
-    free(by_rank); free(heard); free(has);
     return lost;
 }

@@ -2,8 +2,7 @@
  * device-to-device copy) and peak FLOP/s (largest GEMM per dtype; CPU also an FMA loop, the
  * higher wins), each through the same verified, sampled path as any row. */
 #include "ceilings.h"
-#include "run.h"
-#include "workload.h"
+#include "measure.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,40 +75,6 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
             snprintf(c->fl_how[DT_F32], sizeof c->fl_how[DT_F32], "FMA loop, %d threads", threads);
         }
     }
-}
-
-void ceilings_put(const struct backend *b, const struct ceiling *c, struct sysinfo *si)
-{
-    char sec[32], v[128], key[48];
-    snprintf(sec, sizeof sec, "ceiling.%s", b->name);
-    if (!isnan(c->bw_gbps)) {
-        snprintf(v, sizeof v, "%.1f", c->bw_gbps);
-        sysinfo_put(si, sec, "bandwidth_gbps", v);
-        sysinfo_put(si, sec, "bandwidth_how", c->bw_how);
-    }
-    for (int d = 0; d < DT_COUNT; d++) {
-        if (isnan(c->gflops[d])) continue;
-        snprintf(key, sizeof key, "%s_gflops", dtype_name((enum dtype)d));
-        snprintf(v, sizeof v, "%.1f", c->gflops[d]);
-        sysinfo_put(si, sec, key, v);
-        snprintf(key, sizeof key, "%s_how", dtype_name((enum dtype)d));
-        sysinfo_put(si, sec, key, c->fl_how[d]);
-    }
-}
-
-int ceilings_get(const struct sysinfo *si, const char *backend, struct ceiling *c)
-{
-    char sec[32], key[48];
-    const char *v;
-    int found = 0;
-    ceiling_clear(c);
-    snprintf(sec, sizeof sec, "ceiling.%s", backend);
-    if ((v = sysinfo_get(si, sec, "bandwidth_gbps"))) { c->bw_gbps = atof(v); found = 1; }
-    for (int d = 0; d < DT_COUNT; d++) {
-        snprintf(key, sizeof key, "%s_gflops", dtype_name((enum dtype)d));
-        if ((v = sysinfo_get(si, sec, key))) { c->gflops[d] = atof(v); found = 1; }
-    }
-    return found ? 0 : -1;
 }
 
 double ceiling_bound(const struct ceiling *c, const struct row *r, int in_gbps)

@@ -1,11 +1,11 @@
 /* ceilings.h: what the hardware can do at all, measured at the start of a run on each backend in
  * use: peak bandwidth and peak FLOP/s per dtype; every row then gets its % of the roofline bound
- * min(peak FLOP/s, intensity × peak bandwidth). Stored in system.json ("ceiling.<backend>"). */
+ * min(peak FLOP/s, intensity × peak bandwidth). system.json keeps them ("ceiling.<backend>":
+ * ceilings_put/ceilings_get in harness/output/sysinfo.h). */
 #ifndef DLBENCH_CEILINGS_H
 #define DLBENCH_CEILINGS_H
 #include "backend.h"
-#include "results.h"
-#include "sysinfo.h"
+#include "row.h"
 
 struct ceiling {
     double bw_gbps;               /* NAN when not measured */
@@ -15,9 +15,6 @@ struct ceiling {
 
 void ceiling_clear(struct ceiling *c);
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c);
-void ceilings_put(const struct backend *b, const struct ceiling *c, struct sysinfo *si);
-/* Reads them back from a run folder's system.json; 0 when any was found. */
-int ceilings_get(const struct sysinfo *si, const char *backend, struct ceiling *c);
 /* The roofline bound for a row in its headline unit (GFLOP/s or GB/s); NAN if unknown. */
 double ceiling_bound(const struct ceiling *c, const struct row *r, int in_gbps);
 void ceiling_apply(const struct ceiling *c, struct row *r);     /* sets r->ceiling_pct */

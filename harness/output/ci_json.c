@@ -1,13 +1,14 @@
 /* ci_json.c: Google Benchmark JSON (context + benchmarks with real_time, time_unit and throughput
  * counters; failed and skipped rows carry error_occurred), the customBiggerIsBetter form of
- * github-action-benchmark, and Bencher Metric Format with the CI of the median as bounds. */
+ * github-action-benchmark, and Bencher Metric Format with the CI of the median as bounds; all
+ * built as cJSON documents and written atomically. Numbers carry 6 significant digits. */
 #include "ci_json.h"
-#include "report.h"
+#include "files.h"
+#include "metrics.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 void row_bench_name(const struct row *r, char *buf, size_t n)
 {
@@ -18,125 +19,120 @@ void row_bench_name(const struct row *r, char *buf, size_t n)
     else snprintf(buf, n, "%s/%s/%s/%s%s", r->backend, r->workload, r->case_name, r->dtype, rk);
 }
 
-static FILE *open_tmp(const char *dir, const char *name, char *tmp, char *final)
+static void add_str(cJSON *o, const char *key, const char *val) { cJSON_AddStringToObject(o, key, val ? val : ""); }
+static void add_num(cJSON *o, const char *key, double v) { cJSON_AddNumberToObject(o, key, round6(v)); }
+
+static int write_doc(cJSON *doc, const char *dir, const char *name)
 {
-    snprintf(final, 4300, "%s/%s", dir, name);
-    snprintf(tmp, 4400, "%s.tmp", final);
-    return fopen(tmp, "w");
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = json_write_file(doc, path);
+    cJSON_Delete(doc);
+    return rc;
 }
 
-static int close_rename(FILE *f, const char *tmp, const char *final)
+static cJSON *gbench_context(const struct sysinfo *si)
 {
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    return bad || rename(tmp, final) != 0 ? -1 : 0;
+    const char *cores = sysinfo_get(si, "cpu", "cores"), *l3 = sysinfo_get(si, "cpu", "l3_bytes");
+    cJSON *c = cJSON_CreateObject(), *caches = cJSON_CreateArray(), *l3c = cJSON_CreateObject();
+    add_str(c, "date", sysinfo_get(si, "dlbench", "date_utc"));
+    add_str(c, "host_name", sysinfo_get(si, "host", "hostname"));
+    add_str(c, "executable", "dlbench");
+    cJSON_AddNumberToObject(c, "num_cpus", cores ? atoi(cores) : 0);
+    cJSON_AddNumberToObject(c, "mhz_per_cpu", 0);
+    cJSON_AddFalseToObject(c, "cpu_scaling_enabled");
+    add_str(l3c, "type", "Unified");
+    cJSON_AddNumberToObject(l3c, "level", 3);
+    cJSON_AddNumberToObject(l3c, "size", l3 ? (double)atol(l3) : 0);
+    cJSON_AddNumberToObject(l3c, "num_sharing", cores ? atoi(cores) : 0);
+    cJSON_AddItemToArray(caches, l3c);
+    cJSON_AddItemToObject(c, "caches", caches);
+    add_str(c, "library_build_type", "release");
+    add_str(c, "cpu_model", sysinfo_get(si, "cpu", "model"));
+    add_str(c, "gpu", sysinfo_get(si, "gpu0", "name") ? sysinfo_get(si, "gpu0", "name") : "none");
+    add_str(c, "dlbench_version", sysinfo_get(si, "dlbench", "version"));
+    add_str(c, "git_revision", sysinfo_get(si, "dlbench", "git_revision"));
+    return c;
 }
 
-static void kv(FILE *f, const char *key, const char *val, int comma)
+static cJSON *gbench_row(const struct row *r, int index)
 {
-    fputs("    ", f);
-    json_write_string(f, key);
-    fputs(": ", f);
-    json_write_string(f, val ? val : "");
-    fputs(comma ? ",\n" : "\n", f);
+    char name[256];
+    cJSON *b = cJSON_CreateObject();
+    row_bench_name(r, name, sizeof name);
+    add_str(b, "name", name);
+    add_str(b, "run_name", name);
+    cJSON_AddNumberToObject(b, "family_index", index);
+    cJSON_AddNumberToObject(b, "per_family_instance_index", 0);
+    add_str(b, "run_type", "iteration");
+    cJSON_AddNumberToObject(b, "repetitions", 1);
+    cJSON_AddNumberToObject(b, "repetition_index", 0);
+    cJSON_AddNumberToObject(b, "threads", r->threads ? r->threads : 1);
+    int ok = row_measured(r);
+    cJSON_AddNumberToObject(b, "iterations", ok ? (double)r->samples * r->reps : 0);
+    add_num(b, "real_time", ok ? r->median_s * 1e6 : 0);
+    add_num(b, "cpu_time", ok ? r->median_s * 1e6 : 0);
+    add_str(b, "time_unit", "us");
+    if (!ok) {
+        cJSON_AddTrueToObject(b, "error_occurred");
+        add_str(b, "error_message", r->status);
+        return b;
+    }
+    if (r->flops > 0) add_num(b, "FLOP/s", r->flops / r->median_s);
+    add_num(b, "bytes_per_second", r->bytes / r->median_s);
+    cJSON_AddNumberToObject(b, "samples", r->samples);
+    add_num(b, "ci_lo_us", r->ci_lo_s * 1e6);
+    add_num(b, "ci_hi_us", r->ci_hi_s * 1e6);
+    if (!strcmp(r->status, "noisy")) add_str(b, "label", "noisy");
+    return b;
 }
 
 static int write_gbench(const struct row *rows, int n, const struct sysinfo *si, const char *dir)
 {
-    char tmp[4400], final[4300], name[256];
-    FILE *f = open_tmp(dir, "results.json", tmp, final);
-    if (!f) return -1;
-    const char *cores = sysinfo_get(si, "cpu", "cores"), *l3 = sysinfo_get(si, "cpu", "l3_bytes");
-    fputs("{\n  \"context\": {\n", f);
-    kv(f, "date", sysinfo_get(si, "dlbench", "date_utc"), 1);
-    kv(f, "host_name", sysinfo_get(si, "host", "hostname"), 1);
-    kv(f, "executable", "dlbench", 1);
-    fprintf(f, "    \"num_cpus\": %d,\n    \"mhz_per_cpu\": 0,\n    \"cpu_scaling_enabled\": false,\n", cores ? atoi(cores) : 0);
-    fprintf(f, "    \"caches\": [{\"type\": \"Unified\", \"level\": 3, \"size\": %ld, \"num_sharing\": %d}],\n",
-            l3 ? atol(l3) : 0L, cores ? atoi(cores) : 0);
-    fputs("    \"library_build_type\": \"release\",\n", f);
-    kv(f, "cpu_model", sysinfo_get(si, "cpu", "model"), 1);
-    kv(f, "gpu", sysinfo_get(si, "gpu0", "name") ? sysinfo_get(si, "gpu0", "name") : "none", 1);
-    kv(f, "dlbench_version", sysinfo_get(si, "dlbench", "version"), 1);
-    kv(f, "git_revision", sysinfo_get(si, "dlbench", "git_revision"), 0);
-    fputs("  },\n  \"benchmarks\": [", f);
-    for (int i = 0; i < n; i++) {
-        const struct row *r = &rows[i];
-        row_bench_name(r, name, sizeof name);
-        fputs(i ? ",\n    {" : "\n    {", f);
-        fputs("\"name\": ", f);
-        json_write_string(f, name);
-        fputs(", \"run_name\": ", f);
-        json_write_string(f, name);
-        fprintf(f, ", \"family_index\": %d, \"per_family_instance_index\": 0, \"run_type\": \"iteration\", "
-                   "\"repetitions\": 1, \"repetition_index\": 0, \"threads\": %d", i, r->threads ? r->threads : 1);
-        if (row_measured(r)) {
-            fprintf(f, ", \"iterations\": %ld, \"real_time\": %.6g, \"cpu_time\": %.6g, \"time_unit\": \"us\"",
-                    (long)r->samples * r->reps, r->median_s * 1e6, r->median_s * 1e6);
-            if (r->flops > 0) fprintf(f, ", \"FLOP/s\": %.6g", r->flops / r->median_s);
-            fprintf(f, ", \"bytes_per_second\": %.6g, \"samples\": %d, \"ci_lo_us\": %.6g, \"ci_hi_us\": %.6g",
-                    r->bytes / r->median_s, r->samples, r->ci_lo_s * 1e6, r->ci_hi_s * 1e6);
-            if (!strcmp(r->status, "noisy")) fputs(", \"label\": \"noisy\"", f);
-        } else {
-            fputs(", \"iterations\": 0, \"real_time\": 0, \"cpu_time\": 0, \"time_unit\": \"us\", \"error_occurred\": true, "
-                  "\"error_message\": ", f);
-            json_write_string(f, r->status);
-        }
-        fputc('}', f);
-    }
-    fputs("\n  ]\n}\n", f);
-    return close_rename(f, tmp, final);
-}
-
-/* Throughput at a time t in the row's headline unit. */
-static double tput(const struct row *r, double t)
-{
-    return (report_in_gbps(r) ? r->bytes : r->flops) / t * 1e-9;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddItemToObject(doc, "context", gbench_context(si));
+    cJSON *list = cJSON_AddArrayToObject(doc, "benchmarks");
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(list, gbench_row(&rows[i], i));
+    return write_doc(doc, dir, "results.json");
 }
 
 static int write_gab(const struct row *rows, int n, const char *dir)
 {
-    char tmp[4400], final[4300], name[256], extra[256];
-    FILE *f = open_tmp(dir, "github-action-benchmark.json", tmp, final);
-    int k = 0;
-    if (!f) return -1;
-    fputs("[", f);
+    char name[256], extra[256], range[32];
+    cJSON *doc = cJSON_CreateArray();
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         if (!row_measured(r)) continue;
+        double v = row_metric(r), lo = row_metric_at(r, r->ci_hi_s), hi = row_metric_at(r, r->ci_lo_s);
+        cJSON *e = cJSON_CreateObject();
         row_bench_name(r, name, sizeof name);
-        double v = report_metric(r), lo = tput(r, r->ci_hi_s), hi = tput(r, r->ci_lo_s);
         snprintf(extra, sizeof extra, "%s; median of %d samples; device %s; status %s", r->shape, r->samples, r->device, r->status);
-        fputs(k++ ? ",\n  {" : "\n  {", f);
-        fputs("\"name\": ", f);
-        json_write_string(f, name);
-        fprintf(f, ", \"unit\": \"%s\", \"value\": %.6g, \"range\": \"± %.3g\", \"extra\": ", report_in_gbps(r) ? "GB/s" : "GFLOP/s",
-                v, fmax(hi - v, v - lo));
-        json_write_string(f, extra);
-        fputc('}', f);
+        snprintf(range, sizeof range, "± %.3g", fmax(hi - v, v - lo));
+        add_str(e, "name", name);
+        add_str(e, "unit", row_unit(r));
+        add_num(e, "value", v);
+        add_str(e, "range", range);
+        add_str(e, "extra", extra);
+        cJSON_AddItemToArray(doc, e);
     }
-    fputs(k ? "\n]\n" : "]\n", f);
-    return close_rename(f, tmp, final);
+    return write_doc(doc, dir, "github-action-benchmark.json");
 }
 
 static int write_bmf(const struct row *rows, int n, const char *dir)
 {
-    char tmp[4400], final[4300], name[256];
-    FILE *f = open_tmp(dir, "bmf.json", tmp, final);
-    int k = 0;
-    if (!f) return -1;
-    fputs("{", f);
+    char name[256];
+    cJSON *doc = cJSON_CreateObject();
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         if (!row_measured(r)) continue;
+        cJSON *m = cJSON_CreateObject(), *t = cJSON_AddObjectToObject(m, "throughput");
         row_bench_name(r, name, sizeof name);
-        fputs(k++ ? ",\n  " : "\n  ", f);
-        json_write_string(f, name);
-        fprintf(f, ": {\"throughput\": {\"value\": %.6g, \"lower_value\": %.6g, \"upper_value\": %.6g}}", report_metric(r),
-                tput(r, r->ci_hi_s), tput(r, r->ci_lo_s));
+        add_num(t, "value", row_metric(r));
+        add_num(t, "lower_value", row_metric_at(r, r->ci_hi_s));
+        add_num(t, "upper_value", row_metric_at(r, r->ci_lo_s));
+        cJSON_AddItemToObject(doc, name, m);
     }
-    fputs(k ? "\n}\n" : "}\n", f);
-    return close_rename(f, tmp, final);
+    return write_doc(doc, dir, "bmf.json");
 }
 
 int ci_json_write(const struct row *rows, int n, const struct sysinfo *si, const char *dir)

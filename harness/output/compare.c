@@ -3,6 +3,7 @@
  * per family and overall. */
 #include "compare.h"
 #include "cli.h"
+#include "metrics.h"
 #include "results.h"
 #include "stats.h"
 #include "sysinfo.h"
@@ -111,90 +112,117 @@ static const char *usage = "usage: dlbench compare BASE NEW [--threshold PCT] [-
                            "  --alpha A         Mann-Whitney U significance level (0.01)\n"
                            "exit: 0 no regression, 1 regression(s), 2 bad input or different hardware\n";
 
-int compare_main(int argc, char **argv)
+struct compare_opts { const char *paths[2]; double threshold, alpha; int csv, allow; };
+
+/* What the comparison found: verdict counts, rows on one side only, new/base time ratios. */
+struct tally { int counts[4], missing, npairs; struct family_ratio *ratios; };
+
+/* 0 with o filled, else the exit code (0 after --help/--version, 2 after one line on stderr). */
+static int compare_options(int argc, char **argv, struct compare_opts *o)
 {
-    const char *paths[2] = {NULL, NULL};
-    double threshold = 5, alpha = 0.01;
-    int csv = 0, allow = 0, np = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(usage, stdout); return 0; }
-        if (!strcmp(a, "--csv")) csv = 1;
-        else if (!strcmp(a, "--allow-different-hardware")) allow = 1;
-        else if (!strcmp(a, "--threshold")) { if (cli_double(a, i + 1 < argc ? argv[++i] : NULL, 0, 1000, &threshold)) return 2; }
-        else if (!strcmp(a, "--alpha")) { if (cli_double(a, i + 1 < argc ? argv[++i] : NULL, 1e-12, 0.5, &alpha)) return 2; }
-        else if (a[0] == '-' && a[1] == '-') { cli_err("compare", "unknown option '%s'", a); return 2; }
-        else if (np < 2) paths[np++] = a;
-        else { cli_err("compare", "unexpected argument '%s' (two run folders expected)", a); return 2; }
+    enum { O_THRESHOLD = 256, O_ALPHA, O_CSV, O_ALLOW };
+    static const struct option lo[] = {
+        {"threshold", required_argument, NULL, O_THRESHOLD}, {"alpha", required_argument, NULL, O_ALPHA},
+        {"csv", no_argument, NULL, O_CSV}, {"allow-different-hardware", no_argument, NULL, O_ALLOW},
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    int c;
+    *o = (struct compare_opts){{NULL, NULL}, 5, 0.01, 0, 0};
+    while ((c = cli_next_option(argc, argv, "compare", usage, lo)) >= 0) {
+        if (c == O_CSV) o->csv = 1;
+        else if (c == O_ALLOW) o->allow = 1;
+        else if (c == O_THRESHOLD && cli_double("--threshold", optarg, 0, 1000, &o->threshold)) return 2;
+        else if (c == O_ALPHA && cli_double("--alpha", optarg, 1e-12, 0.5, &o->alpha)) return 2;
     }
-    if (np != 2) { cli_err("compare", "needs two run folders: BASE NEW"); return 2; }
-    struct run base, neu;
-    if (run_load(&base, paths[0]) != 0) { run_free(&base); return 2; }
-    if (run_load(&neu, paths[1]) != 0) { run_free(&base); run_free(&neu); return 2; }
-    char fb[512], fn[512];
-    fingerprint(&base.si, fb, sizeof fb);
-    fingerprint(&neu.si, fn, sizeof fn);
-    if (strcmp(fb, fn) != 0 && !allow) {
-        fprintf(stderr, "dlbench: compare: hardware differs (%s vs %s); add --allow-different-hardware to compare anyway\n", fb, fn);
-        run_free(&base); run_free(&neu);
-        return 2;
-    }
-    int counts[4] = {0}, missing = 0, npairs = 0;
-    double *ratios = malloc(sizeof(double) * (base.nrows + 1));
-    char (*fam)[16] = malloc(16 * (size_t)(base.nrows + 1)), key[256];
-    if (csv) puts("key,family,base_median_s,new_median_s,change_pct,p_value,verdict");
-    else printf("## dlbench compare\n\nbase: %s\nnew: %s\nrows pair by backend, workload, case, dtype and threads (a case measured at one thread count on each side pairs across counts: `threads→N`)\nrule: regression when slower by more than %.3g%% and the "
-                "Mann-Whitney U test gives p < %g\n\n| row | base median | new median | change | p | verdict |\n"
-                "|---|---:|---:|---:|---:|---|\n", base.dir, neu.dir, threshold, alpha);
-    for (int i = 0; i < base.nrows; i++) {
-        const struct row *b = &base.rows[i];
-        char nkey[256];
+    if (c != CLI_END) return c == CLI_EXIT0 ? 0 : 2;
+    if (argc - optind > 2) { cli_err("compare", "unexpected argument '%s' (two run folders expected)", argv[optind + 2]); return 2; }
+    if (argc - optind != 2) { cli_err("compare", "needs two run folders: BASE NEW"); return 2; }
+    o->paths[0] = argv[optind];
+    o->paths[1] = argv[optind + 1];
+    return -1;
+}
+
+static void print_header(const struct compare_opts *o, const struct run *base, const struct run *neu)
+{
+    if (o->csv) { puts("key,family,base_median_s,new_median_s,change_pct,p_value,verdict"); return; }
+    printf("## dlbench compare\n\nbase: %s\nnew: %s\nrows pair by backend, workload, case, dtype and threads (a case measured at one thread count on each side pairs across counts: `threads→N`)\nrule: regression when slower by more than %.3g%% and the "
+           "Mann-Whitney U test gives p < %g\n\n| row | base median | new median | change | p | verdict |\n"
+           "|---|---:|---:|---:|---:|---|\n", base->dir, neu->dir, o->threshold, o->alpha);
+}
+
+/* Every measured base row against its partner in the new run: one table line each. */
+static void compare_rows(const struct compare_opts *o, const struct run *base, const struct run *neu, struct tally *t)
+{
+    char key[256], nkey[256];
+    for (int i = 0; i < base->nrows; i++) {
+        const struct row *b = &base->rows[i];
         row_key(b, key, sizeof key);
-        const struct row *nr = partner(&base, &neu, b);
+        const struct row *nr = partner(base, neu, b);
         if (nr) row_key(nr, nkey, sizeof nkey);
-        const struct sample_set *sb = find_set(&base, key), *sn = nr ? find_set(&neu, nkey) : NULL;
+        const struct sample_set *sb = find_set(base, key), *sn = nr ? find_set(neu, nkey) : NULL;
         if (nr && nr->threads != b->threads) snprintf(key + strlen(key), sizeof key - strlen(key), "→%d", nr->threads);
         if (!row_measured(b)) continue;
         if (!nr || !row_measured(nr) || !sb || !sn) {
-            missing++;
-            if (!csv) printf("| %s | %.4g s | %s | — | — | missing in new |\n", key, b->median_s, nr ? nr->status : "no row");
+            t->missing++;
+            if (!o->csv) printf("| %s | %.4g s | %s | — | — | missing in new |\n", key, b->median_s, nr ? nr->status : "no row");
             continue;
         }
         struct verdict_result v;
-        compare_classify(sb->v, sb->n, sn->v, sn->n, threshold / 100, alpha, &v);
-        counts[v.v]++;
-        ratios[npairs] = 1 + v.change;
-        snprintf(fam[npairs++], 16, "%s", b->family);
-        if (csv) printf("%s,%s,%.6e,%.6e,%.2f,%.3g,%s\n", key, b->family, b->median_s, nr->median_s, 100 * v.change, v.p, verdict_names[v.v]);
+        compare_classify(sb->v, sb->n, sn->v, sn->n, o->threshold / 100, o->alpha, &v);
+        t->counts[v.v]++;
+        t->ratios[t->npairs++] = (struct family_ratio){b->family, 1 + v.change};
+        if (o->csv) printf("%s,%s,%.6e,%.6e,%.2f,%.3g,%s\n", key, b->family, b->median_s, nr->median_s, 100 * v.change, v.p, verdict_names[v.v]);
         else printf("| %s | %.4g s | %.4g s | %+.1f%% | %.2g | %s%s |\n", key, b->median_s, nr->median_s, 100 * v.change, v.p,
                     verdict_names[v.v], v.v == V_SLOWER ? " **REGRESSION**" : "");
     }
-    for (int i = 0; i < neu.nrows; i++) {
-        row_key(&neu.rows[i], key, sizeof key);
-        if (row_measured(&neu.rows[i]) && !partner(&neu, &base, &neu.rows[i])) {
-            missing++;
-            if (!csv) printf("| %s | — | %.4g s | — | — | missing in base |\n", key, neu.rows[i].median_s);
+    for (int i = 0; i < neu->nrows; i++) {
+        row_key(&neu->rows[i], key, sizeof key);
+        if (row_measured(&neu->rows[i]) && !partner(neu, base, &neu->rows[i])) {
+            t->missing++;
+            if (!o->csv) printf("| %s | — | %.4g s | — | — | missing in base |\n", key, neu->rows[i].median_s);
         }
     }
-    if (!csv) {
-        printf("\n| family | pairs | geomean time ratio new/base |\n|---|---:|---:|\n");
-        double *sub = malloc(sizeof(double) * (npairs + 1));
-        for (int i = 0; i < npairs; i++) {
-            int seen = 0, k = 0;
-            for (int j = 0; j < i; j++) seen |= !strcmp(fam[j], fam[i]);
-            if (seen) continue;
-            for (int j = 0; j < npairs; j++) if (!strcmp(fam[j], fam[i])) sub[k++] = ratios[j];
-            printf("| %s | %d | %.3f |\n", fam[i], k, geomean(sub, k));
-        }
-        if (npairs) printf("| **all** | %d | %.3f |\n", npairs, geomean(ratios, npairs));
-        else printf("| **all** | 0 | — |\n");
-        free(sub);
-        printf("\n%d slower (regressions), %d faster, %d same, %d ambiguous, %d rows on one side only\n", counts[V_SLOWER],
-               counts[V_FASTER], counts[V_SAME], counts[V_AMBIGUOUS], missing);
+}
+
+/* Geometric means of the new/base time ratios per family and overall, and the counts. */
+static void summary(const struct tally *t)
+{
+    printf("\n| family | pairs | geomean time ratio new/base |\n|---|---:|---:|\n");
+    for (int i = 0; i < t->npairs; i++) {
+        int seen = 0, k;
+        for (int j = 0; j < i; j++) seen |= !strcmp(t->ratios[j].family, t->ratios[i].family);
+        if (seen) continue;
+        double g = family_geomean(t->ratios, t->npairs, t->ratios[i].family, &k);
+        printf("| %s | %d | %.3f |\n", t->ratios[i].family, k, g);
     }
-    free(ratios);
-    free(fam);
+    if (t->npairs) printf("| **all** | %d | %.3f |\n", t->npairs, family_geomean(t->ratios, t->npairs, NULL, NULL));
+    else printf("| **all** | 0 | — |\n");
+    printf("\n%d slower (regressions), %d faster, %d same, %d ambiguous, %d rows on one side only\n", t->counts[V_SLOWER],
+           t->counts[V_FASTER], t->counts[V_SAME], t->counts[V_AMBIGUOUS], t->missing);
+}
+
+int compare_main(int argc, char **argv)
+{
+    struct compare_opts o;
+    struct run base, neu;
+    char fb[512], fn[512];
+    int rc = compare_options(argc, argv, &o);
+    if (rc >= 0) return rc;
+    if (run_load(&base, o.paths[0]) != 0) { run_free(&base); return 2; }
+    if (run_load(&neu, o.paths[1]) != 0) { run_free(&base); run_free(&neu); return 2; }
+    fingerprint(&base.si, fb, sizeof fb);
+    fingerprint(&neu.si, fn, sizeof fn);
+    if (strcmp(fb, fn) != 0 && !o.allow) {
+        fprintf(stderr, "dlbench: compare: hardware differs (%s vs %s); add --allow-different-hardware to compare anyway\n", fb, fn);
+        rc = 2;
+    } else {
+        struct tally t = {{0}, 0, 0, malloc(sizeof(struct family_ratio) * (base.nrows + 1))};
+        print_header(&o, &base, &neu);
+        compare_rows(&o, &base, &neu, &t);
+        if (!o.csv) summary(&t);
+        free(t.ratios);
+        rc = t.counts[V_SLOWER] ? 1 : 0;
+    }
     run_free(&base);
     run_free(&neu);
-    return counts[V_SLOWER] ? 1 : 0;
+    return rc;
 }

@@ -5,6 +5,8 @@
  * Bad input (an unreadable or malformed file, another run-folder format): "file:line: reason", exit 2. */
 #include "merge.h"
 #include "cli.h"
+#include "files.h"
+#include "metrics.h"
 #include "prices.h"
 #include "report.h"
 #include "results.h"
@@ -63,7 +65,6 @@ static int load_machine(struct machine *m, const char *dir)
 }
 
 static const struct row *view_rows(const struct machine *m) { return m->view; }
-static int is_cpu(const struct row *r) { return !strcmp(r->backend, "cpu"); }
 
 /* Per machine and family: the best CPU and GPU rows and the geometric mean of GPU/CPU over the pairs. */
 static int headlines(const struct machine *ms, int nm, struct headline **out)
@@ -83,10 +84,10 @@ static int headlines(const struct machine *ms, int nm, struct headline **out)
             for (int j = 0; j < nr; j++) {
                 const struct row *r = &rows[j], *cpu, *gpu;
                 if (strcmp(r->family, h.family) || !row_measured(r)) continue;
-                const struct row **best = is_cpu(r) ? &h.cpu : &h.gpu;
-                if (!*best || report_metric(r) > report_metric(*best)) *best = r;
-                report_pair(rows, nr, r, &cpu, &gpu);
-                if (is_cpu(r) && cpu == r && gpu && row_measured(gpu)) ratio[h.pairs++] = report_metric(gpu) / report_metric(cpu);
+                const struct row **best = row_is_cpu(r) ? &h.cpu : &h.gpu;
+                if (!*best || row_metric(r) > row_metric(*best)) *best = r;
+                row_pair(rows, nr, r, &cpu, &gpu);
+                if (row_is_cpu(r) && cpu == r && gpu && row_measured(gpu)) ratio[h.pairs++] = row_speedup(gpu, cpu);
             }
             if (!h.cpu && !h.gpu) continue;
             if (h.pairs) h.gpu_over_cpu = geomean(ratio, h.pairs);
@@ -110,7 +111,7 @@ static double case_best(const struct machine *m, const struct row *key)
         if (strcmp(r->workload, key->workload) || strcmp(r->case_name, key->case_name) || strcmp(r->dtype, key->dtype) ||
             !row_measured(r) || devices(r) != devices(key))
             continue;
-        if (isnan(best) || report_metric(r) > best) best = report_metric(r);
+        if (isnan(best) || row_metric(r) > best) best = row_metric(r);
     }
     return best;
 }
@@ -127,7 +128,7 @@ static int best_machines(const struct machine *ms, int nm, struct best **out)
             int seen = 0;
             for (int k = 0; k < n && !seen; k++) seen = !strcmp((*out)[k].workload, w->workload);
             if (seen || !row_measured(w)) continue;
-            struct best b = {"", report_in_gbps(w), 0, -1, {0}};
+            struct best b = {"", row_in_gbps(w), 0, -1, {0}};
             snprintf(b.workload, sizeof b.workload, "%s", w->workload);
             double *vals = malloc(sizeof(double) * nm * (ms[m].nview + 1));
             int in[MAX_MACHINES] = {0};     /* the machines that measured this workload at all */
@@ -213,7 +214,7 @@ static void write_md(FILE *f, const struct machine *ms, int nm, const struct hea
         for (int k = 0; k < 2; k++) {
             char rk[24] = "";
             if (rs[k] && rs[k]->rank < 0) snprintf(rk, sizeof rk, ", %d ranks", rs[k]->ranks);
-            if (rs[k]) fprintf(f, " %.1f %s (%s %s, %s%s) |", report_metric(rs[k]), report_in_gbps(rs[k]) ? "GB/s" : "GFLOP/s",
+            if (rs[k]) fprintf(f, " %.1f %s (%s %s, %s%s) |", row_metric(rs[k]), row_unit(rs[k]),
                                rs[k]->case_name, rs[k]->dtype, rs[k]->backend, rk);
             else fputs(" — |", f);
         }
@@ -275,121 +276,111 @@ static void write_csv(FILE *f, const struct machine *ms, int nm)
         }
 }
 
-static void json_num(FILE *f, double v) { if (isnan(v) || isinf(v)) fputs("null", f); else fprintf(f, "%.6g", v); }
-
-static void json_kv(FILE *f, const char *k, const char *v, int comma)
+static void add_num(cJSON *o, const char *key, double v)
 {
-    json_write_string(f, k);
-    fputs(": ", f);
-    json_write_string(f, v ? v : "");
-    if (comma) fputs(", ", f);
+    if (isnan(v) || isinf(v)) cJSON_AddNullToObject(o, key); else cJSON_AddNumberToObject(o, key, round6(v));
 }
 
-static void json_row_ref(FILE *f, const char *key, const struct row *r)
+static cJSON *row_ref(const struct row *r)
 {
-    json_write_string(f, key);
-    if (!r) { fputs(": null", f); return; }
-    fputs(": {", f);
-    json_kv(f, "backend", r->backend, 1);
-    json_kv(f, "case", r->case_name, 1);
-    json_kv(f, "dtype", r->dtype, 1);
-    json_kv(f, "unit", report_in_gbps(r) ? "GB/s" : "GFLOP/s", 1);
-    fputs("\"value\": ", f);
-    json_num(f, report_metric(r));
-    fputc('}', f);
-}
-
-static void write_json(FILE *f, const struct machine *ms, int nm, const struct headline *h, int nh, const struct best *b, int nb,
-                       const struct cost *c, int nc)
-{
-    fprintf(f, "{\n  \"format\": %d,\n  \"machines\": [", DLBENCH_FORMAT);
-    for (int m = 0; m < nm; m++) {
-        const struct sysinfo *si = &ms[m].si;
-        char gpus[16];
-        snprintf(gpus, sizeof gpus, "%d", gpu_count(si));
-        fputs(m ? ",\n    {" : "\n    {", f);
-        json_kv(f, "machine", ms[m].label, 1);
-        json_kv(f, "run", ms[m].dir, 1);
-        fputs("\"fingerprint\": {", f);
-        json_kv(f, "hostname", si_or(si, "host", "hostname", ""), 1);
-        json_kv(f, "cpu", si_or(si, "cpu", "model", ""), 1);
-        json_kv(f, "cores", si_or(si, "cpu", "cores", ""), 1);
-        json_kv(f, "memory_gib", si_or(si, "cpu", "memory_gib", ""), 1);
-        json_kv(f, "gpu", si_or(si, "gpu0", "name", ""), 1);
-        json_kv(f, "gpus", gpus, 1);
-        json_kv(f, "driver", si_or(si, "cuda", "driver", ""), 1);
-        json_kv(f, "ranks", si_or(si, "dist", "ranks", "1"), 1);
-        json_kv(f, "hosts", si_or(si, "dist", "hosts", "1"), 1);
-        json_kv(f, "kernel", si_or(si, "host", "kernel", ""), 1);
-        json_kv(f, "dlbench", si_or(si, "dlbench", "version", ""), 1);
-        json_kv(f, "git_revision", si_or(si, "dlbench", "git_revision", ""), 1);
-        json_kv(f, "date_utc", si_or(si, "dlbench", "date_utc", ""), 0);
-        fputs("}}", f);
-    }
-    fputs("\n  ],\n  \"headline\": [", f);
-    for (int i = 0; i < nh; i++) {
-        fputs(i ? ",\n    {" : "\n    {", f);
-        json_kv(f, "machine", ms[h[i].m].label, 1);
-        json_kv(f, "family", h[i].family, 1);
-        json_row_ref(f, "best_cpu", h[i].cpu);
-        fputs(", ", f);
-        json_row_ref(f, "best_gpu", h[i].gpu);
-        fputs(", \"gpu_over_cpu\": ", f);
-        json_num(f, h[i].gpu_over_cpu);
-        fprintf(f, ", \"pairs\": %d}", h[i].pairs);
-    }
-    fputs("\n  ],\n  \"best_machine\": [", f);
-    for (int i = 0; i < nb; i++) {
-        fputs(i ? ",\n    {" : "\n    {", f);
-        json_kv(f, "workload", b[i].workload, 1);
-        json_kv(f, "unit", b[i].gbps ? "GB/s" : "GFLOP/s", 1);
-        fprintf(f, "\"cases\": %d, \"best\": ", b[i].cases);
-        if (b[i].best >= 0) json_write_string(f, ms[b[i].best].label); else fputs("null", f);
-        fputs(", \"geomean\": {", f);
-        for (int m = 0; m < nm; m++) {
-            if (m) fputs(", ", f);
-            json_write_string(f, ms[m].label);
-            fputs(": ", f);
-            json_num(f, b[i].gm[m]);
-        }
-        fputs("}}", f);
-    }
-    fputs("\n  ],\n  \"epoch_cost\": [", f);
-    for (int i = 0; i < nc; i++) {
-        const struct row *r = c[i].r;
-        fputs(i ? ",\n    {" : "\n    {", f);
-        json_kv(f, "case", r->case_name, 1);
-        json_kv(f, "machine", ms[c[i].m].label, 1);
-        json_kv(f, "backend", r->backend, 1);
-        json_kv(f, "device", r->device, 1);
-        fprintf(f, "\"ranks\": %d, \"seconds\": ", devices(r));
-        json_num(f, c[i].seconds);
-        fputs(", \"usd\": ", f);
-        json_num(f, c[i].usd);
-        fputc('}', f);
-    }
-    fputs("\n  ]\n}\n", f);
-}
-
-/* dir/name through a temporary file and rename: a reader never sees half a file. */
-static int write_file(const char *dir, const char *name, void (*body)(FILE *, const void *), const void *ctx)
-{
-    char path[4300], tmp[4400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) { fprintf(stderr, "dlbench: merge: cannot write %s: %s\n", path, strerror(errno)); return -1; }
-    body(f, ctx);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) { fprintf(stderr, "dlbench: merge: cannot write %s\n", path); return -1; }
-    return 0;
+    if (!r) return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "backend", r->backend);
+    cJSON_AddStringToObject(o, "case", r->case_name);
+    cJSON_AddStringToObject(o, "dtype", r->dtype);
+    cJSON_AddNumberToObject(o, "ranks", devices(r));
+    cJSON_AddStringToObject(o, "unit", row_unit(r));
+    add_num(o, "value", row_metric(r));
+    return o;
 }
 
 struct fleet { const struct machine *ms; int nm; const struct headline *h; int nh; const struct best *b; int nb; const struct cost *c; int nc; };
-static void md_body(FILE *f, const void *p) { const struct fleet *x = p; write_md(f, x->ms, x->nm, x->h, x->nh, x->b, x->nb, x->c, x->nc); }
-static void csv_body(FILE *f, const void *p) { const struct fleet *x = p; write_csv(f, x->ms, x->nm); }
-static void json_body(FILE *f, const void *p) { const struct fleet *x = p; write_json(f, x->ms, x->nm, x->h, x->nh, x->b, x->nb, x->c, x->nc); }
+
+static cJSON *fleet_json(const struct fleet *x)
+{
+    static const char *fp[][3] = {{"hostname", "host", "hostname"}, {"cpu", "cpu", "model"}, {"cores", "cpu", "cores"},
+                                  {"memory_gib", "cpu", "memory_gib"}, {"gpu", "gpu0", "name"}, {"driver", "cuda", "driver"},
+                                  {"ranks", "dist", "ranks"}, {"hosts", "dist", "hosts"}, {"kernel", "host", "kernel"},
+                                  {"dlbench", "dlbench", "version"}, {"git_revision", "dlbench", "git_revision"},
+                                  {"date_utc", "dlbench", "date_utc"}};
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "format", DLBENCH_FORMAT);
+    cJSON *arr = cJSON_AddArrayToObject(doc, "machines");
+    for (int m = 0; m < x->nm; m++) {
+        cJSON *o = cJSON_CreateObject(), *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "machine", x->ms[m].label);
+        cJSON_AddStringToObject(o, "run", x->ms[m].dir);
+        for (size_t k = 0; k < sizeof fp / sizeof fp[0]; k++)
+            cJSON_AddStringToObject(f, fp[k][0], si_or(&x->ms[m].si, fp[k][1], fp[k][2], ""));
+        cJSON_AddNumberToObject(f, "gpus", gpu_count(&x->ms[m].si));
+        cJSON_AddItemToObject(o, "fingerprint", f);
+        cJSON_AddItemToArray(arr, o);
+    }
+    arr = cJSON_AddArrayToObject(doc, "headline");
+    for (int i = 0; i < x->nh; i++) {
+        const struct headline *h = &x->h[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "machine", x->ms[h->m].label);
+        cJSON_AddStringToObject(o, "family", h->family);
+        cJSON_AddItemToObject(o, "best_cpu", row_ref(h->cpu));
+        cJSON_AddItemToObject(o, "best_gpu", row_ref(h->gpu));
+        add_num(o, "gpu_over_cpu", h->gpu_over_cpu);
+        cJSON_AddNumberToObject(o, "pairs", h->pairs);
+        cJSON_AddItemToArray(arr, o);
+    }
+    arr = cJSON_AddArrayToObject(doc, "best_machine");
+    for (int i = 0; i < x->nb; i++) {
+        const struct best *b = &x->b[i];
+        cJSON *o = cJSON_CreateObject(), *g = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "workload", b->workload);
+        cJSON_AddStringToObject(o, "unit", b->gbps ? "GB/s" : "GFLOP/s");
+        cJSON_AddNumberToObject(o, "cases", b->cases);
+        if (b->best >= 0) cJSON_AddStringToObject(o, "best", x->ms[b->best].label); else cJSON_AddNullToObject(o, "best");
+        for (int m = 0; m < x->nm; m++) add_num(g, x->ms[m].label, b->gm[m]);
+        cJSON_AddItemToObject(o, "geomean", g);
+        cJSON_AddItemToArray(arr, o);
+    }
+    arr = cJSON_AddArrayToObject(doc, "epoch_cost");
+    for (int i = 0; i < x->nc; i++) {
+        const struct cost *c = &x->c[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "case", c->r->case_name);
+        cJSON_AddStringToObject(o, "machine", x->ms[c->m].label);
+        cJSON_AddStringToObject(o, "backend", c->r->backend);
+        cJSON_AddStringToObject(o, "device", c->r->device);
+        cJSON_AddNumberToObject(o, "ranks", devices(c->r));
+        add_num(o, "seconds", c->seconds);
+        add_num(o, "usd", c->usd);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return doc;
+}
+
+/* dir/name atomically (a temporary file renamed into place): a reader never sees half a file. */
+static int write_text(const char *dir, const char *name, void (*body)(FILE *, const struct fleet *), const struct fleet *x)
+{
+    char path[4300];
+    struct atomic_file af;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!atomic_open(&af, path)) { fprintf(stderr, "dlbench: merge: cannot write %s: %s\n", path, strerror(errno)); return -1; }
+    body(af.f, x);
+    if (atomic_commit(&af) != 0) { fprintf(stderr, "dlbench: merge: cannot write %s\n", path); return -1; }
+    return 0;
+}
+
+static void md_body(FILE *f, const struct fleet *x) { write_md(f, x->ms, x->nm, x->h, x->nh, x->b, x->nb, x->c, x->nc); }
+static void csv_body(FILE *f, const struct fleet *x) { write_csv(f, x->ms, x->nm); }
+
+static int write_json(const char *dir, const struct fleet *x)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/fleet.json", dir);
+    cJSON *doc = fleet_json(x);
+    int rc = json_write_file(doc, path);
+    cJSON_Delete(doc);
+    if (rc) fprintf(stderr, "dlbench: merge: cannot write %s\n", path);
+    return rc;
+}
 
 static const char *usage = "usage: dlbench merge [--out DIR] RUN_DIR...\n"
                            "  one fleet report from run folders of several machines: DIR/fleet.md, fleet.csv, fleet.json\n"
@@ -441,8 +432,7 @@ int merge_main(int argc, char **argv)
         struct cost *c;
         int nh = headlines(ms, nm, &h), nb = best_machines(ms, nm, &b), nc = epoch_costs(ms, nm, &c);
         struct fleet x = {ms, nm, h, nh, b, nb, c, nc};
-        rc = write_file(dir, "fleet.md", md_body, &x) || write_file(dir, "fleet.csv", csv_body, &x) ||
-             write_file(dir, "fleet.json", json_body, &x) ? 2 : 0;
+        rc = write_text(dir, "fleet.md", md_body, &x) || write_text(dir, "fleet.csv", csv_body, &x) || write_json(dir, &x) ? 2 : 0;
         if (rc == 0) printf("%s/fleet.md (%d machines), fleet.csv, fleet.json\n", dir, nm);
         free(h); free(b); free(c);
     }

@@ -6,6 +6,30 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifndef DLBENCH_PRICES
+#define DLBENCH_PRICES "bench/prices.csv"   /* the source tree's table (the Makefile gives its path) */
+#endif
+
+const char *prices_find(char *buf, size_t n)
+{
+    char exe[4096], share[4200];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    share[0] = 0;
+    if (len > 0) { /* <prefix>/bin/dlbench -> <prefix>/share/dlbench/prices.csv */
+        exe[len] = 0;
+        for (int up = 0; up < 2; up++) { char *slash = strrchr(exe, '/'); if (slash) *slash = 0; }
+        snprintf(share, sizeof share, "%s/share/dlbench/prices.csv", exe);
+    }
+    const char *candidates[] = {getenv("DLBENCH_PRICES"), share, DLBENCH_PRICES, "bench/prices.csv"};
+    for (int i = 0; i < 4; i++)
+        if (candidates[i] && *candidates[i] && access(candidates[i], R_OK) == 0) {
+            snprintf(buf, n, "%s", candidates[i]);
+            return buf;
+        }
+    return NULL;
+}
 
 int prices_read(FILE *f, const char *name, struct price **p, char *why, size_t n)
 {

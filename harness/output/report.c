@@ -1,28 +1,16 @@
-/* report.c: report.md from rows and system.json alone (so `dlbench report DIR` rebuilds it after
- * any run, even an interrupted one). Families need no code here: a family reads in GB/s when it is
- * bandwidth-bound (no FLOPs, or family bandwidth/transfer) and in GFLOP/s otherwise; GPU/CPU pairs
- * share workload, case and dtype. */
+/* report.md from rows and system.json alone (so `dlbench report DIR` rebuilds it after any run,
+ * even an interrupted one). Families need no code here: units, GPU/CPU pairs, speedups and
+ * geometric means come from metrics.h; this file only formats them. */
 #include "report.h"
 #include "ceilings.h"
+#include "files.h"
+#include "metrics.h"
+#include "plots.h"
 #include "prices.h"
 #include "stats.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-int report_in_gbps(const struct row *r)
-{
-    return !(r->flops > 0) || !strcmp(r->family, "bandwidth") || !strcmp(r->family, "transfer");
-}
-double report_metric(const struct row *r) { return report_in_gbps(r) ? r->gbytes_per_s : r->gflops; }
-static const char *unit_of(const struct row *r) { return report_in_gbps(r) ? "GB/s" : "GFLOP/s"; }
-static int is_cpu(const struct row *r) { return strcmp(r->backend, "cpu") == 0; }
-
-static int same_case(const struct row *a, const struct row *b)
-{
-    return !strcmp(a->workload, b->workload) && !strcmp(a->case_name, b->case_name) && !strcmp(a->dtype, b->dtype);
-}
 
 static int first_of(const struct row *rows, int i, int (*same)(const struct row *, const struct row *))
 {
@@ -32,26 +20,19 @@ static int first_of(const struct row *rows, int i, int (*same)(const struct row 
 static int same_workload(const struct row *a, const struct row *b) { return !strcmp(a->workload, b->workload); }
 static int same_family(const struct row *a, const struct row *b) { return !strcmp(a->family, b->family); }
 
-/* The CPU row with the most threads among those measured (else any), and the GPU row. */
-void report_pair(const struct row *rows, int n, const struct row *key, const struct row **cpu, const struct row **gpu)
-{
-    *cpu = *gpu = NULL;
-    for (int i = 0; i < n; i++) {
-        const struct row *r = &rows[i];
-        if (!same_case(r, key)) continue;
-        if (is_cpu(r)) {
-            if (!*cpu || (row_measured(r) && (!row_measured(*cpu) || r->threads > (*cpu)->threads))) *cpu = r;
-        } else if (!*gpu) *gpu = r;
-    }
-}
-
 static int both(const struct row *c, const struct row *g) { return c && g && row_measured(c) && row_measured(g); }
+
+static void speedup_cell(FILE *f, double s)
+{
+    if (isnan(s)) fputs(" — |", f);
+    else fprintf(f, " %.2f× |", s);
+}
 
 static void cell(FILE *f, const struct row *r, int pct)
 {
     if (!r) { fputs(pct ? " — | — |" : " — |", f); return; }
     if (row_measured(r)) {
-        fprintf(f, " %.1f%s |", report_metric(r), strcmp(r->status, "noisy") == 0 ? " ~" : "");
+        fprintf(f, " %.1f%s |", row_metric(r), strcmp(r->status, "noisy") == 0 ? " ~" : "");
         if (pct) { if (isnan(r->ceiling_pct)) fputs(" — |", f); else fprintf(f, " %.0f%% |", r->ceiling_pct); }
         return;
     }
@@ -59,15 +40,17 @@ static void cell(FILE *f, const struct row *r, int pct)
     if (pct) fputs(" — |", f);
 }
 
-/* Backends beyond the CPU and the first GPU backend that ran this workload (e.g. cudnn). */
+/* Backends beyond the CPU and the GPU sides of GPU/CPU that ran this workload (e.g. cudnn). */
 static int extra_backends(const struct row *rows, int n, const char *wl, const char **names, int max)
 {
     int k = 0;
-    const char *first_gpu = NULL;
+    const char *gpu = NULL;
+    for (int i = 0; i < n && !gpu; i++)   /* the GPU side: a base backend where there is one */
+        if (!strcmp(rows[i].workload, wl) && row_is_gpu(&rows[i]) && !row_is_variant(&rows[i])) gpu = rows[i].backend;
     for (int i = 0; i < n; i++) {
-        if (strcmp(rows[i].workload, wl) || is_cpu(&rows[i])) continue;
-        if (!first_gpu) first_gpu = rows[i].backend;
-        if (!strcmp(rows[i].backend, first_gpu)) continue;
+        if (strcmp(rows[i].workload, wl) || row_is_cpu(&rows[i])) continue;
+        if (!gpu) gpu = rows[i].backend;
+        if (!strcmp(rows[i].backend, gpu)) continue;
         int seen = 0;
         for (int j = 0; j < k; j++) seen |= !strcmp(names[j], rows[i].backend);
         if (!seen && k < max) names[k++] = rows[i].backend;
@@ -89,11 +72,11 @@ static void workload_table(const struct row *rows, int n, const char *wl, FILE *
     for (int i = 0; i < n; i++)
         if (!strcmp(rows[i].workload, wl)) {
             if (!first) first = &rows[i];
-            if (is_cpu(&rows[i]) && rows[i].threads > cpu_threads) cpu_threads = rows[i].threads;
+            if (row_is_cpu(&rows[i]) && rows[i].threads > cpu_threads) cpu_threads = rows[i].threads;
             measured += row_measured(&rows[i]) || strncmp(rows[i].status, "skipped", 7) != 0;
         }
     if (!measured) { fprintf(f, "\n### %s\n\nNothing ran (see the notes).\n", wl); return; }
-    const char *u = unit_of(first);
+    const char *u = row_unit(first);
     fprintf(f, "\n### %s\n\n| case | shape | dtype | CPU %s (%d thr) | CPU %% ceil | GPU %s | GPU %% ceil | GPU/CPU |", wl, u,
             cpu_threads, u);
     for (int x = 0; x < nx; x++) fprintf(f, " %s %s | GPU/%s |", extra[x], u, extra[x]);
@@ -103,58 +86,74 @@ static void workload_table(const struct row *rows, int n, const char *wl, FILE *
     for (int i = 0; i < n; i++) {
         const struct row *r = &rows[i], *cpu, *gpu;
         if (strcmp(r->workload, wl) || !first_of(rows, i, same_case)) continue;
-        report_pair(rows, n, r, &cpu, &gpu);
+        row_pair(rows, n, r, &cpu, &gpu);
         int any = (cpu && row_measured(cpu)) || (gpu && row_measured(gpu));
         for (int x = 0; x < nx; x++) { const struct row *e = row_of(rows, n, r, extra[x]); any |= e && row_measured(e); }
         if (!any && !strncmp(r->status, "skipped", 7)) continue; /* nothing ran here: the notes say why */
         fprintf(f, "| %s | %s | %s |", r->case_name, r->shape, r->dtype);
         cell(f, cpu, 1);
         cell(f, gpu, 1);
-        if (both(cpu, gpu)) fprintf(f, " %.2f× |", report_metric(gpu) / report_metric(cpu));
-        else fputs(" — |", f);
+        speedup_cell(f, row_speedup(gpu, cpu));
         for (int x = 0; x < nx; x++) {
             const struct row *e = row_of(rows, n, r, extra[x]);
             cell(f, e, 0);
-            if (both(gpu, e)) fprintf(f, " %.2f× |", report_metric(gpu) / report_metric(e));
-            else fputs(" — |", f);
+            speedup_cell(f, row_speedup(gpu, e));
         }
         fputc('\n', f);
     }
 }
 
-/* Per family: geometric-mean GPU/CPU, best throughput per backend, median % of ceiling. */
+/* A family's best row on one side: highest throughput; the median % of ceiling of that side. */
+struct side { const struct row *best; double *pct; int npct; };
+
+static void side_add(struct side *s, const struct row *r)
+{
+    if (!s->best || row_metric(r) > row_metric(s->best)) s->best = r;
+    if (!isnan(r->ceiling_pct)) s->pct[s->npct++] = r->ceiling_pct;
+}
+
+static void side_cells(FILE *f, const struct side *c, const struct side *g)
+{
+    struct summary sc, sg;
+    summarize(c->pct, c->npct, &sc);
+    summarize(g->pct, g->npct, &sg);
+    const struct row *b[2] = {c->best, g->best};
+    for (int k = 0; k < 2; k++) {
+        if (b[k]) fprintf(f, " %.1f %s (%s %s) |", row_metric(b[k]), row_unit(b[k]), b[k]->case_name, b[k]->dtype);
+        else fputs(" — |", f);
+    }
+    if (c->npct) fprintf(f, " %.0f%% |", sc.median); else fputs(" — |", f);
+    if (g->npct) fprintf(f, " %.0f%% |\n", sg.median); else fputs(" — |\n", f);
+}
+
+/* Per family: geometric-mean GPU/CPU, best throughput per side, median % of ceiling. CPU rows
+ * count when they are their case's CPU side (the most threads). */
 static void headline(const struct row *rows, int n, FILE *f)
 {
     fputs("\n## Headline\n\n| family | GPU/CPU (geomean) | pairs | best CPU | best GPU | CPU % ceiling (median) | GPU % ceiling (median) |\n"
           "|---|---:|---:|---:|---:|---:|---:|\n", f);
-    double *ratio = malloc(sizeof(double) * (n + 1)), *pc = malloc(sizeof(double) * (n + 1)), *pg = malloc(sizeof(double) * (n + 1));
+    struct family_ratio *sp;
+    int nsp = gpu_cpu_speedups(rows, n, &sp);
+    struct side c = {NULL, malloc(sizeof(double) * (n + 1)), 0}, g = {NULL, malloc(sizeof(double) * (n + 1)), 0};
     for (int i = 0; i < n; i++) {
         if (!first_of(rows, i, same_family)) continue;
-        const char *fam = rows[i].family;
-        int nr = 0, nc = 0, ng = 0;
-        const struct row *bc = NULL, *bg = NULL;
+        c.best = g.best = NULL;
+        c.npct = g.npct = 0;
         for (int j = 0; j < n; j++) {
             const struct row *r = &rows[j], *cpu, *gpu;
-            if (strcmp(r->family, fam) || !row_measured(r)) continue;
-            report_pair(rows, n, r, &cpu, &gpu);
-            if (is_cpu(r) && cpu != r) continue; /* fewer threads than the CPU's headline row */
-            if (is_cpu(r)) { if (!bc || report_metric(r) > report_metric(bc)) bc = r; if (!isnan(r->ceiling_pct)) pc[nc++] = r->ceiling_pct; }
-            else { if (!bg || report_metric(r) > report_metric(bg)) bg = r; if (!isnan(r->ceiling_pct)) pg[ng++] = r->ceiling_pct; }
-            if (!first_of(rows, j, same_case)) continue;
-            if (both(cpu, gpu)) ratio[nr++] = report_metric(gpu) / report_metric(cpu);
+            if (strcmp(r->family, rows[i].family) || !row_measured(r)) continue;
+            row_pair(rows, n, r, &cpu, &gpu);
+            if (row_is_cpu(r) && cpu == r) side_add(&c, r);
+            else if (row_is_gpu(r)) side_add(&g, r);
         }
-        if (!bc && !bg) continue; /* nothing measured in this family: the notes say why */
-        struct summary sc, sg;
-        summarize(pc, nc, &sc);
-        summarize(pg, ng, &sg);
-        fprintf(f, "| %s |", fam);
-        if (nr) fprintf(f, " %.2f× | %d |", geomean(ratio, nr), nr); else fputs(" — | 0 |", f);
-        if (bc) fprintf(f, " %.1f %s (%s %s) |", report_metric(bc), unit_of(bc), bc->case_name, bc->dtype); else fputs(" — |", f);
-        if (bg) fprintf(f, " %.1f %s (%s %s) |", report_metric(bg), unit_of(bg), bg->case_name, bg->dtype); else fputs(" — |", f);
-        if (nc) fprintf(f, " %.0f%% |", sc.median); else fputs(" — |", f);
-        if (ng) fprintf(f, " %.0f%% |\n", sg.median); else fputs(" — |\n", f);
+        if (!c.best && !g.best) continue; /* nothing measured in this family: the notes say why */
+        int k;
+        double gm = family_geomean(sp, nsp, rows[i].family, &k);
+        fprintf(f, "| %s |", rows[i].family);
+        if (k) fprintf(f, " %.2f× | %d |", gm, k); else fputs(" — | 0 |", f);
+        side_cells(f, &c, &g);
     }
-    free(ratio); free(pc); free(pg);
+    free(sp); free(c.pct); free(g.pct);
 }
 
 /* Host->device bandwidth for "with transfers": the best pinned h2d row of this run. */
@@ -201,14 +200,14 @@ static void crossover(const struct row *rows, int n, FILE *f)
     struct sized *v = malloc(sizeof *v * (n + 1));
     for (int i = 0; i < n; i++) {
         if (!first_of(rows, i, same_family) || !strcmp(rows[i].family, "transfer")) continue;
-        const char *fam = rows[i].family, *what = report_in_gbps(&rows[i]) ? "bytes" : "FLOPs";
+        const char *fam = rows[i].family, *what = row_in_gbps(&rows[i]) ? "bytes" : "FLOPs";
         int k = 0;
         for (int j = 0; j < n; j++) {
             const struct row *r = &rows[j], *cpu, *gpu;
             if (strcmp(r->family, fam) || !first_of(rows, j, same_case) || strcmp(r->dtype, "fp32")) continue;
-            report_pair(rows, n, r, &cpu, &gpu);
+            row_pair(rows, n, r, &cpu, &gpu);
             if (both(cpu, gpu))
-                v[k++] = (struct sized){report_in_gbps(r) ? r->bytes : r->flops, r->bytes, cpu->median_s, gpu->median_s};
+                v[k++] = (struct sized){row_in_gbps(r) ? r->bytes : r->flops, r->bytes, cpu->median_s, gpu->median_s};
         }
         if (!k) continue;
         if (!any++)
@@ -229,7 +228,7 @@ static void thread_scaling(const struct row *rows, int n, FILE *f)
 {
     int counts[32], nc = 0;
     for (int i = 0; i < n; i++) {
-        if (!is_cpu(&rows[i]) || !row_measured(&rows[i])) continue;
+        if (!row_is_cpu(&rows[i]) || !row_measured(&rows[i])) continue;
         int seen = 0;
         for (int c = 0; c < nc; c++) seen |= counts[c] == rows[i].threads;
         if (!seen && nc < 32) counts[nc++] = rows[i].threads;
@@ -242,13 +241,13 @@ static void thread_scaling(const struct row *rows, int n, FILE *f)
     for (int c = 0; c <= nc; c++) fputs("---:|", f);
     fputc('\n', f);
     for (int i = 0; i < n; i++) {
-        if (!is_cpu(&rows[i]) || !first_of(rows, i, same_case)) continue;
+        if (!row_is_cpu(&rows[i]) || !first_of(rows, i, same_case)) continue;
         double perf[32];
         for (int c = 0; c < nc; c++) {
             perf[c] = NAN;
             for (int j = 0; j < n; j++)
-                if (is_cpu(&rows[j]) && same_case(&rows[j], &rows[i]) && rows[j].threads == counts[c] && row_measured(&rows[j]))
-                    perf[c] = report_metric(&rows[j]);
+                if (row_is_cpu(&rows[j]) && same_case(&rows[j], &rows[i]) && rows[j].threads == counts[c] && row_measured(&rows[j]))
+                    perf[c] = row_metric(&rows[j]);
         }
         int measured = 0;
         for (int c = 0; c < nc; c++) measured += !isnan(perf[c]);
@@ -263,21 +262,19 @@ static void thread_scaling(const struct row *rows, int n, FILE *f)
 /* Which dtypes each backend ran natively, and why the others were skipped. */
 static void precision_matrix(const struct row *rows, int n, FILE *f)
 {
-    static const char *dts[] = {"fp32", "tf32", "fp16", "bf16"};
-    const char *bk[8];
-    int nb = 0;
-    for (int i = 0; i < n; i++) {
-        int seen = 0;
-        for (int b = 0; b < nb; b++) seen |= !strcmp(bk[b], rows[i].backend);
-        if (!seen && nb < 8) bk[nb++] = rows[i].backend;
-    }
-    fputs("\n## Precision matrix\n\n| backend | fp32 | tf32 | fp16 | bf16 |\n|---|---|---|---|---|\n", f);
+    const char *bk[16];
+    int nb = row_backends(rows, n, bk, 16);
+    fputs("\n## Precision matrix\n\n| backend |", f);
+    for (int d = 0; d < DT_COUNT; d++) fprintf(f, " %s |", dtype_name((enum dtype)d));
+    fputs("\n|---|", f);
+    for (int d = 0; d < DT_COUNT; d++) fputs("---|", f);
+    fputc('\n', f);
     for (int b = 0; b < nb; b++) {
         fprintf(f, "| %s |", bk[b]);
-        for (int d = 0; d < 4; d++) {
+        for (int d = 0; d < DT_COUNT; d++) {
             const struct row *ok = NULL, *skip = NULL;
             for (int i = 0; i < n; i++) {
-                if (strcmp(rows[i].backend, bk[b]) || strcmp(rows[i].dtype, dts[d])) continue;
+                if (strcmp(rows[i].backend, bk[b]) || strcmp(rows[i].dtype, dtype_name((enum dtype)d))) continue;
                 if (row_measured(&rows[i])) ok = &rows[i];
                 else if (!skip) skip = &rows[i];
             }
@@ -337,12 +334,19 @@ static const char *get(const struct sysinfo *si, const char *sec, const char *ke
     return v ? v : "?";
 }
 
+static const char *usd_per_hour(const struct sysinfo *si, const char *backend)
+{
+    char sec[48];
+    snprintf(sec, sizeof sec, "price.%s", backend);
+    return sysinfo_get(si, sec, "usd_per_hour");
+}
+
 /* "12.3", or the n/a reason of the backend's price or energy */
 static void money(FILE *f, const struct sysinfo *si, const struct row *r, int dataset)
 {
     char sec[48];
     snprintf(sec, sizeof sec, "price.%s", r->backend);
-    const char *usd = sysinfo_get(si, sec, "usd_per_hour"), *st = sysinfo_get(si, sec, "status");
+    const char *usd = usd_per_hour(si, r->backend), *st = sysinfo_get(si, sec, "status");
     if (usd) fprintf(f, " $%.3g |", epoch_cost_usd(r->median_s, (int)r->items_per_call, dataset, atof(usd)));
     else fprintf(f, " %s |", st ? st : "n/a: no price recorded");
 }
@@ -354,6 +358,43 @@ static void energy(FILE *f, const struct sysinfo *si, const struct row *r, int d
     const char *st = sysinfo_get(si, sec, "status");
     if (!isnan(r->joules_per_call)) fprintf(f, " %.0f J |", r->joules_per_call * dataset / r->items_per_call);
     else fprintf(f, " %s |", st && !strncmp(st, "n/a", 3) ? st : "n/a: not measured");
+}
+
+/* The price of each backend with a training row, where it came from, or why there is none. */
+static void train_prices(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    const char *bk[16];
+    int nb = row_backends(rows, n, bk, 16);
+    fputs("\nPrices:", f);
+    for (int b = 0; b < nb; b++) {
+        char sec[48];
+        int trains = 0;
+        for (int i = 0; i < n && !trains; i++) trains = !strcmp(rows[i].backend, bk[b]) && !strcmp(rows[i].family, "train");
+        snprintf(sec, sizeof sec, "price.%s", bk[b]);
+        const char *usd = sysinfo_get(si, sec, "usd_per_hour");
+        if (!trains) continue;
+        if (usd) fprintf(f, " %s $%s/h (%s; %s, %s);", bk[b], usd, get(si, sec, "covers"), get(si, sec, "source"), get(si, sec, "date"));
+        else if (sysinfo_get(si, sec, "status")) fprintf(f, " %s %s;", bk[b], sysinfo_get(si, sec, "status"));
+    }
+    fputs(" override with --price-cpu / --price-gpu.\n", f);
+}
+
+/* CPU over GPU per training case: time, dollars and joules per epoch. */
+static void train_ratios(const struct row *rows, int n, const struct sysinfo *si, FILE *f)
+{
+    int pairs = 0;
+    for (int i = 0; i < n; i++) {
+        const struct row *cpu, *gpu;
+        if (strcmp(rows[i].family, "train") || !row_is_cpu(&rows[i])) continue;
+        row_pair(rows, n, &rows[i], &cpu, &gpu);
+        if (cpu != &rows[i] || isnan(row_speedup(gpu, cpu))) continue;
+        if (!pairs++) fputs("\n| case | CPU/GPU time | CPU/GPU $ per epoch | CPU/GPU energy |\n|---|---:|---:|---:|\n", f);
+        const char *uc = usd_per_hour(si, cpu->backend), *ug = usd_per_hour(si, gpu->backend);
+        fprintf(f, "| %s | %.2f× |", cpu->case_name, cpu->median_s / gpu->median_s);
+        if (uc && ug) fprintf(f, " %.2f× |", cpu->median_s * atof(uc) / (gpu->median_s * atof(ug))); else fputs(" n/a |", f);
+        if (!isnan(cpu->joules_per_call) && !isnan(gpu->joules_per_call)) fprintf(f, " %.2f× |\n", cpu->joules_per_call / gpu->joules_per_call);
+        else fputs(" n/a |\n", f);
+    }
 }
 
 /* Training: time, samples/s, time, money and energy per epoch, CPU beside GPU. */
@@ -377,29 +418,8 @@ static void train_table(const struct row *rows, int n, const struct sysinfo *si,
         fputc('\n', f);
     }
     if (!any) return;
-    fputs("\nPrices:", f);
-    static const char *bk[] = {"cpu", "cuda"};
-    for (int b = 0; b < 2; b++) {
-        char sec[48];
-        snprintf(sec, sizeof sec, "price.%s", bk[b]);
-        const char *usd = sysinfo_get(si, sec, "usd_per_hour");
-        if (usd) fprintf(f, " %s $%s/h (%s; %s, %s);", bk[b], usd, get(si, sec, "covers"), get(si, sec, "source"), get(si, sec, "date"));
-        else if (sysinfo_get(si, sec, "status")) fprintf(f, " %s %s;", bk[b], sysinfo_get(si, sec, "status"));
-    }
-    fputs(" override with --price-cpu / --price-gpu.\n", f);
-    int pairs = 0;
-    for (int i = 0; i < n; i++) {
-        const struct row *cpu, *gpu;
-        if (strcmp(rows[i].family, "train") || !is_cpu(&rows[i])) continue;
-        report_pair(rows, n, &rows[i], &cpu, &gpu);
-        if (cpu != &rows[i] || !both(cpu, gpu)) continue;
-        if (!pairs++) fputs("\n| case | CPU/GPU time | CPU/GPU $ per epoch | CPU/GPU energy |\n|---|---:|---:|---:|\n", f);
-        const char *uc = sysinfo_get(si, "price.cpu", "usd_per_hour"), *ug = sysinfo_get(si, "price.cuda", "usd_per_hour");
-        fprintf(f, "| %s | %.2f× |", cpu->case_name, cpu->median_s / gpu->median_s);
-        if (uc && ug) fprintf(f, " %.2f× |", cpu->median_s * atof(uc) / (gpu->median_s * atof(ug))); else fputs(" n/a |", f);
-        if (!isnan(cpu->joules_per_call) && !isnan(gpu->joules_per_call)) fprintf(f, " %.2f× |\n", cpu->joules_per_call / gpu->joules_per_call);
-        else fputs(" n/a |\n", f);
-    }
+    train_prices(rows, n, si, f);
+    train_ratios(rows, n, si, f);
 }
 
 void report_print_summary(const struct row *rows, int n, FILE *f)
@@ -478,17 +498,14 @@ void report_write(const struct row *all, int nall, const struct sysinfo *si, con
 
 int report_write_file(const struct row *rows, int n, const struct sysinfo *si, const char *dir)
 {
-    char path[4200], tmp[4300], plots[2048];
+    char path[4200], plots[2048];
+    struct atomic_file af;
     struct row *view;
     int nv = report_rank_view(rows, n, &view);
     const char *pm = report_plots(view ? view : rows, nv, si, dir, plots, sizeof plots);
     free(view);
     snprintf(path, sizeof path, "%s/report.md", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    report_write(rows, n, si, pm, f);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    return bad || rename(tmp, path) != 0 ? -1 : 0;
+    if (!atomic_open(&af, path)) return -1;
+    report_write(rows, n, si, pm, af.f);
+    return atomic_commit(&af);
 }

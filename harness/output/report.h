@@ -6,15 +6,11 @@
 #include "results.h"
 #include "sysinfo.h"
 
-/* plots_md: the plots section (report_plots), or NULL. */
+/* plots_md: the plots section (report_plots, plots.h), or NULL. */
 void report_write(const struct row *rows, int n, const struct sysinfo *si, const char *plots_md, FILE *f);
 /* Writes dir/report.md (and plots when gnuplot is installed) atomically: temp file + rename. */
 int report_write_file(const struct row *rows, int n, const struct sysinfo *si, const char *dir);
 void report_print_summary(const struct row *rows, int n, FILE *f);   /* headline and tables */
-
-int report_in_gbps(const struct row *r);          /* the row reads in GB/s (else GFLOP/s) */
-double report_metric(const struct row *r);        /* its throughput in that unit */
-void report_pair(const struct row *rows, int n, const struct row *key, const struct row **cpu, const struct row **gpu);
 
 /* Multi-process runs (report_dist.c): *view = the rows the single-device sections show (rank 0's,
  * and rows of one rank; NULL and n when the run had one process); report_dist writes the sections of
@@ -25,7 +21,4 @@ void report_dist(const struct row *rows, int n, const struct sysinfo *si, FILE *
  * prices × hosts); NAN without a price. */
 double report_allocation_usd_per_hour(const struct sysinfo *si, const struct row *r, const char **covers);
 
-/* Plots (harness/plots.c): SVGs in dir through gnuplot; returns the Markdown section to include
- * (links, or how to get plots when gnuplot is missing). */
-const char *report_plots(const struct row *rows, int n, const struct sysinfo *si, const char *dir, char *md, size_t mdn);
 #endif

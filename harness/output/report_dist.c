@@ -3,6 +3,7 @@
  * (samples/s, scaling efficiency against one rank, cost per epoch of the whole allocation). The
  * other sections show rank 0's rows only: a row of several ranks never sits beside one device's. */
 #include "report.h"
+#include "metrics.h"
 #include "prices.h"
 #include <math.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static void per_rank(const struct row *rows, int n, const struct sysinfo *si, FI
         for (int j = 0; j < n; j++) {
             const struct row *q = &rows[j];
             if (q->rank < 0 || !same_item(q, r) || !row_measured(q)) continue;
-            double m = report_metric(q);
+            double m = row_metric(q);
             if (m < lo) { lo = m; lo_rank = q->rank; }
             if (m > hi) { hi = m; hi_rank = q->rank; }
             sum += m;
@@ -54,7 +55,7 @@ static void per_rank(const struct row *rows, int n, const struct sysinfo *si, FI
                     sysinfo_get(si, "dist", "ranks") ?: "?", sysinfo_get(si, "dist", "hosts") ?: "?",
                     sysinfo_get(si, "dist", "launcher") ?: "?", sysinfo_get(si, "dist", "transport") ?: "?");
         fprintf(f, "| %s | %s | %s | %s | %s | %.1f | %.1f (%d) | %.1f (%d) | %d of %d | %.1f |\n", r->workload, r->case_name,
-                r->dtype, r->backend, report_in_gbps(r) ? "GB/s" : "GFLOP/s", report_metric(r), lo, lo_rank, hi, hi_rank, k,
+                r->dtype, r->backend, row_unit(r), row_metric(r), lo, lo_rank, hi, hi_rank, k,
                 r->ranks, sum);
     }
 }

@@ -1,6 +1,7 @@
-/* sysinfo.c: the machine description as ordered triples, and its flat JSON form (write/read). */
+/* sysinfo.c: the machine description as ordered triples, and its JSON form (system.json) through
+ * cJSON. */
 #include "sysinfo.h"
-#include <errno.h>
+#include "files.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,139 +34,69 @@ void sysinfo_print(const struct sysinfo *si, FILE *f)
     }
 }
 
-void json_write_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
+/* {"section": {"key": "value", ...}, ...} in the triples' order; a section starts a new object
+ * whenever it changes, as the triples are grouped by section when collected. */
 int sysinfo_write_json(const struct sysinfo *si, const char *path)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    const char *sec = NULL;
-    fputs("{", f);
+    cJSON *root = cJSON_CreateObject(), *sec = NULL;
     for (int i = 0; i < si->n; i++) {
-        if (!sec || strcmp(sec, si->items[i].section) != 0) {
-            fputs(sec ? "\n  },\n  " : "\n  ", f);
-            json_write_string(f, sec = si->items[i].section);
-            fputs(": {", f);
-        } else fputc(',', f);
-        fputs("\n    ", f);
-        json_write_string(f, si->items[i].key);
-        fputs(": ", f);
-        json_write_string(f, si->items[i].value);
+        if (!sec || strcmp(si->items[i - 1].section, si->items[i].section) != 0)
+            cJSON_AddItemToObject(root, si->items[i].section, sec = cJSON_CreateObject());
+        cJSON_AddItemToObject(sec, si->items[i].key, cJSON_CreateString(si->items[i].value));
     }
-    fputs(sec ? "\n  }\n}\n" : "}\n", f);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    return bad || rename(tmp, path) != 0 ? -1 : 0;
-}
-
-/* A reader for exactly the shape written above: {"sec": {"key": "value", ...}, ...}. */
-static const char *skip_ws(const char *p) { while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++; return p; }
-
-static const char *read_string(const char *p, char *out, size_t n)
-{
-    size_t len = 0;
-    if (*p != '"') return NULL;
-    for (p++; *p && *p != '"'; p++) {
-        char c = *p;
-        if (c == '\\') {
-            p++;
-            if (*p == 'u') { /* exactly four hex digits, or the string is malformed */
-                unsigned code = 0;
-                for (int i = 1; i <= 4; i++) {
-                    char h = p[i];
-                    int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
-                    if (d < 0) return NULL;
-                    code = code * 16 + (unsigned)d;
-                }
-                c = (char)code;
-                p += 4;
-            }
-            else if (*p == 'n') c = '\n';
-            else if (*p) c = *p;
-            else return NULL;
-        }
-        if (len + 1 < n) out[len++] = c;
-    }
-    if (*p != '"') return NULL;
-    out[len] = 0;
-    return p + 1;
+    int rc = json_write_file(root, path);
+    cJSON_Delete(root);
+    return rc;
 }
 
 int sysinfo_read_json(struct sysinfo *si, const char *path, char *why, size_t n)
 {
-    FILE *f = fopen(path, "r");
+    size_t len;
+    char *text = file_read_all(path, &len, why, n);
     si->items = NULL; si->n = si->cap = 0;
-    if (!f) { snprintf(why, n, "%s: %s", path, strerror(errno)); return -1; }
-    char *text = NULL;
-    size_t len = 0, cap = 0, got;
-    do {
-        if (len + 4096 > cap) text = realloc(text, cap = cap * 2 + 8192);
-        got = fread(text + len, 1, cap - len - 1, f);
-        len += got;
-    } while (got > 0);
-    fclose(f);
-    text[len] = 0;
+    if (!text) return -1;
     int rc = sysinfo_parse_json(si, text, path, why, n);
     free(text);
     return rc;
 }
 
+/* The 1-based line of p in text: bad input is reported as file:line. */
 static int line_of(const char *text, const char *p)
 {
     int line = 1;
-    for (const char *q = text; q < p && *q; q++) line += *q == '\n';
+    for (const char *q = text; p && q < p && *q; q++) line += *q == '\n';
     return line;
 }
 
+/* Reads the shape written above: an object of objects of strings; anything else is refused. */
 int sysinfo_parse_json(struct sysinfo *si, const char *text, const char *name, char *why, size_t n)
 {
-    char sec[32], key[48], val[256];
+    const char *end = NULL;
+    const cJSON *sec, *kv;
     si->items = NULL; si->n = si->cap = 0;
-    const char *p = skip_ws(text), *at = p;   /* at: where the value being read starts */
-    if (*p++ != '{') goto bad;
-    for (p = skip_ws(p); *p == '"';) {
-        if (!(p = read_string(at = p, sec, sizeof sec))) goto bad;
-        p = skip_ws(p);
-        if (*p++ != ':') goto bad;
-        p = skip_ws(p);
-        if (*p++ != '{') goto bad;
-        for (p = skip_ws(p); *p == '"';) {
-            if (!(p = read_string(at = p, key, sizeof key))) goto bad;
-            p = skip_ws(p);
-            if (*p++ != ':') goto bad;
-            if (!(p = read_string(at = skip_ws(p), val, sizeof val))) goto bad;
-            sysinfo_put(si, sec, key, val);
-            p = skip_ws(p);
-            if (*p == ',') p = skip_ws(p + 1);
-        }
-        if (*p++ != '}') goto bad;
-        p = skip_ws(p);
-        if (*p == ',') p = skip_ws(p + 1);
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        snprintf(why, n, "%s:%d: malformed JSON near byte %ld", name, line_of(text, end), end ? (long)(end - text) : -1L);
+        return -1;
     }
-    if (*p != '}') goto bad;
-    const char *fmt = sysinfo_get(si, "dlbench", "format"), *fmt_at = strstr(text, "\"format\"");
+    int ok = cJSON_IsObject(root);
+    for (sec = ok ? root->child : NULL; sec && ok; sec = sec->next) {
+        ok = cJSON_IsObject(sec);
+        for (kv = ok ? sec->child : NULL; kv && ok; kv = kv->next)
+            if ((ok = cJSON_IsString(kv))) sysinfo_put(si, sec->string, kv->string, kv->valuestring);
+    }
+    cJSON_Delete(root);
+    if (!ok) {
+        snprintf(why, n, "%s: not a dlbench system.json (an object of objects of strings)", name);
+        sysinfo_free(si);
+        return -1;
+    }
+    const char *fmt = sysinfo_get(si, "dlbench", "format");
     if (!fmt || atoi(fmt) != DLBENCH_FORMAT) {
-        snprintf(why, n, "%s:%d: run folder format %s, this dlbench reads format %d", name, line_of(text, fmt_at ? fmt_at : text),
-                 fmt ? fmt : "unknown", DLBENCH_FORMAT);
+        snprintf(why, n, "%s:%d: run folder format %s, this dlbench reads format %d", name,
+                 line_of(text, strstr(text, "\"format\"")), fmt ? fmt : "unknown", DLBENCH_FORMAT);
         sysinfo_free(si);
         return -1;
     }
     return 0;
-bad:
-    if (!p) p = at;
-    snprintf(why, n, "%s:%d: malformed JSON near byte %ld", name, line_of(text, p), (long)(p - text));
-    sysinfo_free(si);
-    return -1;
 }

@@ -5,7 +5,7 @@
  * Inputs are seeded random integers (fp32: ±1..1024; bf16: ±1..4) so every sum is exact in any
  * order while it fits the mantissa: the check then expects the exact result, element by element. */
 #include "collective_cases.h"
-#include "dist.h"
+#include "group.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * reduction-order rounding. */
 #include "dp_cases.h"
 #include "dataset.h"
-#include "dist.h"
+#include "group.h"
 #include "train.h"
 #include <math.h>
 #include <stdio.h>

@@ -1,0 +1,28 @@
+# gpu/gpu.mk: the CUDA backend's part of the build, included by the Makefile. Compiled whenever
+# nvcc exists under CUDA_HOME (and NO_CUDA is not set); the cuDNN variant whenever the toolkit has
+# cudnn.h. Adds to CPPFLAGS, SRC_C, SRC_CU, LDFLAGS and LDLIBS; holds the .cu rule.
+CUDA_HOME ?= /usr/local/cuda
+CUDA_ARCH ?= 75 80 86 89 90
+NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
+comma := ,
+
+ifneq ($(NVCC),)
+  CPPFLAGS += -DHAVE_CUDA -I$(CUDA_HOME)/include
+  SRC_C    += $(wildcard gpu/*.c)
+  SRC_CU   := $(wildcard gpu/*.cu)
+  LDFLAGS  += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
+  LDLIBS   += -lcublas -lcudart -lstdc++
+  ifneq ($(wildcard $(CUDA_HOME)/include/cudnn.h),)
+    CPPFLAGS += -DHAVE_CUDNN      # libcudnn is dlopen'ed at run time: never a link dependency
+  else
+    SRC_C := $(filter-out gpu/backend_cudnn.c,$(SRC_C))
+  endif
+  # SASS per listed architecture, plus PTX of the newest so later GPUs JIT it.
+  NVGENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \
+               $(if $(CUDA_ARCH),-gencode arch=compute_$(lastword $(CUDA_ARCH))$(comma)code=compute_$(lastword $(CUDA_ARCH)))
+  NVFLAGS := -O3 -std=c++17 $(NVGENCODE) $(INC_DIRS:%=-I%) -Xcompiler -Wall,-Wextra -MMD -MP -D_GNU_SOURCE -DHAVE_CUDA
+endif
+
+$(BUILD)/obj/%.o: %.cu | $(PREREQ)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
