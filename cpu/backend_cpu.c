@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 static char err[256];
@@ -63,13 +64,18 @@ static size_t cpu_mem_free(void)
     return (size_t)kb * 1024;
 }
 
+/* Buffers of 4 MiB and more are aligned to 2 MiB and ask for transparent huge pages (the kernel's
+ * default mode gives them only on request): fewer TLB misses when a kernel streams through them, as
+ * NumPy and PyTorch arrays get. */
 static void *cpu_alloc(size_t bytes)
 {
     void *p = NULL;
-    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) {
+    int big = bytes >= ((size_t)4 << 20);
+    if (posix_memalign(&p, big ? (size_t)2 << 20 : 64, bytes ? bytes : 64) != 0) {
         snprintf(err, sizeof err, "out of host memory (%.2f GiB requested)", bytes / 1073741824.0);
         return NULL;
     }
+    if (big) madvise(p, bytes, MADV_HUGEPAGE);
     return p;
 }
 

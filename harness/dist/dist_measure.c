@@ -119,14 +119,14 @@ int dist_measure(const struct backend *b, const struct workload *w, const char *
     return rc;
 }
 
-/* One sample: reps calls between the backend's timer marks; then the slowest member's time per call
- * and the longest elapsed time, so every member sees the same sample and stops at the same one. The
- * reduction also lines the members up for the next sample, as the barrier before each operation of
- * the mpi4py peer and nccl-tests does. */
+/* One sample: a barrier (as the mpi4py peer and nccl-tests put before their timed operations), reps
+ * calls between the backend's timer marks, then the slowest member's time per call and the longest
+ * elapsed time, so every member sees the same sample and stops at the same one. */
 static int group_sample(const struct coll_group *g, const struct backend *b, op_call_fn call, void *st, int reps,
                         double begin, double deadline, double v[3])
 {
     double s;
+    if (dist_barrier(g, deadline) != 0) return -2;
     if (b->dev->timer_start() != 0) return -1;
     int ok = 1;
     for (int i = 0; i < reps && ok; i++) ok = call(st) == 0;

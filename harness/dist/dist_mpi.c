@@ -53,11 +53,11 @@ const char *dist_host_of(int rank)
     return hosts && rank >= 0 && rank < dist_me.size ? hosts[rank] : NULL;
 }
 
-/* 0 when the request completed, -1 when the deadline passed first. Spins 2 ms, then polls every
- * 0.2 ms (a blocking MPI wait would spin on a core another rank is measuring on). */
-static int wait_until(MPI_Request *req, double deadline)
+/* 0 when the request completed, -1 when the deadline passed first. Spins `spin` seconds, then polls
+ * every 0.2 ms (a blocking MPI wait would spin on a core another rank is measuring on). */
+static int wait_spin(MPI_Request *req, double deadline, double spin)
 {
-    double spin_end = dist_clock() + 2e-3;
+    double spin_end = dist_clock() + spin;
     for (;;) {
         int done = 0;
         if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
@@ -67,6 +67,8 @@ static int wait_until(MPI_Request *req, double deadline)
         if (now > spin_end) nanosleep(&(struct timespec){0, 200000}, NULL);
     }
 }
+
+static int wait_until(MPI_Request *req, double deadline) { return wait_spin(req, deadline, 2e-3); }
 
 int dist_finish(int rc)
 {
@@ -130,6 +132,14 @@ const struct coll_group *dist_group(int k)
 }
 
 static MPI_Comm comm_of(const struct coll_group *g) { return *(MPI_Comm *)g->mpi_comm; }
+
+int dist_barrier(const struct coll_group *g, double deadline)
+{
+    MPI_Request req;
+    if (g->size == 1) return 0;
+    if (MPI_Ibarrier(comm_of(g), &req) != MPI_SUCCESS) return -1;
+    return wait_spin(&req, deadline, 0.05);
+}
 
 int dist_max(const struct coll_group *g, double *v, int n, double deadline)
 {

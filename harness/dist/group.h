@@ -51,6 +51,9 @@ const struct coll_group *dist_current_group(void);
 void dist_set_current_group(const struct coll_group *g);
 
 /* Group agreements bounded by a deadline (a dist_clock() time): 0 done, -1 a member is lost. */
+/* Lines the members up like MPI_Barrier (polled without sleeping, so they leave within microseconds
+ * of each other): the start of a timed sample. */
+int dist_barrier(const struct coll_group *g, double deadline);
 int dist_max(const struct coll_group *g, double *v, int n, double deadline);
 /* 1 when every member is ok; 0 with status = the first failing member's status (" (rank K)"
  * appended) on every member; -1 a member is lost. */
