@@ -40,7 +40,7 @@ else
   PREREQ := check-deps
 endif
 
-INC_DIRS := harness harness/measure harness/workloads harness/output kernels cpu gpu bench
+INC_DIRS := harness harness/dist harness/measure harness/workloads harness/output kernels cpu gpu bench
 CPPFLAGS := $(INC_DIRS:%=-I%) -I$(OBLAS_INC) -D_GNU_SOURCE \
             -DDLBENCH_GIT_REV='"$(GIT_REV)"' -DDLBENCH_PRICES='"$(abspath bench/prices.csv)"'
 CFLAGS   := -std=c11 -O3 $(MARCH) -fopenmp -fno-math-errno -Wall -Wextra -MMD -MP -g $(SANFLAGS)
@@ -62,6 +62,7 @@ endif
 CPPFLAGS += $(CPPFLAGS_DNNL)
 LDLIBS   += $(LDLIBS_DNNL)
 include gpu/gpu.mk
+include harness/dist/dist.mk
 CPPFLAGS += -DDLBENCH_CFLAGS='"$(strip $(CFLAGS))"' -DDLBENCH_CC='"$(CC)"'
 
 # The git revision is compiled into the objects that print it: they rebuild when it changes.
@@ -82,6 +83,7 @@ all: info-build $(DLBENCH)
 
 info-build:
 	@echo "dlbench build: nvcc=$(or $(NVCC),none$(if $(NO_CUDA), (NO_CUDA=1))) cudnn=$(if $(filter -DHAVE_CUDNN,$(CPPFLAGS)),yes,no) onednn=$(if $(CPPFLAGS_DNNL),yes,no)" \
+	      "mpi=$(if $(HAVE_MPI),yes,no$(if $(NO_MPI), (NO_MPI=1))) nccl=$(if $(filter -DHAVE_NCCL,$(CPPFLAGS)),yes (dlopen),no)" \
 	      "openmp=libgomp openblas=$(OBLAS_DIR) ($(if $(wildcard $(OBLAS_DIR)/libopenblas.so),OpenMP build,MISSING))" \
 	      "march=$(MARCH)$(if $(SAN), san=1)"
 
@@ -105,6 +107,11 @@ $(DLBENCH): $(MAIN_OBJ) $(LIB_OBJ)
 
 $(TESTBIN): $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+ifneq ($(MPI_TESTBIN),)
+$(MPI_TESTBIN): $(BUILD)/obj/tests/mpi/test_dist.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+endif
 
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"' -DDLBENCH_PRICES_FILE='"$(abspath bench/prices.csv)"'
 

@@ -47,6 +47,8 @@ int softmax_xent_cpu(int rows, int cols, const float *z, const int32_t *labels, 
 int energy_read_cpu(double *joules, char *why, size_t n);
 int softmax_fwd_cpu(enum dtype dt, int rows, int cols, const void *x, void *y);
 int layernorm_fwd_cpu(enum dtype dt, int rows, int cols, const void *x, const float *gamma, const float *beta, float eps, void *y);
+struct collective_ops;
+extern const struct collective_ops cpu_collectives;     /* coll_cpu.c: MPI; built with MPI only */
 int sgd_update_cpu(size_t n, float lr, float *w, const float *g);
 /* Convolution, fp32, NCHW. d = FWD: (a, b) = (x, w) -> y; BWD_DATA: (dy, w) -> dx;
  * BWD_FILTER: (x, dy) -> dw. */

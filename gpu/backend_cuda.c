@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 cudaStream_t cuda_stream;
@@ -80,6 +81,9 @@ static const char *cuda_impl(void)
 static int open_device(void)
 {
     int count = 0, mode = 0;
+    /* Multi-process runs give each rank its GPU (harness/dist: DLBENCH_GPU = the local rank). */
+    const char *env = getenv("DLBENCH_GPU"), *lr = getenv("DLBENCH_LOCAL_RANK");
+    int dev = env ? atoi(env) : 0;
     cudaError_t e = cudaGetDeviceCount(&count); /* leaves count unwritten without a driver */
     if (e == cudaErrorInsufficientDriver) {
         int rt = 0; cudaRuntimeGetVersion(&rt);
@@ -88,22 +92,26 @@ static int open_device(void)
     }
     if (e == cudaErrorNoDevice || (e == cudaSuccess && count == 0)) { snprintf(why_not, sizeof why_not, "no GPU"); return -1; }
     if (e != cudaSuccess) { snprintf(why_not, sizeof why_not, "no usable GPU: %s", cudaGetErrorString(e)); return -1; }
-    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) { snprintf(why_not, sizeof why_not, "cannot query GPU 0"); return -1; }
-    if (cudaDeviceGetAttribute(&mode, cudaDevAttrComputeMode, 0) == cudaSuccess && mode == cudaComputeModeProhibited) {
-        snprintf(why_not, sizeof why_not, "GPU 0 is in prohibited compute mode"); return -1;
+    if (dev < 0 || dev >= count) {
+        snprintf(why_not, sizeof why_not, "no GPU for local rank %s (%d GPUs on this node)", lr ? lr : env, count);
+        return -1;
+    }
+    if (cudaGetDeviceProperties(&prop, dev) != cudaSuccess) { snprintf(why_not, sizeof why_not, "cannot query GPU %d", dev); return -1; }
+    if (cudaDeviceGetAttribute(&mode, cudaDevAttrComputeMode, dev) == cudaSuccess && mode == cudaComputeModeProhibited) {
+        snprintf(why_not, sizeof why_not, "GPU %d is in prohibited compute mode", dev); return -1;
     }
     cuda_sm_count = prop.multiProcessorCount > 0 ? prop.multiProcessorCount : 1;
     cuda_cc = prop.major * 10 + prop.minor;
     if (prop.major * 10 + prop.minor < 75) {
-        snprintf(why_not, sizeof why_not, "GPU 0 is sm_%d%d; this build targets sm_75 and newer", prop.major, prop.minor);
+        snprintf(why_not, sizeof why_not, "GPU %d is sm_%d%d; this build targets sm_75 and newer", dev, prop.major, prop.minor);
         return -1;
     }
-    if ((e = cudaSetDevice(0)) != cudaSuccess || (e = cudaFree(0)) != cudaSuccess) {
-        snprintf(why_not, sizeof why_not, "GPU 0 busy or unavailable: %s", cudaGetErrorString(e)); return -1;
+    if ((e = cudaSetDevice(dev)) != cudaSuccess || (e = cudaFree(0)) != cudaSuccess) {
+        snprintf(why_not, sizeof why_not, "GPU %d busy or unavailable: %s", dev, cudaGetErrorString(e)); return -1;
     }
     if (cudaStreamCreateWithFlags(&cuda_stream, cudaStreamNonBlocking) != cudaSuccess ||
         cudaEventCreate(&ev_start) != cudaSuccess || cudaEventCreate(&ev_stop) != cudaSuccess) {
-        snprintf(why_not, sizeof why_not, "cannot create a stream or events on GPU 0"); return -1;
+        snprintf(why_not, sizeof why_not, "cannot create a stream or events on GPU %d", dev); return -1;
     }
     cublasStatus_t s = cublasCreate(&cublas_handle);
     if (s != CUBLAS_STATUS_SUCCESS) { snprintf(why_not, sizeof why_not, "cuBLAS: %s", cublasGetStatusString(s)); return -1; }
@@ -128,6 +136,7 @@ static const char *cuda_device_name(void) { return cuda_probe(NULL, 0) ? prop.na
 static const char *cuda_unsupported(const char *family, enum dtype dt)
 {
     if (dt == DT_F32) return NULL;
+    if (strcmp(family, "collective") == 0) return dt == DT_BF16 ? NULL : "collectives run fp32 and bf16";
     if (!strcmp(family, "transfer")) return "transfers move bytes: fp32 rows only";
     if (dt == DT_TF32 && strcmp(family, "gemm") && strcmp(family, "conv")) return "tf32 is a GEMM/conv math mode";
     if (dt == DT_BF16 && prop.major < 8) return "no native bf16 before sm_80";
@@ -428,6 +437,9 @@ const struct backend cuda_backend = {
     .train = &cuda_train,
     .attn = &cuda_attention,
     .xformer = &cuda_transformer,
+#ifdef HAVE_NCCL
+    .coll = &nccl_collectives,
+#endif
     .graph = &cuda_graph,
     .xfer = &cuda_transfer,
     .impl = cuda_impl,

@@ -12,6 +12,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+struct collective_ops;
+extern const struct collective_ops nccl_collectives;   /* coll_nccl.c: built with MPI and nccl.h */
 int gemm_cuda(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 /* Elementwise: arrays in dt's storage (fp32, fp16, bf16), fp32 arithmetic. */
 int copy_cuda(enum dtype dt, size_t n, const void *a, void *b);

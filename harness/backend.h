@@ -173,6 +173,32 @@ struct transfer_ops {  /* host<->device copies, asynchronous on the backend's st
     int (*d2d)(void *dst, const void *src, size_t bytes);
 };
 
+/* Collectives over a group of ranks, one process per device (harness/dist makes the groups: the
+ * first `size` ranks of the run). Reductions sum; dt is fp32 or bf16; counts are elements. */
+struct coll_group {
+    int rank, size;                                 /* this process in the group */
+    void *mpi_comm;                                 /* MPI_Comm *: the CPU's transport, NCCL's bootstrap */
+    /* Copies bytes from group rank 0 to every member (bootstraps NCCL's unique id). 0 or -1. */
+    int (*bcast)(const struct coll_group *g, void *buf, size_t bytes);
+};
+struct collective_ops {
+    /* NULL, or 1 when this process can take part (NCCL: its library loads); else 0 and why. */
+    int (*available)(char *why, size_t n);
+    /* Per-group state (an NCCL communicator): collective over the group; NULL with error() set. */
+    void *(*open)(const struct coll_group *g);
+    void (*close)(void *comm);
+    int (*all_reduce)(void *comm, enum dtype dt, size_t count, const void *send, void *recv);  /* recv = Σ send */
+    /* count per rank: recv holds size·count in rank order */
+    int (*all_gather)(void *comm, enum dtype dt, size_t count, const void *send, void *recv);
+    /* send holds size·count; recv gets this rank's count elements of the sum */
+    int (*reduce_scatter)(void *comm, enum dtype dt, size_t count, const void *send, void *recv);
+    int (*broadcast)(void *comm, enum dtype dt, size_t count, const void *send, void *recv);  /* from rank 0 */
+    /* Overlap with compute (data-parallel gradients): an in-place sum started after the work queued
+     * so far, and a wait that orders everything queued afterwards behind every sum started. */
+    int (*all_reduce_start)(void *comm, enum dtype dt, size_t count, void *buf);
+    int (*wait_all)(void *comm);
+};
+
 struct backend {
     const char *name;                               /* "cpu", "cuda": the results' backend column */
     enum backend_kind kind;
@@ -195,6 +221,7 @@ struct backend {
     const struct train_ops *train;
     const struct attention_ops *attn;
     const struct transformer_ops *xformer;           /* the GPT step's layers (with attn) */
+    const struct collective_ops *coll;              /* with MPI: MPI (CPU), NCCL (CUDA); else NULL */
 
     const struct peak_ops *peak;                    /* optional capabilities */
     const struct graph_ops *graph;
@@ -209,8 +236,9 @@ extern const struct backend *const *backends;
 extern int backend_count;
 const struct backend *backend_find(const char *name);
 /* Whether b has the operations a workload family ("gemm", "conv", "bandwidth", "transfer",
- * "train", "attention") needs. A vendor variant runs a family only where one of the tables it
- * uses is the variant's own (cudnn: conv and train, not gemm rows that would repeat its base's). */
+ * "train", "attention", "collective", "dp-train") needs. A vendor variant runs a family only where
+ * one of the tables it uses is the variant's own (cudnn: conv and train, not gemm rows that would
+ * repeat its base's). */
 int backend_runs(const struct backend *b, const char *family);
 /* Tests only: run with another list (e.g. a backend that fails on purpose); NULL restores. */
 void backends_replace(const struct backend *const *list, int n);

@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "compare.h"
 #include "dataset.h"
+#include "group.h"
+#include "merge.h"
 #include "prices.h"
 #include "files.h"
 #include "report.h"
@@ -34,6 +36,7 @@ static const char *usage_main =
     "  compare   compare runs (BASE NEW, or BASE... -- NEW...); exit 1 on a regression or rows gone (for CI)\n"
     "  ab        build a baseline git revision and run it and this build in alternation, then compare\n"
     "  baseline  record the spread between repeated runs in a baseline folder (noise.csv) for compare\n"
+    "  merge     one fleet report from run folders of several machines\n"
     "  dlbench <command> -h|--help for its options; -V|--version on any command\n"
     "  options: --opt=value or --opt value; any unambiguous prefix of a long option\n";
 
@@ -64,6 +67,8 @@ static const char *usage_run =
     "                         tree's (dlbench info)\n"
     "  --no-ceilings          do not measure peak bandwidth and FLOP/s (no % of ceiling, no roofline)\n"
     "  --quiet                print errors and warnings only\n"
+    "under mpirun or srun (built with MPI): every rank measures on its share of the node and its own GPU,\n"
+    "  the collectives and data-parallel steps run on the ranks together; rank 0 writes the one run folder\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
 
 static const char *usage_list = "usage: dlbench list   (workloads, cases, backends and why one is unavailable)\n";
@@ -254,13 +259,22 @@ static int cmd_report(int argc, char **argv)
     return rc ? 2 : 0;
 }
 
+/* `run` under mpirun or srun: MPI starts after the re-exec; complaints come once, from rank 0; every
+ * rank returns rank 0's exit code. Without a launcher (or MPI) this is cmd_run. */
+static int cmd_run_ranks(int argc, char **argv)
+{
+    if (dist_init() != 0) return 2;
+    cli_quiet = dist_rank() != 0;
+    return dist_finish(cmd_run(argc, argv));
+}
+
 /* dlbench [-h|-V] <command> [options]: options before the command are the program's own. */
 int main(int argc, char **argv)
 {
     static const struct option lo[] = {HELP_VERSION, {NULL, 0, NULL, 0}};
     static const struct { const char *name; int (*fn)(int, char **); int pin; } cmds[] = {
-        {"run", cmd_run, 1}, {"info", cmd_info, 1}, {"list", cmd_list, 0}, {"report", cmd_report, 0},
-        {"compare", compare_main, 0}, {"ab", ab_main, 0}, {"baseline", baseline_main, 0}};
+        {"run", cmd_run_ranks, 2}, {"info", cmd_info, 1}, {"list", cmd_list, 0}, {"report", cmd_report, 0},
+        {"compare", compare_main, 0}, {"ab", ab_main, 0}, {"baseline", baseline_main, 0}, {"merge", merge_main, 0}};
     if (argc < 2) { fputs(usage_main, stderr); return 2; }
     full_argc = argc;
     full_argv = argv;
@@ -273,6 +287,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[1], cmds[i].name)) continue;
+        if (cmds[i].pin == 2) dist_bind_early();   /* a rank's share of its node, before libgomp starts */
         /* libgomp and OpenBLAS read OMP_PLACES/OMP_PROC_BIND and OPENBLAS_CORETYPE as they load: thread
          * pinning and OpenBLAS core selection take one re-exec (cpu/openblas_core.c) */
         if (cmds[i].pin) cpu_startup_reexec(argv);

@@ -66,5 +66,9 @@ int backend_runs(const struct backend *b, const char *family)
         return b->mm && b->conv && b->elt && b->train &&
                (!base || b->mm != base->mm || b->conv != base->conv || b->elt != base->elt || b->train != base->train);
     if (!strcmp(family, "attention")) return b->attn && (!base || b->attn != base->attn);
+    if (!strcmp(family, "collective")) return b->coll && (!base || b->coll != base->coll);
+    if (!strcmp(family, "dp-train"))   /* a variant's data-parallel step differs from its base's where its layers do */
+        return b->mm && b->conv && b->elt && b->train && b->coll &&
+               (!base || b->mm != base->mm || b->conv != base->conv || b->elt != base->elt || b->train != base->train);
     return 0;
 }

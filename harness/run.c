@@ -13,6 +13,8 @@
 #include "dataset.h"
 #include "devstate.h"
 #include "eta.h"
+#include "dist.h"
+#include "describe.h"
 #include "measure.h"
 #include "prices.h"
 #include "run_record.h"
@@ -34,6 +36,7 @@ struct item {                         /* one planned row */
     const void *params;
     enum dtype dt;
     int threads;
+    int ranks;                        /* the group measuring it together (w->group), else the run's ranks */
 };
 
 void run_opts_default(struct run_opts *o, int quick)
@@ -162,12 +165,14 @@ static void add_items(const struct run_opts *o, const struct workload *w, const 
         for (int bi = 0; bi < backend_count; bi++) {
             const struct backend *b = backends[bi];
             if (!in_list(o->backends, b->name) || !backend_runs(b, w->family)) continue;
-            int nt = b->kind == BACKEND_CPU ? o->nthreads : 1;
-            for (int t = 0; t < nt; t++) {
-                if (*n == *cap) *items = realloc(*items, sizeof **items * (*cap = *cap ? *cap * 2 : 64));
-                (*items)[(*n)++] = (struct item){w, b, c->name, c->about, c->params, (enum dtype)dt,
-                                                 b->kind == BACKEND_CPU ? (int)o->threads[t] : 0};
-            }
+            int nt = b->kind == BACKEND_CPU ? o->nthreads : 1, ks[32] = {dist_size()};
+            int nk = w->group == GROUP_NONE ? 1 : dist_group_sizes(w->group, ks, 32);
+            for (int k = 0; k < nk; k++)
+                for (int t = 0; t < nt; t++) {
+                    if (*n == *cap) *items = realloc(*items, sizeof **items * (*cap = *cap ? *cap * 2 : 64));
+                    (*items)[(*n)++] = (struct item){w, b, c->name, c->about, c->params, (enum dtype)dt,
+                                                     b->kind == BACKEND_CPU ? (int)o->threads[t] : 0, ks[k]};
+                }
         }
     }
 }
@@ -267,13 +272,17 @@ static void progress(const struct row *r, int i, int n, double eta, int cores)
 {
     if (skip_seen(r)) return;
     char perf[64] = "";
-    if (row_measured(r))
+    if (row_measured(r) && r->flops > 0)
         snprintf(perf, sizeof perf, "%.1f GFLOP/s %.1f GB/s ", r->gflops, r->gbytes_per_s);
-    char thr[16] = "";
+    else if (row_measured(r))
+        snprintf(perf, sizeof perf, "%.3g GB/s ", r->gbytes_per_s);
+    char thr[16] = "", rk[32] = "";
     if (r->threads) snprintf(thr, sizeof thr, " %dt", r->threads);
     const char *over = cores > 0 && r->threads > cores ? " (oversubscribed)" : "";
-    fprintf(stderr, "[%d/%d] %s %s %s %s%s%s: %s%s (left ~%.0f s)%s\n", i, n, r->backend, r->workload,
-            r->case_name, r->dtype, thr, over, perf, r->status, eta,
+    if (r->rank < 0) snprintf(rk, sizeof rk, " x%d ranks", r->ranks);
+    else if (r->ranks > 1) snprintf(rk, sizeof rk, " rank %d", r->rank);
+    fprintf(stderr, "[%d/%d] %s %s %s %s%s%s%s: %s%s (left ~%.0f s)%s\n", i, n, r->backend, r->workload,
+            r->case_name, r->dtype, thr, rk, over, perf, r->status, eta,
             strncmp(r->status, "skipped", 7) ? "" : "; further rows skipped for this reason are not listed");
 }
 
@@ -294,8 +303,11 @@ struct run {
     struct row_estimate *est;         /* per planned row: the time model (harness/measure/eta.h) */
     struct eta eta;
     struct row *rows;
-    int done, failed, interrupted;
+    int *row_item;                    /* per row: the planned row (item) it measured */
+    int done, cap, failed, interrupted;
     double t_start, t_begin;          /* first row; the run itself (ceilings included) */
+    int root;                         /* rank 0 (or the only process): it writes the run folder */
+    int lost;                         /* a rank stopped answering: the run ends after this row */
 };
 
 /* More threads than physical cores share cores (and with OpenMP's spin-waiting, slow down): said
@@ -375,15 +387,16 @@ static int run_prepare(struct run *r)
 {
     char why[512];
     struct run_opts *o = r->o;
-    if (o->nthreads == 0) { /* default: one thread per physical core */
-        o->threads[0] = cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
+    if (o->nthreads == 0) { /* default: one thread per physical core (of this rank's share) */
+        o->threads[0] = dist_size() > 1 ? dist_default_threads() : cpu_topology()->cores > 0 ? cpu_topology()->cores : 1;
         o->nthreads = 1;
     }
+    if (!(r->root = dist_rank() == 0)) o->quiet = 1;
     warn_oversubscribed(o);
     bandwidth_cap_bytes = o->quick ? QUICK_ARRAY_CAP_BYTES : 0; /* before any size is computed */
     r->n = plan(o, &r->items, &r->custom, &r->ncustom);
     if (r->n <= 0) {
-        if (r->n == 0) fprintf(stderr, "dlbench: run: no case matches the options given\n");
+        if (r->n == 0 && dist_rank() == 0) fprintf(stderr, "dlbench: run: no case matches the options given\n");
         return 2;
     }
     if ((r->nprices = load_prices(o, &r->prices, why, sizeof why)) < 0) {
@@ -392,7 +405,7 @@ static int run_prepare(struct run *r)
     }
     int trains = 0;
     for (int i = 0; i < r->n; i++) {
-        trains += !strcmp(r->items[i].w->family, "train");
+        trains += strstr(r->items[i].w->family, "train") != NULL;   /* train, dp-train */
         if (r->items[i].w->check_data && r->items[i].w->check_data(r->items[i].params, why, sizeof why) != 0) {
             fprintf(stderr, "dlbench: --data: %s\n", why);
             return 2;
@@ -405,22 +418,23 @@ static int run_prepare(struct run *r)
     return 0;
 }
 
-/* Phase 2: the run folder with its two CSV files. 0, or 2 after one line on stderr. */
+/* Phase 2: the run folder with its two CSV files (rank 0's alone; every rank learns whether it
+ * opened). 0, or 2 after one line on stderr. */
 static int run_open_folder(struct run *r)
 {
     char why[512], path[4200];
+    int rc = 0;
     if (r->o->out_dir) snprintf(r->dir, sizeof r->dir, "%s", r->o->out_dir);
     else default_run_dir(r->dir, sizeof r->dir);
     snprintf(path, sizeof path, "%s/results.csv", r->dir);
-    if (access(path, F_OK) == 0) {
+    if (r->root && access(path, F_OK) == 0) {
         fprintf(stderr, "dlbench: --out: %s already holds a run; choose a new folder\n", r->dir);
-        return 2;
-    }
-    if (results_open(&r->out, r->dir, why, sizeof why) != 0) {
+        rc = 2;
+    } else if (r->root && results_open(&r->out, r->dir, why, sizeof why) != 0) {
         fprintf(stderr, "dlbench: --out: %s\n", why);
-        return 2;
+        rc = 2;
     }
-    return 0;
+    return dist_share(rc);
 }
 
 /* The base backend's ceilings of an item (variants share their base's device), or NULL. */
@@ -446,6 +460,7 @@ static double estimate_rows(struct run *r)
 static void write_system_json(struct run *r)
 {
     char path[4200];
+    if (!r->root) return;   /* rank 0 writes the run folder */
     snprintf(path, sizeof path, "%s/system.json", r->dir);
     if (sysinfo_write_json(&r->si, path) != 0) fprintf(stderr, "dlbench: warning: cannot write %s\n", path);
 }
@@ -464,6 +479,7 @@ static void run_describe(struct run *r)
     run_settings_record(o, r->n, &r->si);
     sysinfo_set(&r->si, "run", "out", r->dir);
     run_record_start(&r->si);
+    dist_describe(&r->si);
     if (r->ds) {
         char v[32];
         snprintf(v, sizeof v, "%d", r->ds->n);
@@ -478,9 +494,9 @@ static void run_describe(struct run *r)
         put_state(backends[bi], "state", &r->si);
     }
     write_system_json(r);
-    r->ceil = calloc(backend_count, sizeof *r->ceil);
+    r->ceil = calloc(backend_count > 0 ? (size_t)backend_count : 1, sizeof *r->ceil);
     for (int bi = 0; bi < backend_count; bi++) ceiling_clear(&r->ceil[bi]);
-    r->est = calloc(r->n, sizeof *r->est);
+    r->est = calloc(r->n > 0 ? (size_t)r->n : 1, sizeof *r->est);
     eta_init(&r->eta);
     if (o->no_ceilings) { estimate_rows(r); return; }
     if (!o->quiet) fprintf(stderr, "dlbench: measuring ceilings (peak bandwidth and FLOP/s) of the backends in use\n");
@@ -489,7 +505,10 @@ static void run_describe(struct run *r)
         int used = in_list(o->backends, backends[bi]->name);
         for (int vi = 0; vi < backend_count; vi++)
             used |= backends[vi]->base == backends[bi] && in_list(o->backends, backends[vi]->name);
-        if (!used || backends[bi]->base) continue;
+        int rated = 0; /* rows that get a % of ceiling: those a rank measures alone */
+        for (int i = 0; i < r->n; i++)
+            rated |= r->items[i].w->group == GROUP_NONE && (r->items[i].b == backends[bi] || r->items[i].b->base == backends[bi]);
+        if (!used || !rated || backends[bi]->base) continue;
         ceilings_measure(backends[bi], (int)o->threads[o->nthreads - 1], o->quick, &r->ceil[bi]);
         ceilings_put(backends[bi], &r->ceil[bi], &r->si);
     }
@@ -504,37 +523,73 @@ static void run_describe(struct run *r)
     estimate_rows(r); /* with the ceilings measured */
 }
 
-/* Phase 4: every planned row measured and appended as it finishes; stops at Ctrl-C. */
+/* One planned row on this rank: alone (measure_row), or with its group (dist_measure). 0 with
+ * *have telling whether this rank holds a row, or 1 when interrupted. */
+static int measure_item(struct run *r, const struct item *it, struct row *mine, struct timing_result *tr, int *have)
+{
+    const struct run_opts *o = r->o;
+    *have = 1;
+    if (it->w->group != GROUP_NONE) {
+        int rc = dist_measure(it->b, it->w, it->case_name, it->params, it->dt, it->threads, it->ranks, &o->timing, o->seed, mine, tr);
+        *have = rc == 0;
+        return rc == 1;
+    }
+    if (measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, mine, tr)) return 1;
+    mine->rank = dist_rank();
+    mine->ranks = dist_size();
+    snprintf(mine->host, sizeof mine->host, "%s", dist_self()->host);
+    struct ceiling *c = it->b->base ? NULL : item_ceiling(r, it); /* variants: no % */
+    if (c) { /* a row faster than its ceiling raises it (the ceiling is the best the machine did) */
+        ceiling_raise(c, mine);
+        ceiling_apply(c, mine);
+    }
+    return 0;
+}
+
+/* Phase 4: every planned row measured, every rank's row of it sent to rank 0, which appends them as
+ * they come; stops at Ctrl-C, and after a row when a rank was lost. */
 static void run_measure(struct run *r)
 {
     const struct run_opts *o = r->o;
     if (!o->quiet) fprintf(stderr, "dlbench: writing %s/\n", r->dir);
-    r->rows = calloc(r->n, sizeof *r->rows);
     r->t_start = wall_seconds();
-    for (int i = 0; i < r->n && !r->interrupted; i++) {
+    for (int i = 0; i < r->n && !r->interrupted && !r->lost; i++) {
         const struct item *it = &r->items[i];
-        struct row *row = &r->rows[r->done];
+        struct row mine;
         struct timing_result tr;
-        if (measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, row, &tr)) {
+        int have, fault = dist_fault_before(it->case_name);
+        if (measure_item(r, it, &mine, &tr, &have)) {
             r->interrupted = timing_interrupted ? timing_interrupted : SIGINT;
             free(tr.samples);
             break;
         }
-        struct ceiling *c = it->b->base ? NULL : item_ceiling(r, it); /* variants: no % */
-        if (c) {
-            ceiling_raise(c, row);
-            ceiling_apply(c, row);
-        }
-        r->failed += strncmp(row->status, "failed", 6) == 0 || strcmp(row->status, "timeout") == 0;
-        if (results_append(&r->out, row, tr.samples, row_measured(row) ? tr.n : 0) != 0)
-            fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", r->dir);
+        if (fault) snprintf(mine.status, sizeof mine.status, "failed: a fault injected on purpose (DLBENCH_TEST_FAULT)");
+        double timed_s = tr.n > 0 ? tr.s.mean * tr.n * tr.reps : 0, wall_s = mine.wall_s;
+        struct dist_row *got;
+        int ngot;
+        r->lost = dist_collect(i, &mine, have, tr.samples, row_measured(&mine) ? tr.n : 0, o->timing.case_timeout + DIST_GRACE_S,
+                               &got, &ngot);
         free(tr.samples);
-        r->done++;
-        eta_done(&r->eta, &r->est[i], tr.n > 0 ? tr.s.mean * tr.n * tr.reps : 0, row->wall_s);
-        if (!o->quiet) progress(row, r->done, r->n, eta_left(&r->eta, r->est, i + 1, r->n), cpu_topology()->cores);
+        eta_done(&r->eta, &r->est[i], timed_s, wall_s);
+        for (int g = 0; g < ngot; g++) {
+            struct row *row = &got[g].r;
+            r->failed += strncmp(row->status, "failed", 6) == 0 || strcmp(row->status, "timeout") == 0;
+            if (results_append(&r->out, row, got[g].samples, row_measured(row) ? got[g].n : 0) != 0)
+                fprintf(stderr, "dlbench: warning: writing %s/results.csv failed\n", r->dir);
+            if (r->done == r->cap) {
+                r->cap = r->cap ? r->cap * 2 : 64;
+                r->rows = realloc(r->rows, sizeof *r->rows * r->cap);
+                r->row_item = realloc(r->row_item, sizeof *r->row_item * r->cap);
+            }
+            r->row_item[r->done] = i;
+            r->rows[r->done++] = *row;
+            if (!o->quiet) progress(row, i + 1, r->n, eta_left(&r->eta, r->est, i + 1, r->n), cpu_topology()->cores);
+        }
+        dist_rows_free(got, ngot);
         r->interrupted = timing_interrupted;
     }
-    results_close(&r->out);
+    if (r->lost && !r->root) dist_await_abort();   /* rank 0 writes what it has, then ends the run */
+    if (r->root) results_close(&r->out);
 }
 
 static const char *end_state(int sig)
@@ -547,6 +602,7 @@ static const char *end_state(int sig)
 static void run_finish(struct run *r, int rc)
 {
     char path[4200], why[256];
+    if (!r->root) return;
     for (int bi = 0; bi < backend_count; bi++) {
         if (in_list(r->o->backends, backends[bi]->name) && backends[bi]->probe(why, sizeof why))
             put_state(backends[bi], "state_end", &r->si);
@@ -555,7 +611,9 @@ static void run_finish(struct run *r, int rc)
     }
     /* The ceilings are final (rows faster than a ceiling raised it): every row's % against them. */
     for (int i = 0; i < r->done && !r->o->no_ceilings; i++) {
-        const struct ceiling *c = r->items[i].b->base ? NULL : item_ceiling(r, &r->items[i]);
+        const struct item *it = &r->items[r->row_item[i]];
+        if (r->rows[i].rank != dist_rank()) continue;   /* another rank's (or a group's) row: its own ceilings */
+        const struct ceiling *c = it->b->base ? NULL : item_ceiling(r, it);
         r->rows[i].ceiling_pct = NAN;
         if (c) ceiling_apply(c, &r->rows[i]);
     }
@@ -569,7 +627,7 @@ static void run_finish(struct run *r, int rc)
     if (r->o->quiet) return;
     report_print_summary(r->rows, r->done, &r->si, stdout);
     fprintf(stderr, "dlbench: %d rows in %.1f s; results in %s/%s\n", r->done, wall_seconds() - r->t_start, r->dir,
-            r->interrupted ? " (interrupted: the report covers the rows completed)" : "");
+            r->lost ? " (a rank was lost: the run ends here)" : r->interrupted ? " (interrupted: the report covers the rows completed)" : "");
 }
 
 static void run_free(struct run *r)
@@ -578,6 +636,7 @@ static void run_free(struct run *r)
     free(r->ceil);
     free(r->est);
     free(r->rows);
+    free(r->row_item);
     free(r->prices);
     free(r->items);
     free_custom(r->custom, r->ncustom);
@@ -593,6 +652,7 @@ int run_main(struct run_opts *o)
         run_measure(&r);
         rc = r.interrupted ? 130 : r.failed ? 1 : 0;
         run_finish(&r, rc);
+        if (r.lost) dist_abort(1);    /* the lost rank may still hold the others: end every rank */
     }
     run_free(&r);
     return rc;

@@ -5,16 +5,17 @@
 #  - a lower layer includes an upper one. Layers, lowest first:
 #      0 kernels    kernels/ (references, dtype, rng)
 #      1 backends   cpu/, gpu/, harness/backend.h, harness/registry.c
-#      2 workloads  harness/workloads/, bench/
-#      3 measure    harness/measure/
-#      4 output     harness/output/, harness/cli.[ch]
+#      2 workloads  harness/workloads/, bench/, harness/dist/ ranks and groups (group.h: its transports,
+#                   binding, common parts)
+#      3 measure    harness/measure/, harness/dist/ rows (dist.h, collect.c, dist_measure.c)
+#      4 output     harness/output/, harness/cli.[ch], harness/dist/describe.[ch]
 #      5 commands   harness/main.c, harness/run.[ch], harness/run_opts.h, harness/run_settings.[ch], harness/ab.[ch]
 #    tests/ may include anything. A quoted include that resolves to no file is an error too.
 # Usage: scripts/check-includes.sh [-v]   (-v: print the module graph)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The -I order of the Makefile, after the including file's own folder.
-incdirs="harness harness/measure harness/workloads harness/output kernels cpu gpu bench tests"
+incdirs="harness harness/dist harness/measure harness/workloads harness/output kernels cpu gpu bench tests"
 files=$(find harness bench kernels cpu gpu tests -type f \( -name '*.c' -o -name '*.h' -o -name '*.cu' -o -name '*.cuh' \) | sort)
 for f in $files; do
   sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" | while read -r inc; do
@@ -30,9 +31,9 @@ function layer(p) {
   if (p ~ /^tests\//) return -1
   if (p ~ /^kernels\//) return 0
   if (p ~ /^(cpu|gpu)\// || p == "harness/backend" || p == "harness/registry") return 1
-  if (p ~ /^(harness\/workloads|bench)\//) return 2
-  if (p ~ /^harness\/measure\//) return 3
-  if (p ~ /^harness\/output\// || p == "harness/cli") return 4
+  if (p ~ /^(harness\/workloads|bench)\// || p ~ /^harness\/dist\/(group|dist_common|dist_impl|dist_mpi|dist_local|bind)$/) return 2
+  if (p ~ /^harness\/measure\// || p ~ /^harness\/dist\/(dist|collect|dist_measure)$/) return 3
+  if (p ~ /^harness\/output\// || p == "harness/cli" || p == "harness/dist/describe") return 4
   if (p == "harness/main" || p == "harness/run" || p == "harness/run_opts" || p == "harness/run_settings" || p == "harness/ab") return 5
   return -2
 }

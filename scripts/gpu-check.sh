@@ -30,6 +30,9 @@
 #     quick      the whole quick suite (`make bench`'s), timed (issue 12's goal: <= 120 s), with its
 #                wall time per backend and workload and the accuracy of its ETA (run-breakdown.py);
 #                the run folder comes back in the tar (a GPU baseline for results/baselines/)
+#     nccl       NCCL: the MPI/NCCL test program on one GPU (a group of one rank; libnccl from the
+#                PyTorch wheel when the system has none), and with mpirun and 2+ GPUs on all of them,
+#                plus the collective and data-parallel rows across them (issue 16)
 #     xformer-san  memcheck on the attention suite and the GPT layer/step tests, racecheck on the
 #                attention suite (the fused kernels' shared-memory tiles) (<= ~2.5 min)
 # Each step runs under its own timeout; every log lands in one tar, $OUT/gpu-check-<steps>.tar.gz,
@@ -38,11 +41,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${DLBENCH_BUILD:-build/marchx86-64-v3}   # another build folder only for trying the script out
-ALL=info,tests,memcheck,racecheck,conv,bw,peers,xformer,xformer-san,cpu,quick   # all of it: more than one 10-minute device call
+ALL=info,tests,memcheck,racecheck,conv,bw,peers,xformer,xformer-san,cpu,quick,nccl   # all of it: more than one 10-minute device call
 case "${1:-}" in
   prepare)
-    make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" || exit 1
-    ../shared/tools/device-kit.sh "$B/dlbench" "$B/dlbench-tests"
+    mpi=(); command -v mpicc > /dev/null && mpi=("$B/dlbench-mpi-tests")   # MPI builds (harness/dist/dist.mk)
+    make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" "${mpi[@]}" || exit 1
+    ../shared/tools/device-kit.sh "$B/dlbench" "$B/dlbench-tests" "${mpi[@]}"
     cp -u ../shared/tools/peers_gpu.py .devkit/ 2>/dev/null || echo "gpu-check: no ../shared/tools/peers_gpu.py to carry" >&2
     cp -u ../shared/tools/peers.py .devkit/ 2>/dev/null || echo "gpu-check: no ../shared/tools/peers.py to carry" >&2
     # libdnnl is dlopen'ed, so ldd does not list it: add it and the one library of its own the GPU
@@ -67,7 +71,7 @@ case "${1:-}" in
         check) steps+=,info,tests,memcheck,racecheck,xformer-san ;;
         bench) steps+=,conv,bw,peers,xformer ;;
         sanitize) steps+=,memcheck,racecheck,xformer-san ;;
-        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|quick|xformer|xformer-san) steps+=,$s ;;
+        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|quick|nccl|xformer|xformer-san) steps+=,$s ;;
         *) echo "gpu-check: unknown step $s" >&2; exit 2 ;;
       esac
     done
@@ -162,9 +166,28 @@ case "${1:-}" in
       tail -1 "$logs/breakdown.md" >> "$logs/summary.txt"
       head -30 "$logs/run-quick/report.md" > "$logs/report-quick-first-30-lines.md" 2>/dev/null   # the answer, as a buyer reads it
     fi
+    if has nccl; then
+      # NCCL: libnccl from the PyTorch wheel when the system has none. One GPU: a group of one rank
+      # (dlopen, ncclGetUniqueId, ncclCommInitRank, the four operations fp32/bf16 at awkward counts,
+      # gradient sums on the side stream), no launcher needed. 2+ GPUs and mpirun: all of them.
+      if [ -x "$B/dlbench-mpi-tests" ]; then
+        nccl=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null) &&
+          export LD_LIBRARY_PATH=$nccl:$LD_LIBRARY_PATH
+        step nccl-1gpu 60 "$B/dlbench-mpi-tests" cuda
+        grep -cE '^(not )?ok' "$logs/nccl-1gpu.log" | sed 's/^/nccl, one GPU: TAP lines: /' >> "$logs/summary.txt"
+        grep -E '^not ok|SKIP' "$logs/nccl-1gpu.log" | head -5 >> "$logs/summary.txt"
+        ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+        if command -v mpirun > /dev/null && [ "$ngpu" -ge 2 ]; then
+          export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+          step nccl-ngpu 120 mpirun -n "$ngpu" -x LD_LIBRARY_PATH "$B/dlbench-mpi-tests" cuda
+          step bench-ranks 180 mpirun -n "$ngpu" -x LD_LIBRARY_PATH "$B/dlbench" run --suite quick --backend cuda --no-ceilings \
+            --workload allreduce,allgather,reducescatter,broadcast,dp-train --out "$logs/run-$ngpu-gpus" --quiet
+        fi
+      else echo "nccl: no $B/dlbench-mpi-tests (built only where MPI is)" | tee -a "$logs/summary.txt"; fi
+    fi
     pack
     cat "$out/summary-$tag.txt"
     rm -rf "$logs"
     ;;
-  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | cpu | info,tests,memcheck,racecheck,conv,bw,peers,cpu,quick,xformer,xformer-san]" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh prepare | run [first | check | bench | sanitize | cpu | info,tests,memcheck,racecheck,conv,bw,peers,cpu,quick,nccl,xformer,xformer-san]" >&2; exit 2 ;;
 esac

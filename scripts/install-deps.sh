@@ -2,7 +2,7 @@
 # install-deps.sh: installs the Debian/Ubuntu packages dlbench needs, and only those missing.
 # Usage: scripts/install-deps.sh [--check[=GROUPS]] [--with-peers]
 #   --check          report what is missing of everything below, install nothing (exit 1 if any)
-#   --check=GROUPS   the same for some groups (build,test,fuzz,plots): one line per missing package
+#   --check=GROUPS   the same for some groups (build,test,fuzz,plots,mpi): one line per missing package
 #                    and the command that installs them; what a plain `make` runs (--check=build)
 # Only `make deps`, `make test` and `make bench` run it to install.
 set -euo pipefail
@@ -12,8 +12,9 @@ test=(libcriterion-dev pkg-config)
 required=("${build[@]}" "${test[@]}")
 fuzz=(clang)                          # libFuzzer targets (make fuzz)
 plots=(gnuplot-nox)                   # plots in report.md
-optional=("${plots[@]}" "${fuzz[@]}")
-peers=(python3-numpy python3-torch)   # only for ../shared/tools/peers.py comparisons
+mpi=(libopenmpi-dev openmpi-bin)      # multi-process runs under mpirun, collectives, their tests
+optional=("${plots[@]}" "${fuzz[@]}" "${mpi[@]}")
+peers=(python3-numpy python3-torch python3-mpi4py)   # only for ../shared/tools/peers*.py comparisons
 check=0; groups=""; want=("${required[@]}" "${optional[@]}")
 for a in "$@"; do
   case "$a" in
@@ -29,8 +30,8 @@ if [ -n "$groups" ]; then
   for g in ${groups//,/ }; do
     case "$g" in
       build) want+=("${build[@]}") ;; test) want+=("${test[@]}") ;;
-      fuzz) want+=("${fuzz[@]}") ;; plots) want+=("${plots[@]}") ;;
-      *) echo "install-deps: unknown group '$g' (build, test, fuzz, plots)" >&2; exit 2 ;;
+      fuzz) want+=("${fuzz[@]}") ;; plots) want+=("${plots[@]}") ;; mpi) want+=("${mpi[@]}") ;;
+      *) echo "install-deps: unknown group '$g' (build, test, fuzz, plots, mpi)" >&2; exit 2 ;;
     esac
   done
   # Without dpkg there is no package database to ask: let the compiler say what is missing.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run-tests.sh TESTBIN: runs the Criterion tests, CPU suites in parallel workers and CUDA suites
-# (cuda_*) in one worker, then prints one closing line: "tests: N passed, N failed, N skipped".
+# (cuda_*) in one worker, then the MPI tests when $DLBENCH_MPI_TESTS names their script (MPI builds),
+# and prints one closing line: "tests: N passed, N failed, N skipped".
 set -uo pipefail
 bin=$1; shift
 dir=$(dirname "$bin")
@@ -9,8 +10,16 @@ echo "== CPU tests"
 "$bin" --filter='!(cuda_*)/*' --tap="$dir/tests-cpu.tap" "$@" || rc=1
 echo "== CUDA tests (one worker; each skips without a usable GPU)"
 "$bin" --filter='cuda_*/*' -j1 --tap="$dir/tests-cuda.tap" "$@" || rc=1
+# The MPI build (harness/dist/dist.mk) sets DLBENCH_MPI_TESTS: its script runs under mpirun, TAP out.
+: > "$dir/tests-mpi.tap"
+if [ -n "${DLBENCH_MPI_TESTS:-}" ]; then
+  echo "== MPI tests (mpirun -n 2, 3, 4)"
+  $DLBENCH_MPI_TESTS > "$dir/tests-mpi.tap" 2> "$dir/tests-mpi.err" || rc=1
+  grep '^not ok' "$dir/tests-mpi.tap"
+  echo "mpi: $(grep -c '^ok' "$dir/tests-mpi.tap") passed, $(grep -c '^not ok' "$dir/tests-mpi.tap") failed"
+fi
 # Each run lists the other run's (filtered-out) tests as "# SKIP test was skipped": drop those.
-cat "$dir/tests-cpu.tap" "$dir/tests-cuda.tap" | grep -v '# SKIP test was skipped$' > "$dir/tests.tap"
+cat "$dir/tests-cpu.tap" "$dir/tests-cuda.tap" "$dir/tests-mpi.tap" | grep -v '# SKIP test was skipped$' > "$dir/tests.tap"
 skipped=$(grep -c '^ok .*# SKIP' "$dir/tests.tap")
 passed=$(( $(grep -c '^ok ' "$dir/tests.tap") - skipped ))
 failed=$(grep -c '^not ok ' "$dir/tests.tap")

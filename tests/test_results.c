@@ -141,6 +141,80 @@ Test(results, reads_files_with_impl_before_the_device_state)
     free(dir);
 }
 
+/* The columns of multi-process runs: a rank's row, a row of ranks together (empty rank), host and
+ * bus bandwidth; samples of two ranks of the same case stay apart. */
+Test(results, rank_columns_round_trip)
+{
+    char *dir = temp_dir(), path[512], why[256];
+    struct results_out o;
+    struct row w[3], *r;
+    const double s[2] = {1e-3, 2e-3};
+    cr_assert_eq(results_open(&o, dir, why, sizeof why), 0, "%s", why);
+    for (int i = 0; i < 3; i++) sample_row(&w[i], "ok");
+    w[0].rank = 0; w[0].ranks = 4; strcpy(w[0].host, "node-a");
+    w[1].rank = 3; w[1].ranks = 4; strcpy(w[1].host, "node,b");
+    w[2].rank = -1; w[2].ranks = 4; strcpy(w[2].host, "node-a"); strcpy(w[2].workload, "allreduce"); w[2].busbw_gbps = 12.5;
+    for (int i = 0; i < 3; i++) cr_assert_eq(results_append(&o, &w[i], s, 2), 0);
+    results_close(&o);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    cr_assert_eq(results_load(path, &r, why, sizeof why), 3, "%s", why);
+    cr_expect_eq(r[0].rank, 0); cr_expect_eq(r[0].ranks, 4); cr_expect_str_eq(r[0].host, "node-a");
+    cr_expect_eq(r[1].rank, 3); cr_expect_str_eq(r[1].host, "node,b");
+    cr_expect_eq(r[2].rank, -1, "an empty rank field is a row of several ranks together");
+    cr_expect_float_eq(r[2].busbw_gbps, 12.5, 1e-9);
+    cr_expect(isnan(r[0].busbw_gbps));
+    char k0[256], k1[256], k2[256];
+    row_key(&r[0], k0, sizeof k0); row_key(&r[1], k1, sizeof k1); row_key(&r[2], k2, sizeof k2);
+    cr_expect(strcmp(k0, k1) != 0, "two ranks of one case have different keys");
+    cr_expect(strstr(k2, "|group4") != NULL, "%s", k2);
+    free(r);
+    struct sample_set *ss;
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    cr_assert_eq(samples_load(path, &ss, why, sizeof why), 3, "%s", why);
+    cr_expect_str_eq(ss[0].key, k0);
+    cr_expect_str_eq(ss[1].key, k1);
+    cr_expect_eq(ss[1].n, 2);
+    samples_free(ss, 3);
+    free(dir);
+}
+
+/* Files of the first format (27 columns; samples without rank columns) still read: one process. */
+Test(results, first_format_still_reads)
+{
+    char why[512], hdr[1024] = "", text[4096];
+    for (int i = 0; i < RESULTS_NCOLS_V1; i++) { strcat(hdr, i ? "," : ""); strcat(hdr, results_columns[i]); }
+    snprintf(text, sizeof text, "%s\ncpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,\n", hdr);
+    char *dir = temp_dir(), path[512];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    struct row *r;
+    cr_assert_eq(results_load(path, &r, why, sizeof why), 1, "%s", why);
+    cr_expect_eq(r[0].rank, 0);
+    cr_expect_eq(r[0].ranks, 1);
+    cr_expect_str_eq(r[0].host, "");
+    free(r);
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    f = fopen(path, "w");
+    fputs("backend,workload,case,dtype,threads,sample,seconds\ncpu,gemm,c,fp32,2,0,0.5\n", f);
+    fclose(f);
+    struct sample_set *ss;
+    cr_assert_eq(samples_load(path, &ss, why, sizeof why), 1, "%s", why);
+    cr_expect_str_eq(ss[0].key, "cpu|gemm|c|fp32|2");
+    samples_free(ss, 1);
+    /* A 27-column header with 31-column rows, and a rank outside its ranks, are both refused. */
+    snprintf(text, sizeof text, "%s\ncpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,,0,1,,\n", hdr);
+    cr_expect_eq(load_text(text, why, sizeof why), -1);
+    cr_expect(strstr(why, ":2: wrong number of fields") != NULL, "%s", why);
+    hdr[0] = 0;
+    for (int i = 0; i < RESULTS_NCOLS; i++) { strcat(hdr, i ? "," : ""); strcat(hdr, results_columns[i]); }
+    snprintf(text, sizeof text, "%s\ncpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,,,,,,,,,,,,2,2,h,\n", hdr);
+    cr_expect_eq(load_text(text, why, sizeof why), -1);
+    cr_expect(strstr(why, ":2: malformed") != NULL, "%s", why);
+    free(dir);
+}
+
 Test(sysinfo, json_round_trip)
 {
     struct sysinfo a = {0}, b;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* What ran and how much work a call is: known before anything runs. */
-static void row_identity(struct row *r, const struct backend *b, const struct workload *w, const char *case_name,
+void row_identity(struct row *r, const struct backend *b, const struct workload *w, const char *case_name,
                          const void *params, enum dtype dt, int threads)
 {
     row_init(r);
@@ -30,7 +30,7 @@ static void row_identity(struct row *r, const struct backend *b, const struct wo
 static void fmt_gib(char *buf, size_t n, double bytes) { snprintf(buf, n, "%.2f GiB", bytes / 1073741824.0); }
 
 /* Whether the case can run here at all: 0, or -1 with r->status "skipped: <why>". */
-static int preflight(const struct backend *b, const struct workload *w, const void *params, enum dtype dt, struct row *r)
+int measure_preflight(const struct backend *b, const struct workload *w, const void *params, enum dtype dt, struct row *r)
 {
     char why[256];
     if (!b->probe(why, sizeof why)) { snprintf(r->status, sizeof r->status, "skipped: %s", why); return -1; }
@@ -70,7 +70,7 @@ static void row_state(struct row *r, const struct dev_state *s)
     devstate_throttle_text(s, r->throttle, sizeof r->throttle);
 }
 
-static void row_timing(struct row *r, const struct timing_result *tr)
+void row_timing(struct row *r, const struct timing_result *tr)
 {
     snprintf(r->status, sizeof r->status, "%s", tr->outcome == TIMING_NOISY ? "noisy" : "ok");
     r->samples = tr->n; r->reps = tr->reps;
@@ -81,6 +81,11 @@ static void row_timing(struct row *r, const struct timing_result *tr)
     r->joules_per_call = tr->joules_per_call;
     row_state(r, &tr->state);
 }
+
+static void setup_failed(struct row *r, const char *what, const char *why);
+
+/* "unsupported: …" and "out of … memory" are skips; anything else is a failure. */
+void setup_status(struct row *r, const char *why) { setup_failed(r, "", why); }
 
 /* One call checked against the reference, then the sampler; 1 when interrupted. */
 static int verify_and_time(const struct backend *b, const struct workload *w, void *st, const struct timing_opts *t,
@@ -174,7 +179,7 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
     tr->samples = NULL;
     tr->n = 0;
     tr->wall_s = 0;
-    if (preflight(b, w, params, dt, r) != 0) goto out;
+    if (measure_preflight(b, w, params, dt, r) != 0) goto out;
     if (b->dev->set_threads) b->dev->set_threads(threads);
     row_flags(r, b, w, params);
     if (check_small(b, w, params, dt, s, r) != 0) goto out;

@@ -14,4 +14,12 @@ int measure_row(const struct backend *b, const struct workload *w, const char *c
                 enum dtype dt, int threads, const struct timing_opts *t, uint64_t seed, struct row *r,
                 struct timing_result *tr);
 
+/* measure_row's steps, for rows several ranks measure together (harness/dist/dist_measure.c):
+ * the identity and counts; whether the case can run here (-1 with r->status "skipped: …"); the
+ * status of a setup that returned NULL with why; a timed result into r. */
+void row_identity(struct row *r, const struct backend *b, const struct workload *w, const char *case_name,
+                  const void *params, enum dtype dt, int threads);
+int measure_preflight(const struct backend *b, const struct workload *w, const void *params, enum dtype dt, struct row *r);
+void setup_status(struct row *r, const char *why);
+void row_timing(struct row *r, const struct timing_result *tr);
 #endif

@@ -27,9 +27,17 @@ struct row {
     char throttle[96];                /* "none", the throttle reasons seen, or "n/a: why" */
     double wall_s;                    /* wall seconds the row took: checks, setup and sampling */
     double array_bytes;               /* streaming cases: bytes per array (not in results.csv) */
+    /* Multi-process runs (harness/dist): the rank that measured the row, or -1 (written empty) for a
+     * row the `ranks` ranks of a group measured together (collectives, data-parallel steps); ranks:
+     * the processes of the run, or of that group; host: the measuring rank's (the group's first). */
+    int rank, ranks;
+    char host[64];
+    double busbw_gbps;                /* collectives: bus bandwidth as nccl-tests defines it */
 };
 
 void row_init(struct row *r);                  /* all numbers NAN/0, strings empty */
 int row_measured(const struct row *r);         /* status ok or noisy: has timings */
-void row_key(const struct row *r, char *buf, size_t n);  /* backend|workload|case|dtype|threads */
+/* backend|workload|case|dtype|threads, then |rank<K>/<N> for a rank's row of a multi-process run and
+ * |group<N> for a row N ranks measured together */
+void row_key(const struct row *r, char *buf, size_t n);
 #endif

@@ -12,8 +12,11 @@
 
 void row_bench_name(const struct row *r, char *buf, size_t n)
 {
-    if (r->threads) snprintf(buf, n, "%s/%s/%s/%s/threads:%d", r->backend, r->workload, r->case_name, r->dtype, r->threads);
-    else snprintf(buf, n, "%s/%s/%s/%s", r->backend, r->workload, r->case_name, r->dtype);
+    char rk[32] = "";   /* multi-process runs: a rank's row, or a row of several ranks together */
+    if (r->rank < 0) snprintf(rk, sizeof rk, "/ranks:%d", r->ranks);
+    else if (r->ranks > 1) snprintf(rk, sizeof rk, "/rank:%d", r->rank);
+    if (r->threads) snprintf(buf, n, "%s/%s/%s/%s/threads:%d%s", r->backend, r->workload, r->case_name, r->dtype, r->threads, rk);
+    else snprintf(buf, n, "%s/%s/%s/%s%s", r->backend, r->workload, r->case_name, r->dtype, rk);
 }
 
 static void add_str(cJSON *o, const char *key, const char *val) { cJSON_AddStringToObject(o, key, val ? val : ""); }

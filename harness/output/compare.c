@@ -26,7 +26,7 @@ struct side { struct run_folder *f; int n; };
 static int same_id(const struct row *a, const struct row *b)
 {
     return !strcmp(a->backend, b->backend) && !strcmp(a->workload, b->workload) && !strcmp(a->case_name, b->case_name) &&
-           !strcmp(a->dtype, b->dtype);
+           !strcmp(a->dtype, b->dtype) && a->rank == b->rank && a->ranks == b->ranks;
 }
 
 static const struct row *find_row(const struct run_folder *f, const struct row *id, int threads)

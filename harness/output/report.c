@@ -680,7 +680,9 @@ static void notes(const struct row *rows, int n, FILE *f)
         if (seen) continue;
         if (!any++) fputs("\n## Notes: rows not ok\n\n", f);
         for (int j = i; j < n; j++) count += !strcmp(rows[j].backend, r->backend) && !strcmp(rows[j].status, r->status);
-        if (count == 1) fprintf(f, "- %s %s/%s %s: %s\n", r->backend, r->workload, r->case_name, r->dtype, r->status);
+        char rk[24] = "";
+        if (r->rank >= 0 && r->ranks > 1) snprintf(rk, sizeof rk, " (rank %d)", r->rank);
+        if (count == 1) fprintf(f, "- %s %s/%s %s%s: %s\n", r->backend, r->workload, r->case_name, r->dtype, rk, r->status);
         else fprintf(f, "- %s, %d rows (first: %s/%s %s): %s\n", r->backend, count, r->workload, r->case_name, r->dtype, r->status);
     }
 }
@@ -732,8 +734,11 @@ static void machine(const struct sysinfo *si, FILE *f)
     fputs("\n</details>\n", f);
 }
 
-void report_write(const struct row *rows, int n, const struct sysinfo *si, const char *plots_md, FILE *f)
+void report_write(const struct row *all, int nall, const struct sysinfo *si, const char *plots_md, FILE *f)
 {
+    struct row *view;
+    int n = report_rank_view(all, nall, &view);
+    const struct row *rows = view ? view : all;
     const char *suite = sysinfo_get(si, "run", "suite");
     fprintf(f, "# dlbench report\n\n%s%s run of %s on %s. Every figure is the median of timed samples, verified against "
                "a double-precision reference first.\n", suite ? suite : "A", suite ? " suite" : "", get(si, "dlbench", "date_utc"),
@@ -753,15 +758,20 @@ void report_write(const struct row *rows, int n, const struct sysinfo *si, const
     roofline(rows, n, si, f);
     device_state(rows, n, si, f);
     above_ceiling(rows, n, f);
+    report_dist(all, nall, si, f);
     if (plots_md) fputs(plots_md, f);
-    notes(rows, n, f);
+    notes(all, nall, f);
+    free(view);
 }
 
 int report_write_file(const struct row *rows, int n, const struct sysinfo *si, const char *dir)
 {
     char path[4200], plots[2048];
     struct atomic_file af;
-    const char *pm = report_plots(rows, n, si, dir, plots, sizeof plots);
+    struct row *view;
+    int nv = report_rank_view(rows, n, &view);
+    const char *pm = report_plots(view ? view : rows, nv, si, dir, plots, sizeof plots);
+    free(view);
     snprintf(path, sizeof path, "%s/report.md", dir);
     if (!atomic_open(&af, path)) return -1;
     report_write(rows, n, si, pm, af.f);

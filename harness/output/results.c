@@ -14,8 +14,11 @@ const char *const results_columns[RESULTS_NCOLS] = {
     "verify_err", "tolerance", "samples", "reps", "median_s", "min_s", "mean_s", "stddev_s",
     "ci_lo_s", "ci_hi_s", "flops", "bytes", "gflops", "gbytes_per_s", "intensity_flop_per_byte",
     "ceiling_pct", "items_per_call", "joules_per_call", "impl", "check", "flags", "clock_mhz", "mem_clock_mhz",
-    "power_w", "power_limit_w", "temp_c", "throttle", "wall_s"};
-static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds"};
+    "power_w", "power_limit_w", "temp_c", "throttle", "wall_s", "rank", "ranks", "host", "busbw_gbps"};
+/* New columns go last: readers that index the first columns by position keep working. */
+static const char *const sample_columns[] = {"backend", "workload", "case", "dtype", "threads", "sample", "seconds", "rank", "ranks"};
+#define SAMPLE_NCOLS 9
+#define SAMPLE_NCOLS_V1 7
 
 int mkdir_p(const char *dir)
 {
@@ -58,7 +61,7 @@ int results_open(struct results_out *o, const char *dir, char *why, size_t n)
     o->csv = o->samples = NULL;
     if (mkdir_p(dir) != 0) { snprintf(why, n, "cannot create output folder %s: %s", dir, strerror(errno)); return -1; }
     o->csv = open_csv(dir, "results.csv", results_columns, RESULTS_NCOLS, why, n);
-    if (o->csv) o->samples = open_csv(dir, "samples.csv", sample_columns, 7, why, n);
+    if (o->csv) o->samples = open_csv(dir, "samples.csv", sample_columns, SAMPLE_NCOLS, why, n);
     if (!o->samples) { results_close(o); return -1; }
     return 0;
 }
@@ -86,16 +89,24 @@ static void write_row(FILE *f, const struct row *r)
     for (int i = 0; i < 5; i++) { fputc(',', f); put_num(f, st[i], "%.4g"); }
     fputc(',', f); csv_write_field(f, r->throttle);
     fputc(',', f); put_num(f, r->wall_s, "%.3f");
+    char rank[16] = "";
+    if (r->rank >= 0) snprintf(rank, sizeof rank, "%d", r->rank);   /* empty: the group's row */
+    fprintf(f, ",%s,%d,", rank, r->ranks);
+    csv_write_field(f, r->host);
+    fputc(',', f);
+    put_num(f, r->busbw_gbps, "%.4g");
     fputc('\n', f);
 }
 
 int results_append(struct results_out *o, const struct row *r, const double *s, int ns)
 {
     write_row(o->csv, r);
+    char rank[16] = "";
+    if (r->rank >= 0) snprintf(rank, sizeof rank, "%d", r->rank);   /* empty: the group's row */
     for (int i = 0; i < ns; i++) {
         const char *k[] = {r->backend, r->workload, r->case_name, r->dtype};
         for (int j = 0; j < 4; j++) { csv_write_field(o->samples, k[j]); fputc(',', o->samples); }
-        fprintf(o->samples, "%d,%d,%.6e\n", r->threads, i, s[i]);
+        fprintf(o->samples, "%d,%d,%.6e,%s,%d\n", r->threads, i, s[i], rank, r->ranks);
     }
     return flush_sync(o->csv) == 0 && flush_sync(o->samples) == 0 ? 0 : -1;
 }
@@ -190,6 +201,14 @@ static int parse_int_field(const char *s, int *out)
 
 #define COPY(dst, src) snprintf(dst, sizeof dst, "%s", src)
 
+/* rank: empty for a group's row (-1); ranks: at least 1 */
+static int parse_rank(const char *rank, const char *ranks, struct row *r)
+{
+    if (!*rank) r->rank = -1;
+    else if (parse_int_field(rank, &r->rank)) return -1;
+    return parse_int_field(ranks, &r->ranks) || r->ranks < 1 || r->rank >= r->ranks ? -1 : 0;
+}
+
 static int row_from_fields(struct row *r, char **fl, int ncols)
 {
     row_init(r);
@@ -211,7 +230,11 @@ static int row_from_fields(struct row *r, char **fl, int ncols)
     double *st[] = {&r->clock_mhz, &r->mem_clock_mhz, &r->power_w, &r->power_limit_w, &r->temp_c};
     for (int i = 0; i < 5; i++) if (parse_num(fl[30 + i], st[i])) return -1;
     COPY(r->throttle, fl[35]);
-    return parse_num(fl[36], &r->wall_s);
+    if (parse_num(fl[36], &r->wall_s)) return -1;
+    if (ncols <= RESULTS_NCOLS_V3) return 0;   /* a one-process run from before the rank columns */
+    if (parse_rank(fl[37], fl[38], r)) return -1;
+    COPY(r->host, fl[39]);
+    return parse_num(fl[40], &r->busbw_gbps);
 }
 
 int results_load(const char *path, struct row **rows, char *why, size_t n)
@@ -231,7 +254,7 @@ int results_read(FILE *f, const char *path, struct row **rows, char *why, size_t
     *rows = NULL;
     nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
     /* this version's header, or an earlier version's (a prefix of it) */
-    int ncols = nf, hdr_ok = nf == RESULTS_NCOLS || nf == RESULTS_NCOLS_V1 || nf == RESULTS_NCOLS_V2;
+    int ncols = nf, hdr_ok = nf == RESULTS_NCOLS || nf == RESULTS_NCOLS_V1 || nf == RESULTS_NCOLS_V2 || nf == RESULTS_NCOLS_V3;
     for (int i = 0; hdr_ok && i < nf; i++) hdr_ok = strcmp(fl[i], results_columns[i]) == 0;
     if (!hdr_ok) { snprintf(why, n, "%s:1: not a dlbench results.csv of this version (header differs)", path); goto out; }
     for (;;) {
@@ -274,12 +297,13 @@ int samples_read(FILE *f, const char *path, struct sample_set **sets, char *why,
 {
     char *buf = NULL, **fl = NULL, key[192];
     size_t cap = 0;
-    int fcap = 0, line = 0, nsets = 0, scap = 0, nf, ret = -1, vcap = 0, threads, term;
+    int fcap = 0, line = 0, nsets = 0, scap = 0, nf, ret = -1, vcap = 0, term;
+    struct row id;
     *sets = NULL;
     nf = csv_read_record(f, &buf, &cap, &fl, &fcap, &line, &term);
-    if (nf != 7 || strcmp(fl[0], "backend") || strcmp(fl[6], "seconds")) {
-        snprintf(why, n, "%s:1: not a dlbench samples.csv of this version", path); goto out;
-    }
+    int ncols = nf, hdr_ok = nf == SAMPLE_NCOLS || nf == SAMPLE_NCOLS_V1;
+    for (int i = 0; hdr_ok && i < nf; i++) hdr_ok = strcmp(fl[i], sample_columns[i]) == 0;
+    if (!hdr_ok) { snprintf(why, n, "%s:1: not a dlbench samples.csv of this version", path); goto out; }
     for (;;) {
         int at = line + 1;
         double v;
@@ -287,10 +311,13 @@ int samples_read(FILE *f, const char *path, struct sample_set **sets, char *why,
         if (nf == 0) break;
         if (nf == 1 && !*fl[0]) continue;
         if (!term && feof(f)) break;       /* cut short by a crash */
-        if (nf != 7 || parse_int_field(fl[4], &threads) || parse_num(fl[6], &v) || !(v > 0)) {
+        row_init(&id);
+        if (nf != ncols || parse_int_field(fl[4], &id.threads) || parse_num(fl[6], &v) || !(v > 0) ||
+            (nf == SAMPLE_NCOLS && parse_rank(fl[7], fl[8], &id))) {
             snprintf(why, n, "%s:%d: malformed sample line", path, at); goto out;
         }
-        snprintf(key, sizeof key, "%s|%s|%s|%s|%d", fl[0], fl[1], fl[2], fl[3], threads);
+        COPY(id.backend, fl[0]); COPY(id.workload, fl[1]); COPY(id.case_name, fl[2]); COPY(id.dtype, fl[3]);
+        row_key(&id, key, sizeof key);
         /* Samples of one row are contiguous: a new key starts a new set. */
         if (nsets == 0 || strcmp((*sets)[nsets - 1].key, key) != 0) {
             if (nsets == scap) *sets = realloc(*sets, sizeof **sets * (scap = scap ? scap * 2 : 64));

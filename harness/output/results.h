@@ -7,9 +7,10 @@
 #include <stdio.h>
 
 extern const char *const results_columns[];   /* header of results.csv, in order */
-#define RESULTS_NCOLS 37
+#define RESULTS_NCOLS 41
 #define RESULTS_NCOLS_V1 27                    /* the first results.csv: still read */
 #define RESULTS_NCOLS_V2 28                    /* with impl, before check, flags and device state */
+#define RESULTS_NCOLS_V3 37                    /* with device state, before rank, ranks, host, busbw_gbps */
 
 struct results_out { FILE *csv, *samples; };
 /* Creates dir (and parents) and both CSV files with headers. -1 with a reason on failure. */

@@ -70,6 +70,14 @@ int sysinfo_read_json(struct sysinfo *si, const char *path, char *why, size_t n)
     return rc;
 }
 
+/* The 1-based line of p in text: bad input is reported as file:line. */
+static int line_of(const char *text, const char *p)
+{
+    int line = 1;
+    for (const char *q = text; p && q < p && *q; q++) line += *q == '\n';
+    return line;
+}
+
 /* Reads the shape written above: an object of objects of strings; anything else is refused. */
 int sysinfo_parse_json(struct sysinfo *si, const char *text, const char *name, char *why, size_t n)
 {
@@ -78,7 +86,7 @@ int sysinfo_parse_json(struct sysinfo *si, const char *text, const char *name, c
     si->items = NULL; si->n = si->cap = 0;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {
-        snprintf(why, n, "%s: malformed JSON near byte %ld", name, end ? (long)(end - text) : -1L);
+        snprintf(why, n, "%s:%d: malformed JSON near byte %ld", name, line_of(text, end), end ? (long)(end - text) : -1L);
         return -1;
     }
     int ok = cJSON_IsObject(root);
@@ -95,7 +103,8 @@ int sysinfo_parse_json(struct sysinfo *si, const char *text, const char *name, c
     }
     const char *fmt = sysinfo_get(si, "dlbench", "format");
     if (!fmt || atoi(fmt) != DLBENCH_FORMAT) {
-        snprintf(why, n, "%s: run folder format %s, this dlbench reads format %d", name, fmt ? fmt : "unknown", DLBENCH_FORMAT);
+        snprintf(why, n, "%s:%d: run folder format %s, this dlbench reads format %d", name,
+                 line_of(text, strstr(text, "\"format\"")), fmt ? fmt : "unknown", DLBENCH_FORMAT);
         sysinfo_free(si);
         return -1;
     }

@@ -169,6 +169,11 @@ static int forward(struct trainer *t, const float *x)
     return rc;
 }
 
+static int grad_ready(struct trainer *t, int l)
+{
+    return t->sync ? t->sync->ready(t->sync->user, l, t->g[l], t->nparam[l]) : 0;
+}
+
 /* dW = goutᵀ · in, db = Σ gout, gin = gout · W (gin NULL for the first layer) */
 static int linear_bwd(struct trainer *t, int l, const float *in, const float *gout, float *gin)
 {
@@ -178,10 +183,10 @@ static int linear_bwd(struct trainer *t, int l, const float *in, const float *go
     float *db = t->g[l] + (size_t)L->out * nin;
     if (!mixed(t))
         return b->mm->gemm(DT_F32, 1, 0, L->out, nin, B, gout, in, t->g[l]) || b->train->bias_bwd(B, L->out, 1, gout, db) ||
-               (gin && b->mm->gemm(DT_F32, 0, 0, B, nin, L->out, gout, t->p[l], gin));
+               grad_ready(t, l) || (gin && b->mm->gemm(DT_F32, 0, 0, B, nin, L->out, gout, t->p[l], gin));
     return b->elt->cast((size_t)B * L->out, DT_F32, gout, t->dt, t->g16) ||
            b->mm->gemm(t->dt, 1, 0, L->out, nin, B, t->g16, t->in16[l], t->g[l]) || b->train->bias_bwd(B, L->out, 1, gout, db) ||
-           (gin && b->mm->gemm(t->dt, 0, 0, B, nin, L->out, t->g16, t->p16[l], gin));
+           grad_ready(t, l) || (gin && b->mm->gemm(t->dt, 0, 0, B, nin, L->out, t->g16, t->p16[l], gin));
 }
 
 static int conv_bwd(struct trainer *t, int l, const float *in, const float *gout, float *gin)
@@ -192,11 +197,11 @@ static int conv_bwd(struct trainer *t, int l, const float *in, const float *gout
     float *db = t->g[l] + conv_w_elems(&s);
     if (!mixed(t))
         return b->conv->bwd_filter(DT_F32, &s, in, gout, t->g[l]) || b->train->bias_bwd(s.n, s.k, inner, gout, db) ||
-               (gin && b->conv->bwd_data(DT_F32, &s, gout, t->p[l], gin));
+               grad_ready(t, l) || (gin && b->conv->bwd_data(DT_F32, &s, gout, t->p[l], gin));
     return b->elt->cast(conv_y_elems(&s), DT_F32, gout, t->dt, t->g16) ||
            b->conv->bwd_filter(t->dt, &s, t->in16[l], t->g16, t->lo) ||
            b->elt->cast(conv_w_elems(&s), t->dt, t->lo, DT_F32, t->g[l]) ||
-           b->train->bias_bwd(s.n, s.k, inner, gout, db) ||
+           b->train->bias_bwd(s.n, s.k, inner, gout, db) || grad_ready(t, l) ||
            (gin && (b->conv->bwd_data(t->dt, &s, t->g16, t->p16[l], t->lo) ||
                     b->elt->cast(conv_x_elems(&s), t->dt, t->lo, DT_F32, gin)));
 }
@@ -224,7 +229,7 @@ static int step_body(struct trainer *t, const float *x, const int32_t *labels, c
     int last = t->m->nlayers - 1;
     if (forward(t, x) ||
         b->train->softmax_xent(t->batch, t->m->classes, t->act[last], labels, t->losses, t->loss, t->grad[last]) ||
-        backward(t, x))
+        backward(t, x) || (t->sync && t->sync->wait(t->sync->user)))
         return -1;
     t->steps++;
     t->hp.step = t->steps;

@@ -13,6 +13,15 @@
 #define TRAIN_TOL_F16 4e-3   /* the train workload's tolerances for mixed-precision steps */
 #define TRAIN_TOL_BF16 1.5e-2
 
+/* Data-parallel training (workload_dp.c): ready() runs when backward has queued layer l's whole
+ * gradient g (weights then bias, n floats), before it queues the gradients of earlier layers, so
+ * their sums can overlap the rest of backward; wait() runs before the update reads any gradient. */
+struct grad_sync {
+    int (*ready)(void *user, int layer, float *g, size_t n);
+    int (*wait)(void *user);
+    void *user;
+};
+
 struct trainer {
     const struct backend *b;
     const struct model_spec *m;
@@ -31,6 +40,7 @@ struct trainer {
     void *p16[MAX_LAYERS], *in16[MAX_LAYERS], *lo, *g16;
     int32_t *dstep;                        /* step count in device memory (captured steps); NULL if unused */
     struct adam_hp hp;
+    const struct grad_sync *sync;          /* NULL: one process trains alone */
 };
 
 /* Allocates and initialises (PyTorch's default uniform ±1/sqrt(fan_in), from seed). dt: DT_F32,

@@ -14,6 +14,13 @@ struct wcase {
     const void *params;        /* the family's shape struct */
 };
 
+/* How a workload uses the ranks of a multi-process run (harness/dist). */
+enum group_mode {
+    GROUP_NONE,                /* every rank measures it alone (a row per rank) */
+    GROUP_ALL,                 /* all ranks together: one row (collectives) */
+    GROUP_SCALING,             /* groups of 1, 2, 4, … and all ranks: one row per group size */
+};
+
 struct workload {
     const char *name;          /* results' workload column: "gemm" */
     const char *family;        /* report grouping and backend->unsupported() key: "gemm" */
@@ -21,6 +28,7 @@ struct workload {
     unsigned dtypes;           /* bit (1u << dtype) for each dtype offered */
     const struct wcase *cases; /* ends with an entry whose name is NULL */
     size_t params_size;        /* bytes of one params struct (for --size cases) */
+    enum group_mode group;     /* GROUP_NONE unless measured by ranks together (dist_measure) */
 
     /* --size: params (and the case's name) for dims (1..4 numbers) applied to a listed case;
      * cases that come out with the same name run once. -1 with why when the dims do not fit. */
@@ -36,6 +44,8 @@ struct workload {
     /* Whether the run's input data (--data) serves this case, checked before anything is
      * measured; -1 with a one-line reason naming the file. NULL: the case needs no data. */
     int (*check_data)(const void *params, char *why, size_t n);
+    /* Collectives: bus bandwidth ÷ algorithm bandwidth at n ranks (nccl-tests); NULL: n/a */
+    double (*bus_factor)(const void *params, int n);
 
     /* setup: seeded inputs uploaded, outputs poisoned with NaN. NULL with why on failure; a why
      * starting "unsupported: " makes the row skipped rather than failed. */

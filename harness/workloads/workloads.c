@@ -4,12 +4,14 @@
 #include <string.h>
 
 extern const struct workload gemm_workload, stream_workload, eltwise_workload, transfer_workload, conv_fwd_workload,
-    conv_bwd_data_workload, conv_bwd_filter_workload, train_workload, attention_fwd_workload, attention_fwd_bwd_workload;
+    conv_bwd_data_workload, conv_bwd_filter_workload, train_workload, attention_fwd_workload, attention_fwd_bwd_workload,
+    allreduce_workload, allgather_workload, reducescatter_workload, broadcast_workload, dp_train_workload;
 
 const struct workload *const workloads[] = {&gemm_workload, &conv_fwd_workload, &conv_bwd_data_workload,
                                             &conv_bwd_filter_workload, &stream_workload, &eltwise_workload,
                                             &transfer_workload, &train_workload, &attention_fwd_workload,
-                                            &attention_fwd_bwd_workload};
+                                            &attention_fwd_bwd_workload, &allreduce_workload, &allgather_workload,
+                                            &reducescatter_workload, &broadcast_workload, &dp_train_workload};
 const int workload_count = sizeof workloads / sizeof workloads[0];
 size_t bandwidth_cap_bytes;
 
