@@ -21,6 +21,9 @@
 #     bw         STREAM copy/add/triad and ReLU at 2^27 elements, softmax and layer-norm 32768x1024,
 #                fp32/fp16/bf16
 #     peers      PyTorch on the same GPU: peers_gpu.py --only gemm,bw,xfer,conv,convbwd,train
+#                ($PEERS_ONLY to choose others, e.g. adding attention,gpt)
+#     cpupeers   PyTorch's CPU alone at all host threads (gemm, bf16 GEMM, conv, MLP/CNN steps,
+#                attention, the GPT step), for a quick step that measured dlbench's CPU rows
 #     cpu        the host CPU at all its threads (issue 10's goals): cpu and onednn on sgemm and bf16
 #                GEMM 2048^3, conv fwd on the four ResNet layers (N16), MLP/CNN b128 SGD steps; then
 #                PyTorch's CPU on the same work: peers.py --threads <cores> --only gemm,gemm_bf16,conv,train
@@ -71,7 +74,7 @@ case "${1:-}" in
         check) steps+=,info,tests,memcheck,racecheck,xformer-san ;;
         bench) steps+=,conv,bw,peers,xformer ;;
         sanitize) steps+=,memcheck,racecheck,xformer-san ;;
-        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|quick|nccl|xformer|xformer-san) steps+=,$s ;;
+        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|cpupeers|quick|nccl|xformer|xformer-san) steps+=,$s ;;
         *) echo "gpu-check: unknown step $s" >&2; exit 2 ;;
       esac
     done
@@ -108,6 +111,13 @@ case "${1:-}" in
       step tests 150 "$T" --filter='cuda_*/*' -j1 --verbose=1   # cuda_attention and cuda_gpt: ~40 s of it
       grep -E '^\[(FAIL|----)\]|Synthesis' "$logs/tests.log" | tail -30 >> "$logs/summary.txt"
     fi
+    if has quick; then
+      step quick 240 "$B/dlbench" run --suite quick --out "$logs/run-quick"
+      grep -m1 'rows planned' "$logs/quick.log" >> "$logs/summary.txt"
+      python3 scripts/run-breakdown.py "$logs/run-quick" "$logs/quick.log" > "$logs/breakdown.md" 2>&1
+      tail -1 "$logs/breakdown.md" >> "$logs/summary.txt"
+      head -30 "$logs/run-quick/report.md" > "$logs/report-quick-first-30-lines.md" 2>/dev/null   # the answer, as a buyer reads it
+    fi
     if has memcheck; then
       step memcheck 200 compute-sanitizer --tool memcheck --error-exitcode 3 "$T" --filter='cuda_!(attention|gpt)/!(cudnn*)' -j1
       grep -E 'ERROR SUMMARY|Synthesis' "$logs/memcheck.log" | tail -3 >> "$logs/summary.txt"
@@ -133,8 +143,13 @@ case "${1:-}" in
     fi
     if has peers; then
       peers=$(ls .devkit/peers_gpu.py shared/tools/peers_gpu.py ../shared/tools/peers_gpu.py 2>/dev/null | head -1)
-      if [ -n "$peers" ]; then step peers 120 python3 "$peers" --only gemm,bw,xfer,conv,convbwd,train --min-time 0.1
+      if [ -n "$peers" ]; then step peers 150 python3 "$peers" --only "${PEERS_ONLY:-gemm,bw,xfer,conv,convbwd,train}" --min-time 0.1
       else echo "peers: peers_gpu.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
+    fi
+    if has cpupeers && ! has cpu; then   # PyTorch's CPU alone (the quick step measured dlbench's CPU rows)
+      peers=$(ls .devkit/peers.py shared/tools/peers.py ../shared/tools/peers.py 2>/dev/null | head -1)
+      if [ -n "$peers" ]; then step cpu-peers 150 python3 "$peers" --threads "$(nproc)" --only gemm,gemm_bf16,conv,train,attention,gpt
+      else echo "cpu-peers: peers.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
     fi
     if has cpu; then
       step cpu-dlbench 240 "$B/dlbench" run --suite quick --backend cpu,onednn --workload gemm,conv_fwd,train \
@@ -158,13 +173,6 @@ case "${1:-}" in
       peers=$(ls .devkit/peers_gpu.py shared/tools/peers_gpu.py ../shared/tools/peers_gpu.py 2>/dev/null | head -1)
       if [ -n "$peers" ]; then step peers-xformer 90 python3 "$peers" --only attention,gpt --min-time 0.1
       else echo "peers-xformer: peers_gpu.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
-    fi
-    if has quick; then
-      step quick 240 "$B/dlbench" run --suite quick --out "$logs/run-quick"
-      grep -m1 'rows planned' "$logs/quick.log" >> "$logs/summary.txt"
-      python3 scripts/run-breakdown.py "$logs/run-quick" "$logs/quick.log" > "$logs/breakdown.md" 2>&1
-      tail -1 "$logs/breakdown.md" >> "$logs/summary.txt"
-      head -30 "$logs/run-quick/report.md" > "$logs/report-quick-first-30-lines.md" 2>/dev/null   # the answer, as a buyer reads it
     fi
     if has nccl; then
       # NCCL: libnccl from the PyTorch wheel when the system has none. One GPU: a group of one rank

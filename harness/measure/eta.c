@@ -58,6 +58,7 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     struct row_estimate e = {0, 0, 0.001, b->kind == BACKEND_GPU, family_index(w->family)};
     char why[256];
     if (!b->probe(why, sizeof why) || b->unsupported(w->family, dt) || !backend_runs(b, w->family)) return e;
+    if (w->refuses && w->refuses(b, params, dt, why, sizeof why)) return e;   /* a skip, known now */
     double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
     double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : CPU_GFLOPS_PER_THREAD * (threads > 0 ? threads : 1);
     double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;

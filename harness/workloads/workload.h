@@ -44,6 +44,11 @@ struct workload {
     /* Whether the run's input data (--data) serves this case, checked before anything is
      * measured; -1 with a one-line reason naming the file. NULL: the case needs no data. */
     int (*check_data)(const void *params, char *why, size_t n);
+    /* Whether this backend cannot run the case at dt for reasons known before any setup (a table it
+     * lacks, a variant that would repeat its base's rows): 0, or -1 with why (what setup would say
+     * after "unsupported: "). Setup refuses the same way; the run's estimate counts such rows as
+     * skips. NULL: every case runs where backend_runs() says the family does. */
+    int (*refuses)(const struct backend *b, const void *params, enum dtype dt, char *why, size_t n);
     /* Collectives: bus bandwidth ÷ algorithm bandwidth at n ranks (nccl-tests); NULL: n/a */
     double (*bus_factor)(const void *params, int n);
 

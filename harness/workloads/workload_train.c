@@ -124,6 +124,21 @@ static int has_conv(const struct model_spec *m)
     return 0;
 }
 
+/* Known before setup: the GPT cases' own reasons; a graph without CUDA graphs or without the
+ * device-side batch and step count; a variant that would repeat its base's MLP rows. */
+static int train_refuses(const struct backend *b, const void *p, enum dtype dt, char *why, size_t n)
+{
+    const struct train_case *c = p;
+    if (c->gpt) return gpt_case_refuses(b, c, dt, why, n);
+    if (c->variant == TRAIN_GRAPH && (!b->graph || !b->graph->begin)) snprintf(why, n, "CUDA graphs are a GPU feature");
+    else if (c->variant == TRAIN_GRAPH && (!b->train->next_batch || !b->train->adam_update_dev))
+        snprintf(why, n, "%s cannot advance a captured step's batch and count on the device", b->name);
+    else if (b->base && b->mm == b->base->mm && b->elt == b->base->elt && b->train == b->base->train && !has_conv(c->model))
+        snprintf(why, n, "%s has no convolution: %s would repeat %s's rows", c->model->name, b->name, b->base->name);
+    else return 0;
+    return -1;
+}
+
 static void *train_setup(const struct backend *b, const void *p, enum dtype dt, uint64_t seed, char *why, size_t n)
 {
     (void)seed; /* same initial weights and data on every backend and every case */
@@ -134,18 +149,9 @@ static void *train_setup(const struct backend *b, const void *p, enum dtype dt, 
         if (!(s->gpt = gpt_run_setup(b, &s->c, dt, why, n))) { free(s); return NULL; }
         return s;
     }
-    if (s->c.variant == TRAIN_GRAPH && (!b->graph || !b->graph->begin)) {
-        snprintf(why, n, "unsupported: CUDA graphs are a GPU feature");
-        free(s);
-        return NULL;
-    }
-    if (s->c.variant == TRAIN_GRAPH && (!b->train->next_batch || !b->train->adam_update_dev)) {
-        snprintf(why, n, "unsupported: %s cannot advance a captured step's batch and count on the device", b->name);
-        free(s);
-        return NULL;
-    }
-    if (b->base && b->mm == b->base->mm && b->elt == b->base->elt && b->train == b->base->train && !has_conv(s->c.model)) {
-        snprintf(why, n, "unsupported: %s has no convolution: %s would repeat %s's rows", s->c.model->name, b->name, b->base->name);
+    char r0[200];
+    if (train_refuses(b, p, dt, r0, sizeof r0)) {
+        snprintf(why, n, "unsupported: %s", r0);
         free(s);
         return NULL;
     }
@@ -271,6 +277,7 @@ const struct workload train_workload = {
     .device_bytes = train_device_bytes,
     .items = train_items,
     .check_data = train_check_data,
+    .refuses = train_refuses,
     .composite = 1,
     .setup = train_setup,
     .call = train_call,

@@ -80,16 +80,22 @@ static int capture(struct gpt_run *r)
                ? -1 : 0;
 }
 
+int gpt_case_refuses(const struct backend *b, const struct train_case *c, enum dtype dt, char *why, size_t n)
+{
+    if (dt != DT_F32 && dt != DT_BF16) snprintf(why, n, "the GPT step runs fp32 and bf16 (mixed precision)");
+    else if (c->variant == TRAIN_GRAPH && (!b->graph || !b->xfer)) snprintf(why, n, "CUDA graphs are a GPU feature");
+    else if (c->variant == TRAIN_TRANSFER) snprintf(why, n, "GPT cases keep their tokens resident");
+    else if ((!b->attn || !b->xformer) && b->base)
+        snprintf(why, n, "%s has no transformer tables of its own: its GPT rows would repeat %s's", b->name, b->base->name);
+    else if (!b->attn || !b->xformer) snprintf(why, n, "%s has no transformer ops", b->name);
+    else return 0;
+    return -1;
+}
+
 void *gpt_run_setup(const struct backend *b, const struct train_case *c, enum dtype dt, char *why, size_t n)
 {
-    if (dt != DT_F32 && dt != DT_BF16) { snprintf(why, n, "unsupported: the GPT step runs fp32 and bf16 (mixed precision)"); return NULL; }
-    if (c->variant == TRAIN_GRAPH && (!b->graph || !b->xfer)) { snprintf(why, n, "unsupported: CUDA graphs are a GPU feature"); return NULL; }
-    if (c->variant == TRAIN_TRANSFER) { snprintf(why, n, "unsupported: GPT cases keep their tokens resident"); return NULL; }
-    if (!b->attn || !b->xformer) {
-        if (b->base) snprintf(why, n, "unsupported: %s has no transformer tables of its own: its GPT rows would repeat %s's", b->name, b->base->name);
-        else snprintf(why, n, "unsupported: %s has no transformer ops", b->name);
-        return NULL;
-    }
+    char r0[200];
+    if (gpt_case_refuses(b, c, dt, r0, sizeof r0)) { snprintf(why, n, "unsupported: %s", r0); return NULL; }
     const struct token_set *ts = tokens_get(c->gpt->V, tokens_needed(c), why, n);
     if (!ts) return NULL;
     struct gpt_run *r = calloc(1, sizeof *r);
