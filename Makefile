@@ -169,8 +169,8 @@ bench-baseline: $(DLBENCH)
 # inputs go to tests/fuzz/regressions/<target>/ and are replayed by every `make fuzz`.
 FUZZ_TARGETS := cli_values results_csv samples_csv system_json prices idx noise_csv
 FUZZ_SRC_cli_values  := harness/cli.c kernels/dtype.c
-FUZZ_SRC_results_csv := harness/output/results.c harness/measure/row.c
-FUZZ_SRC_samples_csv := harness/output/results.c harness/measure/row.c
+FUZZ_SRC_results_csv := harness/output/results.c harness/measure/row.c harness/output/files.c
+FUZZ_SRC_samples_csv := harness/output/results.c harness/measure/row.c harness/output/files.c
 FUZZ_SRC_system_json := harness/output/sysinfo.c harness/output/files.c
 FUZZ_SRC_prices      := harness/output/prices.c harness/output/results.c harness/measure/row.c harness/output/sysinfo.c harness/output/files.c
 FUZZ_SRC_idx         := harness/workloads/dataset.c kernels/rng.c
