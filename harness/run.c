@@ -335,7 +335,7 @@ static double plan_estimate(const struct run_opts *o, const struct item *items, 
         avail[b] = in_list(o->backends, backends[b]->name) && backends[b]->probe(why, sizeof why);
     for (int i = 0; i < n; i++)
         for (int b = 0; b < backend_count && b < 64; b++)
-            if (backends[b] == items[i].b)
+            if (backends[b] == items[i].b && !(items[i].w->group != GROUP_NONE && dist_size() < 2))   /* one process: skipped */
                 s += eta_row_seconds(items[i].b, avail[b], items[i].w, items[i].params, items[i].dt, items[i].threads, &o->timing);
     for (int b = 0; !o->no_ceilings && b < backend_count && b < 64; b++)
         if (avail[b] && !backends[b]->base) s += eta_ceilings_seconds(backends[b], 1, (int)o->threads[o->nthreads - 1], o->quick);
@@ -454,6 +454,7 @@ static double estimate_rows(struct run *r)
     for (int i = 0; i < r->n; i++) {
         const struct item *it = &r->items[i];
         r->est[i] = eta_row(it->b, it->w, it->params, it->dt, it->threads, &r->o->timing, item_ceiling(r, it));
+        if (it->w->group != GROUP_NONE && dist_size() < 2) r->est[i] = (struct row_estimate){0};   /* skipped: one process */
         sum += r->est[i].budget_s + r->est[i].work_s;
     }
     return sum;
