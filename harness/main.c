@@ -42,7 +42,7 @@ static const char *usage_main =
 
 static const char *usage_run =
     "usage: dlbench run [options]\n"
-    "  --suite quick|full     quick: small cases, 0.1-0.5 s of samples per case, bandwidth arrays\n"
+    "  --suite quick|full     quick: small cases, 0.1-0.4 s of samples per case, bandwidth arrays\n"
     "                         capped at 256 MiB, about two minutes; full (the default): every case,\n"
     "                         tens of minutes (the run announces its estimated length before it starts)\n"
     "  --backend LIST         cpu,cuda,cudnn,flash (default all; dlbench list)\n"
@@ -52,7 +52,7 @@ static const char *usage_run =
     "  --threads LIST         CPU thread counts, e.g. 1,2 (default: one per physical core)\n"
     "  --size N|MxNxK|ROWSxCOLS  one custom size instead of the case lists\n"
     "  --min-time S           sampling time before the noise rule may stop (0.5; quick 0.1)\n"
-    "  --max-time S           sampling time after which a row is flagged noisy (5; quick 0.5)\n"
+    "  --max-time S           sampling time after which a row is flagged noisy (5; quick 0.4)\n"
     "  --case-timeout S       wall time after which a case is abandoned as timeout (600)\n"
     "  --out DIR              the run folder (default results/<UTC time>-<host>)\n"
     "  --seed N               input seed (42)\n"

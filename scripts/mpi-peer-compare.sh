@@ -23,7 +23,9 @@ for r in $(seq "$rounds"); do
     awk -F, -v r="$r" '$4 == "busbw_gbps" { split($3, a, "B"); print "peer," a[1] "," $5 }' >> "$tmp/all.csv"
   timeout 300 mpirun -n "$n" "${over[@]}" "$@" "$bin" run --workload allreduce --dtype fp32 --filter 'allreduce/[16]*[KM]' \
     --min-time 0.2 --max-time 1 --out "$tmp/run$r" --quiet > /dev/null 2>&1
-  awk -F, 'NR > 1 && ($9 == "ok" || $9 == "noisy") { print "dlbench," $21 "," $31 }' "$tmp/run$r/results.csv" >> "$tmp/all.csv"
+  python3 -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    if r["status"] in ("ok", "noisy"): print("dlbench," + r["bytes"] + "," + r["busbw_gbps"])' "$tmp/run$r/results.csv" >> "$tmp/all.csv"
 done
 echo "# $n ranks, $rounds alternating rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bytes,peer_busbw_gbps,dlbench_busbw_gbps,ratio,peer_range,dlbench_range"

@@ -49,6 +49,9 @@ struct workload {
      * after "unsupported: "). Setup refuses the same way; the run's estimate counts such rows as
      * skips. NULL: every case runs where backend_runs() says the family does. */
     int (*refuses)(const struct backend *b, const void *params, enum dtype dt, char *why, size_t n);
+    /* FLOPs of the double-precision reference the check recomputes on the host (the run's time
+     * estimate); NULL: none beyond comparing the output. */
+    double (*check_flops)(const void *params, enum dtype dt);
     /* Collectives: bus bandwidth ÷ algorithm bandwidth at n ranks (nccl-tests); NULL: n/a */
     double (*bus_factor)(const void *params, int n);
 

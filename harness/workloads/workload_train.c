@@ -57,6 +57,14 @@ static double train_flops(const void *p, enum dtype dt)
     return c->gpt ? gpt_case_flops(c) : model_step_flops(c->model, c->batch);
 }
 
+/* The first step's check: MLP/CNN recompute the batch's forward pass in double (a third of the
+ * step's FLOPs); GPT cases a short prefix of one sequence. */
+static double train_check_flops(const void *p, enum dtype dt)
+{
+    const struct train_case *c = p;
+    return c->gpt ? gpt_case_check_flops(c) : train_flops(p, dt) / 3;
+}
+
 /* Estimated traffic: the batch, every activation written and read forward and backward, and the
  * parameters read, graded and updated (SGD: p, g; Adam: p, g, m, v). */
 static double train_bytes(const void *p, enum dtype dt)
@@ -273,6 +281,7 @@ const struct workload train_workload = {
     .custom = train_custom,
     .shape = train_shape,
     .flops = train_flops,
+    .check_flops = train_check_flops,
     .bytes = train_bytes,
     .device_bytes = train_device_bytes,
     .items = train_items,

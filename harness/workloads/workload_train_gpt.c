@@ -35,6 +35,16 @@ void gpt_case_shape(const struct train_case *c, char *buf, size_t n)
 double gpt_case_flops(const struct train_case *c) { return gpt_step_flops(c->gpt, c->batch); }
 double gpt_case_items(const struct train_case *c) { return (double)c->batch * c->gpt->T; }
 
+/* check_losses' prefix: P tokens of 2·params FLOPs each, P from 2 to 16 within 2^29 FLOPs. */
+static int loss_prefix(const struct gpt_config *g)
+{
+    double per_token = 2.0 * (double)gpt_param_count(g);
+    int P = (int)fmin(16, fmax(2, (double)(1 << 29) / per_token));
+    return P > g->T ? g->T : P;
+}
+
+double gpt_case_check_flops(const struct train_case *c) { return 2.0 * (double)gpt_param_count(c->gpt) * loss_prefix(c->gpt); }
+
 /* Estimated traffic: parameters through AdamW (p, g, m, v read and written, the copy written),
  * every activation written once forward and read twice backward, and the logits three times. */
 double gpt_case_bytes(const struct train_case *c, enum dtype dt)
@@ -140,9 +150,7 @@ static float *fetch(const struct backend *b, const void *p, size_t n, enum dtype
 static double check_losses(struct gpt_run *r, const float *losses)
 {
     const struct gpt_config *g = r->c.gpt;
-    double per_token = 2.0 * (double)gpt_param_count(g);
-    int P = (int)fmin(16, fmax(2, (double)(1 << 29) / per_token));
-    if (P > g->T) P = g->T;
+    int P = loss_prefix(g);
     double ref[16], worst = 0;
     gpt_ref(g, 1, P, r->t.host_init, r->first, r->first + 1, ref, NULL);
     for (int i = 0; i < P; i++) worst = fmax(worst, isfinite(losses[i]) ? fabs(losses[i] - ref[i]) / fmax(1, ref[i]) : INFINITY);

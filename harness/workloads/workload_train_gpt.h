@@ -9,6 +9,7 @@ double gpt_case_flops(const struct train_case *c);
 double gpt_case_bytes(const struct train_case *c, enum dtype dt);
 size_t gpt_case_device_bytes(const struct train_case *c, enum dtype dt);
 double gpt_case_items(const struct train_case *c);           /* tokens per step */
+double gpt_case_check_flops(const struct train_case *c);     /* the first-step check's double forward */
 double gpt_case_tolerance(const struct train_case *c, enum dtype dt);
 int gpt_case_check_data(const struct train_case *c, char *why, size_t n);   /* --data usable for this case */
 /* 0, or -1 with why: b cannot run this GPT case at dt (dtype, variant, tables it lacks). */
