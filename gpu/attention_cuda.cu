@@ -88,21 +88,6 @@ __global__ void dscores_kernel(size_t total, int T_, float scale, const float *_
     }
 }
 
-/* D[(b·H + h)·T + t] = dO·O of that row: one warp per row. */
-template <class T>
-__global__ void rowdot_kernel(int B, int H, int T_, int d, long ld, const T *__restrict__ dO, const T *__restrict__ O, float *__restrict__ D)
-{
-    size_t w = (blockIdx.x * (size_t)blockDim.x + threadIdx.x) >> 5;
-    int lane = threadIdx.x & 31;
-    if (w >= (size_t)B * H * T_) return;
-    int t = (int)(w % T_), h = (int)(w / T_ % H), b = (int)(w / T_ / H);
-    size_t off = ((size_t)b * T_ + t) * ld + (size_t)h * d;
-    float s = 0.f;
-    for (int i = lane; i < d; i += 32) s += to_f32(dO[off + i]) * to_f32(O[off + i]);
-    s = warp_allsum(s);
-    if (lane == 0) D[w] = s;
-}
-
 template <class T>
 static int fwd(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse, void *ws)
 {
@@ -147,8 +132,8 @@ static int bwd(enum dtype dt, const struct attn_shape *s, const void *q, const v
     }
     probs_kernel<T><<<grid_for(w.heads_tt), THREADS, 0, cuda_stream>>>(w.heads_tt, T_, w.S, lse, (T *)w.P);
     CUDA_CHECK_LAUNCH();
-    rowdot_kernel<T><<<(unsigned)((rows * 32 + THREADS - 1) / THREADS), THREADS, 0, cuda_stream>>>(s->B, H, T_, d, s->ld_out,
-                                                                                                  (const T *)dout, (const T *)o, w.D);
+    attention_rowdot_kernel<T><<<(unsigned)((rows * 32 + THREADS - 1) / THREADS), THREADS, 0, cuda_stream>>>(
+        H, T_, d, s->ld_out, (const T *)dout, (const T *)o, w.D, rows);
     CUDA_CHECK_LAUNCH();
     for (int b = 0; b < s->B; b++) {   /* dV = Pᵀ·dO; dP = dO·Vᵀ (into S) */
         size_t in = (size_t)b * T_ * s->ld_in * es, out = (size_t)b * T_ * s->ld_out * es;

@@ -424,21 +424,6 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #endif
 }
 
-/* D[(b·H + h)·T + t] = dO·O of that row, one warp per row. */
-template <class T>
-__global__ void flash_rowdot_kernel(int H, int Tn, int d, long ld, const T *__restrict__ dO, const T *__restrict__ O, float *__restrict__ D, size_t rows)
-{
-    size_t r = (blockIdx.x * (size_t)blockDim.x + threadIdx.x) >> 5;
-    int lane = threadIdx.x & 31;
-    if (r >= rows) return;
-    int t = (int)(r % Tn), h = (int)(r / Tn % H), b = (int)(r / Tn / H);
-    size_t off = ((size_t)b * Tn + t) * ld + (size_t)h * d;
-    float s = 0.f;
-    for (int i = lane; i < d; i += 32) s += to_f32(dO[off + i]) * to_f32(O[off + i]);
-    s = warp_allsum(s);
-    if (lane == 0) D[r] = s;
-}
-
 /* dq = scale · the fp32 accumulator ((B, T, H, d) packed) in dt with dq's row stride. */
 template <class T>
 __global__ void flash_dq_kernel(size_t total, int H, int d, long ld, float scale, const float *__restrict__ acc, T *__restrict__ dq)
@@ -526,7 +511,7 @@ static int bwd(const struct attn_shape *s, const void *q, const void *k, const v
     size_t nacc = (size_t)s->B * s->T * s->H * s->d, rows = (size_t)s->B * s->H * s->T;
     float *acc = (float *)ws, *Dv = acc + nacc;
     CUDA_CHECK(cudaMemsetAsync(acc, 0, nacc * sizeof(float), cuda_stream));
-    flash_rowdot_kernel<T><<<(unsigned)((rows * 32 + 255) / 256), 256, 0, cuda_stream>>>(s->H, s->T, s->d, s->ld_out, (const T *)dout,
+    attention_rowdot_kernel<T><<<(unsigned)((rows * 32 + 255) / 256), 256, 0, cuda_stream>>>(s->H, s->T, s->d, s->ld_out, (const T *)dout,
                                                                                        (const T *)o, Dv, rows);
     CUDA_CHECK_LAUNCH();
     if (BY_HEAD(s->d, use_ldm, bwd_launch, s, q, k, v, dout, lse, Dv, acc, dk, dv)) return -1;

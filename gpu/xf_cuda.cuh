@@ -1,7 +1,8 @@
 /* xf_cuda.cuh: what the attention and GPT-step kernels add to dtype_cuda.cuh and cuda_launch.cuh:
  * 8-wide vector loads and stores converting to fp32, butterfly warp reductions (every lane gets the
- * result; cuda_launch.cuh's leave it in lane 0), and BY_DTYPE, which instantiates a launcher for
- * fp32/bf16/fp16 and refuses any other dtype with a reason. */
+ * result; cuda_launch.cuh's leave it in lane 0), attention backward's row dot product (both
+ * attention paths), and BY_DTYPE, which instantiates a launcher for fp32/bf16/fp16 and refuses any
+ * other dtype with a reason. */
 #ifndef DLBENCH_XF_CUDA_CUH
 #define DLBENCH_XF_CUDA_CUH
 #include <stdint.h>
@@ -49,6 +50,23 @@ __device__ __forceinline__ float warp_allmax(float v)
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
+}
+
+/* Attention backward's D[(b·H + h)·T + t] = dO·O of that row ((B, T, H, d) tensors with row stride
+ * ld), one warp per row; both attention paths (cuBLAS and fused) start their backward with it. */
+template <class T>
+__global__ void attention_rowdot_kernel(int H, int Tn, int d, long ld, const T *__restrict__ dO, const T *__restrict__ O,
+                                        float *__restrict__ D, size_t rows)
+{
+    size_t r = (blockIdx.x * (size_t)blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (r >= rows) return;
+    int t = (int)(r % Tn), h = (int)(r / Tn % H), b = (int)(r / Tn / H);
+    size_t off = ((size_t)b * Tn + t) * ld + (size_t)h * d;
+    float s = 0.f;
+    for (int i = lane; i < d; i += 32) s += to_f32(dO[off + i]) * to_f32(O[off + i]);
+    s = warp_allsum(s);
+    if (lane == 0) D[r] = s;
 }
 
 /* Instantiates `call` (which names the element type T) for the dtypes a kernel handles. */

@@ -16,6 +16,7 @@
 #include "dist.h"
 #include "describe.h"
 #include "measure.h"
+#include "metrics.h"
 #include "prices.h"
 #include "run_record.h"
 #include "run_settings.h"
@@ -540,8 +541,7 @@ static int measure_item(struct run *r, const struct item *it, struct row *mine, 
         return rc == 1;
     }
     if (measure_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &o->timing, o->seed, mine, tr)) return 1;
-    int cores = cpu_topology()->cores;   /* more threads than physical cores: said in the row's flags too */
-    if (it->b->kind == BACKEND_CPU && cores > 0 && it->threads > cores) {
+    if (row_oversubscribed(mine, cpu_topology()->cores)) {   /* said in the row's flags too */
         size_t len = strlen(mine->flags);
         snprintf(mine->flags + len, sizeof mine->flags - len, "%soversubscribed", len ? ";" : "");
     }

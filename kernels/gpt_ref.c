@@ -120,6 +120,18 @@ static void linear_fwd(int n, int in, int out, const double *x, const double *w,
         }
 }
 
+/* A pre-norm layer-norm's backward over n rows of C, its input gradient added to the residual
+ * stream dres (dx: C scratch doubles per row). */
+static void layernorm_bwd_into(int n, int C, const double *x, const double *gamma, const double *mean, const double *rstd,
+                               const double *dy, double *dx, double *dgamma, double *dbeta, double *dres)
+{
+    for (int r = 0; r < n; r++) {
+        size_t o = (size_t)r * C;
+        layernorm_bwd_ref(C, x + o, gamma, mean[r], rstd[r], dy + o, dx + o, dgamma, dbeta);
+        for (int j = 0; j < C; j++) dres[o + j] += dx[o + j];
+    }
+}
+
 /* dx = dy · W (when dx), dW += dyᵀ · x, db += Σ dy (when db) */
 static void linear_bwd(int n, int in, int out, const double *x, const double *w, const double *dy, double *dx,
                        double *dw, double *db)
@@ -183,21 +195,15 @@ static void block_bwd(const struct model *m, const struct acts *a, int l, double
     for (size_t i = 0; i < nC * 4; i++) dfc[i] *= gelu_grad_ref(a->fch[l][i]);
     linear_bwd(n, C, 4 * C, a->ln2[l], P(m, GPT_FCW, 4 * CC, l), dfc, dln, g + m->off[GPT_FCW] + 4 * CC * l,
                g + m->off[GPT_FCB] + (size_t)4 * C * l);
-    for (int r = 0; r < n; r++) {
-        layernorm_bwd_ref(C, a->mid[l] + (size_t)r * C, P(m, GPT_LN2W, C, l), a->mean2[l][r], a->rstd2[l][r], dln + (size_t)r * C,
-                          dx + (size_t)r * C, g + m->off[GPT_LN2W] + (size_t)C * l, g + m->off[GPT_LN2B] + (size_t)C * l);
-        for (int j = 0; j < C; j++) dres[(size_t)r * C + j] += dx[(size_t)r * C + j];
-    }
+    layernorm_bwd_into(n, C, a->mid[l], P(m, GPT_LN2W, C, l), a->mean2[l], a->rstd2[l], dln, dx,
+                       g + m->off[GPT_LN2W] + (size_t)C * l, g + m->off[GPT_LN2B] + (size_t)C * l, dres);
     linear_bwd(n, C, C, a->att[l], P(m, GPT_PROJW, CC, l), dres, datt, g + m->off[GPT_PROJW] + CC * l,
                g + m->off[GPT_PROJB] + (size_t)C * l);
     attention_bwd_ref(&s, a->qkv[l], a->qkv[l] + C, a->qkv[l] + 2 * C, a->att[l], datt, a->lse[l], dqkv, dqkv + C, dqkv + 2 * C);
     linear_bwd(n, C, 3 * C, a->ln1[l], P(m, GPT_QKVW, 3 * CC, l), dqkv, dln, g + m->off[GPT_QKVW] + 3 * CC * l,
                g + m->off[GPT_QKVB] + (size_t)3 * C * l);
-    for (int r = 0; r < n; r++) {
-        layernorm_bwd_ref(C, a->res[l] + (size_t)r * C, P(m, GPT_LN1W, C, l), a->mean1[l][r], a->rstd1[l][r], dln + (size_t)r * C,
-                          dx + (size_t)r * C, g + m->off[GPT_LN1W] + (size_t)C * l, g + m->off[GPT_LN1B] + (size_t)C * l);
-        for (int j = 0; j < C; j++) dres[(size_t)r * C + j] += dx[(size_t)r * C + j];
-    }
+    layernorm_bwd_into(n, C, a->res[l], P(m, GPT_LN1W, C, l), a->mean1[l], a->rstd1[l], dln, dx,
+                       g + m->off[GPT_LN1W] + (size_t)C * l, g + m->off[GPT_LN1B] + (size_t)C * l, dres);
     free(dfc); free(dln); free(dx); free(datt); free(dqkv);
 }
 

@@ -9,12 +9,8 @@
 
 static const struct backend *flash_or_skip(void)
 {
-    char why[256];
     cuda_or_skip();
-    const struct backend *f = backend_find("flash");
-    if (!f) cr_skip_test("built without the flash variant");
-    if (!f->probe(why, sizeof why)) cr_skip_test("flash: %s", why);
-    return f;
+    return backend_or_skip("flash", "built without the flash variant");
 }
 
 Test(cuda_attention, batched_gemm_matches_reference)

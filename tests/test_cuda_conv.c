@@ -7,12 +7,8 @@
 
 static const struct backend *cudnn_or_skip(void)
 {
-    const struct backend *b = backend_find("cudnn");
-    char why[256];
     cuda_or_skip();
-    if (!b) cr_skip_test("built without cuDNN");
-    if (!b->probe(why, sizeof why)) cr_skip_test("no cuDNN: %s", why);
-    return b;
+    return backend_or_skip("cudnn", "built without cuDNN");
 }
 
 Test(cuda_conv, fp32) { check_convs(cuda_or_skip(), DT_F32); }

@@ -13,12 +13,8 @@ Test(cuda_train, layer_ops_match_references) { check_train_layers(cuda_or_skip()
 
 static const struct backend *cudnn_or_skip(void)
 {
-    const struct backend *b = backend_find("cudnn");
-    char why[256];
     cuda_or_skip();
-    if (!b) cr_skip_test("built without cuDNN");
-    if (!b->probe(why, sizeof why)) cr_skip_test("no cuDNN: %s", why);
-    return b;
+    return backend_or_skip("cudnn", "built without cuDNN");
 }
 
 /* The dataset's first `batches` batches of B on b's device. */

@@ -13,14 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct backend *onednn_or_skip(void)
-{
-    char why[256];
-    const struct backend *b = backend_find("onednn");
-    if (!b) cr_skip_test("built without oneDNN's header (libdnnl-dev)");
-    if (!b->probe(why, sizeof why)) cr_skip_test("onednn: %s", why);
-    return b;
-}
+static const struct backend *onednn_or_skip(void) { return backend_or_skip("onednn", "built without oneDNN's header (libdnnl-dev)"); }
 
 static const int shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {129, 65, 257}, {33, 17, 1}, {1, 300, 7}, {64, 1, 129}};
 

@@ -72,17 +72,25 @@ Test(results, csv_round_trip_with_awkward_strings)
     free(dir);
 }
 
-static int load_text(const char *text, char *why, size_t n)
+/* text as a results.csv, loaded: the row count (rows in *r, freed by the caller) or -1 with why. */
+static int load_rows(const char *text, struct row **r, char *why, size_t n)
 {
     char *dir = temp_dir(), path[512];
     snprintf(path, sizeof path, "%s/results.csv", dir);
     FILE *f = fopen(path, "w");
+    cr_assert(f);
     fputs(text, f);
     fclose(f);
-    struct row *r;
-    int ret = results_load(path, &r, why, n);
-    if (ret >= 0) free(r);
+    int ret = results_load(path, r, why, n);
     free(dir);
+    return ret;
+}
+
+static int load_text(const char *text, char *why, size_t n)
+{
+    struct row *r;
+    int ret = load_rows(text, &r, why, n);
+    if (ret >= 0) free(r);
     return ret;
 }
 
@@ -124,21 +132,15 @@ Test(results, reads_files_without_the_impl_column)
 /* A run written with impl but before check, flags and the device state (28 columns) loads too. */
 Test(results, reads_files_with_impl_before_the_device_state)
 {
-    char why[512], hdr[1024] = "", text[4096], *dir = temp_dir(), path[600];
+    char why[512], hdr[1024] = "", text[4096];
     for (int i = 0; i < RESULTS_NCOLS_V2; i++) { strcat(hdr, i ? "," : ""); strcat(hdr, results_columns[i]); }
     snprintf(text, sizeof text, "%s\ncpu,x,gemm,gemm,c,s,fp32,2,ok,,,1,1,0.5,,,,,,1,1,,,,,,,OpenBLAS sgemm (Cooperlake)\n", hdr);
-    snprintf(path, sizeof path, "%s/results.csv", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
     struct row *r;
-    cr_assert_eq(results_load(path, &r, why, sizeof why), 1, "%s", why);
+    cr_assert_eq(load_rows(text, &r, why, sizeof why), 1, "%s", why);
     cr_expect_str_eq(r[0].impl, "OpenBLAS sgemm (Cooperlake)");
     cr_expect_str_eq(r[0].check, "");
     cr_expect(isnan(r[0].wall_s), "not measured before this column");
     free(r);
-    free(dir);
 }
 
 /* The columns of multi-process runs: a rank's row, a row of ranks together (empty rank), host and

@@ -108,6 +108,15 @@ const struct backend *cuda_or_skip(void)
     return b;
 }
 
+const struct backend *backend_or_skip(const char *name, const char *absent)
+{
+    char why[256];
+    const struct backend *b = backend_find(name);
+    if (!b) cr_skip_test("%s", absent);
+    if (!b->probe(why, sizeof why)) cr_skip_test("%s: %s", name, why);
+    return b;
+}
+
 char *temp_dir(void)
 {
     char *d = strdup("/tmp/dlbench-test-XXXXXX");

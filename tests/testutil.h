@@ -10,6 +10,9 @@ int run_dlbench(char *const args[], char *err, size_t errn, char *out, size_t ou
 double backend_gemm_error(const struct backend *b, enum dtype dt, int ta, int tb, int m, int n, int k);
 /* Skips the calling test (cr_skip_test) when no usable GPU; returns the CUDA backend. */
 const struct backend *cuda_or_skip(void);
+/* The named backend, or the test skipped: `absent` when this build lacks it, its probe's reason
+ * when it cannot run here. GPU variants call cuda_or_skip() first for the GPU's own reason. */
+const struct backend *backend_or_skip(const char *name, const char *absent);
 char *temp_dir(void);
 /* One elementwise op through its workload (setup, `calls` calls, check). Returns error/tolerance
  * (<= 1 passes), or -1 when setup or a call failed. *state_out keeps the state when non-NULL. */
