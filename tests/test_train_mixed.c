@@ -113,6 +113,29 @@ Test(train_mixed, check_catches_a_corrupted_weight, .timeout = 60)
     cr_expect(r > 1, "a weight off by 0.25 passed: error/tolerance %g", r);
 }
 
+/* The first step's double reference is computed once per model, batch and initial weights and
+ * shared by every row that checks that step; another batch or model gets its own, and a shared one
+ * still fails a wrong step. */
+Test(train_mixed, rows_of_one_step_share_its_reference_and_no_other, .timeout = 120)
+{
+    struct backend b = emul_backend();
+    const struct backend *cpu_b = cpu();
+    cr_expect_eq(train_step_refs_computed(), 0);
+    cr_expect(step_error_ratio(cpu_b, "mlp.b32.sgd.resident", DT_F32) <= 1);
+    cr_expect(step_error_ratio(cpu_b, "mlp.b32.adam.resident", DT_F32) <= 1);
+    cr_expect(step_error_ratio(cpu_b, "mlp.b32.sgd.transfer", DT_F32) <= 1);
+    cr_expect(step_error_ratio(&b, "mlp.b32.sgd.resident", DT_BF16) <= 1);
+    cr_expect_eq(train_step_refs_computed(), 1, "one MLP b32 step: %d references", train_step_refs_computed());
+    cr_expect(step_error_ratio(cpu_b, "mlp.b128.sgd.resident", DT_F32) <= 1);
+    cr_expect(step_error_ratio(cpu_b, "cnn.b32.sgd.resident", DT_F32) <= 1);
+    cr_expect_eq(train_step_refs_computed(), 3, "another batch, another model: %d", train_step_refs_computed());
+    corrupt_weights = 1;
+    double r = step_error_ratio(&b, "mlp.b32.sgd.resident", DT_BF16);
+    corrupt_weights = 0;
+    cr_expect(r > 1, "a wrong step passed against the shared reference: error/tolerance %g", r);
+    cr_expect_eq(train_step_refs_computed(), 3);
+}
+
 /* Over 12 steps the bf16 step follows the fp32 one: same data, same initial weights. */
 Test(train_mixed, bf16_steps_track_fp32, .timeout = 120)
 {

@@ -13,6 +13,10 @@
 #define TRAIN_TOL_F16 4e-3   /* the train workload's tolerances for mixed-precision steps */
 #define TRAIN_TOL_BF16 1.5e-2
 
+/* workload_train.c: how many double forward passes the train workload's first-step checks have
+ * computed in this process; rows of one model, batch and initial weights share one. */
+int train_step_refs_computed(void);
+
 /* Data-parallel training (workload_dp.c): ready() runs when backward has queued layer l's whole
  * gradient g (weights then bias, n floats), before it queues the gradients of earlier layers, so
  * their sums can overlap the rest of backward; wait() runs before the update reads any gradient. */
