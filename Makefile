@@ -146,7 +146,7 @@ bench-full:
 # Regression checks. GNU make itself exits 2 whenever a recipe fails, whatever the recipe's status:
 # CI that must tell a regression (1) from bad input (2) calls scripts/bench-compare.sh or dlbench.
 #   make bench-compare BASE=<run or baseline folder>   one quick run of this build against BASE
-#   make bench-ab BASE=<git rev> [NEW=<rev>] [ROUNDS=k] the two builds in alternation (dlbench ab)
+#   make bench-ab BASE=<git rev> [NEW=<rev>] [ROUNDS=k] the two builds side by side, taking turns (dlbench ab)
 #   make bench-baseline NAME=<machine> [RUNS=5]         results/baselines/NAME with its noise model
 bench-compare: $(DLBENCH)
 	@scripts/bench-compare.sh $(DLBENCH) "$(BASE)" $(BUILD)/compare-run --suite $(SUITE) $(BENCH_ARGS)

@@ -1,7 +1,9 @@
 /* ab.c: `dlbench ab BASE_REV [NEW_REV]`: interleaved A/B. Builds the baseline revision in its own git
- * worktree under build/ab/, runs the two binaries in alternation (base, new, base, new, ...), each
- * round a fresh `dlbench run` process with the same options and seed, then judges the two sides'
- * rounds as `compare BASE... -- NEW...` does. Drift over time then hits both sides alike. */
+ * worktree under build/ab/; each round starts both binaries as fresh `dlbench run` processes with
+ * the same options and seed, side by side, and hands a turn between them (turns.h) so that only one
+ * works at a time and each row of one is measured right after the same row of the other; then
+ * judges the rounds pairwise (compare's paired rule). The state of a shared machine, which drifts
+ * within seconds, then hits both sides of a round's row alike. */
 #include "ab.h"
 #include "backend.h"
 #include "cli.h"
@@ -27,10 +29,12 @@ static const char *usage_ab =
     "usage: dlbench ab BASE_REV [NEW_REV] [options] [-- RUN_OPTIONS]\n"
     "       dlbench ab --base-bin PATH [--new-bin PATH] [options] [-- RUN_OPTIONS]\n"
     "  Builds git revision BASE_REV (and NEW_REV; default: this binary, the working tree's build)\n"
-    "  in worktrees under build/ab/, runs the two in alternation, base first (A B A B ...), each\n"
-    "  round a fresh `dlbench run RUN_OPTIONS` process (--suite quick unless they name one; the same\n"
-    "  options and seed on both sides), and judges the rounds as `dlbench compare BASE... -- NEW...`\n"
-    "  does. Ctrl-C stops the round running (its rows are kept) and compares the complete rounds.\n"
+    "  in worktrees under build/ab/. Each round starts both as fresh `dlbench run RUN_OPTIONS`\n"
+    "  processes (--suite quick unless they name one; the same options and seed on both sides) that\n"
+    "  take turns row by row, base first in odd rounds and new first in even ones, so each row of one\n"
+    "  is measured right after the same row of the other; the rounds are judged pairwise (the paired\n"
+    "  rule of `dlbench compare`). Ctrl-C stops the round running (its rows are kept) and compares the\n"
+    "  complete rounds.\n"
     "  When both binaries know it, the rounds run with --no-ceilings (compare judges times).\n"
     "  --rounds K          rounds (runs per side; default 3)\n"
     "  --out DIR           folder for the rounds' run folders and ab.md (default results/ab-<UTC time>)\n"
@@ -51,23 +55,24 @@ struct ab_opts {
     long rounds, jobs;
     char **run_args;             /* RUN_OPTIONS */
     int no_ceilings;             /* both binaries know --no-ceilings: compare judges times, not % of ceiling */
+    int turns;                   /* both binaries take turns (DLBENCH_TURNS): the rounds run side by side */
     int nrun_args;
     struct compare_opts cmp;
 };
 
 /* The child running now. Children get their own process group, so a Ctrl-C reaches ab alone and ab
  * passes it on once: the child then writes its report and stops; a second Ctrl-C kills it. */
-static volatile pid_t current_child;
+static volatile pid_t current_child[2];
 
 static void on_interrupt(int sig)
 {
     (void)sig;
     if (timing_interrupted) {
-        if (current_child > 0) kill(current_child, SIGKILL);
+        for (int i = 0; i < 2; i++) if (current_child[i] > 0) kill(current_child[i], SIGKILL);
         _exit(130);
     }
     timing_interrupted = 1;
-    if (current_child > 0) kill(current_child, SIGINT);
+    for (int i = 0; i < 2; i++) if (current_child[i] > 0) kill(current_child[i], SIGINT);
 }
 
 /* Runs argv (cwd: dir, or here when NULL) with stdout and stderr appended to log (or inherited when
@@ -90,11 +95,11 @@ static int spawn(char *const argv[], const char *dir, const char *log)
         _exit(127);
     }
     int st;
-    current_child = pid;
+    current_child[0] = pid;
     if (timing_interrupted) kill(pid, SIGINT);   /* interrupted between fork and here */
     while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) { current_child = 0; return -1; }
-    current_child = 0;
+        if (errno != EINTR) { current_child[0] = 0; return -1; }
+    current_child[0] = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -300,12 +305,12 @@ static int ab_options(int argc, char **argv, struct ab_opts *o)
     return -1;
 }
 
-/* The round schedule: run i (0-based) of 2*rounds is round i/2 + 1 of side i%2 (0 base, 1 new):
- * base, new, base, new, ... */
-void ab_schedule(int i, int *round, int *side)
+/* The round schedule: round r (1-based) runs both sides side by side, taking turns; the side that
+ * goes first alternates, base in odd rounds and new in even ones, so neither side always measures a
+ * row first. */
+int ab_first_side(int round)
 {
-    *round = i / 2 + 1;
-    *side = i % 2;
+    return round % 2 ? 0 : 1;
 }
 
 static const char *const side_name[2] = {"base", "new"};
@@ -317,44 +322,150 @@ static int has_suite(const struct ab_opts *o)
     return 0;
 }
 
+/* One side of a round: its process and ab's ends of the two turn pipes. */
+struct child {
+    pid_t pid;
+    int to, from;        /* ab writes the turn to `to`, the run gives it back on `from` */
+    int alive, status;   /* alive: still taking turns; status: exit status (128+signal), -1 not started */
+    long turns;          /* turns it gave back */
+};
+
+/* Starts argv with stdout and stderr appended to log and DLBENCH_TURNS naming its ends of two fresh
+ * pipes (turns.h). Every descriptor ab keeps is close-on-exec, so the other side's run never holds
+ * this one's pipe: when a run exits, ab sees the end of its pipe. 0, or -1. */
+static int start_child(char *const argv[], const char *log, struct child *c)
+{
+    int down[2], up[2];
+    memset(c, 0, sizeof *c);
+    c->status = -1;
+    c->to = c->from = -1;
+    if (pipe2(down, O_CLOEXEC) != 0) return -1;
+    if (pipe2(up, O_CLOEXEC) != 0) { close(down[0]); close(down[1]); return -1; }
+    pid_t pid = fork();
+    if (pid < 0) { close(down[0]); close(down[1]); close(up[0]); close(up[1]); return -1; }
+    if (pid == 0) {
+        char spec[64];
+        setpgid(0, 0);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd < 0) _exit(127);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+        fcntl(down[0], F_SETFD, 0);
+        fcntl(up[1], F_SETFD, 0);
+        snprintf(spec, sizeof spec, "%d,%d", down[0], up[1]);
+        setenv("DLBENCH_TURNS", spec, 1);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(down[0]);
+    close(up[1]);
+    c->pid = pid;
+    c->to = down[1];
+    c->from = up[0];
+    c->alive = 1;
+    return 0;
+}
+
+static void child_stop_turns(struct child *c)
+{
+    if (c->to >= 0) close(c->to);
+    if (c->from >= 0) close(c->from);
+    c->to = c->from = -1;
+    c->alive = 0;
+}
+
+/* Hands the turn to each living side in alternation, first side first, until both have exited. A
+ * run that does not take turns (a baseline built before them) holds the turn until it exits, so
+ * the two then run one after the other. On Ctrl-C the pipes close: both runs, interrupted too, stop
+ * waiting and write what they have. */
+static void relay(struct child c[2], int first)
+{
+    int s = first;
+    while (c[0].alive || c[1].alive) {
+        if (timing_interrupted) { child_stop_turns(&c[0]); child_stop_turns(&c[1]); break; }
+        if (!c[s].alive) { s ^= 1; continue; }
+        char t = 't';
+        ssize_t k;
+        while ((k = write(c[s].to, &t, 1)) < 0 && errno == EINTR && !timing_interrupted) {}
+        if (k == 1) {
+            while ((k = read(c[s].from, &t, 1)) < 0 && errno == EINTR && !timing_interrupted) {}
+            if (k == 1) c[s].turns++;
+        }
+        if (k != 1 && !timing_interrupted) child_stop_turns(&c[s]);   /* exited, or never took turns */
+        s ^= 1;
+    }
+}
+
+static void reap(struct child *c)
+{
+    int st;
+    if (c->pid <= 0) return;
+    while (waitpid(c->pid, &st, 0) < 0)
+        if (errno != EINTR) { c->status = -1; return; }
+    c->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* Runs the rounds; returns the complete rounds, and *fail_side, *fail_status for a round that failed
- * (-1 when none). Each run's output goes to <out>/<side>-<round>.log. */
+ * (-1 when none; 2 interrupted). Each run's output goes to <out>/<side>-<round>.log. */
 static int run_rounds(const struct ab_opts *o, char bins[2][4096], const char *out, int *fail_side, int *fail_status,
                       char *order, size_t on)
 {
     int done = 0, k = 0;
     *fail_side = -1;
     order[0] = 0;
-    for (int i = 0; i < 2 * o->rounds; i++) {
-        int round, side;
-        char dir[4400], log[4500];
-        char *argv[MAX_ARGS];
-        int n = 0;
-        ab_schedule(i, &round, &side);
-        snprintf(dir, sizeof dir, "%s/%s-%d", out, side_name[side], round);
-        snprintf(log, sizeof log, "%s.log", dir);
-        argv[n++] = bins[side];
-        argv[n++] = "run";
-        if (!has_suite(o)) { argv[n++] = "--suite"; argv[n++] = "quick"; }
-        if (o->no_ceilings) argv[n++] = "--no-ceilings";
-        for (int j = 0; j < o->nrun_args; j++) argv[n++] = o->run_args[j];
-        argv[n++] = "--out";
-        argv[n++] = dir;
-        argv[n++] = "--quiet";
-        argv[n] = NULL;
+    signal(SIGPIPE, SIG_IGN);   /* a run that exits early: its pipe's end is an error, not ab's death */
+    for (int round = 1; round <= o->rounds; round++) {
+        struct child c[2] = {{.status = -1, .to = -1, .from = -1}, {.status = -1, .to = -1, .from = -1}};
+        char dir[2][4400], log[4410];
+        char *argv[2][MAX_ARGS];
+        int first = ab_first_side(round);
         double t0 = wall_seconds();
-        int st = spawn(argv, NULL, log);
-        if (timing_interrupted) { *fail_side = 2; *fail_status = 130; break; }
-        k += snprintf(order + k, on - k, "%s%s-%d", k ? " " : "", side_name[side], round);
-        if (st == 0 || st == 1) fprintf(stderr, "dlbench: ab: round %d/%ld %-4s %5.0f s\n", round, o->rounds, side_name[side], wall_seconds() - t0);
-        else fprintf(stderr, "dlbench: ab: round %d/%ld %-4s %5.0f s  FAILED (exit status %d; %s)\n", round, o->rounds, side_name[side],
-                     wall_seconds() - t0, st, log);
-        if (st != 0 && st != 1) {   /* 1: a case failed; its row says so and compare counts it */
-            *fail_side = side;
-            *fail_status = st;
-            break;
+        for (int s = 0; s < 2; s++) {
+            int n = 0;
+            snprintf(dir[s], sizeof dir[s], "%s/%s-%d", out, side_name[s], round);
+            argv[s][n++] = bins[s];
+            argv[s][n++] = "run";
+            if (!has_suite(o)) { argv[s][n++] = "--suite"; argv[s][n++] = "quick"; }
+            if (o->no_ceilings) argv[s][n++] = "--no-ceilings";
+            for (int j = 0; j < o->nrun_args; j++) argv[s][n++] = o->run_args[j];
+            argv[s][n++] = "--out";
+            argv[s][n++] = dir[s];
+            argv[s][n++] = "--quiet";
+            argv[s][n] = NULL;
         }
-        if (side == 1) done = round;
+        /* side by side when both take turns; else one after the other, the first side first */
+        for (int pass = 0; pass < (o->turns ? 1 : 2); pass++) {
+            for (int s = 0; s < 2; s++) {
+                if (!o->turns && s != (first ^ pass)) continue;
+                snprintf(log, sizeof log, "%.4400s.log", dir[s]);
+                if (start_child(argv[s], log, &c[s]) != 0) c[s].status = 127;
+                else current_child[s] = c[s].pid;
+            }
+            if (timing_interrupted)    /* interrupted while starting them */
+                for (int s = 0; s < 2; s++) if (c[s].pid > 0) kill(c[s].pid, SIGINT);
+            relay(c, first);
+            for (int s = 0; s < 2; s++) {
+                if (!o->turns && s != (first ^ pass)) continue;
+                child_stop_turns(&c[s]);
+                reap(&c[s]);
+                current_child[s] = 0;
+            }
+            if (timing_interrupted) break;
+        }
+        if (timing_interrupted) { *fail_side = 2; *fail_status = 130; break; }
+        k += snprintf(order + k, on - k, "%s%d: %s, %s", k ? "; " : "", round, side_name[first], side_name[!first]);
+        for (int s = 0; s < 2; s++) {
+            int st = c[s].status;
+            if (st == 0 || st == 1) continue;  /* 1: a case failed; its row says so and compare counts it */
+            fprintf(stderr, "dlbench: ab: round %d/%ld %s FAILED (exit status %d; %s/%s-%d.log)\n", round, o->rounds,
+                    side_name[s], st, out, side_name[s], round);
+            if (*fail_side < 0) { *fail_side = s; *fail_status = st; }
+        }
+        fprintf(stderr, "dlbench: ab: round %d/%ld (%s first, turns %ld/%ld) %5.0f s\n", round, o->rounds, side_name[first],
+                c[0].turns, c[1].turns, wall_seconds() - t0);
+        if (*fail_side >= 0) break;
+        done = round;
     }
     return done;
 }
@@ -381,11 +492,14 @@ static int ab_binaries(const struct ab_opts *o, char bins[2][4096], char about[2
 
 /* What the report says above the table: revisions, rounds and their order, options, a failure. */
 static void ab_preamble(const struct ab_opts *o, char about[2][4600], const char *out, int done, const char *order,
-                        double wall, int fail_side, int fail_status, char *pre, size_t n)
+                        int paired, double wall, int fail_side, int fail_status, char *pre, size_t n)
 {
     size_t k = 0;
-    k += snprintf(pre + k, n - k, "ab: base %s; new %s\n\nrounds: %d of %ld complete, in this order, each a fresh "
-                  "process: %s\n\nrun options (both sides, same seed): ", about[0], about[1], done, o->rounds, order);
+    k += snprintf(pre + k, n - k, "ab: base %s; new %s\n\nrounds: %d of %ld complete; in each, the two sides ran side by "
+                  "side in fresh processes, %s (round: side with the first turn): %s\n\nrun options (both sides, same seed): ",
+                  about[0], about[1], done, o->rounds,
+                  paired ? "taking turns row by row" : "one after the other (a side does not take turns: built before them)",
+                  order);
     if (!has_suite(o) && k < n) k += snprintf(pre + k, n - k, "--suite quick ");
     if (o->no_ceilings && k < n) k += snprintf(pre + k, n - k, "--no-ceilings ");
     for (int i = 0; i < o->nrun_args && k < n; i++) k += snprintf(pre + k, n - k, "%s%s", i ? " " : "", o->run_args[i]);
@@ -443,6 +557,8 @@ int ab_main(int argc, char **argv)
     /* The ceilings take a good part of a short run and compare does not use them. */
     o.no_ceilings = run_knows(bins[0], "--no-ceilings") && run_knows(bins[1], "--no-ceilings");
     for (int i = 0; i < o.nrun_args; i++) o.no_ceilings &= strcmp(o.run_args[i], "--no-ceilings") != 0;
+    /* side by side only when both take turns: a run that does not would work during the other's */
+    o.turns = run_knows(bins[0], "DLBENCH_TURNS") && run_knows(bins[1], "DLBENCH_TURNS");
     if (o.out) snprintf(out, sizeof out, "%s", o.out);
     else {
         char stamp[32];
@@ -456,11 +572,13 @@ int ab_main(int argc, char **argv)
     sa.sa_handler = on_interrupt;   /* no SA_RESTART: the wait for a round returns to pass it on */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    fprintf(stderr, "dlbench: ab: %ld rounds, base and new in alternation, into %s/\n", o.rounds, out);
+    fprintf(stderr, "dlbench: ab: %ld rounds, base and new %s, into %s/\n", o.rounds,
+            o.turns ? "side by side taking turns" : "one after the other", out);
     int fail_side, fail_status = 0;
     double t0 = wall_seconds();
     int done = run_rounds(&o, bins, out, &fail_side, &fail_status, order, sizeof order);
-    ab_preamble(&o, about, out, done, order, wall_seconds() - t0, fail_side, fail_status, pre, sizeof pre);
+    ab_preamble(&o, about, out, done, order, o.turns, wall_seconds() - t0, fail_side, fail_status, pre, sizeof pre);
+    o.cmp.paired = 1;   /* round i of both sides shares its moment even when run one after the other */
     if (fail_side == 0 || fail_side == 1) fprintf(stderr, "dlbench: ab: a round failed; see the report\n");
     if (done == 0) {
         fprintf(stderr, "dlbench: ab: no complete round to compare (output: %s/)\n", out);

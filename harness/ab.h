@@ -1,8 +1,10 @@
-/* ab.h: `dlbench ab BASE_REV [NEW_REV]`: the baseline revision built in a git worktree, both binaries
- * run in alternation (base, new, base, new, ...) in fresh processes, the rounds compared. */
+/* ab.h: `dlbench ab BASE_REV [NEW_REV]`: the baseline revision built in a git worktree; in each round
+ * both binaries run side by side in fresh processes, taking turns row by row (turns.h), and the
+ * rounds are compared pairwise. */
 #ifndef DLBENCH_AB_H
 #define DLBENCH_AB_H
 int ab_main(int argc, char **argv);    /* exit code, as compare's; 2 also when a revision does not build */
-/* Run i (0-based) of the 2*rounds runs: its round (1-based) and side (0 base, 1 new). */
-void ab_schedule(int i, int *round, int *side);
+/* The side (0 base, 1 new) that takes the first turn of round `round` (1-based): base in odd
+ * rounds, new in even ones. */
+int ab_first_side(int round);
 #endif

@@ -69,6 +69,8 @@ static const char *usage_run =
     "  --quiet                print errors and warnings only\n"
     "under mpirun or srun (built with MPI): every rank measures on its share of the node and its own GPU,\n"
     "  the collectives and data-parallel steps run on the ranks together; rank 0 writes the one run folder\n"
+    "environment: DLBENCH_TURNS=R,W (set by `dlbench ab`): take turns with another run, row by row,\n"
+    "  through file descriptors R and W; DLBENCH_ETA_TRACE=FILE: each row's estimated and actual time\n"
     "exit: 0 all verified, 1 a case failed, 2 bad input, 130 interrupted\n";
 
 static const char *usage_list = "usage: dlbench list   (workloads, cases, backends and why one is unavailable)\n";

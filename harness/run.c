@@ -21,6 +21,7 @@
 #include "run_record.h"
 #include "run_settings.h"
 #include "tokens.h"
+#include "turns.h"
 #include <fnmatch.h>
 #include <math.h>
 #include <signal.h>
@@ -571,7 +572,10 @@ static void run_measure(struct run *r)
         struct row mine;
         struct timing_result tr;
         int have, fault = dist_fault_before(it->case_name);
-        if (measure_item(r, it, &mine, &tr, &have)) {
+        turn_take();
+        int stop = measure_item(r, it, &mine, &tr, &have);
+        turn_give();
+        if (stop) {
             r->interrupted = timing_interrupted ? timing_interrupted : SIGINT;
             free(tr.samples);
             break;
@@ -662,12 +666,15 @@ static void run_free(struct run *r)
 int run_main(struct run_opts *o)
 {
     struct run r = {.o = o};
+    turn_take();   /* ab's paired rounds: one run at a time works (turns.h) */
     int rc = run_prepare(&r);
     if (rc == 0) rc = run_open_folder(&r);
     if (rc == 0) {
         run_describe(&r);
+        turn_give();
         run_measure(&r);
         rc = r.interrupted ? 130 : r.failed ? 1 : 0;
+        turn_take();   /* held until exit: the other run waits for the report */
         run_finish(&r, rc);
         if (r.lost) dist_abort(1);    /* the lost rank may still hold the others: end every rank */
     }

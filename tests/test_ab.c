@@ -1,5 +1,6 @@
 /* test_ab.c: `dlbench ab` with stand-in binaries (shell scripts that log each call and hand out
- * prepared run folders): the interleaving order and the same options on both sides, a slowed new
+ * prepared run folders and take turns as a run does): the turns row by row and the same options
+ * on both sides, an older baseline that does not take turns running on its own, a slowed new
  * side caught, a round that fails keeps what was measured and stops, a revision that does not
  * build or does not exist is one line and exit 2. */
 #include "ab.h"
@@ -49,20 +50,30 @@ static void write_run(const char *dir, double scale, uint64_t seed)
     sysinfo_free(&si);
 }
 
-/* A stand-in for one side's binary: `run --help` lists --no-ceilings when `knows` says so; a run
- * logs "<side> <args>" to t/calls.log and copies the prepared folder t/tpl/<side>-<n> (its n-th
- * call) to --out; on call fail_at it leaves half a folder and exits 3. */
+/* A stand-in for one side's binary: `run --help` lists --no-ceilings and DLBENCH_TURNS when `knows`
+ * says so, and then it takes turns as a run does (turns.h): start-up, two rows, the report; in its
+ * start-up it logs "<side> <args>" to t/calls.log, in each row "<side> row<i>" to t/turns.log. It
+ * copies the prepared folder t/tpl/<side>-<n> (its n-th call) to --out; on call fail_at it leaves
+ * half a folder and exits 3. */
 static void write_fake_knowing(const char *t, const char *side, int fail_at, int knows, char *path, size_t n)
 {
     snprintf(path, n, "%s/fake-%s", t, side);
     FILE *f = fopen(path, "w");
     cr_assert(f);
-    fprintf(f, "#!/bin/sh\ncase \"$*\" in *--help*) echo \"usage: dlbench run --quiet%s\"; exit 0;; esac\n", knows ? " --no-ceilings" : "");
-    fprintf(f, "echo \"%s $*\" >> %s/calls.log\nout=\nwhile [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
+    fprintf(f, "#!/bin/sh\ncase \"$*\" in *--help*) echo \"usage: dlbench run --quiet%s\"; exit 0;; esac\n",
+            knows ? " --no-ceilings DLBENCH_TURNS" : "");
+    if (knows)
+        fputs("R=; W=; [ -n \"$DLBENCH_TURNS\" ] && R=${DLBENCH_TURNS%,*} && W=${DLBENCH_TURNS#*,}\n"
+              "take() { [ -z \"$R\" ] || dd bs=1 count=1 <&$R >/dev/null 2>&1; }\n"
+              "give() { [ -z \"$W\" ] || printf t >&$W; }\n", f);
+    else
+        fputs("take() { :; }\ngive() { :; }\n", f);
+    fprintf(f, "take; echo \"%s $*\" >> %s/calls.log; give\nout=\nwhile [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
+               "for i in 1 2; do take; echo \"%s row$i\" >> %s/turns.log; give; done\ntake\n"
                "k=$(grep -c '^%s ' %s/calls.log)\n"
                "if [ \"$k\" = %d ]; then mkdir -p \"$out\"; cp %s/tpl/%s-$k/results.csv \"$out\"/; exit 3; fi\n"
                "cp -r %s/tpl/%s-$k \"$out\"\n",
-            side, t, side, t, fail_at, t, side, t, side);
+            side, t, side, t, side, t, fail_at, t, side, t, side);
     fclose(f);
     chmod(path, 0755);
 }
@@ -95,7 +106,7 @@ static char *slurp_file(const char *path)
     return buf;
 }
 
-Test(ab, rounds_alternate_base_and_new_with_the_same_options)
+Test(ab, both_sides_take_turns_row_by_row_with_the_same_options)
 {
     char *t = temp_dir(), a[600], b[600], o[600], path[700], want[4096];
     prepare(t, 1.0, 3);
@@ -105,24 +116,30 @@ Test(ab, rounds_alternate_base_and_new_with_the_same_options)
     int rc = run_dlbench((char *[]){"ab", "--base-bin", a, "--new-bin", b, "--rounds", "3", "--out", o, "--", "--backend", "cpu",
                                     "--workload", "gemm", NULL}, err, sizeof err, out, sizeof out);
     cr_expect_eq(rc, 0, "%s%s", out, err);
+    /* each round: the side with the first turn starts up first, base in odd rounds, new in even */
     snprintf(path, sizeof path, "%s/calls.log", t);
     size_t k = 0;
     for (int r = 1; r <= 3; r++)
-        for (int s = 0; s < 2; s++)
+        for (int i = 0; i < 2; i++) {
+            int s = i ^ (ab_first_side(r));
             k += snprintf(want + k, sizeof want - k, "%s run --suite quick --no-ceilings --backend cpu --workload gemm --out %s/%s-%d --quiet\n",
                           s ? "new" : "base", o, s ? "new" : "base", r);
+        }
     cr_expect_str_eq(slurp_file(path), want);
-    cr_expect(strstr(out, "rounds: 3 of 3 complete, in this order, each a fresh process: base-1 new-1 base-2 new-2 base-3 new-3"), "%s", out);
+    /* and each row of one is measured right after the same row of the other */
+    snprintf(path, sizeof path, "%s/turns.log", t);
+    cr_expect_str_eq(slurp_file(path), "base row1\nnew row1\nbase row2\nnew row2\n"
+                                       "new row1\nbase row1\nnew row2\nbase row2\n"
+                                       "base row1\nnew row1\nbase row2\nnew row2\n");
+    cr_expect(strstr(out, "rounds: 3 of 3 complete; in each, the two sides ran side by side in fresh processes, taking turns "
+                          "row by row (round: side with the first turn): 1: base, new; 2: new, base; 3: base, new"), "%s", out);
     cr_expect(strstr(out, "run options (both sides, same seed): --suite quick --no-ceilings --backend cpu --workload gemm;"), "%s", out);
+    cr_expect(strstr(out, "rule (paired rounds"), "judged pairwise: %s", out);
     cr_expect(strstr(out, "0 slower") && strstr(out, "| 3/3 |"), "%s", out);
     snprintf(path, sizeof path, "%s/ab.md", o);
     cr_expect(strstr(slurp_file(path), "## dlbench ab\n\nab: base binary `") != NULL, "ab.md holds the report");
-    /* round schedule: base first, then new, round by round */
-    int round, side;
-    ab_schedule(0, &round, &side);
-    cr_expect(round == 1 && side == 0);
-    ab_schedule(3, &round, &side);
-    cr_expect(round == 2 && side == 1);
+    cr_expect_eq(ab_first_side(1), 0);
+    cr_expect_eq(ab_first_side(2), 1);
     free(t);
 }
 
@@ -136,6 +153,13 @@ Test(ab, a_slowed_new_side_is_flagged)
     int rc = run_dlbench((char *[]){"ab", "--base-bin", a, "--new-bin", b, "--out", o, NULL}, err, sizeof err, out, sizeof out);
     cr_expect_eq(rc, 1, "%s%s", out, err);
     cr_expect(strstr(out, "2 slower") && strstr(out, "run options (both sides, same seed): --suite quick;"), "%s", out);
+    /* the older baseline does not take turns: the two sides run one after the other, never together */
+    cr_expect(strstr(out, "one after the other (a side does not take turns"), "%s", out);
+    char path[700];
+    snprintf(path, sizeof path, "%s/turns.log", t);
+    cr_expect_str_eq(slurp_file(path), "base row1\nbase row2\nnew row1\nnew row2\n"
+                                       "new row1\nnew row2\nbase row1\nbase row2\n"
+                                       "base row1\nbase row2\nnew row1\nnew row2\n");
     free(t);
 }
 
@@ -205,5 +229,36 @@ Test(ab, a_baseline_that_does_not_build_is_one_line_and_exit_2)
     cr_expect_eq(run_dlbench((char *[]){"ab", NULL}, err, sizeof err, out, sizeof out), 2);
     cr_expect_eq(run_dlbench((char *[]){"ab", "HEAD", "--", "--out", "x", NULL}, err, sizeof err, out, sizeof out), 2);
     cr_expect(strstr(err, "--out among the run options") != NULL, "%s", err);
+    free(t);
+}
+
+/* Two real runs side by side: both take turns through start-up, every row and its sampling
+ * windows, and a row slowed on purpose (DLBENCH_TEST_SLOW: each timed call runs twice) on the new
+ * side only is flagged in its rows. */
+Test(ab, real_runs_take_turns_and_a_row_slowed_on_purpose_is_flagged, .timeout = 120)
+{
+    char *t = temp_dir(), o[600], wrap[700], path[700];
+    const char *bin = getenv("DLBENCH_BIN") ? getenv("DLBENCH_BIN") : DLBENCH_BIN;
+    snprintf(wrap, sizeof wrap, "%s/slowed", t);
+    FILE *f = fopen(wrap, "w");
+    cr_assert(f);
+    fprintf(f, "#!/bin/sh\nDLBENCH_TEST_SLOW='gemm/sq256' exec %s \"$@\"\n", bin);
+    fclose(f);
+    chmod(wrap, 0755);
+    snprintf(o, sizeof o, "%s/ab", t);
+    int rc = run_dlbench((char *[]){"ab", "--base-bin", (char *)bin, "--new-bin", wrap, "--rounds", "1", "--out", o, "--", "--backend",
+                                    "cpu", "--workload", "gemm", "--filter", "gemm/sq@(128|256)", "--dtype", "fp32", "--threads", "1",
+                                    "--max-time", "0.3", NULL}, err, sizeof err, out, sizeof out);
+    cr_expect(rc == 0 || rc == 1, "%s%s", out, err);
+    cr_expect(strstr(out, "taking turns row by row"), "%s", out);
+    long tb = 0, tn = 0;
+    const char *p = strstr(err, "turns ");
+    cr_assert(p && sscanf(p, "turns %ld/%ld", &tb, &tn) == 2, "%s", err);
+    cr_expect(tb >= 3 && tn >= 3, "start-up, two rows and their windows: %ld/%ld turns", tb, tn);
+    snprintf(path, sizeof path, "%s/new-1/results.csv", o);
+    const char *csv = slurp_file(path);
+    cr_expect(strstr(csv, "slowed-on-purpose") != NULL, "the slowed row says so");
+    snprintf(path, sizeof path, "%s/base-1/results.csv", o);
+    cr_expect(strstr(slurp_file(path), "slowed-on-purpose") == NULL);
     free(t);
 }

@@ -1,7 +1,9 @@
 /* test_verdict.c: the regression rule on synthetic runs with a known shift and a known spread between
  * runs: the decision for each combination (shift below the noise, above the noise but below the
  * threshold, above both), no false alarm over many seeds of unchanged runs that drift, the power to
- * see a large slowdown, one run per side, and the interval's coverage. */
+ * see a large slowdown, one run per side, and the interval's coverage; the paired rule of ab's
+ * rounds (drift shared within a round cancels; the sign test; a row's spread moderated towards its
+ * group's). */
 #include "rng.h"
 #include "verdict.h"
 #include <criterion/criterion.h>
@@ -210,4 +212,140 @@ Test(verdict, a_group_of_drifting_rows_lends_its_spread_to_a_row_whose_runs_agre
     r.spread_floor = verdict_pool(quiet, 5);
     verdict_decide(&qb, &qn, &r, &v);
     cr_expect_eq(v.v, V_SLOWER, "got %s", verdict_names[v.v]);
+}
+
+/* Paired rounds on a machine whose state moves both sides of a round alike: per round a common
+ * factor (log SD `drift`), and per run its own noise (log SD `noise`); new is slower by `shift`. */
+static void paired_rounds(struct rng *r, double *lr, int k, double drift, double noise, double shift)
+{
+    for (int i = 0; i < k; i++) {
+        double common = drift * rng_normal(r);
+        double b = common + noise * rng_normal(r), n = common + noise * rng_normal(r) + log1p(shift);
+        lr[i] = n - b;
+    }
+}
+
+static const struct rule paired5 = {.threshold = 0.05, .alpha = 0.01, .assumed_spread = 0.25, .prior_df = VERDICT_PRIOR_DF};
+
+Test(verdict, paired_rounds_cancel_the_drift_they_share)
+{
+    /* drift of 30% between rounds, 1.5% noise of one run: unchanged never flagged, +50% always */
+    struct rng r;
+    int alarms = 0, caught = 0, caught15 = 0;
+    double lr[5], spreads[8];
+    for (uint64_t seed = 0; seed < 2000; seed++) {
+        struct verdict_result v;
+        struct rule rule = paired5;
+        rng_seed(&r, seed, 11);
+        for (int g = 0; g < 8; g++) {   /* the group: its rows' own spreads */
+            paired_rounds(&r, lr, 3, 0.3, 0.015, 0);
+            struct paired_runs p = {lr, 3, 0.005, 0};
+            spreads[g] = verdict_paired_spread(&p);
+        }
+        rule.spread_floor = verdict_pool_paired(spreads, 8, 3);
+        paired_rounds(&r, lr, 3, 0.3, 0.015, 0);
+        struct paired_runs p = {lr, 3, 0.005, 0};
+        verdict_decide_paired(&p, &rule, &v);
+        alarms += v.v == V_SLOWER || v.v == V_FASTER;
+        paired_rounds(&r, lr, 3, 0.3, 0.015, 0.5);
+        verdict_decide_paired(&p, &rule, &v);
+        caught += v.v == V_SLOWER;
+        paired_rounds(&r, lr, 3, 0.3, 0.015, 0.15);
+        verdict_decide_paired(&p, &rule, &v);
+        caught15 += v.v == V_SLOWER;
+    }
+    cr_expect_eq(alarms, 0, "%d false verdicts in 2000 unchanged rows", alarms);
+    cr_expect_geq(caught, 1990, "+50%% caught on %d of 2000 seeds", caught);
+    cr_expect_geq(caught15, 1900, "+15%% caught on %d of 2000 seeds", caught15);
+    /* the same drift judged unpaired (as compare BASE... -- NEW... would) hides the +50% */
+    double b[3], n[3];
+    int unpaired = 0;
+    for (uint64_t seed = 0; seed < 200; seed++) {
+        rng_seed(&r, seed, 12);
+        for (int i = 0; i < 3; i++) {
+            double common = 0.3 * rng_normal(&r);
+            b[i] = 1e-3 * exp(common + 0.02 * rng_normal(&r));
+            n[i] = 1.5e-3 * exp(common + 0.02 * rng_normal(&r));
+        }
+        struct side_runs sb = {b, 3, 0.005, 0}, sn = {n, 3, 0.005, 0};
+        struct verdict_result v;
+        verdict_decide(&sb, &sn, &rule5, &v);
+        unpaired += v.v == V_SLOWER;
+    }
+    cr_expect_lt(unpaired, 100, "unpaired: %d of 200", unpaired);
+}
+
+Test(verdict, paired_rounds_that_disagree_in_direction_are_not_a_regression)
+{
+    struct verdict_result v;
+    struct rule rule = paired5;
+    rule.spread_floor = 0.03;
+    const double agree[3] = {log(1.3), log(1.25), log(1.35)}, disagree[3] = {log(1.6), log(0.98), log(1.5)};
+    struct paired_runs a = {agree, 3, 0.005, 0}, d = {disagree, 3, 0.005, 0};
+    verdict_decide_paired(&a, &rule, &v);
+    cr_expect_eq(v.v, V_SLOWER, "got %s", verdict_names[v.v]);
+    cr_expect(fabs(v.shift - 0.2994) < 1e-3, "geometric mean of the ratios: %g", v.shift);
+    cr_expect(v.lo > 0 && v.lo < v.shift && v.hi > v.shift);
+    cr_expect(fabs(v.p_rank - 0.125) < 1e-12, "sign test, 3 of 3: %g", v.p_rank);
+    verdict_decide_paired(&d, &rule, &v);
+    cr_expect_eq(v.v, V_NOISY, "one round faster: got %s", verdict_names[v.v]);
+    /* faster, mirrored */
+    const double faster[3] = {-log(1.3), -log(1.25), -log(1.35)};
+    struct paired_runs f = {faster, 3, 0.005, 0};
+    verdict_decide_paired(&f, &rule, &v);
+    cr_expect_eq(v.v, V_FASTER, "got %s", verdict_names[v.v]);
+    /* within the threshold with a tight spread: no change */
+    const double same[3] = {log(1.01), log(0.995), log(1.02)};
+    struct paired_runs s = {same, 3, 0.005, 0};
+    verdict_decide_paired(&s, &rule, &v);
+    cr_expect_eq(v.v, V_SAME, "got %s", verdict_names[v.v]);
+    cr_expect(v.spread_seen);
+}
+
+Test(verdict, a_paired_row_noisier_than_its_group_keeps_its_own_spread)
+{
+    /* ratios +30%, +1%, +25%: every round slower, but the row's own spread is ~15% while its group's
+     * is 2%; the moderated spread is pulled towards the group, not down to it */
+    const double lr[3] = {log(1.30), log(1.01), log(1.25)};
+    struct paired_runs p = {lr, 3, 0.005, 0};
+    struct rule rule = paired5;
+    struct verdict_result v;
+    rule.spread_floor = 0.02;
+    verdict_decide_paired(&p, &rule, &v);
+    double own = verdict_paired_spread(&p);
+    cr_expect(v.spread > 0.05 && v.spread < own, "moderated %g between the group's 0.02 and its own %g", v.spread, own);
+    cr_expect_eq(v.v, V_NOISY, "got %s", verdict_names[v.v]);
+    cr_expect(!v.pooled);
+    /* a quiet row in a noisy group takes the group's spread and says so */
+    const double quiet[3] = {log(1.10), log(1.11), log(1.09)};
+    struct paired_runs q = {quiet, 3, 0.005, 0};
+    rule.spread_floor = 0.15;
+    verdict_decide_paired(&q, &rule, &v);
+    cr_expect(v.pooled && v.v == V_NOISY, "got %s, pooled %d", verdict_names[v.v], v.pooled);
+    /* without a group (no floor) the own spread alone, with its 2 degrees of freedom */
+    rule.spread_floor = 0;
+    verdict_decide_paired(&q, &rule, &v);
+    cr_expect_eq(v.v, V_SLOWER, "got %s", verdict_names[v.v]);
+}
+
+Test(verdict, the_paired_pool_estimates_the_common_spread)
+{
+    /* many rows of one true spread: the median of their sample variances, rescaled, comes back */
+    struct rng r;
+    double spreads[401], lr[3];
+    rng_seed(&r, 5, 5);
+    for (int i = 0; i < 401; i++) {
+        for (int k = 0; k < 3; k++) lr[k] = 0.1 * rng_normal(&r);
+        struct paired_runs p = {lr, 3, 0, 0};
+        spreads[i] = verdict_paired_spread(&p);
+    }
+    double pool = log1p(verdict_pool_paired(spreads, 401, 3));
+    cr_expect(fabs(pool - 0.1) < 0.012, "pooled log spread %g for a true 0.1", pool);
+    cr_expect_eq(verdict_pool_paired(spreads, 3, 3), 0, "too few rows");
+    cr_expect_eq(verdict_pool_paired(spreads, 401, 1), 0, "one round");
+    /* one paired round: the spread is assumed (both runs' share of it) */
+    struct paired_runs one = {lr, 1, 0.005, 0};
+    struct verdict_result v;
+    verdict_decide_paired(&one, &paired5, &v);
+    cr_expect(!v.spread_seen);
 }

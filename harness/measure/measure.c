@@ -4,6 +4,7 @@
  * read beside it. A backend's failure becomes the row's status, never an exit. */
 #include "measure.h"
 #include "devstate.h"
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,27 @@ static void setup_failed(struct row *r, const char *what, const char *why);
 /* "unsupported: …" and "out of … memory" are skips; anything else is a failure. */
 void setup_status(struct row *r, const char *why) { setup_failed(r, "", why); }
 
+/* DLBENCH_TEST_SLOW=GLOB: each timed call of the rows whose "workload/case" matches GLOB (fnmatch,
+ * extended) runs the op twice: a kernel made twice as slow on purpose, to test that regression
+ * tracking catches it (README, Catching regressions in CI). The verified call stays single and
+ * the row's flags say "slowed-on-purpose". */
+struct slowed { op_call_fn call; void *st; };
+
+static int call_twice(void *p)
+{
+    struct slowed *s = p;
+    return s->call(s->st) || s->call(s->st);
+}
+
+static int slowed_on_purpose(const struct workload *w, const char *case_name)
+{
+    const char *g = getenv("DLBENCH_TEST_SLOW");
+    char id[256];
+    if (!g || !*g) return 0;
+    snprintf(id, sizeof id, "%s/%s", w->name, case_name);
+    return fnmatch(g, id, FNM_EXTMATCH) == 0;
+}
+
 /* One call checked against the reference, then the sampler; 1 when interrupted. */
 static int verify_and_time(const struct backend *b, const struct workload *w, void *st, const struct timing_opts *t,
                            struct row *r, struct timing_result *tr)
@@ -111,7 +133,8 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
     } else if (!(r->verify_err <= r->tolerance)) {
         snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g%s%s", r->verify_err, r->tolerance,
                  why[0] ? ": " : "", why);
-    } else if (time_op(b, w->call, st, t, tr) != 0) {
+    } else if (slowed_on_purpose(w, r->case_name) ? time_op(b, call_twice, &(struct slowed){w->call, st}, t, tr) != 0
+                                                   : time_op(b, w->call, st, t, tr) != 0) {
         snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
     } else if (tr->outcome == TIMING_INTERRUPTED) {
         return 1;
@@ -119,6 +142,8 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
         snprintf(r->status, sizeof r->status, "timeout");
     } else {
         row_timing(r, tr);
+        if (slowed_on_purpose(w, r->case_name))
+            snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "%sslowed-on-purpose", r->flags[0] ? ";" : "");
     }
     if (!(r->verify_err <= r->tolerance)) return 0;
     if (!r->check[0]) snprintf(r->check, sizeof r->check, "%s", why[0] ? why : "full");

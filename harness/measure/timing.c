@@ -1,6 +1,7 @@
 /* timing.c: warm-up, calibration of repetitions per sample, and adaptive sampling. Timers are the
  * backend's own (CPU: CLOCK_MONOTONIC; CUDA: events on its stream), read after the work is done. */
 #include "timing.h"
+#include "turns.h"
 #include "devstate.h"
 #include <math.h>
 #include <pthread.h>
@@ -131,6 +132,9 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
         if (one_sample(b, call, st, r->reps, &s) != 0) { sampler_stop(&smp, &r->state); return -1; }
         if (r->n == size) r->samples = realloc(r->samples, sizeof(double) * (size *= 2));
         r->samples[r->n++] = s / r->reps;
+        double away = turn_share(); /* ab's lockstep: the other run's window is not this row's time */
+        t_begin += away;
+        start += away;
         double now = wall_seconds(), elapsed = now - t_begin;
         if (timing_interrupted) { r->outcome = TIMING_INTERRUPTED; break; }
         if (now - start > o->case_timeout) { r->outcome = TIMING_TIMEOUT; break; }

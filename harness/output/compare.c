@@ -90,6 +90,7 @@ static int partner_threads(const struct side *base, const struct side *neu, cons
  * a run that did not measure it (failed beats skipped beats absent). */
 struct gathered {
     double *v;
+    double *by_run;          /* per folder: its median, NAN where it has none (paired rounds) */
     int n, noisy, failed;
     double within;
     char status[384];
@@ -99,10 +100,12 @@ static void gather(const struct side *s, const struct row *id, int threads, stru
 {
     memset(g, 0, sizeof *g);
     g->v = malloc(sizeof(double) * 8);
+    g->by_run = malloc(sizeof(double) * (s->n ? s->n : 1));
     int cap = 8;
     for (int k = 0; k < s->n; k++) {
         const struct noise_row *nr = find_noise(&s->f[k], id, threads);
         const struct row *r = find_row(&s->f[k], id, threads);
+        g->by_run[k] = !nr && r && row_measured(r) && r->median_s > 0 ? r->median_s : NAN;
         int add = nr ? nr->n : r && row_measured(r) ? 1 : 0;
         if (g->n + add > cap) g->v = realloc(g->v, sizeof(double) * (cap = 2 * (g->n + add)));
         if (nr) { /* a baseline's noise model holds the medians of all its runs */
@@ -210,13 +213,24 @@ static void print_header(const struct compare_opts *o, const struct side *base, 
                      "For a real test give several runs per side (`compare BASE... -- NEW...`), a baseline with a noise "
                      "model (`dlbench baseline`), or use `dlbench ab`. The spread column (in parentheses) is that "
                      "assumption combined with each run's own 95%% CI.\n\n", o->run_noise);
-    fprintf(out, "rule: a row is **slower** (a regression) when its shift exceeds %.3g%%, its %.3g%% interval excludes no "
-                 "change (the spread between runs) and the runs' medians separate by rank (Mann-Whitney); faster likewise. "
-                 "A row whose shift or spread between runs exceeds the threshold without that evidence is too noisy to "
-                 "judge. A row's spread is at least the median spread of its group (same backend, family, threads; "
-                 "marked pooled). Rows pair by backend, workload, case, dtype and threads (`2→1`: one thread count "
-                 "on each side).\n\n",
-            o->threshold, 100 * (1 - o->alpha));
+    if (o->paired && base->n == neu->n)
+        fprintf(out, "rule (paired rounds: base run i and new run i were measured side by side, row by row): a row is "
+                     "**slower** (a regression) when the geometric mean of its rounds' new/base ratios exceeds %.3g%%, its "
+                     "%.3g%% t interval excludes no change and every round points the same way (sign test, while 2^-rounds "
+                     "exceeds %.3g); faster likewise. The interval's spread is the row's own spread of ratios moderated "
+                     "towards its group's (same backend, family, threads; worth %d degrees of freedom; marked pooled where "
+                     "the group's is the larger). A row whose shift or spread exceeds the threshold without that evidence "
+                     "is too noisy to judge. Rows pair by backend, workload, case, dtype and threads (`2→1`: one thread "
+                     "count on each side).\n\n",
+                o->threshold, 100 * (1 - o->alpha), o->alpha / 2, VERDICT_PRIOR_DF);
+    else
+        fprintf(out, "rule: a row is **slower** (a regression) when its shift exceeds %.3g%%, its %.3g%% interval excludes no "
+                     "change (the spread between runs) and the runs' medians separate by rank (Mann-Whitney); faster likewise. "
+                     "A row whose shift or spread between runs exceeds the threshold without that evidence is too noisy to "
+                     "judge. A row's spread is at least the median spread of its group (same backend, family, threads; "
+                     "marked pooled). Rows pair by backend, workload, case, dtype and threads (`2→1`: one thread count "
+                     "on each side).\n\n",
+                o->threshold, 100 * (1 - o->alpha));
     fprintf(out, "| backend | workload | case | dtype | threads | base | new | shift | %.3g%% interval | spread | runs | verdict |\n"
                  "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n", 100 * (1 - o->alpha));
 }
@@ -338,6 +352,21 @@ struct entry {
     double spread;          /* its own spread between runs (NAN: one run per side) */
 };
 
+/* Paired rounds: log(new/base) of the rounds in which both sides measured the row, into lr (room
+ * for the rounds). Returns their count. */
+static int paired_ratios(const struct entry *e, int rounds, double *lr)
+{
+    int k = 0;
+    for (int i = 0; i < rounds; i++)
+        if (isfinite(e->gb.by_run[i]) && isfinite(e->gn.by_run[i])) lr[k++] = log(e->gn.by_run[i] / e->gb.by_run[i]);
+    return k;
+}
+
+static struct paired_runs paired_of(const struct entry *e, int rounds, double *lr)
+{
+    return (struct paired_runs){lr, paired_ratios(e, rounds, lr), fmax(e->gb.within, e->gn.within), e->gb.noisy + e->gn.noisy};
+}
+
 static int same_group(const struct row *a, const struct row *b)
 {
     return !strcmp(a->backend, b->backend) && !strcmp(a->family, b->family) && a->threads == b->threads;
@@ -345,8 +374,9 @@ static int same_group(const struct row *a, const struct row *b)
 
 /* The rows to judge: every identity measured in the baseline, with its partner's values. */
 static int collect(const struct side *base, const struct side *neu, const char **bnames, const int *bgone, int nbk,
-                   struct entry **out)
+                   int paired, struct entry **out)
 {
+    double *lr = malloc(sizeof(double) * (size_t)(base->n > 0 ? base->n : 1));
     int n = 0, cap = 0;
     *out = NULL;
     for (int k = 0; k < base->n; k++)
@@ -357,17 +387,22 @@ static int collect(const struct side *base, const struct side *neu, const char *
             if (seen) continue;
             struct entry e = {.b = b, .nt = partner_threads(base, neu, b), .spread = NAN};
             gather(base, b, b->threads, &e.gb);
-            if (e.gb.n == 0) { free(e.gb.v); continue; }    /* never measured in the baseline: nothing to lose */
+            if (e.gb.n == 0) { free(e.gb.v); free(e.gb.by_run); continue; }    /* never measured in the baseline: nothing to lose */
             gather(neu, b, e.nt, &e.gn);
             for (int j = 0; j < nbk; j++) e.backend_gone |= bgone[j] && !strcmp(bnames[j], b->backend);
             e.gone = e.nt < 0 || e.gn.n == 0 || e.gn.failed;
-            if (!e.gone) {
+            if (!e.gone && paired) {
+                struct paired_runs p = paired_of(&e, base->n, lr);
+                e.gone = p.n == 0;   /* never measured in the same round as its partner */
+                if (!e.gone) e.spread = verdict_paired_spread(&p);
+            } else if (!e.gone) {
                 struct side_runs sb = {e.gb.v, e.gb.n, e.gb.within, e.gb.noisy}, sn = {e.gn.v, e.gn.n, e.gn.within, e.gn.noisy};
                 e.spread = verdict_spread(&sb, &sn);
             }
             if (n == cap) *out = realloc(*out, sizeof **out * (cap = cap ? 2 * cap : 64));
             (*out)[n++] = e;
         }
+    free(lr);
     return n;
 }
 
@@ -378,8 +413,9 @@ static void compare_rows(const struct compare_opts *o, const struct side *base, 
     int bgone[32] = {0};
     int nbk = backends_gone(o, base, neu, bnames, bgone, out);
     struct entry *e;
-    int n = collect(base, neu, bnames, bgone, nbk, &e);
-    double *group = malloc(sizeof(double) * (n ? n : 1));
+    int paired = o->paired && base->n == neu->n;
+    int n = collect(base, neu, bnames, bgone, nbk, paired, &e);
+    double *group = malloc(sizeof(double) * (n ? n : 1)), *lr = malloc(sizeof(double) * (base->n ? base->n : 1));
     print_header(o, base, neu, out);
     for (int i = 0; i < n; i++) {
         if (e[i].gone) {
@@ -389,18 +425,26 @@ static void compare_rows(const struct compare_opts *o, const struct side *base, 
         }
         int ng = 0;
         for (int j = 0; j < n; j++) if (same_group(e[i].b, e[j].b)) group[ng++] = e[j].spread;
-        struct rule rule = {o->threshold / 100, o->alpha, o->run_noise / 100, verdict_pool(group, ng)};
-        struct side_runs sb = {e[i].gb.v, e[i].gb.n, e[i].gb.within, e[i].gb.noisy};
-        struct side_runs sn = {e[i].gn.v, e[i].gn.n, e[i].gn.within, e[i].gn.noisy};
         struct verdict_result v;
-        verdict_decide(&sb, &sn, &rule, &v);
+        if (paired) {
+            struct rule rule = {o->threshold / 100, o->alpha, o->run_noise / 100, verdict_pool_paired(group, ng, base->n),
+                                VERDICT_PRIOR_DF};
+            struct paired_runs p = paired_of(&e[i], base->n, lr);
+            verdict_decide_paired(&p, &rule, &v);
+        } else {
+            struct rule rule = {o->threshold / 100, o->alpha, o->run_noise / 100, verdict_pool(group, ng), 0};
+            struct side_runs sb = {e[i].gb.v, e[i].gb.n, e[i].gb.within, e[i].gb.noisy};
+            struct side_runs sn = {e[i].gn.v, e[i].gn.n, e[i].gn.within, e[i].gn.noisy};
+            verdict_decide(&sb, &sn, &rule, &v);
+        }
         t->counts[v.v]++;
         t->ratios[t->npairs++] = (struct family_ratio){e[i].b->family, 1 + v.shift, e[i].b->backend, e[i].b->backend};
         print_judged(o, out, e[i].b, e[i].nt, &e[i].gb, &e[i].gn, &v);
     }
-    for (int i = 0; i < n; i++) { free(e[i].gb.v); free(e[i].gn.v); }
+    for (int i = 0; i < n; i++) { free(e[i].gb.v); free(e[i].gn.v); free(e[i].gb.by_run); free(e[i].gn.by_run); }
     free(e);
     free(group);
+    free(lr);
 }
 
 /* New rows the baseline never had (informative only). */

@@ -14,6 +14,7 @@ struct compare_opts {
     double alpha;           /* 0.01 */
     double run_noise;       /* percent between-run spread assumed with one run per side (2) */
     int csv, allow_hardware, allow_missing;
+    int paired;             /* base folder i and new folder i were measured side by side (ab's rounds) */
     const char *title;      /* the report's title ("dlbench compare" when NULL) */
     const char *preamble;   /* Markdown printed under the title (ab: revisions, rounds, order); NULL none */
 };

@@ -94,3 +94,98 @@ double verdict_pool(const double *spreads, int n)
     free(v);
     return m;
 }
+
+/* Median of a chi-square with df degrees of freedom (Wilson-Hilferty; within 1% from df = 1). */
+static double chi2_median(double df)
+{
+    double a = 2 / (9 * df);
+    return df * (1 - a) * (1 - a) * (1 - a);
+}
+
+static void paired_stats(const struct paired_runs *p, double *mean, double *sd)
+{
+    double m = 0, ss = 0;
+    for (int i = 0; i < p->n; i++) m += p->log_ratio[i] / p->n;
+    for (int i = 0; i < p->n; i++) ss += (p->log_ratio[i] - m) * (p->log_ratio[i] - m);
+    *mean = m;
+    *sd = p->n > 1 ? sqrt(ss / (p->n - 1)) : NAN;
+}
+
+double verdict_paired_spread(const struct paired_runs *p)
+{
+    double m, sd;
+    paired_stats(p, &m, &sd);
+    return p->n > 1 ? expm1(sd) : NAN;
+}
+
+double verdict_pool_paired(const double *spreads, int n, int rounds)
+{
+    double *v = malloc(sizeof(double) * (n ? n : 1)), m = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++) if (isfinite(spreads[i])) { double l = log1p(spreads[i]); v[k++] = l * l; }
+    if (k >= VERDICT_POOL_MIN && rounds > 1) m = expm1(sqrt(median_of(v, k) * (rounds - 1) / chi2_median(rounds - 1)));
+    free(v);
+    return m;
+}
+
+/* P(at least k of n fair coin flips come up heads). */
+static double sign_tail(int n, int k)
+{
+    double p = 0, c = 1;   /* c: n choose i */
+    for (int i = 0; i <= n; i++) {
+        if (i >= k) p += c;
+        c = c * (n - i) / (i + 1);
+    }
+    return p / pow(2, n);
+}
+
+void verdict_decide_paired(const struct paired_runs *p, const struct rule *r, struct verdict_result *out)
+{
+    int n = p->n, df = n - 1, up = 0, down = 0;
+    double d, s, q, dfall = df;
+    paired_stats(p, &d, &s);
+    for (int i = 0; i < n; i++) { up += p->log_ratio[i] > 0; down += p->log_ratio[i] < 0; }
+    /* one round's ratio holds two runs' medians, each known to within its own CI at best */
+    double within = M_SQRT2 * log1p(p->within) / 1.96;
+    out->pooled = 0;
+    if (df > 0) {
+        double floor = log1p(r->spread_floor), d0 = r->spread_floor > 0 ? r->prior_df : 0;
+        if (d0 > 0) {
+            double own = s * s;
+            s = sqrt((d0 * floor * floor + df * own) / (d0 + df));
+            dfall = d0 + df;
+            out->pooled = floor * floor > own;
+        }
+        s = fmax(s, within);
+        q = student_t_quantile(1 - r->alpha / 2, dfall);
+    } else {
+        double a = log1p(r->assumed_spread);
+        s = M_SQRT2 * sqrt(a * a + within * within / 2);
+        q = normal_quantile(1 - r->alpha / 2);
+    }
+    double se = s / sqrt(n), t = log1p(r->threshold);
+    double p_slower = sign_tail(n, up), p_faster = sign_tail(n, down);
+    double rank_level = fmax(r->alpha / 2, pow(0.5, n)) * (1 + 1e-9);
+    out->shift = expm1(d);
+    out->lo = expm1(d - q * se);
+    out->hi = expm1(d + q * se);
+    out->spread = expm1(s);
+    out->spread_seen = df > 0;
+    out->p_rank = d >= 0 ? p_slower : p_faster;
+    out->why = NULL;
+    if (d > t && d - q * se > 0 && p_slower <= rank_level) {
+        out->v = V_SLOWER;
+    } else if (d < -t && d + q * se < 0 && p_faster <= rank_level) {
+        out->v = V_FASTER;
+    } else if (fabs(d) > t) {
+        out->v = V_NOISY;
+        out->why = fabs(d) - q * se > 0    ? "rounds disagree in direction"
+                   : p->noisy > 0          ? "shift within the noise of runs flagged noisy"
+                                           : "shift within the noise between rounds";
+    } else if (out->spread_seen && s > t) {
+        out->v = V_NOISY;
+        out->why = "spread exceeds the threshold";
+    } else {
+        out->v = V_SAME;
+    }
+}
