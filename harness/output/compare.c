@@ -17,7 +17,7 @@ void compare_opts_default(struct compare_opts *o)
     memset(o, 0, sizeof *o);
     o->threshold = 5;
     o->alpha = 0.01;
-    o->run_noise = 25;   /* a vCPU sharing its core with another tenant runs at half speed: README */
+    o->run_noise = 55;   /* unchanged runs on a shared VM differ by up to x4.3 (AMX rows): README */
 }
 
 /* One side: its folders. */
@@ -533,9 +533,9 @@ static const char *usage =
     "  as the runs it was made from.\n"
     "  --threshold PCT         shift that counts as a change (5)\n"
     "  --alpha A               1 - confidence of the interval; the rank test's level (0.01)\n"
-    "  --run-noise PCT         spread between runs assumed with one run per side (25: on shared\n"
-    "                          virtual machines a run can be 2x slower for no reason; lower it on a\n"
-    "                          dedicated machine)\n"
+    "  --run-noise PCT         spread between runs assumed with one run per side (55: on a shared\n"
+    "                          virtual machine a row of one run can be 4x slower than in the next for\n"
+    "                          no reason; lower it on a dedicated machine)\n"
     "  --allow-missing         rows or backends measured in BASE and gone in NEW do not fail\n"
     "  --allow-different-hardware   compare runs of different machines\n"
     "  --csv                   one CSV line per row instead of Markdown\n"
