@@ -25,6 +25,7 @@
 #include <fnmatch.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +331,17 @@ static void warn_oversubscribed(const struct run_opts *o)
 }
 
 /* The plan's rough length (ceilings included), from the per-row model (harness/measure/eta.h). */
+/* Whether item i's check reference is one an earlier measured item computed already (shared:
+ * workload.check_key); seen holds the keys so far (room for n). */
+static int check_shared(const struct item *it, uint64_t *seen, int *nseen)
+{
+    uint64_t k = it->w->check_key ? it->w->check_key(it->params) : 0;
+    if (!k) return 0;
+    for (int j = 0; j < *nseen; j++) if (seen[j] == k) return 1;
+    seen[(*nseen)++] = k;
+    return 0;
+}
+
 static double plan_estimate(const struct run_opts *o, const struct item *items, int n)
 {
     int avail[64] = {0};
@@ -337,10 +349,16 @@ static double plan_estimate(const struct run_opts *o, const struct item *items, 
     double s = 0;
     for (int b = 0; b < backend_count && b < 64; b++)
         avail[b] = in_list(o->backends, backends[b]->name) && backends[b]->probe(why, sizeof why);
+    uint64_t *seen = malloc(sizeof(uint64_t) * (n > 0 ? (size_t)n : 1));
+    int nseen = 0;
     for (int i = 0; i < n; i++)
         for (int b = 0; b < backend_count && b < 64; b++)
-            if (backends[b] == items[i].b && !(items[i].w->group != GROUP_NONE && dist_size() < 2))   /* one process: skipped */
-                s += eta_row_seconds(items[i].b, avail[b], items[i].w, items[i].params, items[i].dt, items[i].threads, &o->timing);
+            if (backends[b] == items[i].b && !(items[i].w->group != GROUP_NONE && dist_size() < 2)) {   /* one process: skipped */
+                double t = eta_row_seconds(items[i].b, avail[b], items[i].w, items[i].params, items[i].dt, items[i].threads, &o->timing);
+                if (t > 0.001 && check_shared(&items[i], seen, &nseen)) t -= eta_check_seconds(items[i].w, items[i].params, items[i].dt);
+                s += t;
+            }
+    free(seen);
     for (int b = 0; !o->no_ceilings && b < backend_count && b < 64; b++)
         if (avail[b] && !backends[b]->base) s += eta_ceilings_seconds(backends[b], 1, (int)o->threads[o->nthreads - 1], o->quick);
     for (int i = 0; i < n; i++)
@@ -362,7 +380,8 @@ static void announce(const struct run_opts *o, const struct item *items, int n)
 {
     char est[32], quick_est[32];
     fmt_duration(plan_estimate(o, items, n), est, sizeof est);
-    fprintf(stderr, "dlbench: %d rows planned (%s suite), roughly %s on this machine\n", n, o->quick ? "quick" : "full", est);
+    fprintf(stderr, "dlbench: %d rows planned (%s suite), roughly %s on this machine%s\n", n, o->quick ? "quick" : "full", est,
+            o->no_ceilings ? " (rough: from nothing measured)" : " (rough: nothing measured yet; the ceilings refine it)");
     if (o->suite_given || o->quick) return;
     struct run_opts q;
     run_opts_default(&q, 1);
@@ -455,12 +474,17 @@ static struct ceiling *item_ceiling(const struct run *r, const struct item *it)
 static double estimate_rows(struct run *r)
 {
     double sum = 0;
+    uint64_t *seen = malloc(sizeof(uint64_t) * (r->n > 0 ? (size_t)r->n : 1));
+    int nseen = 0;
     for (int i = 0; i < r->n; i++) {
         const struct item *it = &r->items[i];
         r->est[i] = eta_row(it->b, it->w, it->params, it->dt, it->threads, &r->o->timing, item_ceiling(r, it));
         if (it->w->group != GROUP_NONE && dist_size() < 2) r->est[i] = (struct row_estimate){0};   /* skipped: one process */
+        else if (r->est[i].work_s > 0.001 && check_shared(it, seen, &nseen))   /* an earlier row computes its reference */
+            r->est[i].work_s -= eta_check_seconds(it->w, it->params, it->dt);
         sum += r->est[i].budget_s + r->est[i].work_s;
     }
+    free(seen);
     return sum;
 }
 
@@ -527,7 +551,12 @@ static void run_describe(struct run *r)
                 ceilings_put(backends[bi], &r->ceil[bi], &r->si);
             }
     write_system_json(r);
-    estimate_rows(r); /* with the ceilings measured */
+    double left = estimate_rows(r); /* with the ceilings measured */
+    if (!o->quiet) {
+        char est[32];
+        fmt_duration(left, est, sizeof est);
+        fprintf(stderr, "dlbench: the rows: roughly %s on this machine (from its ceilings)\n", est);
+    }
 }
 
 /* One planned row on this rank: alone (measure_row), or with its group (dist_measure). 0 with

@@ -13,6 +13,7 @@
 #include "train.h"
 #include "train_cases.h"
 #include "workload.h"
+#include "eta.h"
 #include <stdio.h>
 
 static const struct backend *cpu(void) { return backend_find("cpu"); }
@@ -134,6 +135,24 @@ Test(train_mixed, rows_of_one_step_share_its_reference_and_no_other, .timeout = 
     corrupt_weights = 0;
     cr_expect(r > 1, "a wrong step passed against the shared reference: error/tolerance %g", r);
     cr_expect_eq(train_step_refs_computed(), 3);
+}
+
+/* What the run's estimate knows of that sharing: rows of one model and batch have one check key,
+ * another batch or model another, a GPT case none (its check is its own). */
+Test(train_mixed, the_estimate_counts_a_shared_reference_once)
+{
+    const struct workload *w = workload_find("train");
+    const void *p[5] = {0};
+    static const char *const names[5] = {"mlp.b128.sgd.resident", "mlp.b128.adam.graph", "mlp.b32.sgd.resident",
+                                         "cnn.b128.sgd.resident", "gpt.tiny.b8"};
+    for (const struct wcase *c = w->cases; c->name; c++)
+        for (int i = 0; i < 5; i++) if (!strcmp(c->name, names[i])) p[i] = c->params;
+    for (int i = 0; i < 5; i++) cr_assert_not_null(p[i], "%s", names[i]);
+    cr_assert_not_null(w->check_key);
+    cr_expect(w->check_key(p[0]) != 0 && w->check_key(p[0]) == w->check_key(p[1]));
+    cr_expect(w->check_key(p[2]) != w->check_key(p[0]) && w->check_key(p[3]) != w->check_key(p[0]));
+    cr_expect_eq(w->check_key(p[4]), 0);
+    cr_expect(eta_check_seconds(w, p[3], DT_F32) > eta_check_seconds(w, p[0], DT_F32), "a CNN's reference costs more than an MLP's");
 }
 
 /* Over 12 steps the bf16 step follows the fp32 one: same data, same initial weights. */

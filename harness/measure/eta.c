@@ -52,6 +52,12 @@ static double full_check_s(const struct workload *w, const void *params, enum dt
     return overhead_s(w, params, dt) + w->flops(params, dt) / 2 / (HOST_GMACS_PER_CORE * 1e9 * host_cores());
 }
 
+double eta_check_seconds(const struct workload *w, const void *params, enum dtype dt)
+{
+    /* the check's double-precision reference, one core */
+    return w->check_flops ? w->check_flops(params, dt) / 2 / (HOST_GMACS_PER_CORE * 1e9) : 0;
+}
+
 struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
                             int threads, const struct timing_opts *t, const struct ceiling *c)
 {
@@ -67,8 +73,7 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     /* warm-up (>= 50 ms and one call) and the verified call; then samples: at least min_time, at
      * most max_time, never fewer than 3 (timing.c): a budget when calls are short, calls else */
     e.work_s = ROW_FIXED_S + fmax(WARMUP_S, call) + call + overhead_s(w, params, dt);
-    if (w->check_flops) /* the check's double-precision reference, one core */
-        e.work_s += w->check_flops(params, dt) / 2 / (HOST_GMACS_PER_CORE * 1e9);
+    e.work_s += eta_check_seconds(w, params, dt);
     e.budget = MIN_SAMPLES * sample <= t->max_time;
     if (e.budget) e.budget_s = (t->min_time + t->max_time) / 2;
     else e.work_s += fmax(3 * sample, t->max_time);

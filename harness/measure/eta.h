@@ -24,6 +24,9 @@ struct row_estimate {
  * thread). A row that will be skipped (backend unavailable, dtype not native) costs nothing. */
 struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
                             int threads, const struct timing_opts *t, const struct ceiling *c);
+/* The host seconds of a row's check reference (workload.check_flops; 0 none). A row whose
+ * workload.check_key matches an earlier row's does not pay it: the caller takes it off. */
+double eta_check_seconds(const struct workload *w, const void *params, enum dtype dt);
 /* Before anything runs, to announce a run's length: a row's seconds (nothing when the backend is
  * unavailable, avail 0), and the ceilings phase on backend b (the cases ceilings_measure runs).
  * Good to a factor of about two; the ETA after each row is calibrated. */

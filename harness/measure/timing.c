@@ -122,7 +122,7 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
 
     struct timing_opts eff = *o; /* the stopping rule with the sample cap actually in force */
     eff.max_samples = cap;
-    double t_begin = wall_seconds(), next_check = 0, e0 = 0, e1 = 0;
+    double t_begin = wall_seconds(), next_check = 0, e0 = 0, e1 = 0, away_total = 0;
     char ewhy[160];
     int energy = b->dev->energy_read && b->dev->sync() == 0 && b->dev->energy_read(&e0, ewhy, sizeof ewhy) == 0;
     r->joules_per_call = NAN;
@@ -133,6 +133,7 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
         if (r->n == size) r->samples = realloc(r->samples, sizeof(double) * (size *= 2));
         r->samples[r->n++] = s / r->reps;
         double away = turn_share(); /* ab's lockstep: the other run's window is not this row's time */
+        away_total += away;
         t_begin += away;
         start += away;
         double now = wall_seconds(), elapsed = now - t_begin;
@@ -151,7 +152,8 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
         }
     }
     sampler_stop(&smp, &r->state);
-    if (energy && b->dev->sync() == 0 && b->dev->energy_read(&e1, ewhy, sizeof ewhy) == 0 && r->n > 0)
+    /* the energy counter also saw the other run's windows (ab's lockstep): no figure then */
+    if (energy && away_total == 0 && b->dev->sync() == 0 && b->dev->energy_read(&e1, ewhy, sizeof ewhy) == 0 && r->n > 0)
         r->joules_per_call = (e1 - e0) / ((double)r->n * r->reps);
     summarize(r->samples, r->n, &r->s);
     r->wall_s = wall_seconds() - start;

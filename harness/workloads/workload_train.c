@@ -67,6 +67,13 @@ static double train_check_flops(const void *p, enum dtype dt)
 
 /* Estimated traffic: the batch, every activation written and read forward and backward, and the
  * parameters read, graded and updated (SGD: p, g; Adam: p, g, m, v). */
+/* MLP/CNN rows share their first step's reference (step_ref below) by model and batch. */
+static uint64_t train_check_key(const void *p)
+{
+    const struct train_case *c = p;
+    return c->gpt ? 0 : ((uint64_t)(uintptr_t)c->model << 16) ^ (uint64_t)c->batch ^ 1;
+}
+
 static double train_bytes(const void *p, enum dtype dt)
 {
     const struct train_case *c = p;
@@ -341,6 +348,7 @@ const struct workload train_workload = {
     .shape = train_shape,
     .flops = train_flops,
     .check_flops = train_check_flops,
+    .check_key = train_check_key,
     .bytes = train_bytes,
     .device_bytes = train_device_bytes,
     .items = train_items,
