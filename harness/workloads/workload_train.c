@@ -67,6 +67,14 @@ static double train_check_flops(const void *p, enum dtype dt)
 
 /* Estimated traffic: the batch, every activation written and read forward and backward, and the
  * parameters read, graded and updated (SGD: p, g; Adam: p, g, m, v). */
+/* The estimate's share of the roofline: an MLP/CNN step is many small GEMMs, convolutions and
+ * elementwise kernels (~0.1); a GPT step is dominated by large GEMMs (gpt.tiny on the dev VM: 65
+ * GFLOP in 0.38 s on 2 threads, near the GEMM ceiling; 0.5 keeps room for its attention). */
+static double train_efficiency(const void *p)
+{
+    return ((const struct train_case *)p)->gpt ? 0.5 : 0.1;
+}
+
 /* MLP/CNN rows share their first step's reference (step_ref below) by model and batch. */
 static uint64_t train_check_key(const void *p)
 {
@@ -349,6 +357,7 @@ const struct workload train_workload = {
     .flops = train_flops,
     .check_flops = train_check_flops,
     .check_key = train_check_key,
+    .efficiency = train_efficiency,
     .bytes = train_bytes,
     .device_bytes = train_device_bytes,
     .items = train_items,
