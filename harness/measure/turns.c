@@ -1,16 +1,24 @@
 /* turns.c: the run's side of ab's lockstep (turns.h): blocking one-byte reads and writes on the two
  * descriptors named by DLBENCH_TURNS; any failure (ab gone) ends the lockstep, never the run. */
 #include "turns.h"
-#include "timing.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int turn_r = -1, turn_w = -1, turn_state; /* state: 0 not read yet, 1 on, -1 off */
 static int holding;
 static double held_since;
+
+/* CLOCK_MONOTONIC seconds (as timing.c's wall_seconds; turns.h stays below timing.h) */
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
 
 int turns_parse(const char *spec, int *r, int *w)
 {
@@ -52,7 +60,7 @@ void turn_take(void)
     while ((k = read(turn_r, &c, 1)) < 0 && errno == EINTR) {}
     if (k != 1) { off(); return; }
     holding = 1;
-    held_since = wall_seconds();
+    held_since = now_s();
 }
 
 void turn_give(void)
@@ -68,9 +76,9 @@ void turn_give(void)
 double turn_share(void)
 {
     if (turn_state != 1 || !holding) return 0;
-    double t0 = wall_seconds();
+    double t0 = now_s();
     if (t0 - held_since < TURN_WINDOW_S) return 0;
     turn_give();
     turn_take();
-    return wall_seconds() - t0;
+    return now_s() - t0;
 }
