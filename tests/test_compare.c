@@ -103,6 +103,12 @@ Test(compare_cli, several_runs_per_side)
     /* three operands without '--' are ambiguous */
     cr_expect_eq(DLB("compare", folder(t, "a0"), folder(t, "a1"), folder(t, "c0")), 2);
     cr_expect(strstr(err, "'--'") != NULL, "%s", err);
+    /* the same folders judged as paired rounds (ab's rule), and --paired with unequal sides */
+    rc = DLB("compare", "--paired", folder(t, "a0"), folder(t, "a1"), folder(t, "a2"), "--", folder(t, "c0"), folder(t, "c1"), folder(t, "c2"));
+    cr_expect_eq(rc, 1, "%s%s", out, err);
+    cr_expect(strstr(out, "rule (paired rounds") && strstr(out, "2 slower"), "%s", out);
+    cr_expect_eq(DLB("compare", "--paired", folder(t, "a0"), folder(t, "a1"), "--", folder(t, "c0")), 2);
+    cr_expect(strstr(err, "--paired needs as many NEW folders as BASE folders (2 and 1)"), "%s", err);
     free(t);
 }
 

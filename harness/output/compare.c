@@ -500,6 +500,10 @@ int compare_folders(const struct compare_opts *o, FILE *out)
     struct side base = {0}, neu = {0};
     char why[2048];
     int rc = 2;
+    if (o->paired && o->nbase != o->nnew) {
+        fprintf(stderr, "dlbench: compare: --paired needs as many NEW folders as BASE folders (%d and %d)\n", o->nbase, o->nnew);
+        return 2;
+    }
     if (load_side(o->base, o->nbase, &base) == 0 && load_side(o->neu, o->nnew, &neu) == 0) {
         struct run_folder *all = malloc(sizeof *all * (base.n + neu.n));
         memcpy(all, base.f, sizeof *all * base.n);
@@ -539,13 +543,16 @@ static const char *usage =
     "  --allow-missing         rows or backends measured in BASE and gone in NEW do not fail\n"
     "  --allow-different-hardware   compare runs of different machines\n"
     "  --csv                   one CSV line per row instead of Markdown\n"
+    "  --paired                BASE i and NEW i were measured side by side (an ab's base-i, new-i):\n"
+    "                          judge per-round ratios (ab's rule); as many folders on each side\n"
     "exit: 0 no regression, 1 regression(s) or rows gone in NEW, 2 bad input or different hardware\n";
 
-enum { O_THRESHOLD = COMPARE_OPT_FIRST, O_ALPHA, O_RUN_NOISE, O_CSV, O_ALLOW_HW, O_ALLOW_MISSING };
+enum { O_THRESHOLD = COMPARE_OPT_FIRST, O_ALPHA, O_RUN_NOISE, O_CSV, O_ALLOW_HW, O_ALLOW_MISSING, O_PAIRED };
 #define COMPARE_OPTIONS                                                                                         \
     {"threshold", required_argument, NULL, O_THRESHOLD}, {"alpha", required_argument, NULL, O_ALPHA},         \
     {"run-noise", required_argument, NULL, O_RUN_NOISE}, {"csv", no_argument, NULL, O_CSV},                    \
-    {"allow-different-hardware", no_argument, NULL, O_ALLOW_HW}, {"allow-missing", no_argument, NULL, O_ALLOW_MISSING}
+    {"allow-different-hardware", no_argument, NULL, O_ALLOW_HW}, {"allow-missing", no_argument, NULL, O_ALLOW_MISSING},  \
+    {"paired", no_argument, NULL, O_PAIRED}
 const struct option compare_long_options[] = {COMPARE_OPTIONS, {NULL, 0, NULL, 0}};
 static const struct option compare_lo[] = {COMPARE_OPTIONS, {"help", no_argument, NULL, 'h'},
                                            {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
@@ -555,6 +562,7 @@ int compare_option(struct compare_opts *o, int code, const char *v)
 {
     switch (code) {
     case O_CSV: o->csv = 1; return 0;
+    case O_PAIRED: o->paired = 1; return 0;
     case O_ALLOW_HW: o->allow_hardware = 1; return 0;
     case O_ALLOW_MISSING: o->allow_missing = 1; return 0;
     case O_THRESHOLD: return cli_double("--threshold", v, 0, 1000, &o->threshold);

@@ -26,7 +26,7 @@ int compare_main(int argc, char **argv);
 /* compare's judging options for commands that pass them on (ab): getopt_long entries (NULL-ended,
  * no help/version) with codes COMPARE_OPT_FIRST..COMPARE_OPT_LAST; compare_option applies one
  * (0, or -1 after a one-line error). */
-enum { COMPARE_OPT_FIRST = 1000, COMPARE_OPT_LAST = COMPARE_OPT_FIRST + 5 };
+enum { COMPARE_OPT_FIRST = 1000, COMPARE_OPT_LAST = COMPARE_OPT_FIRST + 6 };
 extern const struct option compare_long_options[];
 int compare_option(struct compare_opts *o, int code, const char *value);
 #endif
