@@ -485,6 +485,9 @@ static int ab_binaries(const struct ab_opts *o, char bins[2][4096], char about[2
             if (len <= 0) { fprintf(stderr, "dlbench: ab: cannot find this binary (/proc/self/exe)\n"); return 2; }
             bins[s][len] = 0;
             snprintf(about[s], sizeof about[s], "this binary, dlbench %s (%s), `%.4000s`", DLBENCH_VERSION, DLBENCH_GIT_REV, bins[s]);
+            /* Run as /proc/self/exe: a forked child execs ab's own file even when a rebuild has
+             * replaced it at that path meanwhile (the base build takes a while; make may run). */
+            snprintf(bins[s], sizeof bins[s], "/proc/self/exe");
         }
     }
     return 0;
