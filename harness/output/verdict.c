@@ -26,6 +26,34 @@ static double *logs(const struct side_runs *s, double *ss)
     return x;
 }
 
+/* The decision both rules share, in logs: shift d, interval half-width h = q·se, spread s of one
+ * run (or round), threshold t, the rank test's one-sided p-values against its level. The why
+ * texts: the ranks disagree, the runs were flagged noisy, or the plain noise (rule's own words). */
+static void decide(double d, double q, double se, double s, double t, int seen, double p_slower, double p_faster,
+                   double rank_level, int noisy, const char *const why[3], struct verdict_result *out)
+{
+    out->shift = expm1(d);
+    out->lo = expm1(d - q * se);
+    out->hi = expm1(d + q * se);
+    out->spread = expm1(s);
+    out->spread_seen = seen;
+    out->p_rank = d >= 0 ? p_slower : p_faster;
+    out->why = NULL;
+    if (d > t && d - q * se > 0 && p_slower <= rank_level) {
+        out->v = V_SLOWER;
+    } else if (d < -t && d + q * se < 0 && p_faster <= rank_level) {
+        out->v = V_FASTER;
+    } else if (fabs(d) > t) {
+        out->v = V_NOISY;
+        out->why = fabs(d) - q * se > 0 ? why[0] : noisy > 0 ? why[1] : why[2];
+    } else if (seen && s > t) {
+        out->v = V_NOISY;
+        out->why = "spread exceeds the threshold";
+    } else {
+        out->v = V_SAME;
+    }
+}
+
 void verdict_decide(const struct side_runs *base, const struct side_runs *neu, const struct rule *r,
                     struct verdict_result *out)
 {
@@ -50,28 +78,9 @@ void verdict_decide(const struct side_runs *base, const struct side_runs *neu, c
     double u = mann_whitney_u(x, nb, y, nn), pmin = mann_whitney_cdf(nb, nn, 0);
     double p_slower = mann_whitney_cdf(nb, nn, u), p_faster = mann_whitney_cdf(nb, nn, (double)nb * nn - u);
     double rank_level = fmax(r->alpha / 2, pmin) * (1 + 1e-9);
-    out->shift = expm1(d);
-    out->lo = expm1(d - q * se);
-    out->hi = expm1(d + q * se);
-    out->spread = expm1(s);
-    out->spread_seen = df > 0;
-    out->p_rank = d >= 0 ? p_slower : p_faster;
-    out->why = NULL;
-    if (d > t && d - q * se > 0 && p_slower <= rank_level) {
-        out->v = V_SLOWER;
-    } else if (d < -t && d + q * se < 0 && p_faster <= rank_level) {
-        out->v = V_FASTER;
-    } else if (fabs(d) > t) {
-        out->v = V_NOISY;
-        out->why = fabs(d) - q * se > 0              ? "runs overlap"
-                   : base->noisy + neu->noisy > 0 ? "shift within the noise of runs flagged noisy"
-                                                   : "shift within the between-run noise";
-    } else if (out->spread_seen && s > t) {
-        out->v = V_NOISY;
-        out->why = "spread exceeds the threshold";
-    } else {
-        out->v = V_SAME;
-    }
+    static const char *const why[3] = {"runs overlap", "shift within the noise of runs flagged noisy",
+                                       "shift within the between-run noise"};
+    decide(d, q, se, s, t, df > 0, p_slower, p_faster, rank_level, base->noisy + neu->noisy, why, out);
     free(x);
     free(y);
 }
@@ -166,26 +175,7 @@ void verdict_decide_paired(const struct paired_runs *p, const struct rule *r, st
     double se = s / sqrt(n), t = log1p(r->threshold);
     double p_slower = sign_tail(n, up), p_faster = sign_tail(n, down);
     double rank_level = fmax(r->alpha / 2, pow(0.5, n)) * (1 + 1e-9);
-    out->shift = expm1(d);
-    out->lo = expm1(d - q * se);
-    out->hi = expm1(d + q * se);
-    out->spread = expm1(s);
-    out->spread_seen = df > 0;
-    out->p_rank = d >= 0 ? p_slower : p_faster;
-    out->why = NULL;
-    if (d > t && d - q * se > 0 && p_slower <= rank_level) {
-        out->v = V_SLOWER;
-    } else if (d < -t && d + q * se < 0 && p_faster <= rank_level) {
-        out->v = V_FASTER;
-    } else if (fabs(d) > t) {
-        out->v = V_NOISY;
-        out->why = fabs(d) - q * se > 0    ? "rounds disagree in direction"
-                   : p->noisy > 0          ? "shift within the noise of runs flagged noisy"
-                                           : "shift within the noise between rounds";
-    } else if (out->spread_seen && s > t) {
-        out->v = V_NOISY;
-        out->why = "spread exceeds the threshold";
-    } else {
-        out->v = V_SAME;
-    }
+    static const char *const why[3] = {"rounds disagree in direction", "shift within the noise of runs flagged noisy",
+                                       "shift within the noise between rounds"};
+    decide(d, q, se, s, t, df > 0, p_slower, p_faster, rank_level, p->noisy, why, out);
 }
