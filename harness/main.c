@@ -202,6 +202,11 @@ static int cmd_list(int argc, char **argv)
         const struct workload *wl = workloads[w];
         printf("  %s: %s\n    dtypes:", wl->name, wl->what);
         for (int d = 0; d < DT_COUNT; d++) if (wl->dtypes & (1u << d)) printf(" %s", dtype_name((enum dtype)d));
+        if (wl->quick_dtypes) {
+            printf(" (quick suite:");
+            for (int d = 0; d < DT_COUNT; d++) if (wl->quick_dtypes & (1u << d)) printf(" %s", dtype_name((enum dtype)d));
+            putchar(')');
+        }
         putchar('\n');
         for (const struct wcase *c = wl->cases; c->name; c++) {
             wl->shape(c->params, shape, sizeof shape);

@@ -168,6 +168,7 @@ static void add_items(const struct run_opts *o, const struct workload *w, const 
 {
     for (int dt = 0; dt < DT_COUNT; dt++) {
         if (!(w->dtypes & (1u << dt)) || (o->dtypes && !(o->dtypes & (1u << dt)))) continue;
+        if (o->quick && !o->dtypes && w->quick_dtypes && !(w->quick_dtypes & (1u << dt))) continue;
         for (int bi = 0; bi < backend_count; bi++) {
             const struct backend *b = backends[bi];
             if (!in_list(o->backends, b->name) || !backend_runs(b, w->family)) continue;

@@ -151,3 +151,39 @@ Test(cli, small_run_writes_verified_rows_and_report)
     expect_exit2_one_line((char *[]){"run", "--suite", "quick", "--filter", "sq128", "--out", run, NULL});
     free(dir);
 }
+
+/* The quick suite's GPU rows: conv without tf32 and without the MNIST layers (both left to the
+ * full suite), the training step in fp32 and bf16; --dtype names what runs whatever the suite.
+ * The GPU is hidden so the rows are planned and skipped in a moment, with or without one. */
+Test(cli, quick_suite_dtypes_per_workload)
+{
+    char *dir = temp_dir(), run[512], path[600], why[256];
+    setenv("CUDA_VISIBLE_DEVICES", "", 1);
+    for (int explicit = 0; explicit < 2; explicit++) {
+        snprintf(run, sizeof run, "%s/run%d", dir, explicit);
+        char *args[] = {"run", "--suite", "quick", "--backend", "cuda,cudnn", "--workload", "conv_fwd,train", "--no-ceilings",
+                        "--out", run, "--quiet", explicit ? "--dtype" : NULL, "fp32,tf32,fp16,bf16", NULL};
+        cr_assert_eq(run_dlbench(args, NULL, 0, NULL, 0), 0);
+        struct row *rows;
+        snprintf(path, sizeof path, "%s/results.csv", run);
+        int n = results_load(path, &rows, why, sizeof why);
+        cr_assert_gt(n, 0, "%s", why);
+        int count[2][4] = {{0}}, mnist = 0; /* [conv, train][dtype] */
+        for (int i = 0; i < n; i++) {
+            int conv = !strcmp(rows[i].workload, "conv_fwd");
+            int dt = 0;
+            while (dt < DT_COUNT && strcmp(dtype_name((enum dtype)dt), rows[i].dtype)) dt++;
+            cr_assert_lt(dt, 4, "%s", rows[i].dtype);
+            count[!conv][dt]++;
+            mnist += conv && !strncmp(rows[i].case_name, "mnist", 5);
+            cr_expect(!strncmp(rows[i].status, "skipped: ", 9), "%s %s: %s", rows[i].backend, rows[i].case_name, rows[i].status);
+        }
+        free(rows);
+        cr_expect_eq(mnist, 0, "the MNIST conv layers are not in the quick suite");
+        cr_expect(count[0][DT_F32] == 8 && count[0][DT_F16] == 8 && count[0][DT_BF16] == 8,
+                  "4 ResNet layers x cuda, cudnn in fp32/fp16/bf16: %d %d %d", count[0][DT_F32], count[0][DT_F16], count[0][DT_BF16]);
+        cr_expect_eq(count[0][DT_TF32], explicit ? 8 : 0, "tf32 conv rows: %d", count[0][DT_TF32]);
+        cr_expect(count[1][DT_F32] > 0 && count[1][DT_BF16] == count[1][DT_F32], "train fp32 %d bf16 %d", count[1][DT_F32], count[1][DT_BF16]);
+        cr_expect_eq(count[1][DT_F16], explicit ? count[1][DT_F32] : 0, "fp16 train rows: %d", count[1][DT_F16]);
+    }
+}

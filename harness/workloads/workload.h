@@ -26,6 +26,9 @@ struct workload {
     const char *family;        /* report grouping and backend->unsupported() key: "gemm" */
     const char *what;          /* one line for `dlbench list` */
     unsigned dtypes;           /* bit (1u << dtype) for each dtype offered */
+    unsigned quick_dtypes;     /* the dtypes the quick suite runs unless --dtype is given (0: all offered):
+                                * the others repeat a cost the quick ones already show, so they are left
+                                * to the full suite (README, "The quick suite"); `dlbench list` shows them */
     const struct wcase *cases; /* ends with an entry whose name is NULL */
     size_t params_size;        /* bytes of one params struct (for --size cases) */
     enum group_mode group;     /* GROUP_NONE unless measured by ranks together (dist_measure) */

@@ -169,9 +169,14 @@ DIR_FUNCS(fwd, CONV_FWD)
 DIR_FUNCS(bwd_data, CONV_BWD_DATA)
 DIR_FUNCS(bwd_filter, CONV_BWD_FILTER)
 
+/* The quick suite leaves tf32 (fp32 data, tensor-core math) to the full suite: a GPU-only math
+ * mode of fp32, no CPU row to pair with, and 36 of the 144 GPU conv rows of the H200 quick run. */
+#define CONV_QUICK_DTYPES (1u << DT_F32 | 1u << DT_F16 | 1u << DT_BF16)
+
 #define CONV_WORKLOAD(NAME, WHAT, SUFFIX)                                                         \
     {.name = NAME, .family = "conv", .what = WHAT,                                                 \
-     .dtypes = 1u << DT_F32 | 1u << DT_TF32 | 1u << DT_F16 | 1u << DT_BF16, .cases = conv_cases,                   \
+     .dtypes = 1u << DT_F32 | 1u << DT_TF32 | 1u << DT_F16 | 1u << DT_BF16, .cases = conv_cases,  \
+     .quick_dtypes = CONV_QUICK_DTYPES,                                                            \
      .params_size = sizeof(struct conv_shape), .custom = conv_custom, .shape = conv_shape_str,     \
      .flops = conv_wl_flops, .bytes = bytes_##SUFFIX, .device_bytes = dev_##SUFFIX,                \
      .setup = setup_##SUFFIX, .call = conv_call, .check = conv_check, .tolerance = tol_##SUFFIX,   \
