@@ -90,3 +90,28 @@ Test(attention, verifier_rejects_corrupted_output)
         w->teardown(st);
     }
 }
+
+/* Rows of one case and dtype share the heads' references (every backend gets identical input
+ * bits); another seed or the forward-only workload computes its own, and a shared one still
+ * catches a wrong result. */
+Test(attention, rows_share_the_head_references)
+{
+    extern const struct workload attention_fwd_workload, attention_fwd_bwd_workload;
+    const struct backend *cpu = backend_find("cpu");
+    struct attention_case c = {1, 2, 40, 16};   /* heads (0,0) and (0,1): two references a row */
+    char why[256];
+    struct { const struct workload *w; uint64_t seed; int more; } rows[] = {
+        {&attention_fwd_bwd_workload, 7, 2}, {&attention_fwd_bwd_workload, 7, 0},
+        {&attention_fwd_bwd_workload, 8, 2}, {&attention_fwd_workload, 7, 2}, {&attention_fwd_workload, 7, 0}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int before = attention_head_refs_computed();
+        void *st = rows[i].w->setup(cpu, &c, DT_F32, rows[i].seed, why, sizeof why);
+        cr_assert(st, "%s", why);
+        cr_assert_eq(rows[i].w->call(st), 0);
+        double e = rows[i].w->check(st, why, sizeof why);
+        cr_expect(e >= 0 && e <= rows[i].w->tolerance(&c, DT_F32), "row %zu: error %g (%s)", i, e, why);
+        cr_expect_eq(attention_head_refs_computed() - before, rows[i].more, "row %zu: %d new references", i,
+                     attention_head_refs_computed() - before);
+        rows[i].w->teardown(st);
+    }
+}

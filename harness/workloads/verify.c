@@ -125,3 +125,16 @@ void verify_describe_sampled(char *buf, size_t n, size_t elems, int blocks, size
 {
     snprintf(buf, n, "%d samples (%d blocks of %zu) + NaN/Inf scan of %zu", (int)(blocks * block), blocks, block, elems);
 }
+
+uint64_t verify_hash(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, c + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    for (; i < n; i++) h = (h ^ c[i]) * 0x100000001b3ULL;
+    return h;
+}

@@ -31,6 +31,10 @@ int verify_scan(const struct backend *b, const void *src, enum dtype dt, size_t 
 /* Start indices of up to max blocks of `block` elements in [0, n): the first and the last block,
  * the rest seeded-random and distinct where n allows. Returns the count. */
 int verify_blocks(uint64_t seed, size_t n, size_t block, size_t *starts, int max);
+/* FNV-1a over n bytes (64-bit words, then the tail), continuing from h (start: VERIFY_HASH_SEED):
+ * the key of a reference that rows share when every byte it reads is equal. */
+#define VERIFY_HASH_SEED 0xcbf29ce484222325ULL
+uint64_t verify_hash(uint64_t h, const void *p, size_t n);
 /* max over i < n of err(ctx, i), in parallel; a NaN error counts as infinite. */
 double verify_max(size_t n, double (*err)(const void *ctx, size_t i), const void *ctx);
 /* |y - ref| / (|ref| + scale); NaN (a NaN output) becomes infinite. */
