@@ -125,4 +125,7 @@ Test(devstate, estimate_calibrates_on_finished_rows)
     for (int i = 0; i < 20; i++) eta_done(&e, &other, 0, 1.0); /* family 1 runs as estimated */
     double f_seen = eta_left(&e, &other, 0, 1);
     cr_expect(f_seen < 1.1, "family 1 calibrated on its own rows: %g", f_seen);
+    /* a row that never started (a group row of a one-process run: no wall time) leaves it finite */
+    eta_done(&e, &(struct row_estimate){0}, NAN, NAN);
+    cr_expect(isfinite(eta_left(&e, est, 20, 100)) && isfinite(eta_left(&e, &other, 0, 1)), "after a row without a time");
 }

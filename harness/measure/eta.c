@@ -88,6 +88,8 @@ void eta_init(struct eta *e) { memset(e, 0, sizeof *e); }
 
 void eta_done(struct eta *e, const struct row_estimate *r, double sampled_s, double total_s)
 {
+    if (!(total_s >= 0)) total_s = 0;   /* a row never started (a group row of a one-process run): NaN */
+    if (!(sampled_s >= 0)) sampled_s = 0;
     double work = total_s;
     if (r->budget) {
         e->budget_rows[r->gpu]++;
