@@ -15,9 +15,10 @@
 #     memcheck   compute-sanitizer memcheck on the CUDA suites of dlbench's own kernels (the cuDNN
 #                tests run every cuDNN algorithm: too slow under the sanitizer, they run in tests)
 #     racecheck  racecheck suite by suite on the kernels with shared memory (eltwise, train layers)
-#     conv       quick-suite convolutions (fwd, bwd-data, bwd-filter) on cuda and cudnn, every dtype,
-#                and the quick training steps (resident, transfer, graph; fp32, fp16, bf16); every
-#                row verified against the reference before it is timed
+#     conv       issue 11's convolutions (fwd, bwd-data, bwd-filter: the four ResNet layers at N16 and
+#                the MNIST CNN's two at N128) on cuda and cudnn, every dtype, and the MLP/CNN b128
+#                training steps (resident, transfer, graph; fp32, fp16, bf16); every row verified
+#                against the reference before it is timed (the quick suite has fewer of these)
 #     bw         STREAM copy/add/triad and ReLU at 2^27 elements, softmax and layer-norm 32768x1024,
 #                fp32/fp16/bf16
 #     peers      PyTorch on the same GPU: peers_gpu.py --only gemm,bw,xfer,conv,convbwd,train
@@ -27,6 +28,9 @@
 #     cpu        the host CPU at all its threads (issue 10's goals): cpu and onednn on sgemm and bf16
 #                GEMM 2048^3, conv fwd on the four ResNet layers (N16), MLP/CNN b128 SGD steps; then
 #                PyTorch's CPU on the same work: peers.py --threads <cores> --only gemm,gemm_bf16,conv,train
+#     cpuscale   issue 10's sgemm 2048^3 across thread counts (1, 2, 4, ... up to the cores): cpu and
+#                onednn, then PyTorch's CPU (peers.py --only gemm --quick) at each count (<= ~3 min):
+#                where the 16-thread gap to MKL opens
 #     xformer    attention and the GPT step (issue 15, <= ~2 min): the attention rows (gpt.tiny, GPT-2
 #                small/medium, Llama-style; fp32 and bf16; cuda and flash) and the GPT steps (gpt.tiny,
 #                gpt2.small; fp32 and bf16; eager and CUDA graph), then peers_gpu.py --only attention,gpt
@@ -74,7 +78,7 @@ case "${1:-}" in
         check) steps+=,info,tests,memcheck,racecheck,xformer-san ;;
         bench) steps+=,conv,bw,peers,xformer ;;
         sanitize) steps+=,memcheck,racecheck,xformer-san ;;
-        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|cpupeers|quick|nccl|xformer|xformer-san) steps+=,$s ;;
+        info|tests|memcheck|racecheck|conv|train|bw|peers|cpu|cpupeers|cpuscale|quick|nccl|xformer|xformer-san) steps+=,$s ;;
         *) echo "gpu-check: unknown step $s" >&2; exit 2 ;;
       esac
     done
@@ -129,9 +133,10 @@ case "${1:-}" in
       grep -hE 'RACECHECK SUMMARY|Synthesis' "$logs"/racecheck-*.log >> "$logs/summary.txt"
     fi
     if has conv || has train; then
-      # every quick-suite convolution and training row on both GPU backends
-      step bench-conv-train 210 "$B/dlbench" run --suite quick --backend cuda,cudnn \
-        --workload conv_fwd,conv_bwd_data,conv_bwd_filter,train --max-time 0.3 --out "$logs/run-conv-train"
+      # issue 11's convolution and training rows on both GPU backends, every dtype
+      step bench-conv-train 210 "$B/dlbench" run --backend cuda,cudnn --workload conv_fwd,conv_bwd_data,conv_bwd_filter,train \
+        --filter '@(resnet50.@(res2.3x3|res2.1x1-expand|res3.3x3|res4.3x3).b16|mnist-cnn.conv[12].b128|@(mlp|cnn).b128.*)' \
+        --min-time 0.1 --max-time 0.3 --out "$logs/run-conv-train"
       tail -4 "$logs/bench-conv-train.log" >> "$logs/summary.txt"
       head -30 "$logs/run-conv-train/report.md" > "$logs/report-first-30-lines.md" 2>/dev/null   # the answer on top
     fi
@@ -158,6 +163,19 @@ case "${1:-}" in
       peers=$(ls .devkit/peers.py shared/tools/peers.py ../shared/tools/peers.py 2>/dev/null | head -1)
       if [ -n "$peers" ]; then step cpu-peers 180 python3 "$peers" --threads "$(nproc)" --only gemm,gemm_bf16,conv,train
       else echo "cpu-peers: peers.py not found (run prepare here first)" | tee -a "$logs/summary.txt"; fi
+    fi
+    if has cpuscale; then   # issue 10: sgemm 2048^3 at 1, 2, 4, ... threads, dlbench then PyTorch
+      cores=$(nproc); ts=1; t=2
+      while [ "$t" -lt "$cores" ]; do ts+=,$t; t=$((t * 2)); done
+      [ "$cores" -gt 1 ] && ts+=,$cores
+      step cpuscale-dlbench 120 "$B/dlbench" run --suite quick --backend cpu,onednn --workload gemm --dtype fp32 \
+        --filter gemm/sq2048 --threads "$ts" --min-time 0.3 --max-time 1 --out "$logs/run-cpuscale"
+      sed -n '/^## CPU thread scaling/,/^## [^C]/p' "$logs/run-cpuscale/report.md" >> "$logs/summary.txt" 2>/dev/null
+      peers=$(ls .devkit/peers.py shared/tools/peers.py ../shared/tools/peers.py 2>/dev/null | head -1)
+      for t in ${ts//,/ }; do
+        [ -n "$peers" ] && step "cpuscale-peers-$t" 40 python3 "$peers" --threads "$t" --only gemm --quick
+      done
+      grep -h '2048x2048' "$logs"/cpuscale-peers-*.log >> "$logs/summary.txt" 2>/dev/null
     fi
     if has xformer-san; then
       step memcheck-xformer 100 compute-sanitizer --tool memcheck --error-exitcode 3 "$T" -j1 \
