@@ -7,9 +7,17 @@
  * faster candidate left out for its workspace. fp32 runs FMA math (no tf32: the same arithmetic as
  * the rows beside it); tf32 rows allow tensor-op math on fp32 data; fp16/bf16 run tensor-op math
  * with fp32 accumulation (cuDNN's pseudo-half configuration) and write fp16/bf16 outputs.
+ * Tensor-op rows (tf32, fp16, bf16) also try the channels-last path: the inputs transposed to NHWC
+ * (filters to KRSC) by dlbench's transpose kernel (conv_cuda.cu), cuDNN's NHWC search, the output
+ * transposed back, all inside the call, so the row still reads and writes NCHW like every backend.
+ * cuDNN's legacy API has its tensor-core implicit GEMMs for NHWC; for NCHW fp16 it picked kernels
+ * at 20-56 TFLOP/s on the H200 where PyTorch's cuDNN reached 57-79. Both whole paths are timed
+ * (CUDA events, transposes included) and the faster is kept; the row's impl says which, with the
+ * other's time.
  * libcudnn is loaded at run time (dlopen), so a machine without it still runs everything else. */
 #include "backend.h"
 #include "cuda_check.h"
+#include "cuda_ops.h"
 #include "cuda_state.h"
 #include <cudnn.h>
 #include <dlfcn.h>
@@ -114,17 +122,30 @@ static const char *const dir_names[] = {"forward", "backward-data", "backward-fi
 struct cand { int algo; cudnnStatus_t status; float ms; size_t memory; cudnnMathType_t math; };
 #define MAX_CANDS 16
 
-/* A cached case: descriptors, the chosen algorithm and math type, its workspace need. */
-struct plan {
-    int used;
-    enum conv_dir d;
-    enum dtype dt;
-    struct conv_shape s;
+/* One layout of a case: its descriptors and, once searched, its best algorithm. */
+enum { NCHW, NHWC, LAYOUTS };
+struct layout {
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
-    int algo;
+    int ok, algo;
     size_t ws;
+    float ms;                         /* the search's kernel time; then the whole path's (events) */
+    char impl[128];
+};
+
+/* Tests: -1 (the default) chooses the layout by measurement; NCHW or NHWC takes that one whenever
+ * it can run, so each path is verified on every shape. */
+int cudnn_conv_layout = -1;
+
+/* A cached case: both layouts, the one chosen, and what the row's impl says. */
+struct plan {
+    int used, forced;                 /* forced: cudnn_conv_layout when it was made */
+    enum conv_dir d;
+    enum dtype dt;
+    struct conv_shape s;
+    struct layout l[LAYOUTS];
+    int use;
     char impl[192];
 };
 #define PLANS 64
@@ -132,6 +153,8 @@ static struct plan plans[PLANS];
 static int next_slot;
 static void *ws;                 /* shared by every plan: the largest chosen workspace so far */
 static size_t ws_bytes;
+static void *cl[3];              /* channels-last copies of x, w, y: shared, grown as needed */
+static size_t cl_bytes[3];
 
 static int dnn_fail(cudnnStatus_t s, const char *call)
 {
@@ -150,18 +173,23 @@ static int set_descriptors(struct plan *p)
 {
     const struct conv_shape *s = &p->s;
     cudnnDataType_t t = data_type(p->dt);
-    if (!p->x) {
-        DNN(p_cudnnCreateTensorDescriptor(&p->x));
-        DNN(p_cudnnCreateTensorDescriptor(&p->y));
-        DNN(p_cudnnCreateFilterDescriptor(&p->w));
-        DNN(p_cudnnCreateConvolutionDescriptor(&p->conv));
+    for (int k = 0; k < LAYOUTS; k++) {
+        struct layout *l = &p->l[k];
+        cudnnTensorFormat_t f = k == NHWC ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+        if (!l->x) {
+            DNN(p_cudnnCreateTensorDescriptor(&l->x));
+            DNN(p_cudnnCreateTensorDescriptor(&l->y));
+            DNN(p_cudnnCreateFilterDescriptor(&l->w));
+            DNN(p_cudnnCreateConvolutionDescriptor(&l->conv));
+        }
+        l->ok = 0;
+        DNN(p_cudnnSetTensor4dDescriptor(l->x, f, t, s->n, s->c, s->h, s->w));
+        DNN(p_cudnnSetTensor4dDescriptor(l->y, f, t, s->n, s->k, conv_p(s), conv_q(s)));
+        DNN(p_cudnnSetFilter4dDescriptor(l->w, t, f, s->k, s->c, s->r, s->s));
+        DNN(p_cudnnSetConvolution2dDescriptor(l->conv, s->pad, s->pad, s->stride, s->stride, s->dil, s->dil,
+                                            CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));   /* fp32 accumulation */
+        DNN(p_cudnnSetConvolutionMathType(l->conv, p->dt == DT_F32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH));
     }
-    DNN(p_cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, t, s->n, s->c, s->h, s->w));
-    DNN(p_cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, t, s->n, s->k, conv_p(s), conv_q(s)));
-    DNN(p_cudnnSetFilter4dDescriptor(p->w, t, CUDNN_TENSOR_NCHW, s->k, s->c, s->r, s->s));
-    DNN(p_cudnnSetConvolution2dDescriptor(p->conv, s->pad, s->pad, s->stride, s->stride, s->dil, s->dil,
-                                        CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));   /* fp32 accumulation */
-    DNN(p_cudnnSetConvolutionMathType(p->conv, p->dt == DT_F32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH));
     return 0;
 }
 
@@ -171,20 +199,20 @@ static int set_descriptors(struct plan *p)
                                   (perf)[i_].mathType};
 
 /* cuDNN's heuristic list of candidates with their workspace needs (nothing runs). */
-static int heuristics(struct plan *p, struct cand *c, int *n)
+static int heuristics(const struct plan *p, const struct layout *l, struct cand *c, int *n)
 {
     int got = 0;
     if (p->d == CONV_FWD) {
         cudnnConvolutionFwdAlgoPerf_t perf[MAX_CANDS];
-        DNN(p_cudnnGetConvolutionForwardAlgorithm_v7(handle, p->x, p->w, p->conv, p->y, MAX_CANDS, &got, perf));
+        DNN(p_cudnnGetConvolutionForwardAlgorithm_v7(handle, l->x, l->w, l->conv, l->y, MAX_CANDS, &got, perf));
         COPY_CANDS(perf, got, c);
     } else if (p->d == CONV_BWD_DATA) {
         cudnnConvolutionBwdDataAlgoPerf_t perf[MAX_CANDS];
-        DNN(p_cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, p->w, p->y, p->conv, p->x, MAX_CANDS, &got, perf));
+        DNN(p_cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, l->w, l->y, l->conv, l->x, MAX_CANDS, &got, perf));
         COPY_CANDS(perf, got, c);
     } else {
         cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX_CANDS];
-        DNN(p_cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, p->x, p->y, p->conv, p->w, MAX_CANDS, &got, perf));
+        DNN(p_cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, l->x, l->y, l->conv, l->w, MAX_CANDS, &got, perf));
         COPY_CANDS(perf, got, c);
     }
     *n = got < MAX_CANDS ? got : MAX_CANDS;
@@ -193,25 +221,26 @@ static int heuristics(struct plan *p, struct cand *c, int *n)
 
 /* Runs and times every candidate that fits `bytes` of workspace on the case's own buffers;
  * results sorted fastest first (cuDNN's order). Writes the output buffer. */
-static int find(struct plan *p, const void *a, const void *b, void *out, void *space, size_t bytes, struct cand *c, int *n)
+static int find(const struct plan *p, const struct layout *l, const void *a, const void *b, void *out, void *space,
+                size_t bytes, struct cand *c, int *n)
 {
     int got = 0, max = 0;
     if (p->d == CONV_FWD) {
         cudnnConvolutionFwdAlgoPerf_t perf[MAX_CANDS];
         DNN(p_cudnnGetConvolutionForwardAlgorithmMaxCount(handle, &max));
-        DNN(p_cudnnFindConvolutionForwardAlgorithmEx(handle, p->x, a, p->w, b, p->conv, p->y, out,
+        DNN(p_cudnnFindConvolutionForwardAlgorithmEx(handle, l->x, a, l->w, b, l->conv, l->y, out,
                                                      max < MAX_CANDS ? max : MAX_CANDS, &got, perf, space, bytes));
         COPY_CANDS(perf, got, c);
     } else if (p->d == CONV_BWD_DATA) {
         cudnnConvolutionBwdDataAlgoPerf_t perf[MAX_CANDS];
         DNN(p_cudnnGetConvolutionBackwardDataAlgorithmMaxCount(handle, &max));
-        DNN(p_cudnnFindConvolutionBackwardDataAlgorithmEx(handle, p->w, b, p->y, a, p->conv, p->x, out,
+        DNN(p_cudnnFindConvolutionBackwardDataAlgorithmEx(handle, l->w, b, l->y, a, l->conv, l->x, out,
                                                           max < MAX_CANDS ? max : MAX_CANDS, &got, perf, space, bytes));
         COPY_CANDS(perf, got, c);
     } else {
         cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX_CANDS];
         DNN(p_cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(handle, &max));
-        DNN(p_cudnnFindConvolutionBackwardFilterAlgorithmEx(handle, p->x, a, p->y, b, p->conv, p->w, out,
+        DNN(p_cudnnFindConvolutionBackwardFilterAlgorithmEx(handle, l->x, a, l->y, b, l->conv, l->w, out,
                                                             max < MAX_CANDS ? max : MAX_CANDS, &got, perf, space, bytes));
         COPY_CANDS(perf, got, c);
     }
@@ -252,15 +281,15 @@ static int grow_workspace(size_t need)
     return 0;
 }
 
-/* The search for one case: candidates that fit the limit are run and timed; the fastest that
- * succeeded (fp32 rows: without tensor-op math) becomes the plan. */
-static int choose(struct plan *p, const void *a, const void *b, void *out)
+/* The search for one layout: candidates that fit the limit are run and timed on a, b, out (in
+ * that layout); the fastest that succeeded (fp32 rows: without tensor-op math) becomes l's. */
+static int choose_layout(const struct plan *p, struct layout *l, const void *a, const void *b, void *out)
 {
     struct cand c[MAX_CANDS];
     int n = 0;
     size_t limit = workspace_limit(), need = 0;
     char over[128] = "";
-    if (heuristics(p, c, &n) != 0) return -1;
+    if (heuristics(p, l, c, &n) != 0) return -1;
     for (int i = 0; i < n; i++) {
         if (c[i].status != CUDNN_STATUS_SUCCESS) continue;
         if (c[i].memory > limit) {
@@ -278,7 +307,7 @@ static int choose(struct plan *p, const void *a, const void *b, void *out)
             else if (want <= ((size_t)1 << 20)) break;
         }
     }
-    int rc = find(p, a, b, out, space, bytes, c, &n);
+    int rc = find(p, l, a, b, out, space, bytes, c, &n);
     cuda_device.release(tmp);
     if (rc != 0) return -1;
     int pick = -1;
@@ -290,27 +319,149 @@ static int choose(struct plan *p, const void *a, const void *b, void *out)
                        n > 0 ? p_cudnnGetErrorString(c[0].status) : "no candidates");
         return -1;
     }
-    p->algo = c[pick].algo;
-    p->ws = c[pick].memory;
+    l->algo = c[pick].algo;
+    l->ws = c[pick].memory;
+    l->ms = c[pick].ms;
     /* fp32 keeps FMA math (a default-math result could mean tf32 on Ampere and later) */
-    if (p->dt != DT_F32) DNN(p_cudnnSetConvolutionMathType(p->conv, c[pick].math));
-    if (grow_workspace(p->ws) != 0) return -1;
-    snprintf(p->impl, sizeof p->impl, "cuDNN find: %s%s, ws %.1f MiB, %.3f ms", algo_name(p->d, p->algo),
-             is_tensor_op(c[pick].math) ? " tensor-op" : "", mib(p->ws), c[pick].ms);
-    if (pick > 0) appendf(p->impl, sizeof p->impl, "; %d faster failed", pick);
-    if (over[0]) appendf(p->impl, sizeof p->impl, "; not tried, ws over %.0f MiB: %s", mib(limit), over);
+    if (p->dt != DT_F32) DNN(p_cudnnSetConvolutionMathType(l->conv, c[pick].math));
+    snprintf(l->impl, sizeof l->impl, "%s%s, ws %.1f MiB", algo_name(p->d, l->algo), is_tensor_op(c[pick].math) ? " tensor-op" : "",
+             mib(l->ws));
+    if (pick > 0) appendf(l->impl, sizeof l->impl, "; %d faster failed", pick);
+    if (over[0]) appendf(l->impl, sizeof l->impl, "; not tried, ws over %.0f MiB: %s", mib(limit), over);
+    l->ok = 1;
+    return 0;
+}
+
+/* The channels-last copies of x, w and y (elements x, w, y of the dtype), grown as needed. */
+static int grow_channels_last(const struct plan *p)
+{
+    const struct conv_shape *s = &p->s;
+    size_t es = dtype_size(p->dt);
+    size_t need[3] = {(size_t)s->n * s->c * s->h * s->w * es, (size_t)s->k * s->c * s->r * s->s * es,
+                      (size_t)s->n * s->k * conv_p(s) * conv_q(s) * es};
+    for (int i = 0; i < 3; i++) {
+        if (need[i] <= cl_bytes[i]) continue;
+        cuda_device.release(cl[i]);
+        cl_bytes[i] = 0;
+        if (!(cl[i] = cuda_device.alloc(need[i]))) return -1;
+        cl_bytes[i] = need[i];
+    }
+    return 0;
+}
+
+/* Which of x (0), w (1), y (2) are a direction's operands a, b and its output. */
+static const int operand[3][3] = {{0, 1, 2}, {2, 1, 0}, {0, 2, 1}};
+
+/* x (0), w (1) or y (2) of the case between NCHW (KCRS) and NHWC (KRSC): dlbench's transpose
+ * (gpu/conv_cuda.cu), any dtype's bits. */
+static int transform(const struct plan *p, int what, int to_nhwc, const void *src, void *dst)
+{
+    const struct conv_shape *s = &p->s;
+    int batch = what == 1 ? s->k : s->n, ch = what == 0 ? s->c : what == 1 ? s->c : s->k;
+    int sp = what == 0 ? s->h * s->w : what == 1 ? s->r * s->s : conv_p(s) * conv_q(s);
+    return to_nhwc ? conv_layout_cuda(p->dt, batch, ch, sp, src, dst) : conv_layout_cuda(p->dt, batch, sp, ch, src, dst);
+}
+
+/* The convolution alone, in layout k, on operands in that layout. */
+static int convolve(const struct plan *p, int k, const void *a, const void *b, void *out)
+{
+    static const float one = 1.f, zero = 0.f;   /* fp32 scaling factors for every data type here */
+    const struct layout *l = &p->l[k];
+    if (p->d == CONV_FWD)
+        DNN(p_cudnnConvolutionForward(handle, &one, l->x, a, l->w, b, l->conv, l->algo, ws, ws_bytes, &zero, l->y, out));
+    else if (p->d == CONV_BWD_DATA)
+        DNN(p_cudnnConvolutionBackwardData(handle, &one, l->w, b, l->y, a, l->conv, l->algo, ws, ws_bytes, &zero, l->x, out));
+    else
+        DNN(p_cudnnConvolutionBackwardFilter(handle, &one, l->x, a, l->y, b, l->conv, l->algo, ws, ws_bytes, &zero, l->w, out));
+    return 0;
+}
+
+/* The whole call in layout k on NCHW operands: for NHWC, a and b transposed in, the output out. */
+static int run_layout(const struct plan *p, int k, const void *a, const void *b, void *out)
+{
+    if (k == NCHW) return convolve(p, NCHW, a, b, out);
+    const int *o = operand[p->d];
+    if (transform(p, o[0], 1, a, cl[o[0]]) || transform(p, o[1], 1, b, cl[o[1]])) return -1;
+    if (convolve(p, NHWC, cl[o[0]], cl[o[1]], cl[o[2]])) return -1;
+    return transform(p, o[2], 0, cl[o[2]], out);
+}
+
+/* Milliseconds a whole call in layout k takes: one call, then the mean of three between events. */
+static int time_layout(const struct plan *p, int k, const void *a, const void *b, void *out, float *ms)
+{
+    cudaEvent_t e[2] = {0, 0};
+    int rc = -1;
+    if (cudaEventCreate(&e[0]) != cudaSuccess || cudaEventCreate(&e[1]) != cudaSuccess) {
+        cuda_set_error("cudaEventCreate failed");
+        goto out;
+    }
+    if (run_layout(p, k, a, b, out) != 0 || cudaEventRecord(e[0], cuda_stream) != cudaSuccess) goto out;
+    for (int r = 0; r < 3; r++)
+        if (run_layout(p, k, a, b, out) != 0) goto out;
+    if (cudaEventRecord(e[1], cuda_stream) != cudaSuccess || cudaEventSynchronize(e[1]) != cudaSuccess ||
+        cudaEventElapsedTime(ms, e[0], e[1]) != cudaSuccess) {
+        cuda_set_error("timing the %s search: %s", dir_names[p->d], cudaGetErrorString(cudaGetLastError()));
+        goto out;
+    }
+    *ms /= 3;
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++)
+        if (e[i]) cudaEventDestroy(e[i]);
+    return rc;
+}
+
+/* The search for one case: NCHW; for tensor-op dtypes NHWC too, on the case's inputs transposed
+ * (the NHWC search writes its output there, the NCHW one into out); when both run, each whole path
+ * is timed and the faster kept. A layout that cannot run is left out; neither: cuDNN's reason. */
+static int choose(struct plan *p, const void *a, const void *b, void *out)
+{
+    char why[256] = "";
+    int nchw = choose_layout(p, &p->l[NCHW], a, b, out) == 0;
+    if (!nchw) snprintf(why, sizeof why, "%s", cuda_device.error());
+    if (p->dt != DT_F32 && grow_channels_last(p) == 0) {
+        const int *o = operand[p->d];
+        if (transform(p, o[0], 1, a, cl[o[0]]) == 0 && transform(p, o[1], 1, b, cl[o[1]]) == 0)
+            choose_layout(p, &p->l[NHWC], cl[o[0]], cl[o[1]], cl[o[2]]);
+    }
+    int nhwc = p->l[NHWC].ok;
+    if (!nchw && !nhwc) {
+        cuda_set_error("%s", why);
+        return -1;
+    }
+    size_t need = p->l[nchw ? NCHW : NHWC].ws;
+    if (nchw && nhwc && p->l[NHWC].ws > need) need = p->l[NHWC].ws;
+    if (grow_workspace(need) != 0) return -1;
+    p->use = nchw ? NCHW : NHWC;
+    if (nchw && nhwc) {   /* an NHWC path that fails here is left out; NCHW's failure is the row's */
+        float t[LAYOUTS];
+        if (time_layout(p, NCHW, a, b, out, &t[NCHW]) != 0) return -1;
+        p->l[NCHW].ms = t[NCHW];
+        if (time_layout(p, NHWC, a, b, out, &t[NHWC]) != 0) nhwc = p->l[NHWC].ok = 0;
+        else p->l[NHWC].ms = t[NHWC];
+        p->use = nhwc && t[NHWC] < t[NCHW] ? NHWC : NCHW;
+    }
+    if (cudnn_conv_layout >= 0 && p->l[cudnn_conv_layout].ok) p->use = cudnn_conv_layout;
+    const struct layout *u = &p->l[p->use], *other = &p->l[!p->use];
+    snprintf(p->impl, sizeof p->impl, "cuDNN find: %s%s%s, %.3f ms", p->use == NHWC ? "NHWC " : "", u->impl,
+             p->use == NHWC ? " + NCHW<->NHWC transposes" : "", u->ms);
+    if (nchw && nhwc) appendf(p->impl, sizeof p->impl, "; %s %s %.3f ms", p->use == NHWC ? "NCHW" : "NHWC", other->impl, other->ms);
+    else if (p->dt != DT_F32) appendf(p->impl, sizeof p->impl, "; %s path could not run", p->use == NHWC ? "NCHW" : "NHWC");
     return 0;
 }
 
 static struct plan *plan_for(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, void *out)
 {
     for (int i = 0; i < PLANS; i++)
-        if (plans[i].used && plans[i].d == d && plans[i].dt == dt && !memcmp(&plans[i].s, s, sizeof *s)) return &plans[i];
+        if (plans[i].used && plans[i].d == d && plans[i].dt == dt && plans[i].forced == cudnn_conv_layout &&
+            !memcmp(&plans[i].s, s, sizeof *s))
+            return &plans[i];
     struct plan *p = &plans[next_slot];           /* round robin: the oldest goes (its descriptors are reused) */
     next_slot = (next_slot + 1) % PLANS;
     p->used = 0;
     p->d = d;
     p->dt = dt;
+    p->forced = cudnn_conv_layout;
     p->s = *s;
     if (set_descriptors(p) != 0 || choose(p, a, b, out) != 0) return NULL;
     p->used = 1;
@@ -319,17 +470,10 @@ static struct plan *plan_for(enum conv_dir d, enum dtype dt, const struct conv_s
 
 static int conv_cudnn(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, void *out)
 {
-    static const float one = 1.f, zero = 0.f;   /* fp32 scaling factors for every data type here */
     struct plan *p = plan_for(d, dt, s, a, b, out);
     if (!p) return -1;
     snprintf(note, sizeof note, "%s", p->impl);
-    if (d == CONV_FWD)
-        DNN(p_cudnnConvolutionForward(handle, &one, p->x, a, p->w, b, p->conv, p->algo, ws, ws_bytes, &zero, p->y, out));
-    else if (d == CONV_BWD_DATA)
-        DNN(p_cudnnConvolutionBackwardData(handle, &one, p->w, b, p->y, a, p->conv, p->algo, ws, ws_bytes, &zero, p->x, out));
-    else
-        DNN(p_cudnnConvolutionBackwardFilter(handle, &one, p->x, a, p->y, b, p->conv, p->algo, ws, ws_bytes, &zero, p->w, out));
-    return 0;
+    return run_layout(p, p->use, a, b, out);
 }
 
 static int conv_fwd_cudnn(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y) { return conv_cudnn(CONV_FWD, dt, s, x, w, y); }

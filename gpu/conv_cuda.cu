@@ -21,7 +21,11 @@
  *                  The reduction is cut into S slices (a strided-batched GEMM into fp32 partials,
  *                  S chosen to fill the GPU even for MNIST conv1's 32 x 9 output), then one kernel
  *                  adds the partials (and the chunks) in fp32 and writes dw in the dtype.
- * Index math is 32-bit with fast division (fastdiv.h): a lowered chunk stays below 2^31 elements. */
+ * Index math is 32-bit with fast division (fastdiv.h): a lowered chunk stays below 2^31 elements.
+ *
+ * Also here: conv_layout_cuda, the NCHW <-> NHWC transposes of the cuDNN variant's channels-last
+ * path (backend_cudnn.c): per image a (C, H·W) matrix to (H·W, C) and back, filters (K, C, R·S) to
+ * (K, R·S, C), through 32 x 32 shared-memory tiles so reads and writes are both coalesced. */
 #include "cuda_check.h"
 #include "cuda_launch.cuh"
 #include "cuda_ops.h"
@@ -396,4 +400,41 @@ int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy
 { return conv_cuda(CONV_BWD_DATA, dt, s, dy, w, dx); }
 int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw)
 { return conv_cuda(CONV_BWD_FILTER, dt, s, x, dy, dw); }
+}
+
+/* Per batch item b: dst[b] (cols, rows) = src[b] (rows, cols)ᵀ, elements of T's size moved as bits.
+ * Block 32 x 8: a 32 x 32 tile read along cols, written along rows (the +1 column keeps the
+ * shared-memory reads of a warp in 32 banks). */
+template <class T>
+__global__ void layout_transpose_kernel(int rows, int cols, const T *__restrict__ src, T *__restrict__ dst)
+{
+    __shared__ T tile[32][33];
+    size_t base = (size_t)blockIdx.z * rows * cols;
+    int c0 = blockIdx.x * 32, r0 = blockIdx.y * 32;
+    for (int i = threadIdx.y; i < 32; i += blockDim.y) {
+        int r = r0 + i, c = c0 + threadIdx.x;
+        if (r < rows && c < cols) tile[i][threadIdx.x] = src[base + (size_t)r * cols + c];
+    }
+    __syncthreads();
+    for (int i = threadIdx.y; i < 32; i += blockDim.y) {
+        int c = c0 + i, r = r0 + threadIdx.x;
+        if (c < cols && r < rows) dst[base + (size_t)c * rows + r] = tile[threadIdx.x][i];
+    }
+}
+
+extern "C" int conv_layout_cuda(enum dtype dt, int batch, int rows, int cols, const void *src, void *dst)
+{
+    if (batch <= 0 || rows <= 0 || cols <= 0) return 0;
+    unsigned gx = (unsigned)((cols + 31) / 32), gy = (unsigned)((rows + 31) / 32);
+    if (gy > 65535 || batch > 65535) {
+        cuda_set_error("unsupported: a layout transpose of %d x (%d, %d) exceeds the grid", batch, rows, cols);
+        return -1;
+    }
+    dim3 grid(gx, gy, (unsigned)batch), block(32, 8);
+    if (dtype_size(dt) == 2)
+        layout_transpose_kernel<uint16_t><<<grid, block, 0, cuda_stream>>>(rows, cols, (const uint16_t *)src, (uint16_t *)dst);
+    else
+        layout_transpose_kernel<uint32_t><<<grid, block, 0, cuda_stream>>>(rows, cols, (const uint32_t *)src, (uint32_t *)dst);
+    CUDA_CHECK_LAUNCH();
+    return 0;
 }

@@ -14,6 +14,7 @@ extern "C" {
 #endif
 struct collective_ops;
 extern const struct collective_ops nccl_collectives;   /* coll_nccl.c: built with MPI and nccl.h */
+extern int cudnn_conv_layout;   /* backend_cudnn.c, built with cudnn.h: -1 measured; 0 NCHW, 1 NHWC (tests) */
 int gemm_cuda(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 /* Elementwise: arrays in dt's storage (fp32, fp16, bf16), fp32 arithmetic. */
 int copy_cuda(enum dtype dt, size_t n, const void *a, void *b);
@@ -44,6 +45,9 @@ int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const 
 int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y);
 int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx);
 int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw);
+/* Per batch item, src (rows, cols) -> dst (cols, rows) in dt's storage: NCHW <-> NHWC with rows C
+ * and cols H·W (or back with them swapped), filters (K, C, R·S) -> (K, R·S, C). Async on the stream. */
+int conv_layout_cuda(enum dtype dt, int batch, int rows, int cols, const void *src, void *dst);
 
 /* Attention (backend.h's attention_ops): the batched-GEMM path (attention_cuda.cu) and the fused
  * flash-style kernels of the flash variant (flash_cuda.cu, sm_80+, fp16/bf16). */

@@ -1,7 +1,9 @@
 /* test_cuda_conv.c: convolution on the CUDA backend and its cuDNN variant, all directions, every
  * dtype (fp32, tf32, fp16, bf16: fp16/bf16 outputs converted for the check), awkward shapes, the
- * lowering cut into several chunks, and the impl notes; skipped without a usable GPU. */
+ * lowering cut into several chunks, cuDNN's channels-last path and its transposes, and the impl
+ * notes; skipped without a usable GPU. */
 #include "conv_cases_test.h"
+#include "cuda_ops.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,64 @@ Test(cuda_conv, cudnn_fp32) { check_convs(cudnn_or_skip(), DT_F32); }
 Test(cuda_conv, cudnn_tf32) { check_convs(cudnn_or_skip(), DT_TF32); }
 Test(cuda_conv, cudnn_fp16) { check_convs(cudnn_or_skip(), DT_F16); }
 Test(cuda_conv, cudnn_bf16) { check_convs(cudnn_or_skip(), DT_BF16); }
+
+#ifdef HAVE_CUDA
+/* conv_layout_cuda: (rows, cols) -> (cols, rows) per batch item, bit for bit, on sizes that are
+ * not multiples of the 32 x 32 tile, for 2- and 4-byte storage; and back again. */
+Test(cuda_conv, layout_transpose_matches_host)
+{
+    const struct backend *b = cuda_or_skip();
+    const int batch = 3, rows = 37, cols = 70;
+    const size_t n = (size_t)batch * rows * cols;
+    static const enum dtype dts[] = {DT_F32, DT_BF16};
+    for (int t = 0; t < 2; t++) {
+        size_t es = dtype_size(dts[t]);
+        unsigned char *h = malloc(n * es), *want = malloc(n * es), *got = malloc(n * es);
+        for (size_t i = 0; i < n * es; i++) h[i] = (unsigned char)(i * 2654435761u >> 13);
+        for (int z = 0; z < batch; z++)
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++)
+                    memcpy(want + (((size_t)z * cols + c) * rows + r) * es, h + (((size_t)z * rows + r) * cols + c) * es, es);
+        void *d0 = b->dev->alloc(n * es), *d1 = b->dev->alloc(n * es);
+        cr_assert(d0 && d1, "%s", b->dev->error());
+        cr_assert_eq(b->dev->upload(d0, h, n * es), 0);
+        cr_assert_eq(conv_layout_cuda(dts[t], batch, rows, cols, d0, d1), 0, "%s", b->dev->error());
+        cr_assert_eq(b->dev->download(got, d1, n * es), 0);
+        cr_expect_eq(memcmp(got, want, n * es), 0, "%s: NCHW -> NHWC differs from the host's transpose", dtype_name(dts[t]));
+        cr_assert_eq(conv_layout_cuda(dts[t], batch, cols, rows, d1, d0), 0, "%s", b->dev->error());
+        cr_assert_eq(b->dev->download(got, d0, n * es), 0);
+        cr_expect_eq(memcmp(got, h, n * es), 0, "%s: there and back again is not the input", dtype_name(dts[t]));
+        b->dev->release(d0);
+        b->dev->release(d1);
+        free(h); free(want); free(got);
+    }
+}
+#endif
+
+#ifdef HAVE_CUDNN
+/* The channels-last path (inputs transposed to NHWC, cuDNN's NHWC kernels, the output transposed
+ * back) on every shape and tensor-op dtype, whether or not the search would pick it; the notes
+ * show it ran (a shape it cannot run falls back to NCHW and is verified there). */
+Test(cuda_conv, cudnn_channels_last_path)
+{
+    const struct backend *b = cudnn_or_skip();
+    static const enum dtype dts[] = {DT_TF32, DT_F16, DT_BF16};
+    const struct workload *w = workload_find("conv_fwd");
+    char why[256];
+    cudnn_conv_layout = 1;
+    for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++) {
+        check_convs(b, dts[i]);
+        void *st = w->setup(b, &awkward_convs[6], dts[i], 9, why, sizeof why);   /* C = 8, K = 9 */
+        cr_assert_not_null(st, "%s", why);
+        b->impl();
+        cr_assert_eq(w->call(st), 0, "%s", b->dev->error());
+        const char *note = b->impl();
+        cr_expect(strstr(note, "NHWC ") == note + strlen("cuDNN find: "), "%s: %s", dtype_name(dts[i]), note);
+        w->teardown(st);
+    }
+    cudnn_conv_layout = -1;
+}
+#endif
 
 /* Each backend names what it ran; the note is handed out once. cuDNN's comes from its search and
  * stays with the cached plan for later calls of the same case. */
