@@ -21,6 +21,11 @@ extern enum cpu_op_impl cpu_last_impl;
 const char *cpu_impl(void);
 
 int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
+/* fp32 on several threads: OpenBLAS's threads, or one OpenBLAS call per thread on a tile of C
+ * (gemm_cpu.c), by measurement; gemm_cpu_tiling -1 (default), or 0 / 1 to force one way (tests).
+ * gemm_cpu_note: what the last fp32 call ran, and when both ways were timed, their times. */
+extern int gemm_cpu_tiling;
+const char *gemm_cpu_note(void);
 /* bf16 inputs (uint16), fp32 accumulate and output; vdpbf16ps. 0 ok, -1 when the CPU lacks it. */
 int gemm_bf16_cpu(int ta, int tb, int m, int n, int k, const uint16_t *a, const uint16_t *b, float *c);
 int gemm_bf16_cpu_available(void);

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const int shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {129, 65, 257}, {33, 17, 1}, {1, 300, 7}, {64, 1, 129}};
 
@@ -25,6 +26,37 @@ static void all_shapes(const struct backend *b, enum dtype dt)
 Test(gemm, cpu_fp32_awkward_shapes_and_transposes)
 {
     all_shapes(backend_find("cpu"), DT_F32);
+}
+
+/* fp32 on several threads cut into one OpenBLAS call per tile of C (uneven tiles, every transpose),
+ * forced on and off, and chosen by measurement; the impl note says which ran. */
+Test(gemm, cpu_fp32_tiles_per_thread)
+{
+    static const int tiled_shapes[][3] = {{129, 65, 257}, {100, 97, 31}, {64, 200, 9}, {256, 256, 256}};
+    const struct backend *b = backend_find("cpu");
+    b->dev->set_threads(4);   /* the measured choice starts at 4 threads */
+    float *a = calloc(256 * 256, sizeof(float)), *bb = calloc(256 * 256, sizeof(float)), *c = calloc(256 * 256, sizeof(float));
+    for (int force = 1; force >= -1; force--) {
+        gemm_cpu_tiling = force;
+        for (size_t s = 0; s < sizeof tiled_shapes / sizeof tiled_shapes[0]; s++)
+            for (int t = 0; t < 4; t++) {
+                int m = tiled_shapes[s][0], n = tiled_shapes[s][1], k = tiled_shapes[s][2];
+                double e = backend_gemm_error(b, DT_F32, t & 1, t >> 1, m, n, k), tol = gemm_tolerance(DT_F32, k);
+                cr_expect(e >= 0 && e <= tol, "tiling %d: %dx%dx%d ta=%d tb=%d: error %g, tolerance %g", force, m, n, k,
+                          t & 1, t >> 1, e, tol);
+            }
+        cr_assert_eq(gemm_cpu(DT_F32, 0, 0, 129, 65, 256, a, bb, c), 0);
+        const char *note = cpu_impl();
+        cr_assert_not_null(note);
+        if (force == 1) cr_expect(strstr(note, "a call per thread on 2x2 tiles of C") != NULL, "%s", note);
+        if (force == -1) cr_expect(strstr(note, " ms tiled, ") || strstr(note, " ms OpenBLAS-threaded, "), "both timed: %s", note);
+        if (force == 0) cr_expect(strstr(note, "tiles") == NULL && strstr(note, "OpenBLAS sgemm (") == note, "%s", note);
+    }
+    gemm_cpu_tiling = 1;
+    cr_assert_eq(gemm_cpu(DT_F32, 0, 0, 60, 60, 8, a, bb, c), 0);
+    cr_expect(strstr(cpu_impl(), "tiles") == NULL, "tiles thinner than 32 rows and columns: OpenBLAS's own threads");
+    gemm_cpu_tiling = -1;
+    free(a); free(bb); free(c);
 }
 
 Test(gemm, cpu_bf16_native_or_reported)
