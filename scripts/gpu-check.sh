@@ -112,7 +112,7 @@ case "${1:-}" in
       step info 20 "$B/dlbench" info --no-ceilings
     fi
     if has tests; then
-      step tests 150 "$T" --filter='cuda_*/*' -j1 --verbose=1   # cuda_attention and cuda_gpt: ~40 s of it
+      step tests 180 "$T" --filter='cuda_*/*' -j1 --verbose=1   # cuda_attention and cuda_gpt: ~40 s of it
       grep -E '^\[(FAIL|----)\]|Synthesis' "$logs/tests.log" | tail -30 >> "$logs/summary.txt"
     fi
     if has quick; then
