@@ -14,7 +14,6 @@
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
-#include <time.h>
 
 int gemm_cpu_tiling = -1;   /* tests: -1 by measurement; 0 OpenBLAS's threads; 1 tiles when they fit */
 /* Which way a shape runs at a thread count: measured once (after a warm call each, the best of three
@@ -60,13 +59,6 @@ static void tiled(int ta, int tb, int m, int n, int k, const float *a, const flo
     }
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static struct choice choices[64];
 static int nchoices;
 
@@ -80,10 +72,10 @@ static const struct choice *choose(int ta, int tb, int m, int n, int k, const fl
     double best[2] = {1e30, 1e30};
     for (int r = 0; r < 4; r++)
         for (int way = 0; way < 2; way++) {
-            double t0 = now();
+            double t0 = omp_get_wtime();
             if (way) tiled(ta, tb, m, n, k, a, b, c, gm, gn);
             else sgemm(ta, tb, m, n, k, a, b, c, ta ? m : k, tb ? k : n, n);
-            double dt = now() - t0;
+            double dt = omp_get_wtime() - t0;
             if (r > 0 && dt < best[way]) best[way] = dt;
         }
     struct choice *h = &choices[nchoices++ % 64];

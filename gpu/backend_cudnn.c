@@ -386,29 +386,18 @@ static int run_layout(const struct plan *p, int k, const void *a, const void *b,
     return transform(p, o[2], 0, cl[o[2]], out);
 }
 
-/* Milliseconds a whole call in layout k takes: one call, then the mean of three between events. */
+/* Milliseconds a whole call in layout k takes: one call, then the mean of three, on the device's
+ * timer (CUDA events on the stream). Plans are made in a case's first call, which is never inside
+ * the sampler's timing (measure.c verifies that call before time_op starts). */
 static int time_layout(const struct plan *p, int k, const void *a, const void *b, void *out, float *ms)
 {
-    cudaEvent_t e[2] = {0, 0};
-    int rc = -1;
-    if (cudaEventCreate(&e[0]) != cudaSuccess || cudaEventCreate(&e[1]) != cudaSuccess) {
-        cuda_set_error("cudaEventCreate failed");
-        goto out;
-    }
-    if (run_layout(p, k, a, b, out) != 0 || cudaEventRecord(e[0], cuda_stream) != cudaSuccess) goto out;
+    double s;
+    if (run_layout(p, k, a, b, out) != 0 || cuda_device.timer_start() != 0) return -1;
     for (int r = 0; r < 3; r++)
-        if (run_layout(p, k, a, b, out) != 0) goto out;
-    if (cudaEventRecord(e[1], cuda_stream) != cudaSuccess || cudaEventSynchronize(e[1]) != cudaSuccess ||
-        cudaEventElapsedTime(ms, e[0], e[1]) != cudaSuccess) {
-        cuda_set_error("timing the %s search: %s", dir_names[p->d], cudaGetErrorString(cudaGetLastError()));
-        goto out;
-    }
-    *ms /= 3;
-    rc = 0;
-out:
-    for (int i = 0; i < 2; i++)
-        if (e[i]) cudaEventDestroy(e[i]);
-    return rc;
+        if (run_layout(p, k, a, b, out) != 0) return -1;
+    if (cuda_device.timer_stop(&s) != 0) return -1;
+    *ms = (float)(s * 1e3 / 3);
+    return 0;
 }
 
 /* The search for one case: NCHW; for tensor-op dtypes NHWC too, on the case's inputs transposed

@@ -75,25 +75,29 @@ static void on_interrupt(int sig)
     for (int i = 0; i < 2; i++) if (current_child[i] > 0) kill(current_child[i], SIGINT);
 }
 
-/* Runs argv (cwd: dir, or here when NULL) with stdout and stderr appended to log (or inherited when
- * NULL). Returns the exit status, 128+signal when killed, or -1 when it could not start. */
-static int spawn(char *const argv[], const char *dir, const char *log)
+/* In a forked child: its own process group (a Ctrl-C reaches ab alone), stdout and stderr appended
+ * to log (inherited when NULL), then argv. Never returns. */
+static __attribute__((noreturn)) void exec_child(char *const argv[], const char *log)
+{
+    setpgid(0, 0);
+    if (log) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd < 0) _exit(127);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
+/* Runs argv with its output appended to log (or inherited when NULL). Returns the exit status,
+ * 128+signal when killed, or -1 when it could not start. */
+static int spawn(char *const argv[], const char *log)
 {
     pid_t pid = fork();
     if (pid < 0) return -1;
-    if (pid == 0) {
-        setpgid(0, 0);
-        if (dir && chdir(dir) != 0) _exit(127);
-        if (log) {
-            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (fd < 0) _exit(127);
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
+    if (pid == 0) exec_child(argv, log);
     int st;
     current_child[0] = pid;
     if (timing_interrupted) kill(pid, SIGINT);   /* interrupted between fork and here */
@@ -221,8 +225,8 @@ static int build_rev(const char *rev, const char *what, long jobs, char *bin, si
     if (!reuse) {
         char *prune[] = {"git", "-C", top, "worktree", "prune", NULL};
         char *add[] = {"git", "-C", top, "worktree", "add", "--force", "--detach", wt, sha, NULL};
-        spawn(prune, NULL, log);
-        if (spawn(add, NULL, log) != 0) {
+        spawn(prune, log);
+        if (spawn(add, log) != 0) {
             last_error(log, err, sizeof err);
             fprintf(stderr, "dlbench: ab: cannot check out %s into %s: %s\n", rev, wt, err);
             return 2;
@@ -241,7 +245,7 @@ static int build_rev(const char *rev, const char *what, long jobs, char *bin, si
     if (!gpu) make[5] = "CUDA_ARCH=75";
     fprintf(stderr, "dlbench: ab: building %s %s (%.12s)%s in %s\n", what, rev, sha, gpu ? "" : " (no GPU here: CUDA code for sm_75 only)", wt);
     double t0 = wall_seconds();
-    if (spawn(make, NULL, log) != 0) {
+    if (spawn(make, log) != 0) {
         last_error(log, err, sizeof err);
         fprintf(stderr, "dlbench: ab: %s %s (%.12s) does not build: %s (log: %s)\n", what, rev, sha, err, log);
         return 2;
@@ -345,18 +349,11 @@ static int start_child(char *const argv[], const char *log, struct child *c)
     if (pid < 0) { close(down[0]); close(down[1]); close(up[0]); close(up[1]); return -1; }
     if (pid == 0) {
         char spec[64];
-        setpgid(0, 0);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd < 0) _exit(127);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
         fcntl(down[0], F_SETFD, 0);
         fcntl(up[1], F_SETFD, 0);
         snprintf(spec, sizeof spec, "%d,%d", down[0], up[1]);
         setenv("DLBENCH_TURNS", spec, 1);
-        execvp(argv[0], argv);
-        _exit(127);
+        exec_child(argv, log);
     }
     close(down[0]);
     close(up[1]);

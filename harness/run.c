@@ -331,7 +331,6 @@ static void warn_oversubscribed(const struct run_opts *o)
                         "oversubscribed and are marked so in the report\n", over, cores);
 }
 
-/* The plan's rough length (ceilings included), from the per-row model (harness/measure/eta.h). */
 /* Whether item i's check reference is one an earlier measured item computed already (shared:
  * workload.check_key); seen holds the keys so far (room for n). */
 static int check_shared(const struct item *it, uint64_t *seen, int *nseen)
@@ -343,6 +342,7 @@ static int check_shared(const struct item *it, uint64_t *seen, int *nseen)
     return 0;
 }
 
+/* The plan's rough length (ceilings included), from the per-row model (harness/measure/eta.h). */
 static double plan_estimate(const struct run_opts *o, const struct item *items, int n)
 {
     int avail[64] = {0};

@@ -114,6 +114,7 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
                            struct row *r, struct timing_result *tr)
 {
     char why[256];
+    int slow = slowed_on_purpose(w, r->case_name);
     if (b->impl) b->impl(); /* forget notes left by setup or by another case */
     int rc = w->call(st);
     const char *note = b->impl && !w->composite ? b->impl() : NULL;
@@ -133,8 +134,7 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
     } else if (!(r->verify_err <= r->tolerance)) {
         snprintf(r->status, sizeof r->status, "failed: error %.3g > tolerance %.3g%s%s", r->verify_err, r->tolerance,
                  why[0] ? ": " : "", why);
-    } else if (slowed_on_purpose(w, r->case_name) ? time_op(b, call_twice, &(struct slowed){w->call, st}, t, tr) != 0
-                                                   : time_op(b, w->call, st, t, tr) != 0) {
+    } else if (slow ? time_op(b, call_twice, &(struct slowed){w->call, st}, t, tr) != 0 : time_op(b, w->call, st, t, tr) != 0) {
         snprintf(r->status, sizeof r->status, "failed: %s", b->dev->error());
     } else if (tr->outcome == TIMING_INTERRUPTED) {
         return 1;
@@ -142,7 +142,7 @@ static int verify_and_time(const struct backend *b, const struct workload *w, vo
         snprintf(r->status, sizeof r->status, "timeout");
     } else {
         row_timing(r, tr);
-        if (slowed_on_purpose(w, r->case_name))
+        if (slow)
             snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "%sslowed-on-purpose", r->flags[0] ? ";" : "");
     }
     if (!(r->verify_err <= r->tolerance)) return 0;

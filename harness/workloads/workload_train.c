@@ -66,8 +66,6 @@ static double train_check_flops(const void *p, enum dtype dt)
     return c->gpt ? gpt_case_check_flops(c) : train_flops(p, dt) / 3;
 }
 
-/* Estimated traffic: the batch, every activation written and read forward and backward, and the
- * parameters read, graded and updated (SGD: p, g; Adam: p, g, m, v). */
 /* The estimate's share of the roofline: an MLP/CNN step is many small GEMMs, convolutions and
  * elementwise kernels (~0.1); a GPT step is dominated by large GEMMs (gpt.tiny on the dev VM: 65
  * GFLOP in 0.38 s on 2 threads, near the GEMM ceiling; 0.5 keeps room for its attention). */
@@ -83,6 +81,8 @@ static uint64_t train_check_key(const void *p)
     return c->gpt ? 0 : ((uint64_t)(uintptr_t)c->model << 16) ^ (uint64_t)c->batch ^ 1;
 }
 
+/* Estimated traffic: the batch, every activation written and read forward and backward, and the
+ * parameters read, graded and updated (SGD: p, g; Adam: p, g, m, v). */
 static double train_bytes(const void *p, enum dtype dt)
 {
     const struct train_case *c = p;
