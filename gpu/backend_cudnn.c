@@ -10,12 +10,17 @@
  * Tensor-op rows (tf32, fp16, bf16) also try the channels-last path: the inputs transposed to NHWC
  * (filters to KRSC) by dlbench's transpose kernel (conv_cuda.cu), cuDNN's NHWC search, the output
  * transposed back, all inside the call, so the row still reads and writes NCHW like every backend.
- * cuDNN's legacy API has its tensor-core implicit GEMMs for NHWC; for NCHW fp16 it picked kernels
- * at 20-56 TFLOP/s on the H200 where PyTorch's cuDNN reached 57-79. Both whole paths are timed
- * (CUDA events, transposes included) and the faster is kept; the row's impl says which, with the
- * other's time.
+ * Beside the legacy search, every row also tries cuDNN's graph API (conv_engines_cudnn.c: the
+ * engines its heuristics propose, each plan timed on the case's buffers), on NCHW and, for the
+ * tensor-op dtypes, on the channels-last copies: PyTorch reaches cuDNN that way, and on the H200
+ * the legacy API's best fp16 NCHW kernels ran at 0.28-0.53x of PyTorch's on the same layers.
+ * Paths, by the index tests force with cudnn_conv_layout: 0 find NCHW, 1 find NHWC, 2 graph NCHW,
+ * 3 graph NHWC. Every path that can run is timed whole (CUDA events, transposes included) and the
+ * fastest kept; the row's impl names it ("cuDNN find: ..." or "cuDNN graph: engine N ..."), with
+ * the others' times. DLBENCH_CUDNN_TRACE=1 prints each search and timed plan on stderr.
  * libcudnn is loaded at run time (dlopen), so a machine without it still runs everything else. */
 #include "backend.h"
+#include "conv_engines_cudnn.h"
 #include "cuda_check.h"
 #include "cuda_ops.h"
 #include "cuda_state.h"
@@ -23,7 +28,9 @@
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The cuDNN functions used, resolved from libcudnn.so.9 by the probe; prototypes from cudnn.h. */
 #define CUDNN_FUNCS(X) X(cudnnCreate) X(cudnnSetStream) X(cudnnGetErrorString) X(cudnnGetVersion)    \
@@ -38,6 +45,8 @@
     X(cudnnConvolutionForward) X(cudnnConvolutionBackwardData) X(cudnnConvolutionBackwardFilter)
 #define DECLARE(f) static __typeof__(&f) p_##f;
 CUDNN_FUNCS(DECLARE)
+static int engines_ok;            /* the graph API resolved (conv_engines_cudnn.c) */
+static char engines_why[128];
 
 static int load_cudnn(char *why, size_t n)
 {
@@ -46,6 +55,7 @@ static int load_cudnn(char *why, size_t n)
     if (!lib) { snprintf(why, n, "cuDNN library not found (libcudnn.so.9)"); return -1; }
 #define RESOLVE(f) if (!(p_##f = (__typeof__(&f))dlsym(lib, #f))) { snprintf(why, n, "cuDNN lacks %s", #f); return -1; }
     CUDNN_FUNCS(RESOLVE)
+    if (cudnn_engines_load(lib, engines_why, sizeof engines_why) == 0) engines_ok = 1;
     return 0;
 }
 
@@ -122,23 +132,29 @@ static const char *const dir_names[] = {"forward", "backward-data", "backward-fi
 struct cand { int algo; cudnnStatus_t status; float ms; size_t memory; cudnnMathType_t math; };
 #define MAX_CANDS 16
 
-/* One layout of a case: its descriptors and, once searched, its best algorithm. */
-enum { NCHW, NHWC, LAYOUTS };
+/* One path of a case: the legacy API (cudnnFind*) or the graph API (conv_engines_cudnn.c), on
+ * NCHW operands or their channels-last copies; its descriptors and, once searched, its best
+ * algorithm or engine. */
+enum { NCHW, NHWC, G_NCHW, G_NHWC, LAYOUTS };
+static int is_nhwc(int k) { return k == NHWC || k == G_NHWC; }
+static int is_graph(int k) { return k >= G_NCHW; }
+static const char *const path_names[LAYOUTS] = {"find NCHW", "find NHWC", "graph NCHW", "graph NHWC"};
 struct layout {
-    cudnnTensorDescriptor_t x, y;
+    cudnnTensorDescriptor_t x, y;     /* legacy paths */
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
+    struct cudnn_engines eng;         /* graph paths */
     int ok, algo;
     size_t ws;
     float ms;                         /* the search's kernel time; then the whole path's (events) */
     char impl[128];
 };
 
-/* Tests: -1 (the default) chooses the layout by measurement; NCHW or NHWC takes that one whenever
- * it can run, so each path is verified on every shape. */
+/* Tests: -1 (the default) chooses the path by measurement; NCHW, NHWC, G_NCHW or G_NHWC (0-3)
+ * takes that one whenever it can run, so each path is verified on every shape. */
 int cudnn_conv_layout = -1;
 
-/* A cached case: both layouts, the one chosen, and what the row's impl says. */
+/* A cached case: every path, the one chosen, and what the row's impl says. */
 struct plan {
     int used, forced;                 /* forced: cudnn_conv_layout when it was made */
     enum conv_dir d;
@@ -173,7 +189,7 @@ static int set_descriptors(struct plan *p)
 {
     const struct conv_shape *s = &p->s;
     cudnnDataType_t t = data_type(p->dt);
-    for (int k = 0; k < LAYOUTS; k++) {
+    for (int k = NCHW; k <= NHWC; k++) {   /* the legacy paths' descriptors */
         struct layout *l = &p->l[k];
         cudnnTensorFormat_t f = k == NHWC ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
         if (!l->x) {
@@ -362,11 +378,12 @@ static int transform(const struct plan *p, int what, int to_nhwc, const void *sr
     return to_nhwc ? conv_layout_cuda(p->dt, batch, ch, sp, src, dst) : conv_layout_cuda(p->dt, batch, sp, ch, src, dst);
 }
 
-/* The convolution alone, in layout k, on operands in that layout. */
-static int convolve(const struct plan *p, int k, const void *a, const void *b, void *out)
+/* The convolution alone, in path k, on operands in that layout. */
+static int convolve(struct plan *p, int k, const void *a, const void *b, void *out)
 {
     static const float one = 1.f, zero = 0.f;   /* fp32 scaling factors for every data type here */
-    const struct layout *l = &p->l[k];
+    struct layout *l = &p->l[k];
+    if (is_graph(k)) return cudnn_engines_run(handle, &l->eng, NULL, a, b, out, ws);
     if (p->d == CONV_FWD)
         DNN(p_cudnnConvolutionForward(handle, &one, l->x, a, l->w, b, l->conv, l->algo, ws, ws_bytes, &zero, l->y, out));
     else if (p->d == CONV_BWD_DATA)
@@ -376,20 +393,20 @@ static int convolve(const struct plan *p, int k, const void *a, const void *b, v
     return 0;
 }
 
-/* The whole call in layout k on NCHW operands: for NHWC, a and b transposed in, the output out. */
-static int run_layout(const struct plan *p, int k, const void *a, const void *b, void *out)
+/* The whole call in path k on NCHW operands: for NHWC, a and b transposed in, the output out. */
+static int run_layout(struct plan *p, int k, const void *a, const void *b, void *out)
 {
-    if (k == NCHW) return convolve(p, NCHW, a, b, out);
+    if (!is_nhwc(k)) return convolve(p, k, a, b, out);
     const int *o = operand[p->d];
     if (transform(p, o[0], 1, a, cl[o[0]]) || transform(p, o[1], 1, b, cl[o[1]])) return -1;
-    if (convolve(p, NHWC, cl[o[0]], cl[o[1]], cl[o[2]])) return -1;
+    if (convolve(p, k, cl[o[0]], cl[o[1]], cl[o[2]])) return -1;
     return transform(p, o[2], 0, cl[o[2]], out);
 }
 
 /* Milliseconds a whole call in layout k takes: one call, then the mean of three, on the device's
  * timer (CUDA events on the stream). Plans are made in a case's first call, which is never inside
  * the sampler's timing (measure.c verifies that call before time_op starts). */
-static int time_layout(const struct plan *p, int k, const void *a, const void *b, void *out, float *ms)
+static int time_layout(struct plan *p, int k, const void *a, const void *b, void *out, float *ms)
 {
     double s;
     if (run_layout(p, k, a, b, out) != 0 || cuda_device.timer_start() != 0) return -1;
@@ -400,42 +417,161 @@ static int time_layout(const struct plan *p, int k, const void *a, const void *b
     return 0;
 }
 
-/* The search for one case: NCHW; for tensor-op dtypes NHWC too, on the case's inputs transposed
- * (the NHWC search writes its output there, the NCHW one into out); when both run, each whole path
- * is timed and the faster kept. A layout that cannot run is left out; neither: cuDNN's reason. */
+/* The largest power of two, up to 16, that divides every address (the graph API's tensors are
+ * described with it: a plan made for 16-byte-aligned operands may assume vector loads). */
+static int alignment_of(const void *a, const void *b, const void *out)
+{
+    uintptr_t bits = (uintptr_t)a | (uintptr_t)b | (uintptr_t)out | 16;
+    return (int)(bits & -bits);
+}
+
+static double seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+#define MAX_ENGINES 8             /* plans timed per graph path: cuDNN's heuristics rank them */
+#define ENGINE_SEARCH_S 0.25      /* host seconds a path's timing may take past its first plan */
+
+/* The graph API's search for path k (G_NCHW on a, b, out; G_NHWC on their channels-last copies):
+ * the heuristics' plans that fit the workspace limit, each run once and then timed over three
+ * calls on the device's timer; the fastest becomes l's. Bounded by MAX_ENGINES and
+ * ENGINE_SEARCH_S so the quick suite's cuDNN rows keep their time. */
+static int search_graph(const struct plan *p, int k, const void *a, const void *b, void *out);
+
+/* DLBENCH_CUDNN_TRACE set: every path's search and each timed plan on stderr. */
+static int tracing(void)
+{
+    static int on = -1;
+    if (on < 0) on = getenv("DLBENCH_CUDNN_TRACE") != NULL;
+    return on;
+}
+static void trace_case(const struct plan *p, int k)
+{
+    const struct conv_shape *s = &p->s;
+    fprintf(stderr, "cudnn %s %s N%d C%d %dx%d K%d %dx%d/%d %s:", dir_names[p->d], dtype_name(p->dt), s->n, s->c, s->h, s->w,
+            s->k, s->r, s->s, s->stride, path_names[k]);
+}
+
+/* The graph path's search; when it cannot run, the reason stays in l->impl for the row's note. */
+static int choose_graph(const struct plan *p, int k, const void *a, const void *b, void *out)
+{
+    struct layout *l = (struct layout *)&p->l[k];
+    l->ok = 0;
+    if (search_graph(p, k, a, b, out) == 0) return 0;
+    const char *why = cuda_device.error();
+    if (!strncmp(why, BACKEND_UNSUPPORTED, strlen(BACKEND_UNSUPPORTED))) why += strlen(BACKEND_UNSUPPORTED);
+    snprintf(l->impl, sizeof l->impl, "%s", why);
+    if (tracing()) { trace_case(p, k); fprintf(stderr, " %s\n", l->impl); }
+    return -1;
+}
+
+static int search_graph(const struct plan *p, int k, const void *a, const void *b, void *out)
+{
+    struct layout *l = (struct layout *)&p->l[k];
+    struct cudnn_engine_plan c[MAX_ENGINES];
+    int seen = 0;
+    if (!engines_ok) { cuda_set_error("%scuDNN's graph API: %s", BACKEND_UNSUPPORTED, engines_why); return -1; }
+    cudnn_engines_free(&l->eng);
+    if (cudnn_engines_graph(handle, &l->eng, p->d, p->dt, &p->s, k == G_NHWC, alignment_of(a, b, out)) != 0) return -1;
+    int n = cudnn_engines_plans(handle, &l->eng, p->dt, workspace_limit(), c, MAX_ENGINES, &seen);
+    if (n <= 0) {
+        cuda_set_error("%sgraph API: no engine allowed and finalized of %d proposed", BACKEND_UNSUPPORTED, seen);
+        return -1;
+    }
+    size_t need = 0;
+    for (int i = 0; i < n; i++) if ((size_t)c[i].ws > need) need = (size_t)c[i].ws;
+    void *space = ws, *tmp = NULL;
+    size_t bytes = ws_bytes;
+    if (need > ws_bytes) {
+        for (size_t want = need; !tmp; want /= 2) {
+            if ((tmp = cuda_device.alloc(want))) { space = tmp; bytes = want; }
+            else if (want <= ((size_t)1 << 20)) break;
+        }
+    }
+    int best = -1, timed = 0;
+    float best_ms = 0;
+    double t0 = seconds();
+    for (int i = 0; i < n; i++) {
+        if (timed > 0 && seconds() - t0 > ENGINE_SEARCH_S) break;
+        if ((size_t)c[i].ws > bytes) continue;
+        double s;
+        if (cudnn_engines_run(handle, &l->eng, &c[i], a, b, out, space) != 0 || cuda_device.timer_start() != 0) continue;
+        int r = 0;
+        while (r < 3 && cudnn_engines_run(handle, &l->eng, &c[i], a, b, out, space) == 0) r++;
+        if (cuda_device.timer_stop(&s) != 0 || r < 3) continue;
+        timed++;
+        if (tracing()) {
+            trace_case(p, k);
+            fprintf(stderr, " engine %lld (#%d of %d) ws %lld: %.4f ms\n", (long long)c[i].engine, c[i].rank + 1, seen,
+                    (long long)c[i].ws, s * 1e3 / 3);
+        }
+        if (best < 0 || s * 1e3 / 3 < best_ms) { best = i; best_ms = (float)(s * 1e3 / 3); }
+    }
+    cuda_device.release(tmp);
+    for (int i = 0; i < n; i++) if (i != best) cudnn_engine_plan_free(&c[i]);
+    if (best < 0) {
+        cuda_set_error("%sgraph API: none of %d plans ran (%s)", BACKEND_UNSUPPORTED, n, cuda_device.error());
+        return -1;
+    }
+    l->eng.chosen = c[best];
+    l->ws = (size_t)c[best].ws;
+    l->ms = best_ms;
+    snprintf(l->impl, sizeof l->impl, "engine %lld (#%d of %d proposed, %d timed), ws %.1f MiB", (long long)c[best].engine,
+             c[best].rank + 1, seen, timed, mib(l->ws));
+    l->ok = 1;
+    return 0;
+}
+
+/* The search for one case. Legacy NCHW always; the graph API on NCHW; for tensor-op dtypes both
+ * APIs on the channels-last copies too (the NHWC searches write their output there, the NCHW ones
+ * into out). Every path that can run is then timed whole (transposes included) and the fastest
+ * kept. A path that cannot run is left out; none: the first reason. */
 static int choose(struct plan *p, const void *a, const void *b, void *out)
 {
     char why[256] = "";
     int nchw = choose_layout(p, &p->l[NCHW], a, b, out) == 0;
     if (!nchw) snprintf(why, sizeof why, "%s", cuda_device.error());
+    choose_graph(p, G_NCHW, a, b, out);
     if (p->dt != DT_F32 && grow_channels_last(p) == 0) {
         const int *o = operand[p->d];
-        if (transform(p, o[0], 1, a, cl[o[0]]) == 0 && transform(p, o[1], 1, b, cl[o[1]]) == 0)
+        if (transform(p, o[0], 1, a, cl[o[0]]) == 0 && transform(p, o[1], 1, b, cl[o[1]]) == 0) {
             choose_layout(p, &p->l[NHWC], cl[o[0]], cl[o[1]], cl[o[2]]);
+            choose_graph(p, G_NHWC, cl[o[0]], cl[o[1]], cl[o[2]]);
+        }
     }
-    int nhwc = p->l[NHWC].ok;
-    if (!nchw && !nhwc) {
-        cuda_set_error("%s", why);
+    size_t need = 0;
+    int ok = 0;
+    for (int k = 0; k < LAYOUTS; k++)
+        if (p->l[k].ok) { ok++; if (p->l[k].ws > need) need = p->l[k].ws; }
+    if (!ok) {
+        cuda_set_error("%s", why[0] ? why : cuda_device.error());
         return -1;
     }
-    size_t need = p->l[nchw ? NCHW : NHWC].ws;
-    if (nchw && nhwc && p->l[NHWC].ws > need) need = p->l[NHWC].ws;
     if (grow_workspace(need) != 0) return -1;
-    p->use = nchw ? NCHW : NHWC;
-    if (nchw && nhwc) {   /* an NHWC path that fails here is left out; NCHW's failure is the row's */
-        float t[LAYOUTS];
-        if (time_layout(p, NCHW, a, b, out, &t[NCHW]) != 0) return -1;
-        p->l[NCHW].ms = t[NCHW];
-        if (time_layout(p, NHWC, a, b, out, &t[NHWC]) != 0) nhwc = p->l[NHWC].ok = 0;
-        else p->l[NHWC].ms = t[NHWC];
-        p->use = nhwc && t[NHWC] < t[NCHW] ? NHWC : NCHW;
+    p->use = -1;
+    for (int k = 0; k < LAYOUTS; k++) {   /* a path that fails its whole-path timing is left out */
+        if (!p->l[k].ok) continue;
+        float t;
+        if (ok > 1 && time_layout(p, k, a, b, out, &t) != 0) { p->l[k].ok = 0; continue; }
+        if (ok > 1) p->l[k].ms = t;
+        if (p->use < 0 || p->l[k].ms < p->l[p->use].ms) p->use = k;
     }
-    if (cudnn_conv_layout >= 0 && p->l[cudnn_conv_layout].ok) p->use = cudnn_conv_layout;
-    const struct layout *u = &p->l[p->use], *other = &p->l[!p->use];
-    snprintf(p->impl, sizeof p->impl, "cuDNN find: %s%s%s, %.3f ms", p->use == NHWC ? "NHWC " : "", u->impl,
-             p->use == NHWC ? " + NCHW<->NHWC transposes" : "", u->ms);
-    if (nchw && nhwc) appendf(p->impl, sizeof p->impl, "; %s %s %.3f ms", p->use == NHWC ? "NCHW" : "NHWC", other->impl, other->ms);
-    else if (p->dt != DT_F32) appendf(p->impl, sizeof p->impl, "; %s path could not run", p->use == NHWC ? "NCHW" : "NHWC");
+    if (p->use < 0) return -1;
+    if (cudnn_conv_layout >= 0 && cudnn_conv_layout < LAYOUTS && p->l[cudnn_conv_layout].ok) p->use = cudnn_conv_layout;
+    const struct layout *u = &p->l[p->use];
+    snprintf(p->impl, sizeof p->impl, "cuDNN %s: %s%s%s, %.3f ms", is_graph(p->use) ? "graph" : "find",
+             is_nhwc(p->use) ? "NHWC " : "", u->impl, is_nhwc(p->use) ? " + NCHW<->NHWC transposes" : "", u->ms);
+    const char *sep = "; ";
+    for (int k = 0; k < LAYOUTS; k++)
+        if (k != p->use && p->l[k].ok) { appendf(p->impl, sizeof p->impl, "%s%s %.3f", sep, path_names[k], p->l[k].ms); sep = ", "; }
+    if (sep[0] == ',') appendf(p->impl, sizeof p->impl, " ms");
+    if (!p->l[G_NCHW].ok && p->l[G_NCHW].impl[0]) appendf(p->impl, sizeof p->impl, "; graph: %s", p->l[G_NCHW].impl);
+    if (tracing())
+        for (int k = 0; k < LAYOUTS; k++)
+            if (p->l[k].ok) { trace_case(p, k); fprintf(stderr, " whole path %.4f ms%s\n", p->l[k].ms, k == p->use ? " (used)" : ""); }
     return 0;
 }
 
@@ -452,6 +588,7 @@ static struct plan *plan_for(enum conv_dir d, enum dtype dt, const struct conv_s
     p->dt = dt;
     p->forced = cudnn_conv_layout;
     p->s = *s;
+    for (int k = G_NCHW; k < LAYOUTS; k++) { cudnn_engines_free(&p->l[k].eng); p->l[k].ok = 0; p->l[k].impl[0] = 0; }
     if (set_descriptors(p) != 0 || choose(p, a, b, out) != 0) return NULL;
     p->used = 1;
     return p;
@@ -462,7 +599,15 @@ static int conv_cudnn(enum conv_dir d, enum dtype dt, const struct conv_shape *s
     struct plan *p = plan_for(d, dt, s, a, b, out);
     if (!p) return -1;
     snprintf(note, sizeof note, "%s", p->impl);
-    return run_layout(p, p->use, a, b, out);
+    int k = p->use;
+    /* a graph plan described for more aligned operands than these: the legacy NCHW path (searched
+     * for every case) runs them */
+    if (k == G_NCHW && alignment_of(a, b, out) < p->l[k].eng.align && p->l[NCHW].ok) {
+        k = NCHW;
+        snprintf(note, sizeof note, "cuDNN find: %.100s (operands below the graph plan's %d-byte alignment)",
+                 p->l[NCHW].impl, p->l[G_NCHW].eng.align);
+    }
+    return run_layout(p, k, a, b, out);
 }
 
 static int conv_fwd_cudnn(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y) { return conv_cudnn(CONV_FWD, dt, s, x, w, y); }

@@ -14,7 +14,7 @@ extern "C" {
 #endif
 struct collective_ops;
 extern const struct collective_ops nccl_collectives;   /* coll_nccl.c: built with MPI and nccl.h */
-extern int cudnn_conv_layout;   /* backend_cudnn.c, built with cudnn.h: -1 measured; 0 NCHW, 1 NHWC (tests) */
+extern int cudnn_conv_layout;   /* backend_cudnn.c, built with cudnn.h: -1 measured; 0 find NCHW, 1 find NHWC, 2 graph NCHW, 3 graph NHWC (tests) */
 int gemm_cuda(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 /* Elementwise: arrays in dt's storage (fp32, fp16, bf16), fp32 arithmetic. */
 int copy_cuda(enum dtype dt, size_t n, const void *a, void *b);

@@ -15,7 +15,7 @@ ifneq ($(NVCC),)
   ifneq ($(wildcard $(CUDA_HOME)/include/cudnn.h),)
     CPPFLAGS += -DHAVE_CUDNN      # libcudnn is dlopen'ed at run time: never a link dependency
   else
-    SRC_C := $(filter-out gpu/backend_cudnn.c,$(SRC_C))
+    SRC_C := $(filter-out gpu/backend_cudnn.c gpu/conv_engines_cudnn.c,$(SRC_C))
   endif
   # SASS per listed architecture, plus PTX of the newest so later GPUs JIT it.
   NVGENCODE := $(foreach a,$(CUDA_ARCH),-gencode arch=compute_$(a),code=sm_$(a)) \

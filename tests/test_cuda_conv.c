@@ -1,7 +1,7 @@
 /* test_cuda_conv.c: convolution on the CUDA backend and its cuDNN variant, all directions, every
  * dtype (fp32, tf32, fp16, bf16: fp16/bf16 outputs converted for the check), awkward shapes, the
- * lowering cut into several chunks, cuDNN's channels-last path and its transposes, and the impl
- * notes; skipped without a usable GPU. */
+ * lowering cut into several chunks, cuDNN's channels-last path and its transposes, its graph-API
+ * paths, and the impl notes; skipped without a usable GPU. */
 #include "conv_cases_test.h"
 #include "cuda_ops.h"
 #include <stdlib.h>
@@ -95,6 +95,50 @@ Test(cuda_conv, cudnn_channels_last_path)
 }
 #endif
 
+#ifdef HAVE_CUDNN
+/* The graph API's paths (conv_engines_cudnn.c), forced: on NCHW operands in every dtype, on the
+ * channels-last copies in the tensor-op dtypes, every awkward shape verified in every direction
+ * (a shape no engine takes falls back to the legacy search and is verified there), and the notes
+ * show that the graph path ran on some shape of each (two regular layers added: an engine may
+ * refuse every awkward one for a reason of cuDNN's own). */
+Test(cuda_conv, cudnn_graph_paths)
+{
+    const struct backend *b = cudnn_or_skip();
+    static const enum dtype dts[] = {DT_F32, DT_TF32, DT_F16, DT_BF16};
+    static const struct conv_shape regular[] = {{2, 16, 10, 10, 32, 3, 3, 1, 1, 1}, {2, 32, 8, 8, 64, 1, 1, 1, 0, 1}};
+    static const char *const names[] = {"conv_fwd", "conv_bwd_data", "conv_bwd_filter"};
+    char why[256];
+    for (int nhwc = 0; nhwc < 2; nhwc++)
+        for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++) {
+            if (nhwc && dts[i] == DT_F32) continue;   /* fp32 has no channels-last path */
+            cudnn_conv_layout = nhwc ? 3 : 2;
+            check_convs(b, dts[i]);
+            int ran = 0;
+            const char *want = nhwc ? "cuDNN graph: NHWC " : "cuDNN graph: engine ";
+            for (int d = 0; d < 3; d++) {
+                const struct workload *w = workload_find(names[d]);
+                for (size_t k = 0; k < 2 + sizeof awkward_convs / sizeof awkward_convs[0]; k++) {
+                    const struct conv_shape *s = k < 2 ? &regular[k] : &awkward_convs[k - 2];
+                    void *st = w->setup(b, s, dts[i], 13 + k, why, sizeof why);
+                    cr_assert_not_null(st, "%s", why);
+                    b->impl();
+                    cr_assert_eq(w->call(st), 0, "%s", b->dev->error());
+                    const char *note = b->impl();
+                    ran += strncmp(note, want, strlen(want)) == 0;
+                    if (k < 2) {
+                        double e = w->check(st, why, sizeof why), tol = w->tolerance(s, dts[i]);
+                        cr_expect(e >= 0 && e <= tol, "%s %s regular %zu: error %g, tolerance %g (%s)", names[d],
+                                  dtype_name(dts[i]), k, e, tol, note);
+                    }
+                    w->teardown(st);
+                }
+            }
+            cr_expect_gt(ran, 0, "%s %s: no shape ran the graph API's path", dtype_name(dts[i]), nhwc ? "NHWC" : "NCHW");
+        }
+    cudnn_conv_layout = -1;
+}
+#endif
+
 /* Each backend names what it ran; the note is handed out once. cuDNN's comes from its search and
  * stays with the cached plan for later calls of the same case. */
 Test(cuda_conv, impl_notes_name_the_algorithm)
@@ -113,7 +157,7 @@ Test(cuda_conv, impl_notes_name_the_algorithm)
             cr_assert_eq(w->call(st), 0, "%s", b->dev->error());
             const char *note = b->impl();
             cr_expect(strlen(note) > 10, "%s call %d left no impl note", b->name, call);
-            if (i == 1) cr_expect(strstr(note, "cuDNN find: ") != NULL, "%s", note);
+            if (i == 1) cr_expect(!strncmp(note, "cuDNN find: ", 12) || !strncmp(note, "cuDNN graph: ", 13), "%s", note);
             cr_expect_str_eq(b->impl(), "", "%s: the note is handed out once", b->name);
         }
         w->teardown(st);
