@@ -17,7 +17,7 @@ void ceiling_clear(struct ceiling *c)
     for (int d = 0; d < DT_COUNT; d++) c->gflops[d] = NAN;
 }
 
-const struct timing_opts ceiling_timing = {0.2, 2.0, 0.01, 120.0, 100000};
+const struct timing_opts ceiling_timing = {0.2, 2.0, 0.01, 120.0, 100000, 0.05};
 
 /* Runs workload/case on b; the row's throughput in its unit, or NAN when it did not measure.
  * *array_bytes (when not NULL) gets the row's bytes per array. */

@@ -13,7 +13,6 @@
 #define GPU_GBPS 1000.0
 #define HOST_GBPS_PER_CORE 3.0   /* generated, scanned, compared: 3 GB/s per core measured on the dev VM */
 #define HOST_GMACS_PER_CORE 0.5  /* a reference check: scalar double multiply-adds */
-#define WARMUP_S 0.05          /* timing.c's warm-up */
 #define SAMPLE_S 2e-3          /* timing.c's shortest sample */
 #define MIN_SAMPLES 8          /* samples before the CI of the median can close */
 #define PRIOR_S 1.0            /* seconds of pseudo-observation at the nominal ratio 1 */
@@ -70,9 +69,9 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;
     double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9)) / (w->efficiency ? w->efficiency(params) : efficiency(w->family));
     double sample = fmax(call, SAMPLE_S);
-    /* warm-up (>= 50 ms and one call) and the verified call; then samples: at least min_time, at
+    /* warm-up (>= t->warmup and one call) and the verified call; then samples: at least min_time, at
      * most max_time, never fewer than 3 (timing.c): a budget when calls are short, calls else */
-    e.work_s = ROW_FIXED_S + fmax(WARMUP_S, call) + call + overhead_s(w, params, dt);
+    e.work_s = ROW_FIXED_S + fmax(t->warmup, call) + call + overhead_s(w, params, dt);
     e.work_s += eta_check_seconds(w, params, dt);
     e.budget = MIN_SAMPLES * sample <= t->max_time;
     if (e.budget) e.budget_s = (t->min_time + t->max_time) / 2;
@@ -150,5 +149,5 @@ double eta_ceilings_seconds(const struct backend *b, int avail, int threads, int
     for (int i = 0; i < 3; i++) s += case_estimate(b, avail, "stream", stream[i], DT_F32, threads);
     if (gpu) s += case_estimate(b, avail, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32, 0);
     for (int d = 0; d < DT_COUNT; d++) s += case_estimate(b, avail, "gemm", ceilings_peak_gemm(gpu, quick), (enum dtype)d, threads);
-    return s + (b->peak ? 2 * (ceiling_timing.min_time + WARMUP_S) : 0);   /* the fp32 and bf16 loops */
+    return s + (b->peak ? 2 * (ceiling_timing.min_time + ceiling_timing.warmup) : 0);   /* the fp32 and bf16 loops */
 }

@@ -13,7 +13,6 @@
 volatile sig_atomic_t timing_interrupted;
 
 #define SAMPLE_TARGET_S 2e-3   /* a sample lasts >= 2 ms: far above either timer's resolution */
-#define WARMUP_S 0.05
 #define MIN_SAMPLES_AT_MAX 3
 
 double wall_seconds(void)
@@ -110,14 +109,14 @@ int time_op(const struct backend *b, op_call_fn call, void *st, const struct tim
     struct dev_state_acc none;
     devstate_begin(&none);
     devstate_result(&none, &r->state);
-    /* Warm-up: at least one call and WARMUP_S; the fastest call calibrates reps per sample. */
+    /* Warm-up: at least one call and o->warmup; the fastest call calibrates reps per sample. */
     do {
         if (one_sample(b, call, st, 1, &s) != 0) return -1;
         if (s < t1) t1 = s;
         r->wall_s = wall_seconds() - start;
         if (timing_interrupted) { r->outcome = TIMING_INTERRUPTED; return 0; }
         if (wall_seconds() - start > o->case_timeout) { r->outcome = TIMING_TIMEOUT; return 0; }
-    } while (wall_seconds() - start < WARMUP_S);
+    } while (wall_seconds() - start < o->warmup);
     if (t1 < SAMPLE_TARGET_S) r->reps = (int)(SAMPLE_TARGET_S / (t1 > 1e-9 ? t1 : 1e-9)) + 1;
 
     struct timing_opts eff = *o; /* the stopping rule with the sample cap actually in force */

@@ -12,6 +12,7 @@ struct timing_opts {
     double target_rel;     /* CI of the median within ±target_rel of it (0.01) */
     double case_timeout;   /* s of wall time after which the case is abandoned as "timeout" */
     int max_samples;
+    double warmup;         /* s of calls before sampling, at least one call (0: that one call) */
 };
 
 enum timing_outcome { TIMING_OK, TIMING_NOISY, TIMING_FAILED, TIMING_TIMEOUT, TIMING_INTERRUPTED };
