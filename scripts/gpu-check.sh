@@ -18,7 +18,8 @@
 #     conv       issue 11's convolutions (fwd, bwd-data, bwd-filter: the four ResNet layers at N16 and
 #                the MNIST CNN's two at N128) on cuda and cudnn, every dtype, and the MLP/CNN b128
 #                training steps (resident, transfer, graph; fp32, fp16, bf16); every row verified
-#                against the reference before it is timed (the quick suite has fewer of these)
+#                against the reference before it is timed (the quick suite has fewer of these);
+#                cuDNN's search traced into the log (DLBENCH_CUDNN_TRACE)
 #     bw         STREAM copy/add/triad and ReLU at 2^27 elements, softmax and layer-norm 32768x1024,
 #                fp32/fp16/bf16
 #     peers      PyTorch on the same GPU: peers_gpu.py --only gemm,bw,xfer,conv,convbwd,train
@@ -134,7 +135,8 @@ case "${1:-}" in
     fi
     if has conv || has train; then
       # issue 11's convolution and training rows on both GPU backends, every dtype
-      step bench-conv-train 210 "$B/dlbench" run --backend cuda,cudnn --workload conv_fwd,conv_bwd_data,conv_bwd_filter,train \
+      # DLBENCH_CUDNN_TRACE: cuDNN's search (every path, every timed engine) lands in the log
+      step bench-conv-train 210 env DLBENCH_CUDNN_TRACE=1 "$B/dlbench" run --backend cuda,cudnn --workload conv_fwd,conv_bwd_data,conv_bwd_filter,train \
         --filter '@(resnet50.@(res2.3x3|res2.1x1-expand|res3.3x3|res4.3x3).b16|mnist-cnn.conv[12].b128|@(mlp|cnn).b128.*)' \
         --min-time 0.1 --max-time 0.3 --out "$logs/run-conv-train"
       tail -4 "$logs/bench-conv-train.log" >> "$logs/summary.txt"
