@@ -186,4 +186,5 @@ Test(cli, quick_suite_dtypes_per_workload)
         cr_expect(count[1][DT_F32] > 0 && count[1][DT_BF16] == count[1][DT_F32], "train fp32 %d bf16 %d", count[1][DT_F32], count[1][DT_BF16]);
         cr_expect_eq(count[1][DT_F16], explicit ? count[1][DT_F32] : 0, "fp16 train rows: %d", count[1][DT_F16]);
     }
+    free(dir);
 }
