@@ -378,18 +378,20 @@ static int transform(const struct plan *p, int what, int to_nhwc, const void *sr
     return to_nhwc ? conv_layout_cuda(p->dt, batch, ch, sp, src, dst) : conv_layout_cuda(p->dt, batch, sp, ch, src, dst);
 }
 
-/* The convolution alone, in path k, on operands in that layout. */
+/* The convolution alone, in path k, on operands in that layout. A legacy call is given the
+ * workspace its algorithm asked for (the search's figure), not the whole shared buffer, as
+ * PyTorch's legacy path does: what cuDNN timed is what runs. */
 static int convolve(struct plan *p, int k, const void *a, const void *b, void *out)
 {
     static const float one = 1.f, zero = 0.f;   /* fp32 scaling factors for every data type here */
     struct layout *l = &p->l[k];
     if (is_graph(k)) return cudnn_engines_run(handle, &l->eng, NULL, a, b, out, ws);
     if (p->d == CONV_FWD)
-        DNN(p_cudnnConvolutionForward(handle, &one, l->x, a, l->w, b, l->conv, l->algo, ws, ws_bytes, &zero, l->y, out));
+        DNN(p_cudnnConvolutionForward(handle, &one, l->x, a, l->w, b, l->conv, l->algo, ws, l->ws, &zero, l->y, out));
     else if (p->d == CONV_BWD_DATA)
-        DNN(p_cudnnConvolutionBackwardData(handle, &one, l->w, b, l->y, a, l->conv, l->algo, ws, ws_bytes, &zero, l->x, out));
+        DNN(p_cudnnConvolutionBackwardData(handle, &one, l->w, b, l->y, a, l->conv, l->algo, ws, l->ws, &zero, l->x, out));
     else
-        DNN(p_cudnnConvolutionBackwardFilter(handle, &one, l->x, a, l->y, b, l->conv, l->algo, ws, ws_bytes, &zero, l->w, out));
+        DNN(p_cudnnConvolutionBackwardFilter(handle, &one, l->x, a, l->y, b, l->conv, l->algo, ws, l->ws, &zero, l->w, out));
     return 0;
 }
 

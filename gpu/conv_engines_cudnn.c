@@ -8,13 +8,15 @@
  * backward-filter: x, dy -> dw; fp32 accumulation, cross-correlation), its operation graph, the
  * heuristics' engine configurations (mode A; the fallback list when A has none), each finalized
  * into an execution plan. Engines that compile kernels at run time (NVRTC, seconds each) are left
- * out to keep the search inside the quick suite's time. backend_cudnn.c times the plans and keeps
+ * out to keep the search inside the quick suite's time, unless DLBENCH_CUDNN_RTC=1 (PyTorch's
+ * benchmark mode times them too: the experiment for the rows where it stays ahead). backend_cudnn.c times the plans and keeps
  * the fastest. The functions come from the libcudnn that backend_cudnn.c opened (dlsym). */
 #include "conv_engines_cudnn.h"
 #include "backend.h"
 #include "cuda_check.h"
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define GRAPH_FUNCS(X) X(cudnnBackendCreateDescriptor) X(cudnnBackendDestroyDescriptor) X(cudnnBackendFinalize) \
@@ -122,6 +124,13 @@ int cudnn_engines_graph(cudnnHandle_t h, struct cudnn_engines *g, enum conv_dir 
     return 0;
 }
 
+static int rtc_allowed(void)
+{
+    static int on = -1;
+    if (on < 0) { const char *e = getenv("DLBENCH_CUDNN_RTC"); on = e && !strcmp(e, "1"); }
+    return on;
+}
+
 /* Whether the engine of cfg may run a row of dtype dt (its numerical and behaviour notes); its
  * global index in *index. */
 static int allowed(cudnnBackendDescriptor_t cfg, enum dtype dt, int64_t *index)
@@ -147,7 +156,7 @@ static int allowed(cudnnBackendDescriptor_t cfg, enum dtype dt, int64_t *index)
                 (dt == DT_F32 && (num[i] == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || num[i] == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS)))
                 ok = 0;
         for (int64_t i = 0; ok && i < nb && i < CUDNN_BEHAVIOR_NOTE_TYPE_COUNT; i++)
-            if (beh[i] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION) ok = 0;
+            if (beh[i] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION && !rtc_allowed()) ok = 0;
     }
     g_cudnnBackendDestroyDescriptor(e);
     return ok;
