@@ -26,11 +26,11 @@
 #include "cuda_state.h"
 #include <cudnn.h>
 #include <dlfcn.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The cuDNN functions used, resolved from libcudnn.so.9 by the probe; prototypes from cudnn.h. */
 #define CUDNN_FUNCS(X) X(cudnnCreate) X(cudnnSetStream) X(cudnnGetErrorString) X(cudnnGetVersion)    \
@@ -297,6 +297,20 @@ static int grow_workspace(size_t need)
     return 0;
 }
 
+/* A search's workspace of `need` bytes: the shared one when large enough, else a temporary one
+ * (returned, for cuda_device.release), halving on failure down to 1 MiB; *bytes says what there is. */
+static void *search_space(size_t need, void **space, size_t *bytes)
+{
+    void *tmp = NULL;
+    *space = ws;
+    *bytes = ws_bytes;
+    for (size_t want = need; need > ws_bytes && !tmp; want /= 2) {
+        if ((tmp = cuda_device.alloc(want))) { *space = tmp; *bytes = want; }
+        else if (want <= ((size_t)1 << 20)) break;
+    }
+    return tmp;
+}
+
 /* The search for one layout: candidates that fit the limit are run and timed on a, b, out (in
  * that layout); the fastest that succeeded (fp32 rows: without tensor-op math) becomes l's. */
 static int choose_layout(const struct plan *p, struct layout *l, const void *a, const void *b, void *out)
@@ -314,15 +328,9 @@ static int choose_layout(const struct plan *p, struct layout *l, const void *a, 
         }
         if (c[i].memory > need) need = c[i].memory;
     }
-    /* the search's workspace: the persistent one if large enough, else a temporary one */
-    void *space = ws, *tmp = NULL;
-    size_t bytes = ws_bytes;
-    if (need > ws_bytes) { /* halving on failure, down to 1 MiB: then search with what there is */
-        for (size_t want = need; !tmp; want /= 2) {
-            if ((tmp = cuda_device.alloc(want))) { space = tmp; bytes = want; }
-            else if (want <= ((size_t)1 << 20)) break;
-        }
-    }
+    void *space;
+    size_t bytes;
+    void *tmp = search_space(need, &space, &bytes);
     int rc = find(p, l, a, b, out, space, bytes, c, &n);
     cuda_device.release(tmp);
     if (rc != 0) return -1;
@@ -405,15 +413,21 @@ static int run_layout(struct plan *p, int k, const void *a, const void *b, void 
     return transform(p, o[2], 0, cl[o[2]], out);
 }
 
-/* Milliseconds a whole call in layout k takes: one call, then the mean of three, on the device's
- * timer (CUDA events on the stream). Plans are made in a case's first call, which is never inside
- * the sampler's timing (measure.c verifies that call before time_op starts). */
-static int time_layout(struct plan *p, int k, const void *a, const void *b, void *out, float *ms)
+/* Milliseconds one call takes by the search's rule: one call, then the mean of three, on the
+ * device's timer (CUDA events on the stream). Plans are made in a case's first call, which is never
+ * inside the sampler's timing (measure.c verifies that call before time_op starts). */
+struct timed_call { struct plan *p; int k; const struct cudnn_engine_plan *e; const void *a, *b; void *out, *space; };
+static int timed_run(const struct timed_call *t)
+{
+    return t->e ? cudnn_engines_run(handle, &t->p->l[t->k].eng, t->e, t->a, t->b, t->out, t->space)
+                : run_layout(t->p, t->k, t->a, t->b, t->out);
+}
+static int time_call(const struct timed_call *t, float *ms)
 {
     double s;
-    if (run_layout(p, k, a, b, out) != 0 || cuda_device.timer_start() != 0) return -1;
+    if (timed_run(t) != 0 || cuda_device.timer_start() != 0) return -1;
     for (int r = 0; r < 3; r++)
-        if (run_layout(p, k, a, b, out) != 0) return -1;
+        if (timed_run(t) != 0) { cuda_device.timer_stop(&s); return -1; }
     if (cuda_device.timer_stop(&s) != 0) return -1;
     *ms = (float)(s * 1e3 / 3);
     return 0;
@@ -427,21 +441,8 @@ static int alignment_of(const void *a, const void *b, const void *out)
     return (int)(bits & -bits);
 }
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 #define MAX_ENGINES 8             /* plans timed per graph path: cuDNN's heuristics rank them */
 #define ENGINE_SEARCH_S 0.25      /* host seconds a path's timing may take past its first plan */
-
-/* The graph API's search for path k (G_NCHW on a, b, out; G_NHWC on their channels-last copies):
- * the heuristics' plans that fit the workspace limit, each run once and then timed over three
- * calls on the device's timer; the fastest becomes l's. Bounded by MAX_ENGINES and
- * ENGINE_SEARCH_S so the quick suite's cuDNN rows keep their time. */
-static int search_graph(const struct plan *p, int k, const void *a, const void *b, void *out);
 
 /* DLBENCH_CUDNN_TRACE set: every path's search and each timed plan on stderr. */
 static int tracing(void)
@@ -457,22 +458,13 @@ static void trace_case(const struct plan *p, int k)
             s->k, s->r, s->s, s->stride, path_names[k]);
 }
 
-/* The graph path's search; when it cannot run, the reason stays in l->impl for the row's note. */
-static int choose_graph(const struct plan *p, int k, const void *a, const void *b, void *out)
+/* The graph API's search for path k (G_NCHW on a, b, out; G_NHWC on their channels-last copies):
+ * the heuristics' plans that fit the workspace limit, each run once and then timed over three
+ * calls on the device's timer; the fastest becomes l's. Bounded by MAX_ENGINES and
+ * ENGINE_SEARCH_S so the quick suite's cuDNN rows keep their time. */
+static int search_graph(struct plan *p, int k, const void *a, const void *b, void *out)
 {
-    struct layout *l = (struct layout *)&p->l[k];
-    l->ok = 0;
-    if (search_graph(p, k, a, b, out) == 0) return 0;
-    const char *why = cuda_device.error();
-    if (!strncmp(why, BACKEND_UNSUPPORTED, strlen(BACKEND_UNSUPPORTED))) why += strlen(BACKEND_UNSUPPORTED);
-    snprintf(l->impl, sizeof l->impl, "%s", why);
-    if (tracing()) { trace_case(p, k); fprintf(stderr, " %s\n", l->impl); }
-    return -1;
-}
-
-static int search_graph(const struct plan *p, int k, const void *a, const void *b, void *out)
-{
-    struct layout *l = (struct layout *)&p->l[k];
+    struct layout *l = &p->l[k];
     struct cudnn_engine_plan c[MAX_ENGINES];
     int seen = 0;
     if (!engines_ok) { cuda_set_error("%scuDNN's graph API: %s", BACKEND_UNSUPPORTED, engines_why); return -1; }
@@ -485,32 +477,24 @@ static int search_graph(const struct plan *p, int k, const void *a, const void *
     }
     size_t need = 0;
     for (int i = 0; i < n; i++) if ((size_t)c[i].ws > need) need = (size_t)c[i].ws;
-    void *space = ws, *tmp = NULL;
-    size_t bytes = ws_bytes;
-    if (need > ws_bytes) {
-        for (size_t want = need; !tmp; want /= 2) {
-            if ((tmp = cuda_device.alloc(want))) { space = tmp; bytes = want; }
-            else if (want <= ((size_t)1 << 20)) break;
-        }
-    }
+    void *space;
+    size_t bytes;
+    void *tmp = search_space(need, &space, &bytes);
     int best = -1, timed = 0;
     float best_ms = 0;
-    double t0 = seconds();
+    double t0 = omp_get_wtime();
     for (int i = 0; i < n; i++) {
-        if (timed > 0 && seconds() - t0 > ENGINE_SEARCH_S) break;
+        if (timed > 0 && omp_get_wtime() - t0 > ENGINE_SEARCH_S) break;
         if ((size_t)c[i].ws > bytes) continue;
-        double s;
-        if (cudnn_engines_run(handle, &l->eng, &c[i], a, b, out, space) != 0 || cuda_device.timer_start() != 0) continue;
-        int r = 0;
-        while (r < 3 && cudnn_engines_run(handle, &l->eng, &c[i], a, b, out, space) == 0) r++;
-        if (cuda_device.timer_stop(&s) != 0 || r < 3) continue;
+        float ms;
+        if (time_call(&(struct timed_call){p, k, &c[i], a, b, out, space}, &ms) != 0) continue;
         timed++;
         if (tracing()) {
             trace_case(p, k);
             fprintf(stderr, " engine %lld (#%d of %d) ws %lld: %.4f ms\n", (long long)c[i].engine, c[i].rank + 1, seen,
-                    (long long)c[i].ws, s * 1e3 / 3);
+                    (long long)c[i].ws, ms);
         }
-        if (best < 0 || s * 1e3 / 3 < best_ms) { best = i; best_ms = (float)(s * 1e3 / 3); }
+        if (best < 0 || ms < best_ms) { best = i; best_ms = ms; }
     }
     cuda_device.release(tmp);
     for (int i = 0; i < n; i++) if (i != best) cudnn_engine_plan_free(&c[i]);
@@ -525,6 +509,19 @@ static int search_graph(const struct plan *p, int k, const void *a, const void *
              c[best].rank + 1, seen, timed, mib(l->ws));
     l->ok = 1;
     return 0;
+}
+
+/* The graph path's search; when it cannot run, the reason stays in l->impl for the row's note. */
+static int choose_graph(struct plan *p, int k, const void *a, const void *b, void *out)
+{
+    struct layout *l = &p->l[k];
+    l->ok = 0;
+    if (search_graph(p, k, a, b, out) == 0) return 0;
+    const char *why = cuda_device.error();
+    if (!strncmp(why, BACKEND_UNSUPPORTED, strlen(BACKEND_UNSUPPORTED))) why += strlen(BACKEND_UNSUPPORTED);
+    snprintf(l->impl, sizeof l->impl, "%s", why);
+    if (tracing()) { trace_case(p, k); fprintf(stderr, " %s\n", l->impl); }
+    return -1;
 }
 
 /* The search for one case. Legacy NCHW always; the graph API on NCHW; for tensor-op dtypes both
@@ -557,7 +554,7 @@ static int choose(struct plan *p, const void *a, const void *b, void *out)
     for (int k = 0; k < LAYOUTS; k++) {   /* a path that fails its whole-path timing is left out */
         if (!p->l[k].ok) continue;
         float t;
-        if (ok > 1 && time_layout(p, k, a, b, out, &t) != 0) { p->l[k].ok = 0; continue; }
+        if (ok > 1 && time_call(&(struct timed_call){p, k, NULL, a, b, out, NULL}, &t) != 0) { p->l[k].ok = 0; continue; }
         if (ok > 1) p->l[k].ms = t;
         if (p->use < 0 || p->l[k].ms < p->l[p->use].ms) p->use = k;
     }
