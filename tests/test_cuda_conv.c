@@ -66,76 +66,63 @@ Test(cuda_conv, layout_transpose_matches_host)
 #endif
 
 #ifdef HAVE_CUDNN
-/* The channels-last path (inputs transposed to NHWC, cuDNN's NHWC kernels, the output transposed
- * back) on every shape and tensor-op dtype, whether or not the search would pick it; a shape it
- * cannot run falls back to NCHW and is verified there, and the notes show that NHWC ran on some
- * shapes of every dtype (all of them falling back would leave the path untested). */
+/* With cuDNN path `path` forced (cudnn_conv_layout), every direction on two regular layers and the
+ * awkward shapes, each output checked against the reference (a shape the path cannot take falls
+ * back to another path and is checked there). Returns how many calls' notes begin with `want`:
+ * the path ran rather than fell back. The regular layers are there because an engine may refuse
+ * every awkward shape for a reason of cuDNN's own. */
+static int forced_path_runs(const struct backend *b, enum dtype dt, int path, const char *want)
+{
+    static const struct conv_shape regular[] = {{2, 16, 10, 10, 32, 3, 3, 1, 1, 1}, {2, 32, 8, 8, 64, 1, 1, 1, 0, 1}};
+    static const char *const names[] = {"conv_fwd", "conv_bwd_data", "conv_bwd_filter"};
+    const size_t shapes = 2 + sizeof awkward_convs / sizeof awkward_convs[0];
+    char why[256];
+    int ran = 0;
+    cudnn_conv_layout = path;
+    for (int d = 0; d < 3; d++) {
+        const struct workload *w = workload_find(names[d]);
+        for (size_t k = 0; k < shapes; k++) {
+            const struct conv_shape *s = k < 2 ? &regular[k] : &awkward_convs[k - 2];
+            void *st = w->setup(b, s, dt, 13 + k, why, sizeof why);
+            cr_assert_not_null(st, "%s setup: %s", names[d], why);
+            b->impl();
+            cr_assert_eq(w->call(st), 0, "%s call: %s", names[d], b->dev->error());
+            const char *note = b->impl();
+            ran += strncmp(note, want, strlen(want)) == 0;
+            double e = w->check(st, why, sizeof why), tol = w->tolerance(s, dt);
+            cr_expect(e >= 0 && e <= tol, "%s %s shape %zu: error %g, tolerance %g (%s)", names[d], dtype_name(dt), k, e, tol, note);
+            w->teardown(st);
+        }
+    }
+    cudnn_conv_layout = -1;
+    return ran;
+}
+
+/* The channels-last path (inputs transposed to NHWC, cuDNN's legacy NHWC kernels, the output
+ * transposed back) in every tensor-op dtype, whether or not the search would pick it: it ran on
+ * some shapes of each (all of them falling back would leave the path untested). */
 Test(cuda_conv, cudnn_channels_last_path)
 {
     const struct backend *b = cudnn_or_skip();
     static const enum dtype dts[] = {DT_TF32, DT_F16, DT_BF16};
-    const struct workload *w = workload_find("conv_fwd");
-    char why[256];
-    cudnn_conv_layout = 1;
-    for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++) {
-        check_convs(b, dts[i]);
-        int nhwc = 0;
-        for (size_t k = 0; k < sizeof awkward_convs / sizeof awkward_convs[0]; k++) {
-            void *st = w->setup(b, &awkward_convs[k], dts[i], 9, why, sizeof why);
-            cr_assert_not_null(st, "%s", why);
-            b->impl();
-            cr_assert_eq(w->call(st), 0, "%s", b->dev->error());
-            const char *note = b->impl();
-            nhwc += strncmp(note, "cuDNN find: NHWC ", 17) == 0;
-            w->teardown(st);
-        }
-        cr_expect_gt(nhwc, 0, "%s: no shape ran the NHWC path", dtype_name(dts[i]));
-    }
-    cudnn_conv_layout = -1;
+    for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++)
+        cr_expect_gt(forced_path_runs(b, dts[i], 1, "cuDNN find: NHWC "), 0, "%s: no shape ran the NHWC path",
+                     dtype_name(dts[i]));
 }
-#endif
 
-#ifdef HAVE_CUDNN
 /* The graph API's paths (conv_engines_cudnn.c), forced: on NCHW operands in every dtype, on the
- * channels-last copies in the tensor-op dtypes, every awkward shape verified in every direction
- * (a shape no engine takes falls back to the legacy search and is verified there), and the notes
- * show that the graph path ran on some shape of each (two regular layers added: an engine may
- * refuse every awkward one for a reason of cuDNN's own). */
+ * channels-last copies in the tensor-op dtypes; each ran on some shapes of every dtype. */
 Test(cuda_conv, cudnn_graph_paths)
 {
     const struct backend *b = cudnn_or_skip();
     static const enum dtype dts[] = {DT_F32, DT_TF32, DT_F16, DT_BF16};
-    static const struct conv_shape regular[] = {{2, 16, 10, 10, 32, 3, 3, 1, 1, 1}, {2, 32, 8, 8, 64, 1, 1, 1, 0, 1}};
-    static const char *const names[] = {"conv_fwd", "conv_bwd_data", "conv_bwd_filter"};
-    char why[256];
-    for (int nhwc = 0; nhwc < 2; nhwc++)
-        for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++) {
-            if (nhwc && dts[i] == DT_F32) continue;   /* fp32 has no channels-last path */
-            cudnn_conv_layout = nhwc ? 3 : 2;
-            check_convs(b, dts[i]);
-            int ran = 0;
-            const char *want = nhwc ? "cuDNN graph: NHWC " : "cuDNN graph: engine ";
-            for (int d = 0; d < 3; d++) {
-                const struct workload *w = workload_find(names[d]);
-                for (size_t k = 0; k < 2 + sizeof awkward_convs / sizeof awkward_convs[0]; k++) {
-                    const struct conv_shape *s = k < 2 ? &regular[k] : &awkward_convs[k - 2];
-                    void *st = w->setup(b, s, dts[i], 13 + k, why, sizeof why);
-                    cr_assert_not_null(st, "%s", why);
-                    b->impl();
-                    cr_assert_eq(w->call(st), 0, "%s", b->dev->error());
-                    const char *note = b->impl();
-                    ran += strncmp(note, want, strlen(want)) == 0;
-                    if (k < 2) {
-                        double e = w->check(st, why, sizeof why), tol = w->tolerance(s, dts[i]);
-                        cr_expect(e >= 0 && e <= tol, "%s %s regular %zu: error %g, tolerance %g (%s)", names[d],
-                                  dtype_name(dts[i]), k, e, tol, note);
-                    }
-                    w->teardown(st);
-                }
-            }
-            cr_expect_gt(ran, 0, "%s %s: no shape ran the graph API's path", dtype_name(dts[i]), nhwc ? "NHWC" : "NCHW");
-        }
-    cudnn_conv_layout = -1;
+    for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++) {
+        cr_expect_gt(forced_path_runs(b, dts[i], 2, "cuDNN graph: engine "), 0, "%s: no shape ran the graph API's NCHW path",
+                     dtype_name(dts[i]));
+        if (dts[i] != DT_F32)   /* fp32 has no channels-last path */
+            cr_expect_gt(forced_path_runs(b, dts[i], 3, "cuDNN graph: NHWC "), 0,
+                         "%s: no shape ran the graph API's NHWC path", dtype_name(dts[i]));
+    }
 }
 #endif
 
