@@ -6,10 +6,11 @@
  * on its own tile (OpenBLAS runs one thread inside an OpenMP parallel region). Tiles repack their
  * rows of A and columns of B (gn and gm times over: for 2048³ on a 4 x 4 grid a tile packs 8 MB,
  * ~0.4 ms at 40 GB/s from L3, against its 1.07 GFLOP, ~11 ms at 100 GFLOP/s: ~4%) but never wait
- * for each other, where OpenBLAS 0.3.21's threads share packed panels and synchronise on them;
- * on the H200 host's 16 vCPUs it
- * reached 1051 GFLOP/s at 2048³ against MKL's 1662 (issue 10), while on 2 vCPUs of the same CPU
- * family the two libraries were level (273 and 274 GFLOP/s). */
+ * for each other, where OpenBLAS 0.3.21's threads share packed panels and synchronise on them.
+ * Measured on the H200 host's 16 cores at 2048³: tiles 15.0 ms, OpenBLAS's threads 14.2 ms (1245
+ * GFLOP/s, MKL 1351), and OpenBLAS's threads also won at 4 and 8 threads; the gap to MKL there is
+ * its single-core kernel (132 against 157 GFLOP/s on one thread), so tiles stay a measured option
+ * for CPUs where the threading is what costs. */
 #include "cpu_ops.h"
 #include <cblas.h>
 #include <omp.h>
