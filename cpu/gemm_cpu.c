@@ -1,30 +1,33 @@
-/* gemm_cpu.c: GEMM on the CPU: fp32 through OpenBLAS's cblas_sgemm (OpenMP build), bf16 through our
- * AMX kernel where the processor and OS allow tiles, else our AVX512-BF16 kernel.
- * fp32 on several threads runs one of two ways, chosen per shape and thread count by timing both at
- * the first call and cached: OpenBLAS threading the call itself, or dlbench cutting C into one tile
- * per thread (a gm x gn grid, tiles as square as the shape allows) and each thread calling OpenBLAS
- * on its own tile (OpenBLAS runs one thread inside an OpenMP parallel region). Tiles repack their
+/* gemm_cpu.c: GEMM on the CPU: fp32 through OpenBLAS's cblas_sgemm (OpenMP build) or dlbench's own
+ * AVX-512 kernel, bf16 through our AMX kernel where the processor and OS allow tiles, else our
+ * AVX512-BF16 kernel.
+ * fp32 runs one of three ways, chosen per shape and thread count by timing each at the first call
+ * and cached: OpenBLAS threading the call itself; dlbench cutting C into one tile per thread (a
+ * gm x gn grid, tiles as square as the shape allows) and each thread calling OpenBLAS on its own
+ * tile (from 4 threads); or gemm_avx512_cpu.c's kernel (CPUs with AVX-512F). Tiles repack their
  * rows of A and columns of B (gn and gm times over: for 2048³ on a 4 x 4 grid a tile packs 8 MB,
  * ~0.4 ms at 40 GB/s from L3, against its 1.07 GFLOP, ~11 ms at 100 GFLOP/s: ~4%) but never wait
  * for each other, where OpenBLAS 0.3.21's threads share packed panels and synchronise on them.
  * Measured on the H200 host's 16 cores at 2048³: tiles 15.0 ms, OpenBLAS's threads 14.2 ms (1245
- * GFLOP/s, MKL 1351), and OpenBLAS's threads also won at 4 and 8 threads; the gap to MKL there is
- * its single-core kernel (132 against 157 GFLOP/s on one thread), so tiles stay a measured option
- * for CPUs where the threading is what costs. */
+ * GFLOP/s, MKL 1351); the gap to MKL there was OpenBLAS's single-core kernel (132 against 157
+ * GFLOP/s on one thread), which is what the own kernel is for. */
 #include "cpu_ops.h"
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
+#include <string.h>
 
-int gemm_cpu_tiling = -1;   /* tests: -1 by measurement; 0 OpenBLAS's threads; 1 tiles when they fit */
+int gemm_cpu_way = -1;   /* tests: -1 by measurement, else a way to force (enum way) where it can run */
+enum way { OPENBLAS, TILES, OWN, WAYS };
+static const char *const way_name[WAYS] = {"OpenBLAS-threaded", "tiled", "own kernel"};
 /* Which way a shape runs at a thread count: measured once (after a warm call each, the best of three
- * alternating calls) and remembered with both times; 1 tiles, 0 OpenBLAS's threads. */
-struct choice { int ta, tb, m, n, k, threads, tiled; double best[2]; };
-static struct { int tiles, gm, gn, timed; double best[2]; } last;   /* the last fp32 call (its note) */
+ * alternating calls) and remembered with the times of the ways that could run (0: not timed). */
+struct choice { int ta, tb, m, n, k, threads; enum way way; double best[WAYS]; };
+static struct { enum way way; int gm, gn, timed; double best[WAYS]; } last;   /* the last fp32 call (its note) */
 
 #define TILE_MIN 32         /* rows or columns of a tile below which OpenBLAS's own threading runs */
-/* Threads from which the two ways are timed: on 2 vCPUs they were level (the quick suite's 12 GEMM
- * shapes within 0-19%, either way first), so below this the 8 timing calls would buy nothing. */
+/* Threads from which tiles are timed: on 2 vCPUs they were level with OpenBLAS's threads (the quick
+ * suite's 12 GEMM shapes within 0-19%, either way first), so below this timing them buys nothing. */
 #define TIMED_FROM 4
 
 static void sgemm(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c, int lda, int ldb, int ldc)
@@ -60,39 +63,58 @@ static void tiled(int ta, int tb, int m, int n, int k, const float *a, const flo
     }
 }
 
-static struct choice choices[64];
+/* Runs way w; returns the way that ran (OpenBLAS where the own kernel could not get its memory). */
+static enum way run(enum way w, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c, int gm, int gn)
+{
+    if (w == OWN && gemm_avx512_cpu(ta, tb, m, n, k, a, b, c) == 0) return OWN;
+    if (w == TILES) tiled(ta, tb, m, n, k, a, b, c, gm, gn);
+    else sgemm(ta, tb, m, n, k, a, b, c, ta ? m : k, tb ? k : n, n);
+    return w == TILES ? TILES : OPENBLAS;
+}
+
+/* Every training step and GEMM row calls a handful of shapes; 256 covers the quick and full suites
+ * (a shape that falls out is measured again, not run wrong). */
+#define CHOICES 256
+static struct choice choices[CHOICES];
 static int nchoices;
 
-static const struct choice *choose(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c, int gm,
-                                   int gn, int t)
+static const struct choice *choose(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c,
+                                   const int can[WAYS], int gm, int gn, int t)
 {
-    for (int i = 0; i < nchoices && i < 64; i++) {
+    for (int i = 0; i < nchoices && i < CHOICES; i++) {
         const struct choice *h = &choices[i];
         if (h->ta == ta && h->tb == tb && h->m == m && h->n == n && h->k == k && h->threads == t) return h;
     }
-    double best[2] = {1e30, 1e30};
+    double best[WAYS] = {0};
     for (int r = 0; r < 4; r++)
-        for (int way = 0; way < 2; way++) {
+        for (int w = 0; w < WAYS; w++) {
+            if (!can[w]) continue;
             double t0 = omp_get_wtime();
-            if (way) tiled(ta, tb, m, n, k, a, b, c, gm, gn);
-            else sgemm(ta, tb, m, n, k, a, b, c, ta ? m : k, tb ? k : n, n);
+            run(w, ta, tb, m, n, k, a, b, c, gm, gn);
             double dt = omp_get_wtime() - t0;
-            if (r > 0 && dt < best[way]) best[way] = dt;
+            if (r > 0 && (best[w] == 0 || dt < best[w])) best[w] = dt;
         }
-    struct choice *h = &choices[nchoices++ % 64];
-    *h = (struct choice){ta, tb, m, n, k, t, best[1] < best[0], {best[0], best[1]}};
+    struct choice *h = &choices[nchoices++ % CHOICES];
+    *h = (struct choice){ta, tb, m, n, k, t, OPENBLAS, {0}};
+    for (int w = 0; w < WAYS; w++) {
+        h->best[w] = best[w];
+        if (best[w] > 0 && best[w] < best[h->way]) h->way = w;
+    }
     return h;
 }
 
 const char *gemm_cpu_note(void)
 {
-    static char note[160];
-    int len = snprintf(note, sizeof note, "OpenBLAS sgemm (%s)", openblas_get_corename());
-    if (last.tiles) len += snprintf(note + len, sizeof note - len, ", a call per thread on %dx%d tiles of C", last.gm, last.gn);
-    if (last.timed)   /* both ways were timed: what the other took */
-        snprintf(note + len, sizeof note - len, " (first calls: %.3g ms %s, %.3g ms %s)", 1e3 * last.best[last.tiles],
-                 last.tiles ? "tiled" : "OpenBLAS-threaded", 1e3 * last.best[!last.tiles],
-                 last.tiles ? "OpenBLAS-threaded" : "on tiles");
+    static char note[256];
+    int len = last.way == OWN ? snprintf(note, sizeof note, "dlbench AVX-512 sgemm kernel (12x32)")
+                              : snprintf(note, sizeof note, "OpenBLAS sgemm (%s)", openblas_get_corename());
+    if (last.way == TILES) len += snprintf(note + len, sizeof note - len, ", a call per thread on %dx%d tiles of C", last.gm, last.gn);
+    if (last.timed) {   /* the ways timed at the first call: what each took */
+        len += snprintf(note + len, sizeof note - len, " (first calls:");
+        for (int w = 0, any = 0; w < WAYS && len < (int)sizeof note; w++)
+            if (last.best[w] > 0) len += snprintf(note + len, sizeof note - len, "%s%.3g ms %s", any++ ? ", " : " ", 1e3 * last.best[w], way_name[w]);
+        if (len < (int)sizeof note) snprintf(note + len, sizeof note - len, ")");
+    }
     return note;
 }
 
@@ -105,16 +127,19 @@ int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, 
     cpu_last_impl = dt == DT_BF16 ? CPU_IMPL_BF16_KERNEL : CPU_IMPL_SGEMM;
     if (dt == DT_BF16) return gemm_bf16_cpu(ta, tb, m, n, k, a, b, c);
     if (dt != DT_F32) return -1;
-    int t = omp_in_parallel() ? 1 : omp_get_max_threads(), gm = 1, gn = 1;
+    /* Inside a parallel region (t = 1) nothing is timed: callers on several threads would share the
+     * choices; OpenBLAS runs there as before. */
+    int inside = omp_in_parallel(), t = inside ? 1 : omp_get_max_threads(), gm = 1, gn = 1;
+    int can[WAYS] = {1, t > 1 && (gemm_cpu_way == TILES || t >= TIMED_FROM) && grid_for(t, m, n, &gm, &gn),
+                     !inside && gemm_avx512_cpu_available()};
     const struct choice *h = NULL;
-    int tiles = t > 1 && gemm_cpu_tiling != 0 && (gemm_cpu_tiling == 1 || t >= TIMED_FROM) && grid_for(t, m, n, &gm, &gn);
-    if (tiles && gemm_cpu_tiling < 0) tiles = (h = choose(ta, tb, m, n, k, a, b, c, gm, gn, t))->tiled;
-    if (tiles) tiled(ta, tb, m, n, k, a, b, c, gm, gn);
-    else sgemm(ta, tb, m, n, k, a, b, c, ta ? m : k, tb ? k : n, n);
-    last.tiles = tiles;
+    enum way w = OPENBLAS;
+    if (gemm_cpu_way >= 0) w = gemm_cpu_way < WAYS && can[gemm_cpu_way] ? gemm_cpu_way : OPENBLAS;
+    else if (can[TILES] || can[OWN]) w = (h = choose(ta, tb, m, n, k, a, b, c, can, gm, gn, t))->way;
+    last.way = run(w, ta, tb, m, n, k, a, b, c, gm, gn);
     last.gm = gm;
     last.gn = gn;
     last.timed = h != NULL;
-    if (h) { last.best[0] = h->best[0]; last.best[1] = h->best[1]; }
+    if (h) memcpy(last.best, h->best, sizeof last.best);
     return 0;
 }
