@@ -106,6 +106,18 @@ Test(devstate, synthetic_nvml_reading_reaches_the_row_and_the_report)
     sysinfo_free(&si);
 }
 
+/* The budget expected of a short-call row before any is done: near --min-time on a GPU, whose
+ * timings settle early, the middle of the window on a CPU; always inside the window. */
+Test(devstate, budget_prior_by_kind)
+{
+    struct timing_opts t = {0.1, 0.4, 0.01, 60, 1000, 0.02};
+    double cpu = eta_budget_prior(0, &t), gpu = eta_budget_prior(1, &t);
+    cr_expect_float_eq(cpu, 0.25, 1e-12, "cpu: %g", cpu);
+    cr_expect_float_eq(gpu, 0.13, 1e-12, "gpu: %g", gpu);
+    t.min_time = t.max_time = 2;
+    cr_expect(eta_budget_prior(1, &t) == 2 && eta_budget_prior(0, &t) == 2, "a window of one value");
+}
+
 /* Rows of short calls take the sampler's budget whatever the machine, and their work scales:
  * estimated 0.5 s of budget and 0.2 s of work, they took 0.9 s of samples and 0.4 s of work. */
 Test(devstate, estimate_calibrates_on_finished_rows)

@@ -33,6 +33,8 @@ double eta_check_seconds(const struct workload *w, const void *params, enum dtyp
 double eta_row_seconds(const struct backend *b, int avail, const struct workload *w, const void *params, enum dtype dt,
                        int threads, const struct timing_opts *t);
 double eta_ceilings_seconds(const struct backend *b, int avail, int threads, int quick);
+/* The sampling time a short-call row is expected to take before any row is done, by device kind. */
+double eta_budget_prior(int gpu, const struct timing_opts *t);
 
 struct eta {
     double budget_rows[2], budget_s[2];                          /* [cpu/gpu] */
