@@ -21,15 +21,17 @@ extern enum cpu_op_impl cpu_last_impl;
 const char *cpu_impl(void);
 
 int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
-/* fp32 runs one of three ways, chosen per shape and thread count by measurement (gemm_cpu.c):
- * OpenBLAS (its own threads), one OpenBLAS call per thread on a tile of C, or dlbench's AVX-512
- * kernel; gemm_cpu_way -1 (default), or 0 / 1 / 2 to force one of them where it can run (tests).
+/* fp32 runs one of four ways, chosen per shape and thread count by measurement (gemm_cpu.c):
+ * OpenBLAS (its own threads), one OpenBLAS call per thread on a tile of C, dlbench's AVX-512
+ * kernel, or that kernel on 192-deep slices (from 4 threads); gemm_cpu_way -1
+ * (default), or 0 / 1 / 2 / 3 to force one of them where it can run (tests).
  * gemm_cpu_note: what the last fp32 call ran, and the times of the ways timed at its first call. */
 extern int gemm_cpu_way;
 const char *gemm_cpu_note(void);
-/* fp32 C = op(A)·op(B) on AVX-512 FMA (gemm_avx512_cpu.c), row-major, packed leading dimensions;
- * -1 when the CPU lacks AVX-512F or packing memory cannot be had. */
-int gemm_avx512_cpu(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
+/* fp32 C = op(A)·op(B) on AVX-512 FMA (gemm_avx512_cpu.c), row-major, packed leading dimensions,
+ * k in slices of kc_slice (16..2048; else the default, 384); -1 when the CPU lacks AVX-512F or
+ * packing memory cannot be had. */
+int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
 int gemm_avx512_cpu_available(void);
 /* bf16 inputs (uint16), fp32 accumulate and output; vdpbf16ps. 0 ok, -1 when the CPU lacks it. */
 int gemm_bf16_cpu(int ta, int tb, int m, int n, int k, const uint16_t *a, const uint16_t *b, float *c);

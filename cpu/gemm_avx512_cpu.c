@@ -4,7 +4,9 @@
  * Scheme (BLIS's loops, with the roles of A and B swapped for row-major C):
  *   blocks of up to 2048 rows x 2048 columns x 2048 deep; per block, op(A) is packed into panels of
  *   MR = 12 rows and op(B) into panels of NR = 32 columns, once, by all threads together, slice by
- *   slice of KC = 384 deep (then a barrier: the only one per block);
+ *   slice of KC deep (then a barrier: the only one per block). KC = 384 as BLIS's Skylake-X sgemm
+ *   (256 and 384 were level within the 2-vCPU VM's noise); the caller may ask for shallower slices,
+ *   for two hyperthreads that share one L1 (gemm_cpu.c times 192 there);
  *   each thread owns a rectangle of C (a gm x gn grid as square as the thread count allows) and,
  *   per slice, runs through runs of NB = 256 columns (8 B panels, KC x NB = 384 KiB that stay in
  *   L2), and for each A panel (12 x KC = 18 KiB that stays in L1) through the run's B panels.
@@ -27,6 +29,7 @@
 #define TARGET __attribute__((target("avx512f")))
 #define MR 12             /* rows of a C tile: broadcasts of A */
 #define NR 32             /* columns of a C tile: two vectors of B */
+#define KC_DEFAULT 384    /* k-depth of a slice: an A panel (12 x 384 floats, 18 KiB) stays in L1 */
 #define PFD 8             /* k-steps of B prefetched ahead (1 KiB) */
 #define NB 256            /* columns of B per L2-resident run: KC x NB = 384 KiB */
 #define MB 2048           /* rows, columns and depth of the blocks packed at once (16 MiB each at most) */
@@ -155,21 +158,6 @@ static void grid(int t, long mu, long nu, int *gm, int *gn)
     }
 }
 
-/* The depth of a slice, KC: an A panel (12 x KC floats) stays in L1 while B streams past it. 384
- * as BLIS's Skylake-X sgemm (256 and 384 were level within the 2-vCPU VM's noise); two
- * hyperthreads share one L1, which DLBENCH_SGEMM_KC=16..2048 lets a host try (gpu-check.sh's
- * cpuscale step). Read once, before any parallel region. */
-static long kc_slice(void)
-{
-    static long kc;
-    if (!kc) {
-        const char *e = getenv("DLBENCH_SGEMM_KC");
-        long v = e ? strtol(e, NULL, 10) : 0;
-        kc = v >= 16 && v <= KB ? v : 384;
-    }
-    return kc;
-}
-
 int gemm_avx512_cpu_available(void) { return __builtin_cpu_supports("avx512f"); }
 
 /* One MR x NR tile of C: straight into C, or through a scratch tile at C's edges. */
@@ -182,14 +170,14 @@ static inline void tile(long kc, const float *ap, const float *bp, float *c, lon
         for (int s = 0; s < nr; s++) c[r * ldc + s] = (acc ? c[r * ldc + s] : 0) + t[r * NR + s];
 }
 
-int gemm_avx512_cpu(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c)
+int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c)
 {
     if (!gemm_avx512_cpu_available()) return -1;
     if (m <= 0 || n <= 0) return 0;
     long lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
     if (k <= 0) { for (long i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof *c); return 0; }
     int t = omp_in_parallel() ? 1 : omp_get_max_threads();
-    const long ks = kc_slice();
+    const long ks = kc_slice >= 16 && kc_slice <= KB ? kc_slice : KC_DEFAULT;
     long mb = m < MB ? m : MB, nb = n < NBIG ? n : NBIG, kb = k < KB ? k : KB;
     long mu = (mb + MR - 1) / MR, nu = (nb + NR - 1) / NR;
     if (t > mu * nu) t = (int)(mu * nu);

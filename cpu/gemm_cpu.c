@@ -1,16 +1,17 @@
 /* gemm_cpu.c: GEMM on the CPU: fp32 through OpenBLAS's cblas_sgemm (OpenMP build) or dlbench's own
  * AVX-512 kernel, bf16 through our AMX kernel where the processor and OS allow tiles, else our
  * AVX512-BF16 kernel.
- * fp32 runs one of three ways, chosen per shape and thread count by timing each at the first call
- * and cached: OpenBLAS threading the call itself; dlbench cutting C into one tile per thread (a
- * gm x gn grid, tiles as square as the shape allows) and each thread calling OpenBLAS on its own
- * tile (from 4 threads); or gemm_avx512_cpu.c's kernel (CPUs with AVX-512F). Tiles repack their
- * rows of A and columns of B (gn and gm times over: for 2048³ on a 4 x 4 grid a tile packs 8 MB,
- * ~0.4 ms at 40 GB/s from L3, against its 1.07 GFLOP, ~11 ms at 100 GFLOP/s: ~4%) but never wait
- * for each other, where OpenBLAS 0.3.21's threads share packed panels and synchronise on them.
- * Measured on the H200 host's 16 cores at 2048³: tiles 15.0 ms, OpenBLAS's threads 14.2 ms (1245
- * GFLOP/s, MKL 1351); the gap to MKL there was OpenBLAS's single-core kernel (132 against 157
- * GFLOP/s on one thread), which is what the own kernel is for. */
+ * fp32 runs one of four ways, chosen per shape and thread count by timing each at the first call
+ * and cached: OpenBLAS threading the call itself; from 4 threads, dlbench cutting C into one tile
+ * per thread (a gm x gn grid, tiles as square as the shape allows), each thread calling OpenBLAS on
+ * its own tile; gemm_avx512_cpu.c's kernel (CPUs with AVX-512F); from 4 threads, that kernel on
+ * slices half as deep. Tiles repack their rows of A and columns of B (gn and gm times over: for
+ * 2048³ on a 4 x 4 grid a tile packs 8 MB, ~0.4 ms at 40 GB/s from L3, against its 1.07 GFLOP,
+ * ~11 ms at 100 GFLOP/s: ~4%) but never wait for each other, where OpenBLAS 0.3.21's threads share
+ * packed panels and synchronise on them. Measured on the H200 host's 16 cores at 2048³: tiles
+ * 15.0 ms, OpenBLAS's threads 14.2 ms (1245 GFLOP/s, MKL 1351); the gap to MKL there was
+ * OpenBLAS's single-core kernel (132 against 157 GFLOP/s on one thread), which is what the own
+ * kernel is for. */
 #include "cpu_ops.h"
 #include <cblas.h>
 #include <omp.h>
@@ -18,15 +19,20 @@
 #include <string.h>
 
 int gemm_cpu_way = -1;   /* tests: -1 by measurement, else a way to force (enum way) where it can run */
-enum way { OPENBLAS, TILES, OWN, WAYS };
-static const char *const way_name[WAYS] = {"OpenBLAS-threaded", "tiled", "own kernel"};
+enum way { OPENBLAS, TILES, OWN, OWN_SHALLOW, WAYS };
+static const char *const way_name[WAYS] = {"OpenBLAS", "tiles", "own", "own 192-deep"}   /* in 160 chars of impl */;
+/* Two threads on one core share its L1, where each keeps an A panel (12 x KC floats: 18 KiB at the
+ * kernel's 384), so from TIMED_FROM threads half as deep is timed too: a VM need not say which of
+ * its vCPUs share a core (the H200 host's hwloc reports 16 cores and 16 PUs, yet its FMA loop gives
+ * 87 GFLOP/s per thread at 16 threads against 157 from one thread's MKL sgemm). */
+#define SHALLOW_KC 192
 /* Which way a shape runs at a thread count: measured once (after a warm call each, the best of three
  * alternating calls) and remembered with the times of the ways that could run (0: not timed). */
 struct choice { int ta, tb, m, n, k, threads; enum way way; double best[WAYS]; };
 static struct { enum way way; int gm, gn, timed; double best[WAYS]; } last;   /* the last fp32 call (its note) */
 
 #define TILE_MIN 32         /* rows or columns of a tile below which OpenBLAS's own threading runs */
-/* Threads from which tiles are timed: on 2 vCPUs they were level with OpenBLAS's threads (the quick
+/* Threads from which tiles and shallow slices are timed: on 2 vCPUs they were level with OpenBLAS's threads (the quick
  * suite's 12 GEMM shapes within 0-19%, either way first), so below this timing them buys nothing. */
 #define TIMED_FROM 4
 
@@ -66,7 +72,7 @@ static void tiled(int ta, int tb, int m, int n, int k, const float *a, const flo
 /* Runs way w; returns the way that ran (OpenBLAS where the own kernel could not get its memory). */
 static enum way run(enum way w, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c, int gm, int gn)
 {
-    if (w == OWN && gemm_avx512_cpu(ta, tb, m, n, k, a, b, c) == 0) return OWN;
+    if ((w == OWN || w == OWN_SHALLOW) && gemm_avx512_cpu(w == OWN ? 0 : SHALLOW_KC, ta, tb, m, n, k, a, b, c) == 0) return w;
     if (w == TILES) tiled(ta, tb, m, n, k, a, b, c, gm, gn);
     else sgemm(ta, tb, m, n, k, a, b, c, ta ? m : k, tb ? k : n, n);
     return w == TILES ? TILES : OPENBLAS;
@@ -106,8 +112,9 @@ static const struct choice *choose(int ta, int tb, int m, int n, int k, const fl
 const char *gemm_cpu_note(void)
 {
     static char note[256];
-    int len = last.way == OWN ? snprintf(note, sizeof note, "dlbench AVX-512 sgemm kernel (12x32)")
-                              : snprintf(note, sizeof note, "OpenBLAS sgemm (%s)", openblas_get_corename());
+    int len = last.way == OWN           ? snprintf(note, sizeof note, "dlbench AVX-512 sgemm kernel (12x32)")
+              : last.way == OWN_SHALLOW ? snprintf(note, sizeof note, "dlbench AVX-512 sgemm kernel (12x32, 192-deep)")
+                                        : snprintf(note, sizeof note, "OpenBLAS sgemm (%s)", openblas_get_corename());
     if (last.way == TILES) len += snprintf(note + len, sizeof note - len, ", a call per thread on %dx%d tiles of C", last.gm, last.gn);
     if (last.timed) {   /* the ways timed at the first call: what each took */
         len += snprintf(note + len, sizeof note - len, " (first calls:");
@@ -130,8 +137,9 @@ int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, 
     /* Inside a parallel region (t = 1) nothing is timed: callers on several threads would share the
      * choices; OpenBLAS runs there as before. */
     int inside = omp_in_parallel(), t = inside ? 1 : omp_get_max_threads(), gm = 1, gn = 1;
-    int can[WAYS] = {1, t > 1 && (gemm_cpu_way == TILES || t >= TIMED_FROM) && grid_for(t, m, n, &gm, &gn),
-                     !inside && gemm_avx512_cpu_available()};
+    int own = !inside && gemm_avx512_cpu_available();
+    int can[WAYS] = {1, t > 1 && (gemm_cpu_way == TILES || t >= TIMED_FROM) && grid_for(t, m, n, &gm, &gn), own,
+                     own && (gemm_cpu_way == OWN_SHALLOW || t >= TIMED_FROM)};
     const struct choice *h = NULL;
     enum way w = OPENBLAS;
     if (gemm_cpu_way >= 0) w = gemm_cpu_way < WAYS && can[gemm_cpu_way] ? gemm_cpu_way : OPENBLAS;

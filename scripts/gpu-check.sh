@@ -30,10 +30,10 @@
 #                GEMM 2048^3, conv fwd on the four ResNet layers (N16), MLP/CNN b128 SGD steps; then
 #                PyTorch's CPU on the same work: peers.py --threads <cores> --only gemm,gemm_bf16,conv,train
 #     cpuscale   issue 10's sgemm 2048^3 across thread counts (1, 2, 4, ... up to the cores): cpu and
-#                onednn, then PyTorch's CPU (peers.py --only gemm --quick) at each count (<= ~3.5 min):
-#                where the 16-thread gap to MKL opens; the cpu rows' impl gives each way's first-call
-#                time (OpenBLAS, tiles, the own AVX-512 kernel), and the own kernel runs once more
-#                at all threads with DLBENCH_SGEMM_KC=192
+#                onednn, then PyTorch's CPU (peers.py --only gemm --quick) at each count (<= ~3 min):
+#                where the 16-thread gap to MKL opens; the cpu rows' impl (in the summary) gives each
+#                way's first-call time (OpenBLAS, tiles, the own AVX-512 kernel, on 192-deep slices
+#                where threads outnumber cores)
 #     xformer    attention and the GPT step (issue 15, <= ~2 min): the attention rows (gpt.tiny, GPT-2
 #                small/medium, Llama-style; fp32 and bf16; cuda and flash) and the GPT steps (gpt.tiny,
 #                gpt2.small; fp32 and bf16; eager and CUDA graph), then peers_gpu.py --only attention,gpt
@@ -175,13 +175,10 @@ case "${1:-}" in
       step cpuscale-dlbench 120 "$B/dlbench" run --suite quick --backend cpu,onednn --workload gemm --dtype fp32 \
         --filter gemm/sq2048 --threads "$ts" --min-time 0.3 --max-time 1 --out "$logs/run-cpuscale"
       sed -n '/^## CPU thread scaling/,/^## [^C]/p' "$logs/run-cpuscale/report.md" >> "$logs/summary.txt" 2>/dev/null
-      # the own AVX-512 kernel with half-deep slices: two hyperthreads share one L1 (gemm_avx512_cpu.c)
-      DLBENCH_SGEMM_KC=192 step cpuscale-kc192 40 "$B/dlbench" run --suite quick --backend cpu --workload gemm --dtype fp32 \
-        --filter gemm/sq2048 --threads "$cores" --min-time 0.3 --max-time 1 --no-ceilings --out "$logs/run-cpuscale-kc192"
       python3 -c 'import csv,sys
 for f in sys.argv[1:]:
     for r in csv.DictReader(open(f)): print(f.split("/")[-2], r["backend"], r["threads"], r["gflops"], r["impl"])' \
-        "$logs/run-cpuscale/results.csv" "$logs/run-cpuscale-kc192/results.csv" >> "$logs/summary.txt" 2>/dev/null
+        "$logs/run-cpuscale/results.csv" >> "$logs/summary.txt" 2>/dev/null
       peers=$(ls .devkit/peers.py shared/tools/peers.py ../shared/tools/peers.py 2>/dev/null | head -1)
       for t in ${ts//,/ }; do
         [ -n "$peers" ] && step "cpuscale-peers-$t" 40 python3 "$peers" --threads "$t" --only gemm --quick
