@@ -5,7 +5,6 @@
 #include "cpu_ops.h"
 #include "eltwise_ref.h"
 #include "vecmath.h"
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -24,9 +23,7 @@ static int fp32_only(enum dtype dt, const char *op)
 int xf_gemm_cpu(enum dtype dt, enum dtype out, int ta, int tb, int m, int n, int k, const void *a, const void *b, void *c)
 {
     if (fp32_only(dt, "gemm") || fp32_only(out, "gemm")) return -1;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
-                ta ? m : k, b, tb ? k : n, 0.0f, c, n);
-    return 0;
+    return gemm_cpu(DT_F32, ta, tb, m, n, k, a, b, c);   /* the fastest way per shape, as the GEMM rows */
 }
 
 /* A token outside [0, V) reads no row (the data loaders never produce one). */
