@@ -17,9 +17,9 @@
  *   transposed B likewise; A stored (K, M) and B stored (K, N) are copied with masked vector loads.
  * Floor: 2·m·n·k FLOPs ÷ the FMA loop's rate (peak_cpu.c); packing reads A and B once per block
  * pair. Measured on the 2-vCPU VM (Xeon family 6 model 207), 2048³, paired medians of 21 calls
- * alternating with OpenBLAS 0.3.21 (Cooperlake) and MKL 2026.2: 1 thread 0.95-0.98x OpenBLAS,
- * 0.93-0.94x MKL; 2 threads 1.00-1.04x OpenBLAS, 0.87-0.91x MKL; the kernel alone, on packed panels
- * in L1/L2, 89-98% of the FMA loop. */
+ * alternating with OpenBLAS 0.3.21 (Cooperlake) and MKL 2026.2, three runs each: 1 thread
+ * 0.995-1.014x OpenBLAS, 0.91-0.94x MKL; 2 threads 1.02-1.06x OpenBLAS, 0.91-0.95x MKL; the
+ * micro-kernel alone, on packed panels in L1/L2, 89-98% of the FMA loop (the VM's two speed modes). */
 #include "cpu_ops.h"
 #include <immintrin.h>
 #include <omp.h>
@@ -50,18 +50,22 @@ static float *grow(float **p, size_t *have, size_t n)
     return *p;
 }
 
-/* c (MR x NR at stride ldc) = (acc ? c : 0) + ap (kc x MR, in L1) · bp (kc x NR, streamed from L2). */
-TARGET static void kernel(long kc, const float *restrict ap, const float *restrict bp, float *restrict c, long ldc, int acc)
+/* c (MR x NR at stride ldc) = (acc ? c : 0) + ap (kc x MR, in L1) · bp (kc x NR, streamed from L2);
+ * an: the A panel to pull into L1 meanwhile, a line per k-step (ap itself but on a run's last B
+ * panel, where the next A panel comes in from L3 instead of stalling the next call's first steps:
+ * +2-5% at one thread on the 2-vCPU VM, level at two). */
+TARGET static void kernel(long kc, const float *restrict ap, const float *restrict bp, float *restrict c, long ldc, int acc,
+                          const float *an)
 {
     __m512 c0a = _mm512_setzero_ps(), c0b = c0a, c1a = c0a, c1b = c0a, c2a = c0a, c2b = c0a, c3a = c0a, c3b = c0a;
     __m512 c4a = c0a, c4b = c0a, c5a = c0a, c5b = c0a, c6a = c0a, c6b = c0a, c7a = c0a, c7b = c0a;
     __m512 c8a = c0a, c8b = c0a, c9a = c0a, c9b = c0a, cAa = c0a, cAb = c0a, cBa = c0a, cBb = c0a;
 #define ROW(i, x, y) { __m512 s = _mm512_set1_ps(ap[i]); x = _mm512_fmadd_ps(s, b0, x); y = _mm512_fmadd_ps(s, b1, y); }
 #define STEP { __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16); \
-        _mm_prefetch((const char *)(bp + PFD * NR), _MM_HINT_T0); _mm_prefetch((const char *)(bp + PFD * NR + 16), _MM_HINT_T0); \
+        _mm_prefetch((const char *)(bp + PFD * NR), _MM_HINT_T0); _mm_prefetch((const char *)(bp + PFD * NR + 16), _MM_HINT_T0); _mm_prefetch((const char *)an, _MM_HINT_T0); \
         ROW(0, c0a, c0b) ROW(1, c1a, c1b) ROW(2, c2a, c2b) ROW(3, c3a, c3b) ROW(4, c4a, c4b) ROW(5, c5a, c5b) \
         ROW(6, c6a, c6b) ROW(7, c7a, c7b) ROW(8, c8a, c8b) ROW(9, c9a, c9b) ROW(10, cAa, cAb) ROW(11, cBa, cBb) \
-        ap += MR; bp += NR; }
+        ap += MR; bp += NR; an += MR; }
     long p = 0;
     for (; p < kc && p < MR; p++) {     /* the C tile's lines are fetched while the first steps run */
         _mm_prefetch((const char *)(c + p * ldc), _MM_HINT_T0);
@@ -161,11 +165,11 @@ static void grid(int t, long mu, long nu, int *gm, int *gn)
 int gemm_avx512_cpu_available(void) { return __builtin_cpu_supports("avx512f"); }
 
 /* One MR x NR tile of C: straight into C, or through a scratch tile at C's edges. */
-static inline void tile(long kc, const float *ap, const float *bp, float *c, long ldc, int mr, int nr, int acc)
+static inline void tile(long kc, const float *ap, const float *bp, float *c, long ldc, int mr, int nr, int acc, const float *an)
 {
-    if (mr == MR && nr == NR) { kernel(kc, ap, bp, c, ldc, acc); return; }
+    if (mr == MR && nr == NR) { kernel(kc, ap, bp, c, ldc, acc, an); return; }
     float t[MR * NR] __attribute__((aligned(64)));
-    kernel(kc, ap, bp, t, NR, 0);
+    kernel(kc, ap, bp, t, NR, 0, an);
     for (int r = 0; r < mr; r++)
         for (int s = 0; s < nr; s++) c[r * ldc + s] = (acc ? c[r * ldc + s] : 0) + t[r * NR + s];
 }
@@ -213,10 +217,11 @@ int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const flo
                             for (long q = a0; q < a1; q++) {                 /* an A panel that stays in L1 */
                                 long i0 = q * MR;
                                 int mr = (int)(mc - i0 < MR ? mc - i0 : MR);
-                                for (long j = jb; j < b1 && j < jb + NB / NR; j++) {
+                                const float *aq = ab + pc * pa * MR + q * MR * kc;
+                                for (long j = jb, je = b1 < jb + NB / NR ? b1 : jb + NB / NR; j < je; j++) {
                                     long j0 = j * NR;
-                                    tile(kc, ab + pc * pa * MR + q * MR * kc, bb + pc * pn * NR + j * NR * kc, c + (ic + i0) * ldc + jc + j0, ldc, mr,
-                                         (int)(nc - j0 < NR ? nc - j0 : NR), acc);
+                                    tile(kc, aq, bb + pc * pn * NR + j * NR * kc, c + (ic + i0) * ldc + jc + j0, ldc, mr,
+                                         (int)(nc - j0 < NR ? nc - j0 : NR), acc, j + 1 == je && q + 1 < a1 ? aq + MR * kc : aq);
                                 }
                             }
                     }
