@@ -6,7 +6,7 @@
  *   MR = 12 rows and op(B) into panels of NR = 32 columns, once, by all threads together, slice by
  *   slice of KC deep (then a barrier: the only one per block). KC = 384 as BLIS's Skylake-X sgemm
  *   (256 and 384 were level within the 2-vCPU VM's noise); the caller may ask for shallower slices,
- *   for two hyperthreads that share one L1 (gemm_cpu.c times 192 there);
+ *   for two hyperthreads that share one L1 (gemm_cpu.c times 192-deep slices from 4 threads);
  *   each thread owns a rectangle of C (a gm x gn grid as square as the thread count allows) and,
  *   per slice, runs through runs of NB = 256 columns (8 B panels, KC x NB = 384 KiB that stay in
  *   L2), and for each A panel (12 x KC = 18 KiB that stays in L1) through the run's B panels.
