@@ -124,14 +124,13 @@ enum cpu_op_impl cpu_last_impl;
 
 const char *cpu_impl(void)   /* the last note, once */
 {
-    static char s[96];
     enum cpu_op_impl last = cpu_last_impl;
     cpu_last_impl = CPU_IMPL_NONE;
     switch (last) {
     case CPU_IMPL_SGEMM: return gemm_cpu_note();
     case CPU_IMPL_BF16_KERNEL: return "dlbench AVX512-BF16 kernel (vdpbf16ps)";
     case CPU_IMPL_AMX_KERNEL: return "dlbench AMX-BF16 kernel (tdpbf16ps)";
-    case CPU_IMPL_IM2COL_SGEMM: snprintf(s, sizeof s, "im2col + OpenBLAS sgemm (%s)", openblas_get_corename()); return s;
+    case CPU_IMPL_IM2COL_SGEMM: return conv_cpu_note();
     default: return NULL;
     }
 }

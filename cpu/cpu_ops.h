@@ -32,6 +32,10 @@ const char *gemm_cpu_note(void);
  * k in slices of kc_slice (16..2048; else the default, 384); -1 when the CPU lacks AVX-512F or
  * packing memory cannot be had. */
 int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
+/* The same with leading dimensions (row-major: lda is op(A)'s stored row length), and C += op(A)·op(B)
+ * when accumulate (conv_cpu.c's tiles and its backward-filter sums). */
+int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *b, long ldb,
+                       int accumulate, float *c, long ldc);
 int gemm_avx512_cpu_available(void);
 /* bf16 inputs (uint16), fp32 accumulate and output; vdpbf16ps. 0 ok, -1 when the CPU lacks it. */
 int gemm_bf16_cpu(int ta, int tb, int m, int n, int k, const uint16_t *a, const uint16_t *b, float *c);
@@ -65,6 +69,11 @@ int sgd_update_cpu(size_t n, float lr, float *w, const float *g);
 /* Convolution, fp32, NCHW. d = FWD: (a, b) = (x, w) -> y; BWD_DATA: (dy, w) -> dx;
  * BWD_FILTER: (x, dy) -> dw. */
 int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const float *b, float *out);
+/* conv_cpu's GEMMs run on OpenBLAS or on dlbench's AVX-512 kernel, whichever a shape's first calls
+ * measured faster (the whole convolution timed both ways); conv_cpu_way -1 (default), 0 OpenBLAS or
+ * 1 the kernel where the CPU has it (tests). conv_cpu_note: what the last call ran, with the times. */
+extern int conv_cpu_way;
+const char *conv_cpu_note(void);
 int conv_fwd_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y);
 int conv_bwd_data_cpu(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx);
 int conv_bwd_filter_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw);

@@ -163,7 +163,7 @@ static void grid(int t, long mu, long nu, int *gm, int *gn)
     }
 }
 
-int gemm_avx512_cpu_available(void) { return __builtin_cpu_supports("avx512f"); }
+int gemm_avx512_cpu_available(void) { return __builtin_cpu_supports("avx512f") != 0; }
 
 /* One MR x NR tile of C: straight into C, or through a scratch tile at C's edges. */
 static inline void tile(long kc, const float *ap, const float *bp, float *c, long ldc, int mr, int nr, int acc, const float *an)
@@ -177,10 +177,18 @@ static inline void tile(long kc, const float *ap, const float *bp, float *c, lon
 
 int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c)
 {
+    return gemm_avx512_cpu_ld(kc_slice, ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, 0, c, n);
+}
+
+int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *b, long ldb,
+                       int accumulate, float *c, long ldc)
+{
     if (!gemm_avx512_cpu_available()) return -1;
     if (m <= 0 || n <= 0) return 0;
-    long lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
-    if (k <= 0) { for (long i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof *c); return 0; }
+    if (k <= 0) {
+        for (long i = 0; i < m && !accumulate; i++) memset(c + i * ldc, 0, n * sizeof *c);
+        return 0;
+    }
     int t = omp_in_parallel() ? 1 : omp_get_max_threads();
     const long ks = kc_slice >= 16 && kc_slice <= KB ? kc_slice : KC_DEFAULT;
     long mb = m < MB ? m : MB, nb = n < NBIG ? n : NBIG, kb = k < KB ? k : KB;
@@ -213,7 +221,7 @@ int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const flo
                     long a0 = pa * ri / gm, a1 = pa * (ri + 1) / gm, b0 = pn * rj / gn, b1 = pn * (rj + 1) / gn;   /* this thread's panels */
                     for (long pc = 0; pc < kcb; pc += ks) {
                         long kc = kcb - pc < ks ? kcb - pc : ks;
-                        int acc = pb + pc > 0;
+                        int acc = accumulate || pb + pc > 0;
                         for (long jb = b0; jb < b1; jb += NB / NR)           /* a run of B panels that stays in L2 */
                             for (long q = a0; q < a1; q++) {                 /* an A panel that stays in L1 */
                                 long i0 = q * MR;

@@ -3,11 +3,39 @@
  * backward-filter to forward (in double through kernels/conv_ref). */
 #include "conv_cases_test.h"
 #include "conv_ref.h"
+#include "cpu_ops.h"
 #include "rng.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 Test(conv, cpu_all_directions_awkward_shapes) { check_convs(backend_find("cpu"), DT_F32); }
+
+/* The same shapes with the GEMMs forced on OpenBLAS and on the own AVX-512 kernel (where the CPU
+ * has it: leading dimensions of the tiles, β = 1 of the backward-filter sums); then chosen by
+ * measurement, both times in the note. */
+Test(conv, cpu_gemm_ways_and_note)
+{
+    const struct backend *b = backend_find("cpu");
+    const struct conv_shape s = {2, 3, 7, 6, 4, 3, 3, 2, 1, 1};
+    float x[2 * 3 * 7 * 6] = {0}, w[4 * 3 * 3 * 3] = {0}, y[2 * 4 * 4 * 3];
+    int own = gemm_avx512_cpu_available();
+    for (int way = 0; way <= own; way++) {
+        conv_cpu_way = way;
+        check_convs(b, DT_F32);
+        cr_assert_eq(b->conv->fwd(DT_F32, &s, x, w, y), 0);
+        const char *note = cpu_impl();   /* read once: reading clears it */
+        cr_assert_not_null(note);
+        cr_expect(strstr(note, way ? "AVX-512 sgemm kernel" : "OpenBLAS sgemm") && !strstr(note, "first calls"), "forced %d: %s",
+                  way, note);
+    }
+    conv_cpu_way = -1;
+    cr_assert_eq(b->conv->bwd_filter(DT_F32, &s, x, y, w), 0);
+    const char *note = cpu_impl();
+    cr_assert_not_null(note);
+    if (own) cr_expect(strstr(note, " ms OpenBLAS, ") && strstr(note, " ms own)"), "measured: %s", note);
+    else cr_expect(strstr(note, "OpenBLAS sgemm") && !strstr(note, "first calls"), "no AVX-512: %s", note);
+}
 
 static int conv_fwd_off_by_one(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y)
 {
