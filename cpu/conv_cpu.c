@@ -7,6 +7,7 @@
  * can be timed. Images are spread over threads (one single-threaded sgemm each) when the batch
  * has at least as many images as threads; otherwise each image uses every thread. A 1x1, stride 1,
  * unpadded convolution is a plain GEMM on the image itself. */
+#include "choose_cpu.h"
 #include "cpu_ops.h"
 #include <cblas.h>
 #include <omp.h>
@@ -188,45 +189,32 @@ static int run_conv(enum conv_dir d, const struct conv_shape *s, const float *a,
     return fail ? -1 : 0;
 }
 
-/* Which GEMM a convolution runs with at a thread count: timed once, remembered with both times. */
-struct conv_choice { enum conv_dir d; struct conv_shape s; int threads, own; double best[2]; };
-#define CONV_CHOICES 128
-static struct conv_choice conv_choices[CONV_CHOICES];
-static int nconv_choices;
-static struct { int own, timed; double best[2]; } conv_last;   /* the last call (its note) */
-
-static const struct conv_choice *conv_choose(enum conv_dir d, const struct conv_shape *s, const float *a, const float *b,
-                                             float *out, int *rc)
+/* One convolution's arguments, for choose_way_cpu's timing runs (way 1: the own kernel). */
+struct conv_call { enum conv_dir d; const struct conv_shape *s; const float *a, *b; float *out; };
+static int run_conv_way(int way, void *p)
 {
-    int t = omp_get_max_threads();
-    for (int i = 0; i < nconv_choices && i < CONV_CHOICES; i++) {
-        const struct conv_choice *h = &conv_choices[i];
-        if (h->d == d && h->threads == t && !memcmp(&h->s, s, sizeof *s)) return h;
-    }
-    double best[2] = {1e30, 1e30};
-    for (int r = 0; r < 4; r++)   /* a warm call each, then the best of three, alternating */
-        for (int w = 0; w < 2; w++) {
-            use_own = w;
-            double t0 = omp_get_wtime();
-            if ((*rc = run_conv(d, s, a, b, out)) != 0) return NULL;
-            double dt = omp_get_wtime() - t0;
-            if (r > 0 && dt < best[w]) best[w] = dt;
-        }
-    struct conv_choice *h = &conv_choices[nconv_choices++ % CONV_CHOICES];
-    *h = (struct conv_choice){d, *s, t, best[1] < best[0], {best[0], best[1]}};
-    return h;
+    const struct conv_call *x = p;
+    use_own = way;
+    return run_conv(x->d, x->s, x->a, x->b, x->out);
 }
+static struct way_cache conv_choices;   /* per direction, shape and thread count */
+static struct { int own, timed; struct way_choice times; } conv_last;   /* the last call (its note) */
 
 int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const float *b, float *out)
 {
     cpu_last_impl = CPU_IMPL_IM2COL_SGEMM;
     int own = gemm_avx512_cpu_available() && !omp_in_parallel(), rc = 0;   /* in a parallel region: nothing timed */
-    const struct conv_choice *h = own && conv_cpu_way < 0 ? conv_choose(d, s, a, b, out, &rc) : NULL;
-    if (rc) return rc;
-    use_own = own && (h ? h->own : conv_cpu_way == 1);
+    const struct way_choice *h = NULL;
+    if (own && conv_cpu_way < 0) {
+        struct conv_call x = {d, s, a, b, out};
+        int key[] = {d, s->n, s->c, s->h, s->w, s->k, s->r, s->s, s->stride, s->pad, s->dil, omp_get_max_threads()},
+            can[2] = {1, 1};
+        if (!(h = choose_way_cpu(&conv_choices, key, 12, 2, can, run_conv_way, &x, &rc))) return rc;
+    }
+    use_own = own && (h ? h->way == 1 : conv_cpu_way == 1);
     ran_own = use_own;
     conv_last.timed = h != NULL;
-    if (h) { conv_last.best[0] = h->best[0]; conv_last.best[1] = h->best[1]; }
+    if (h) conv_last.times = *h;
     rc = run_conv(d, s, a, b, out);
     conv_last.own = ran_own;
     return rc;
@@ -234,12 +222,11 @@ int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const 
 
 const char *conv_cpu_note(void)
 {
+    static const char *const names[] = {"OpenBLAS", "own", "", ""};
     static char note[160];
     int len = conv_last.own ? snprintf(note, sizeof note, "im2col + dlbench AVX-512 sgemm kernel")
                             : snprintf(note, sizeof note, "im2col + OpenBLAS sgemm (%s)", openblas_get_corename());
-    if (conv_last.timed)
-        snprintf(note + len, sizeof note - len, " (first calls: %.3g ms OpenBLAS, %.3g ms own)", 1e3 * conv_last.best[0],
-                 1e3 * conv_last.best[1]);
+    if (conv_last.timed) choose_note_cpu(note, sizeof note, len, &conv_last.times, names);
     return note;
 }
 

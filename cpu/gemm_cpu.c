@@ -12,6 +12,7 @@
  * 15.0 ms, OpenBLAS's threads 14.2 ms (1245 GFLOP/s, MKL 1351); the gap to MKL there was
  * OpenBLAS's single-core kernel (132 against 157 GFLOP/s on one thread), which is what the own
  * kernel is for. */
+#include "choose_cpu.h"
 #include "cpu_ops.h"
 #include <cblas.h>
 #include <omp.h>
@@ -20,20 +21,18 @@
 
 int gemm_cpu_way = -1;   /* tests: -1 by measurement, else a way to force (enum way) where it can run */
 enum way { OPENBLAS, TILES, OWN, OWN_SHALLOW, WAYS };
-static const char *const way_name[WAYS] = {"OpenBLAS", "tiles", "own", "own 192-deep"}   /* in 160 chars of impl */;
+static const char *const way_name[WAYS] = {"OpenBLAS", "tiles", "own", "own 192-deep"};   /* in 160 chars of impl */
 /* Two threads on one core share its L1, where each keeps an A panel (12 x KC floats: 18 KiB at the
  * kernel's 384), so from TIMED_FROM threads half as deep is timed too: a VM need not say which of
  * its vCPUs share a core (the H200 host's hwloc reports 16 cores and 16 PUs, yet its FMA loop gives
  * 87 GFLOP/s per thread at 16 threads against 157 from one thread's MKL sgemm). */
 #define SHALLOW_KC 192
-/* Which way a shape runs at a thread count: measured once (after a warm call each, the best of three
- * alternating calls) and remembered with the times of the ways that could run (0: not timed). */
-struct choice { int ta, tb, m, n, k, threads; enum way way; double best[WAYS]; };
-static struct { enum way way; int gm, gn, timed; double best[WAYS]; } last;   /* the last fp32 call (its note) */
+static struct { enum way way; int gm, gn, timed; struct way_choice times; } last;   /* the last fp32 call (its note) */
 
 #define TILE_MIN 32         /* rows or columns of a tile below which OpenBLAS's own threading runs */
-/* Threads from which tiles and shallow slices are timed: on 2 vCPUs they were level with OpenBLAS's threads (the quick
- * suite's 12 GEMM shapes within 0-19%, either way first), so below this timing them buys nothing. */
+/* Threads from which tiles and shallow slices are timed: on 2 vCPUs tiles were level with
+ * OpenBLAS's threads (the quick suite's 12 GEMM shapes within 0-19%, either way first), so below
+ * this timing them buys nothing. */
 #define TIMED_FROM 4
 
 static void sgemm(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c, int lda, int ldb, int ldc)
@@ -78,36 +77,15 @@ static enum way run(enum way w, int ta, int tb, int m, int n, int k, const float
     return w == TILES ? TILES : OPENBLAS;
 }
 
-/* Every training step and GEMM row calls a handful of shapes; 256 covers the quick and full suites
- * (a shape that falls out is measured again, not run wrong). */
-#define CHOICES 256
-static struct choice choices[CHOICES];
-static int nchoices;
-
-static const struct choice *choose(int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c,
-                                   const int can[WAYS], int gm, int gn, int t)
+/* One call's arguments, for choose_way_cpu's timing runs. */
+struct call { int ta, tb, m, n, k, gm, gn; const float *a, *b; float *c; };
+static int run_call(int w, void *p)
 {
-    for (int i = 0; i < nchoices && i < CHOICES; i++) {
-        const struct choice *h = &choices[i];
-        if (h->ta == ta && h->tb == tb && h->m == m && h->n == n && h->k == k && h->threads == t) return h;
-    }
-    double best[WAYS] = {0};
-    for (int r = 0; r < 4; r++)
-        for (int w = 0; w < WAYS; w++) {
-            if (!can[w]) continue;
-            double t0 = omp_get_wtime();
-            run(w, ta, tb, m, n, k, a, b, c, gm, gn);
-            double dt = omp_get_wtime() - t0;
-            if (r > 0 && (best[w] == 0 || dt < best[w])) best[w] = dt;
-        }
-    struct choice *h = &choices[nchoices++ % CHOICES];
-    *h = (struct choice){ta, tb, m, n, k, t, OPENBLAS, {0}};
-    for (int w = 0; w < WAYS; w++) {
-        h->best[w] = best[w];
-        if (best[w] > 0 && best[w] < best[h->way]) h->way = w;
-    }
-    return h;
+    const struct call *x = p;
+    run((enum way)w, x->ta, x->tb, x->m, x->n, x->k, x->a, x->b, x->c, x->gm, x->gn);
+    return 0;
 }
+static struct way_cache choices;   /* per shape, transposes and thread count */
 
 const char *gemm_cpu_note(void)
 {
@@ -116,12 +94,7 @@ const char *gemm_cpu_note(void)
               : last.way == OWN_SHALLOW ? snprintf(note, sizeof note, "dlbench AVX-512 sgemm kernel (12x32, 192-deep)")
                                         : snprintf(note, sizeof note, "OpenBLAS sgemm (%s)", openblas_get_corename());
     if (last.way == TILES) len += snprintf(note + len, sizeof note - len, ", a call per thread on %dx%d tiles of C", last.gm, last.gn);
-    if (last.timed) {   /* the ways timed at the first call: what each took */
-        len += snprintf(note + len, sizeof note - len, " (first calls:");
-        for (int w = 0, any = 0; w < WAYS && len < (int)sizeof note; w++)
-            if (last.best[w] > 0) len += snprintf(note + len, sizeof note - len, "%s%.3g ms %s", any++ ? ", " : " ", 1e3 * last.best[w], way_name[w]);
-        if (len < (int)sizeof note) snprintf(note + len, sizeof note - len, ")");
-    }
+    if (last.timed) choose_note_cpu(note, sizeof note, len, &last.times, way_name);   /* what each way took at the first calls */
     return note;
 }
 
@@ -140,14 +113,18 @@ int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, 
     int own = !inside && gemm_avx512_cpu_available();
     int can[WAYS] = {1, t > 1 && (gemm_cpu_way == TILES || t >= TIMED_FROM) && grid_for(t, m, n, &gm, &gn), own,
                      own && (gemm_cpu_way == OWN_SHALLOW || t >= TIMED_FROM)};
-    const struct choice *h = NULL;
+    const struct way_choice *h = NULL;
     enum way w = OPENBLAS;
     if (gemm_cpu_way >= 0) w = gemm_cpu_way < WAYS && can[gemm_cpu_way] ? gemm_cpu_way : OPENBLAS;
-    else if (can[TILES] || can[OWN]) w = (h = choose(ta, tb, m, n, k, a, b, c, can, gm, gn, t))->way;
+    else if (can[TILES] || can[OWN]) {
+        struct call x = {ta, tb, m, n, k, gm, gn, a, b, c};
+        int key[] = {ta, tb, m, n, k, t}, rc;
+        w = (enum way)(h = choose_way_cpu(&choices, key, 6, WAYS, can, run_call, &x, &rc))->way;
+    }
     last.way = run(w, ta, tb, m, n, k, a, b, c, gm, gn);
     last.gm = gm;
     last.gn = gn;
     last.timed = h != NULL;
-    if (h) memcpy(last.best, h->best, sizeof last.best);
+    if (h) last.times = *h;
     return 0;
 }
