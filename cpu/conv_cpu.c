@@ -30,18 +30,7 @@ static void sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, 
 #define TILE_BYTES (2048 * 1024)  /* col tile; measured best of 256 KiB..8 MiB on a 1 MiB-L2 Zen 4 */
 #define MAX_THREADS 256
 
-struct scratch { float *p; size_t n; };
-static struct scratch col_buf[MAX_THREADS], dw_buf[MAX_THREADS];
-
-static float *grow(struct scratch *s, size_t n)
-{
-    if (n > s->n) {
-        free(s->p);
-        s->p = aligned_alloc(64, ((n * 4 + 63) / 64) * 64);
-        s->n = s->p ? n : 0;
-    }
-    return s->p;
-}
+static struct scratch_cpu col_buf[MAX_THREADS], dw_buf[MAX_THREADS];
 
 static int is_pointwise(const struct conv_shape *s)
 {
@@ -158,7 +147,7 @@ static int run_conv(enum conv_dir d, const struct conv_shape *s, const float *a,
     int nt = omp_get_max_threads() < MAX_THREADS ? omp_get_max_threads() : MAX_THREADS, fail = 0;
     if (d == CONV_BWD_FILTER) memset(out, 0, sizeof(float) * ws);
     if (s->n < nt) { /* few images: every thread on each image (threaded im2col and sgemm) */
-        float *col = grow(&col_buf[0], col_elems(s));
+        float *col = scratch_grow_cpu(&col_buf[0], col_elems(s));
         if (!col) return -1;
         for (int n = 0; n < s->n; n++) {
             if (d == CONV_FWD) fwd_image(s, a + n * xs, b, out + n * ys, col, 1);
@@ -170,8 +159,8 @@ static int run_conv(enum conv_dir d, const struct conv_shape *s, const float *a,
 #pragma omp parallel num_threads(nt) reduction(| : fail)
     {
         int t = omp_get_thread_num();
-        float *col = grow(&col_buf[t], col_elems(s)), *dw = NULL;
-        if (d == CONV_BWD_FILTER && (dw = grow(&dw_buf[t], ws))) memset(dw, 0, sizeof(float) * ws);
+        float *col = scratch_grow_cpu(&col_buf[t], col_elems(s)), *dw = NULL;
+        if (d == CONV_BWD_FILTER && (dw = scratch_grow_cpu(&dw_buf[t], ws))) memset(dw, 0, sizeof(float) * ws);
         fail = !col || (d == CONV_BWD_FILTER && !dw);
         if (!fail) {
 #pragma omp for schedule(static)

@@ -20,6 +20,11 @@ enum cpu_op_impl { CPU_IMPL_NONE, CPU_IMPL_SGEMM, CPU_IMPL_BF16_KERNEL, CPU_IMPL
 extern enum cpu_op_impl cpu_last_impl;
 const char *cpu_impl(void);
 
+/* A grow-only, 64-byte-aligned fp32 work buffer: allocated by a shape's first (untimed) call, so
+ * timed calls neither allocate nor fault pages. NULL (and empty) when memory runs out. */
+struct scratch_cpu { float *p; size_t n; };
+float *scratch_grow_cpu(struct scratch_cpu *s, size_t n);
+
 int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 /* fp32 runs one of four ways, chosen per shape and thread count by measurement (gemm_cpu.c):
  * OpenBLAS (its own threads), one OpenBLAS call per thread on a tile of C, dlbench's AVX-512

@@ -37,19 +37,9 @@
 #define NBIG 2048
 #define KB 2048
 
-/* Grow-only, per thread: no page faults in timed calls after the first. */
-static _Thread_local float *abuf, *bbuf;
-static _Thread_local size_t abuf_n, bbuf_n;
-
-static float *grow(float **p, size_t *have, size_t n)
-{
-    if (n > *have) {
-        free(*p);
-        *p = aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64);
-        *have = *p ? n : 0;
-    }
-    return *p;
-}
+/* Packing space, per thread (a caller's threads may each run the kernel inside its own parallel
+ * region): scratch_grow_cpu, so timed calls neither allocate nor fault pages after the first. */
+static _Thread_local struct scratch_cpu abuf, bbuf;
 
 /* c (MR x NR at stride ldc) = (acc ? c : 0) + ap (kc x MR, in L1) · bp (kc x NR, streamed from L2);
  * an: the A panel to pull into L1 meanwhile, a line per k-step (ap itself but on a run's last B
@@ -197,7 +187,7 @@ int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const 
     int gm, gn;
     grid(t, mu, nu, &gm, &gn);
     t = gm * gn;
-    float *ab = grow(&abuf, &abuf_n, (size_t)mu * MR * kb), *bb = grow(&bbuf, &bbuf_n, (size_t)nu * NR * kb);
+    float *ab = scratch_grow_cpu(&abuf, (size_t)mu * MR * kb), *bb = scratch_grow_cpu(&bbuf, (size_t)nu * NR * kb);
     if (!ab || !bb) return -1;
 #pragma omp parallel num_threads(t) if (t > 1)
     {
