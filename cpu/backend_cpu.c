@@ -27,16 +27,6 @@ void cpu_set_error(const char *fmt, ...)
 
 /* Always usable; says once when OpenBLAS is not its OpenMP build (its own threads beside ours
  * oversubscribe the cores: measured up to 5x slower). */
-float *scratch_grow_cpu(struct scratch_cpu *s, size_t n)
-{
-    if (n > s->n) {
-        free(s->p);
-        s->p = aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64);
-        s->n = s->p ? n : 0;
-    }
-    return s->p;
-}
-
 static int cpu_probe(char *why, size_t n)
 {
     static int warned;

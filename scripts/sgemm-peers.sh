@@ -13,7 +13,7 @@ OBLAS_DIR=${OBLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-openmp}
 bin=build/sgemm-peers
 mkdir -p build
 gcc -std=c11 -O3 -march=native -fopenmp -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icpu -Ikernels -Iharness -Iharness/measure -Iharness/workloads \
-  scripts/sgemm-peers.c cpu/gemm_avx512_cpu.c -o "$bin" -L"$OBLAS_DIR" -Wl,-rpath,"$OBLAS_DIR" -lopenblas -ldl -lm
+  scripts/sgemm-peers.c cpu/gemm_avx512_cpu.c cpu/scratch_cpu.c -o "$bin" -L"$OBLAS_DIR" -Wl,-rpath,"$OBLAS_DIR" -lopenblas -ldl -lm
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -x build/dlbench ]; then
   core=$(build/dlbench info 2>/dev/null | awk '$1 == "openblas_core" {print $2; exit}')
   [ -n "$core" ] && export OPENBLAS_CORETYPE=$core
