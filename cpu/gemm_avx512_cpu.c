@@ -3,8 +3,11 @@
  * whatever MARCH says; used only when cpuid and the OS report AVX-512F. C = op(A)·op(B), row-major.
  * Scheme (BLIS's loops, with the roles of A and B swapped for row-major C):
  *   blocks of up to 2048 rows x 2048 columns x 2048 deep; per block, op(A) is packed into panels of
- *   MR = 12 rows and op(B) into panels of NR = 32 columns, once, by all threads together, slice by
- *   slice of KC deep (then a barrier: the only one per block). KC = 384 as BLIS's Skylake-X sgemm
+ *   MR = 12 rows, once, by all threads together, slice by slice of KC deep (then a barrier: the only
+ *   one per block); op(B) is packed into panels of NR = 32 columns by each thread, a run at a time,
+ *   right before the run is used, so the packed run is written into the L2 that reads it (packing B
+ *   for the whole block beforehand sent 16 MiB through L3 and back: +1-5% at 1-2 threads without
+ *   it, paired with MKL; threads that share columns of C each pack them). KC = 384 as BLIS's Skylake-X sgemm
  *   (256 and 384 were level within the 2-vCPU VM's noise); the caller may ask for shallower slices,
  *   for two hyperthreads that share one L1 (gemm_cpu.c times 192-deep slices from 4 threads);
  *   each thread owns a rectangle of C (a gm x gn grid as square as the thread count allows) and,
@@ -187,7 +190,7 @@ int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const 
     int gm, gn;
     grid(t, mu, nu, &gm, &gn);
     t = gm * gn;
-    float *ab = scratch_grow_cpu(&abuf, (size_t)mu * MR * kb), *bb = scratch_grow_cpu(&bbuf, (size_t)nu * NR * kb);
+    float *ab = scratch_grow_cpu(&abuf, (size_t)mu * MR * kb), *bb = scratch_grow_cpu(&bbuf, (size_t)t * NB * ks);
     if (!ab || !bb) return -1;
 #pragma omp parallel num_threads(t) if (t > 1)
     {
@@ -197,32 +200,35 @@ int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const 
                 for (long pb = 0; pb < k; pb += KB) {
                     long mc = m - ic < MB ? m - ic : MB, nc = n - jc < NBIG ? n - jc : NBIG, kcb = k - pb < KB ? k - pb : KB;
                     long pa = (mc + MR - 1) / MR, pn = (nc + NR - 1) / NR;
-                    /* both blocks packed once, by all threads, depth slice by depth slice: slice pc's
-                     * panel q of A at ab + pc·pa + q·MR·kc, of B at bb + pc·pn + q·NR·kc */
+                    /* A's block packed once, by all threads, depth slice by depth slice: slice pc's
+                     * panel q at ab + pc·pa + q·MR·kc */
 #pragma omp barrier
-                    for (long q = id; q < pa + pn; q += t)
+                    for (long q = id; q < pa; q += t)
                         for (long pc = 0; pc < kcb; pc += ks) {
                             int kc = (int)(kcb - pc < ks ? kcb - pc : ks);
-                            if (q < pa) pack_a(ta, a, lda, ic + q * MR, (int)(mc - q * MR < MR ? mc - q * MR : MR), pb + pc, kc, ab + pc * pa * MR + q * MR * kc);
-                            else pack_b(tb, b, ldb, pb + pc, kc, jc + (q - pa) * NR, (int)(nc - (q - pa) * NR < NR ? nc - (q - pa) * NR : NR),
-                                        bb + pc * pn * NR + (q - pa) * NR * kc);
+                            pack_a(ta, a, lda, ic + q * MR, (int)(mc - q * MR < MR ? mc - q * MR : MR), pb + pc, kc, ab + pc * pa * MR + q * MR * kc);
                         }
 #pragma omp barrier
                     long a0 = pa * ri / gm, a1 = pa * (ri + 1) / gm, b0 = pn * rj / gn, b1 = pn * (rj + 1) / gn;   /* this thread's panels */
                     for (long pc = 0; pc < kcb; pc += ks) {
                         long kc = kcb - pc < ks ? kcb - pc : ks;
                         int acc = accumulate || pb + pc > 0;
-                        for (long jb = b0; jb < b1; jb += NB / NR)           /* a run of B panels that stays in L2 */
+                        for (long jb = b0; jb < b1; jb += NB / NR) {         /* a run of B panels that stays in L2 */
+                            long je = b1 < jb + NB / NR ? b1 : jb + NB / NR;
+                            float *run = bb + (size_t)id * NB * ks;          /* packed by this thread, into its L2 */
+                            for (long j = jb; j < je; j++)
+                                pack_b(tb, b, ldb, pb + pc, (int)kc, jc + j * NR, (int)(nc - j * NR < NR ? nc - j * NR : NR), run + (j - jb) * NR * kc);
                             for (long q = a0; q < a1; q++) {                 /* an A panel that stays in L1 */
                                 long i0 = q * MR;
                                 int mr = (int)(mc - i0 < MR ? mc - i0 : MR);
                                 const float *aq = ab + pc * pa * MR + q * MR * kc;
-                                for (long j = jb, je = b1 < jb + NB / NR ? b1 : jb + NB / NR; j < je; j++) {
+                                for (long j = jb; j < je; j++) {
                                     long j0 = j * NR;
-                                    tile(kc, aq, bb + pc * pn * NR + j * NR * kc, c + (ic + i0) * ldc + jc + j0, ldc, mr,
+                                    tile(kc, aq, run + (j - jb) * NR * kc, c + (ic + i0) * ldc + jc + j0, ldc, mr,
                                          (int)(nc - j0 < NR ? nc - j0 : NR), acc, j + 1 == je && q + 1 < a1 ? aq + MR * kc : aq);
                                 }
                             }
+                        }
                     }
                 }
     }
