@@ -23,6 +23,11 @@
  * alternating with OpenBLAS 0.3.21 (Cooperlake) and MKL 2026.2 (scripts/sgemm-peers.sh), six runs:
  * 1 thread 0.995-1.05x OpenBLAS, 0.91-0.96x MKL; 2 threads 1.01-1.09x OpenBLAS, 0.90-0.96x MKL; the
  * micro-kernel alone, on packed panels in L1/L2, 89-98% of the FMA loop (the VM's two speed modes).
+ * With B packed per thread (four more runs): 1 thread 1.03-1.08x OpenBLAS, 0.93-0.98x MKL; 2 threads
+ * 1.02-1.08x OpenBLAS, 0.90-0.97x MKL. What is left, by timing variants that drop one part (wrong
+ * results, timing only): C's loads and stores 2-4%, A's packing ~2%, and at 2 threads the end-of-call
+ * wait when one vCPU runs slower (5-9% of a call); claiming column runs dynamically recovered that
+ * in one VM phase (+5-12%) but lost 2-6% on other shapes in the next, so the split stays static.
  * MKL's C came out bit-equal to this kernel's at 2048³ (the same 384-deep slices, it seems). */
 #include "cpu_ops.h"
 #include <immintrin.h>
