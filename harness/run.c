@@ -482,7 +482,7 @@ static double estimate_rows(struct run *r)
     int nseen = 0;
     for (int i = 0; i < r->n; i++) {
         const struct item *it = &r->items[i];
-        r->est[i] = eta_row(it->b, it->w, it->params, it->dt, it->threads, &r->o->timing, item_ceiling(r, it));
+        r->est[i] = eta_row(it->b, it->w, it->case_name, it->params, it->dt, it->threads, &r->o->timing, item_ceiling(r, it));
         if (it->w->group != GROUP_NONE && dist_size() < 2) r->est[i] = (struct row_estimate){0};   /* skipped: one process */
         else if (r->est[i].work_s > 0.001 && check_shared(it, seen, &nseen))   /* an earlier row computes its reference */
             r->est[i].work_s -= eta_check_seconds(it->w, it->params, it->dt);

@@ -5,6 +5,7 @@
 #include "devstate.h"
 #include "eltwise_cases.h"
 #include "eta.h"
+#include "backend.h"
 #include "measure.h"
 #include "report.h"
 #include "testutil.h"
@@ -118,6 +119,39 @@ Test(devstate, budget_prior_by_kind)
     cr_expect(eta_budget_prior(1, &t) == 2 && eta_budget_prior(0, &t) == 2, "a window of one value");
 }
 
+static const void *case_params(const struct workload *w, const char *name)
+{
+    for (const struct wcase *c = w->cases; c->name; c++)
+        if (!strcmp(c->name, name)) return c->params;
+    return NULL;
+}
+
+/* Rows calibrate by workload and the first part of the case's name: a GEMM layer's forward and
+ * weight gradient together, the MLP and the CNN training steps apart, the same case on two
+ * backends together. */
+Test(devstate, estimate_groups_by_workload_and_case_prefix)
+{
+    const struct backend *cpu = backend_find("cpu"), *onednn = backend_find("onednn");
+    const struct workload *g = workload_find("gemm"), *tr = workload_find("train");
+    struct timing_opts t = {0.1, 0.4, 0.01, 60, 1000, 0.02};
+    cr_assert(cpu && onednn && g && tr);
+    const char *gn[] = {"bert-base.ffn-up", "bert-base.ffn-up.bwd-weight", "sq512", "sq1024"};
+    int gg[4];
+    for (int i = 0; i < 4; i++) {
+        cr_assert(case_params(g, gn[i]), "%s", gn[i]);
+        gg[i] = eta_row(cpu, g, gn[i], case_params(g, gn[i]), DT_F32, 1, &t, NULL).group;
+    }
+    cr_expect(gg[0] == gg[1], "bert-base.* share a group");
+    cr_expect(gg[2] != gg[0] && gg[3] != gg[2], "sq512, sq1024, bert-base: three groups");
+    const void *mlp = case_params(tr, "mlp.b128.sgd.resident"), *cnn = case_params(tr, "cnn.b128.sgd.resident");
+    cr_assert(mlp && cnn);
+    int m = eta_row(cpu, tr, "mlp.b128.sgd.resident", mlp, DT_F32, 1, &t, NULL).group;
+    cr_expect(m != eta_row(cpu, tr, "cnn.b128.sgd.resident", cnn, DT_F32, 1, &t, NULL).group, "train/mlp and train/cnn apart");
+    cr_expect(m != gg[0] && m != gg[2], "a train group is not a gemm group");
+    cr_expect(m == eta_row(onednn, tr, "mlp.b128.adam.resident", case_params(tr, "mlp.b128.adam.resident"), DT_F32, 1, &t, NULL).group,
+              "one group across backends and variants");
+}
+
 /* Rows of short calls take the sampler's budget whatever the machine, and their work scales:
  * estimated 0.5 s of budget and 0.2 s of work, they took 0.9 s of samples and 0.4 s of work. */
 Test(devstate, estimate_calibrates_on_finished_rows)
@@ -130,13 +164,14 @@ Test(devstate, estimate_calibrates_on_finished_rows)
     for (int i = 0; i < 20; i++) eta_done(&e, &est[i], 0.9, 1.3);
     double left = eta_left(&e, est, 20, 100);
     cr_expect(left > 0.9 * 80 * 1.3 && left < 80 * 1.3, "80 rows of ~1.3 s: %g", left);
-    /* a family not seen yet: its work scaled by its kind's factor; once seen, by its own */
+    /* a group not seen yet: its work scaled by its kind's factor (ten CPU rows took 4 s of work for
+     * 2 s estimated: (4 + 2) / (2 + 2) with 2 s of prior); once seen, by its own */
     struct row_estimate other = {0, 0, 1.0, 0, 1};
     double f_new = eta_left(&e, &other, 0, 1);
-    cr_expect(f_new > 1.6 && f_new < 2.0, "a new family: the kind's factor: %g", f_new);
-    for (int i = 0; i < 20; i++) eta_done(&e, &other, 0, 1.0); /* family 1 runs as estimated */
+    cr_expect(f_new > 1.45 && f_new < 1.55, "a new group: the kind's factor: %g", f_new);
+    for (int i = 0; i < 20; i++) eta_done(&e, &other, 0, 1.0); /* group 1 runs as estimated */
     double f_seen = eta_left(&e, &other, 0, 1);
-    cr_expect(f_seen < 1.1, "family 1 calibrated on its own rows: %g", f_seen);
+    cr_expect(f_seen < 1.1, "group 1 calibrated on its own rows: %g", f_seen);
     /* a row that never started (a group row of a one-process run: no wall time) leaves it finite */
     eta_done(&e, &(struct row_estimate){0}, NAN, NAN);
     cr_expect(isfinite(eta_left(&e, est, 20, 100)) && isfinite(eta_left(&e, &other, 0, 1)), "after a row without a time");

@@ -4,26 +4,28 @@
  * what the rest are expected to take). The work scales with the machine: calls outside the budget
  * (warm-up, the verified call, or every call when they are long), inputs, the smaller instance and
  * the checks, from the roofline time of a call and the bytes set up and checked; the ratio of what
- * the rows took to what was estimated corrects it, per device kind and workload family (a family's
- * ratio shrunk towards its kind's while it has few rows done). */
+ * the rows took to what was estimated corrects it, per device kind and group of rows (a workload and
+ * its cases' first name part, e.g. train/cnn; a group's ratio shrunk towards its kind's while it has
+ * few rows done). */
 #ifndef DLBENCH_ETA_H
 #define DLBENCH_ETA_H
 #include "ceilings.h"
 #include "timing.h"
 #include "workload.h"
 
-#define ETA_FAMILIES 16
+#define ETA_GROUPS 128
 struct row_estimate {
     int budget;          /* 1: short calls, the sampler's time budget applies */
     double budget_s;     /* the budget expected before any row is done */
     double work_s;       /* everything else */
-    int gpu, family;
+    int gpu, group;       /* kind (1: GPU) and calibration group */
 };
 
 /* A row's estimate; c may be NULL or unmeasured (before the ceilings: nominal rates, the CPU's per
- * thread). A row that will be skipped (backend unavailable, dtype not native) costs nothing. */
-struct row_estimate eta_row(const struct backend *b, const struct workload *w, const void *params, enum dtype dt,
-                            int threads, const struct timing_opts *t, const struct ceiling *c);
+ * thread); case_name picks its calibration group (NULL: the workload's). A row that will be skipped
+ * (backend unavailable, dtype not native) costs nothing. */
+struct row_estimate eta_row(const struct backend *b, const struct workload *w, const char *case_name, const void *params,
+                            enum dtype dt, int threads, const struct timing_opts *t, const struct ceiling *c);
 /* The host seconds of a row's check reference (workload.check_flops; 0 none). A row whose
  * workload.check_key matches an earlier row's does not pay it: the caller takes it off. */
 double eta_check_seconds(const struct workload *w, const void *params, enum dtype dt);
@@ -38,7 +40,7 @@ double eta_budget_prior(int gpu, const struct timing_opts *t);
 
 struct eta {
     double budget_rows[2], budget_s[2];                          /* [cpu/gpu] */
-    double work_est[2][ETA_FAMILIES + 1], work_got[2][ETA_FAMILIES + 1];  /* [kind][family, or all] */
+    double work_est[2][ETA_GROUPS + 1], work_got[2][ETA_GROUPS + 1];  /* [kind][group, or all] */
 };
 void eta_init(struct eta *e);
 /* A finished row: its estimate, the seconds its samples took (sum of samples × calls per sample)
