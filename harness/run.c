@@ -345,14 +345,24 @@ static int check_shared(const struct item *it, uint64_t *seen, int *nseen)
     return 0;
 }
 
-/* The plan's rough length (ceilings included), from the per-row model (harness/measure/eta.h). */
+/* The plan's rough length (ceilings included), from the per-row model (harness/measure/eta.h),
+ * with the CPU's rate from ~20 ms of its compute loop per dtype (once per process): the nominal 30
+ * GFLOP/s per thread had the dev VM's quick suite at "3 min" for 100 s. */
 static double plan_estimate(const struct run_opts *o, const struct item *items, int n)
 {
     int avail[64] = {0};
     char why[256];
     double s = 0;
+    static int probed;
     for (int b = 0; b < backend_count && b < 64; b++)
         avail[b] = in_list(o->backends, backends[b]->name) && backends[b]->probe(why, sizeof why);
+    for (int b = 0; b < backend_count && b < 64 && !probed; b++)
+        if (avail[b] && backends[b]->kind != BACKEND_GPU && backends[b]->peak) {
+            double per[DT_COUNT];
+            ceilings_probe_loops(backends[b], (int)o->threads[o->nthreads - 1], per);
+            eta_set_cpu_loop_rates(per);
+            probed = 1;
+        }
     uint64_t *seen = malloc(sizeof(uint64_t) * (n > 0 ? (size_t)n : 1));
     int nseen = 0;
     for (int i = 0; i < n; i++)
@@ -385,7 +395,7 @@ static void announce(const struct run_opts *o, const struct item *items, int n)
     char est[32], quick_est[32];
     fmt_duration(plan_estimate(o, items, n), est, sizeof est);
     fprintf(stderr, "dlbench: %d rows planned (%s suite), roughly %s on this machine%s\n", n, o->quick ? "quick" : "full", est,
-            o->no_ceilings ? " (rough: from nothing measured)" : " (rough: nothing measured yet; the ceilings refine it)");
+            o->no_ceilings ? " (rough: from a probe of the CPU's compute loop)" : " (rough: from a probe of the CPU's compute loop; the ceilings refine it)");
     if (o->suite_given || o->quick) return;
     struct run_opts q;
     run_opts_default(&q, 1);

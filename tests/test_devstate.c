@@ -4,6 +4,7 @@
  * run-time estimate's calibration on synthetic rows. */
 #include "devstate.h"
 #include "eltwise_cases.h"
+#include "ceilings.h"
 #include "eta.h"
 #include "backend.h"
 #include "measure.h"
@@ -150,6 +151,30 @@ Test(devstate, estimate_groups_by_workload_and_case_prefix)
     cr_expect(m != gg[0] && m != gg[2], "a train group is not a gemm group");
     cr_expect(m == eta_row(onednn, tr, "mlp.b128.adam.resident", case_params(tr, "mlp.b128.adam.resident"), DT_F32, 1, &t, NULL).group,
               "one group across backends and variants");
+}
+
+/* The run's first estimate probes the CPU's compute loop: a rate per thread for fp32 (and bf16 where
+ * the CPU has a bf16 loop), none for fp16; the row model then uses it instead of the constant. */
+Test(devstate, estimate_uses_the_probed_cpu_rate)
+{
+    const struct backend *cpu = backend_find("cpu");
+    const struct workload *g = workload_find("gemm");
+    struct timing_opts t = {0.1, 0.4, 0.01, 60, 1000, 0.02};
+    double per[DT_COUNT];
+    ceilings_probe_loops(cpu, 1, per);
+    cr_expect(per[DT_F32] > 0.1 && isfinite(per[DT_F32]), "fp32 loop: %g GFLOP/s per thread", per[DT_F32]);
+    cr_expect(isnan(per[DT_F16]), "no fp16 loop on the CPU: %g", per[DT_F16]);
+    const void *sq = case_params(g, "sq2048");
+    cr_assert(sq);
+    double slow[DT_COUNT] = {[DT_F32] = 1.0}, fast[DT_COUNT] = {[DT_F32] = 1000.0}, none[DT_COUNT] = {0};
+    eta_set_cpu_loop_rates(slow);
+    struct row_estimate a = eta_row(cpu, g, "sq2048", sq, DT_F32, 2, &t, NULL);
+    eta_set_cpu_loop_rates(fast);
+    struct row_estimate b = eta_row(cpu, g, "sq2048", sq, DT_F32, 2, &t, NULL);
+    eta_set_cpu_loop_rates(none);
+    /* 17.2 GFLOP per call: at 2 GFLOP/s about 8.6 s a call (the row times calls, no budget) */
+    cr_expect(!a.budget && a.work_s > 3 * 8, "at 1 GFLOP/s per thread: %g s", a.work_s);
+    cr_expect(b.budget_s + b.work_s < 2, "at 1000 GFLOP/s per thread: %g s", b.budget_s + b.work_s);
 }
 
 /* Rows of short calls take the sampler's budget whatever the machine, and their work scales:

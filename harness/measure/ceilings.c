@@ -75,16 +75,30 @@ struct peak_state { const struct backend *b; enum dtype dt; long iters; float si
 static int peak_call(void *st) { struct peak_state *p = st; return p->b->peak->run(p->dt, p->iters, &p->sink); }
 
 /* The backend's compute loop for dt, in GFLOP/s from the fastest sample; NAN when it has none. */
-static double loop_gflops(const struct backend *b, enum dtype dt, int threads)
+static double loop_gflops_t(const struct backend *b, enum dtype dt, int threads, const struct timing_opts *t)
 {
     struct peak_state p = {b, dt, 1 << 16, 0};
     struct timing_result tr;
     if (b->dev->set_threads) b->dev->set_threads(threads);
     double per_iter = b->peak->flops_per_iter(dt);
     if (!(per_iter > 0)) return NAN;
-    if (time_op(b, peak_call, &p, &ceiling_timing, &tr) != 0 || tr.n == 0) { free(tr.samples); return NAN; }
+    if (time_op(b, peak_call, &p, t, &tr) != 0 || tr.n == 0) { free(tr.samples); return NAN; }
     free(tr.samples);
     return per_iter * (double)p.iters / tr.s.min * 1e-9;
+}
+
+static double loop_gflops(const struct backend *b, enum dtype dt, int threads) { return loop_gflops_t(b, dt, threads, &ceiling_timing); }
+
+/* ~20 ms of the loop per dtype: min_time 0.01 s, max_time 0.02 s, 3 samples at least. */
+static const struct timing_opts probe_timing = {0.01, 0.02, 0.01, 10.0, 1000, 0.005};
+
+void ceilings_probe_loops(const struct backend *b, int threads, double per_thread[DT_COUNT])
+{
+    char why[256];
+    for (int d = 0; d < DT_COUNT; d++) per_thread[d] = NAN;
+    if (!b->peak || !b->probe(why, sizeof why) || threads < 1) return;
+    for (int d = 0; d < DT_COUNT; d++)
+        if (b->peak->path((enum dtype)d)) per_thread[d] = loop_gflops_t(b, (enum dtype)d, threads, &probe_timing) / threads;
 }
 
 /* The GEMM whose FLOP/s is a ceiling: the largest of the suite. */

@@ -21,6 +21,10 @@ struct ceiling {
 extern const struct timing_opts ceiling_timing;   /* the sampler's options for every ceiling */
 void ceiling_clear(struct ceiling *c);
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c);
+/* Before the ceilings, for the run's first estimate: the backend's compute loop (peak_ops) for ~20
+ * ms per dtype at `threads` threads, in GFLOP/s per thread (NAN where it has no loop for the dtype
+ * or no loop at all). */
+void ceilings_probe_loops(const struct backend *b, int threads, double per_thread[DT_COUNT]);
 /* The GEMM case whose FLOP/s is a ceiling: the largest of the suite. */
 const char *ceilings_peak_gemm(int gpu, int quick);
 /* The roofline bound for a row in its headline unit (GFLOP/s or GB/s); NAN if unknown. */

@@ -6,10 +6,12 @@
 #include <math.h>
 #include <string.h>
 
-/* Nominal rates until the ceilings are measured (the CPU's per thread); host-side work
- * (generation, checks) per core. */
+/* Nominal rates until the ceilings are measured (the CPU's per thread; a probe of the CPU's compute
+ * loop replaces its FLOP/s: eta_set_cpu_loop_rates); host-side work (generation, checks) per core.
+ * CPU bandwidth per thread: STREAM ceilings of 17.9 GB/s per thread on the 2-vCPU VM (cache-
+ * assisted) and 7.7 on the H100 server's 16-core host. */
 #define CPU_GFLOPS_PER_THREAD 30.0
-#define CPU_GBPS 10.0
+#define CPU_GBPS_PER_THREAD 8.0
 #define GPU_GFLOPS 20000.0
 #define GPU_GBPS 1000.0
 #define HOST_GBPS_PER_CORE 3.0   /* generated, scanned, compared: 3 GB/s per core measured on the dev VM */
@@ -45,6 +47,21 @@ static int group_index(const char *workload, const char *case_name)
  * pass in double (train); the calibration corrects the rest. */
 static double efficiency(const char *family) { return !strcmp(family, "conv") ? 0.4 : !strcmp(family, "train") ? 0.1 : 1.0; }
 
+static double cpu_loop_gflops[DT_COUNT];   /* per thread, from the probe; 0: none */
+
+void eta_set_cpu_loop_rates(const double per_thread[DT_COUNT])
+{
+    for (int d = 0; d < DT_COUNT; d++) cpu_loop_gflops[d] = per_thread[d] > 0 ? per_thread[d] : 0;
+}
+
+/* The CPU's nominal FLOP/s for dt at a thread count: the probe's loop where it ran (the CPU's
+ * fp32 rate for a dtype it has no loop for), else the constant. */
+static double cpu_nominal_gflops(enum dtype dt, int threads)
+{
+    double per = cpu_loop_gflops[dt] > 0 ? cpu_loop_gflops[dt] : cpu_loop_gflops[DT_F32] > 0 ? cpu_loop_gflops[DT_F32] : CPU_GFLOPS_PER_THREAD;
+    return per * (threads > 0 ? threads : 1);
+}
+
 static int host_cores(void) { return cpu_topology()->cores > 0 ? cpu_topology()->cores : 1; }
 
 /* Host-side work of a case's setup and check: its device buffers made, downloaded and compared. */
@@ -75,8 +92,8 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     if (!b->probe(why, sizeof why) || b->unsupported(w->family, dt) || !backend_runs(b, w->family)) return e;
     if (w->refuses && w->refuses(b, params, dt, why, sizeof why)) return e;   /* a skip, known now */
     double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
-    double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : CPU_GFLOPS_PER_THREAD * (threads > 0 ? threads : 1);
-    double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS;
+    double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : cpu_nominal_gflops(dt, threads);
+    double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS_PER_THREAD * (threads > 0 ? threads : 1);
     double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9)) / (w->efficiency ? w->efficiency(params) : efficiency(w->family));
     double sample = fmax(call, SAMPLE_S);
     /* warm-up (>= t->warmup and one call) and the verified call; then samples: at least min_time, at

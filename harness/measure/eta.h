@@ -35,6 +35,9 @@ double eta_check_seconds(const struct workload *w, const void *params, enum dtyp
 double eta_row_seconds(const struct backend *b, int avail, const struct workload *w, const void *params, enum dtype dt,
                        int threads, const struct timing_opts *t);
 double eta_ceilings_seconds(const struct backend *b, int avail, int threads, int quick);
+/* The CPU's compute-loop GFLOP/s per thread and dtype (ceilings_probe_loops; NAN or 0: none), the
+ * nominal CPU rates of every later estimate made without a measured ceiling. */
+void eta_set_cpu_loop_rates(const double per_thread[DT_COUNT]);
 /* The sampling time a short-call row is expected to take before any row is done, by device kind. */
 double eta_budget_prior(int gpu, const struct timing_opts *t);
 
