@@ -383,7 +383,7 @@ static double plan_estimate(const struct run_opts *o, const struct item *items, 
 static void fmt_duration(double s, char *buf, size_t n)
 {
     if (s < 1) snprintf(buf, n, "under a second");
-    else if (s < 90) snprintf(buf, n, "%.0f s", s);
+    else if (s < 180) snprintf(buf, n, "%.0f s", s);
     else if (s < 5400) snprintf(buf, n, "%.0f min", s / 60);
     else snprintf(buf, n, "%.1f h", s / 3600);
 }

@@ -94,7 +94,7 @@ struct row_estimate eta_row(const struct backend *b, const struct workload *w, c
     double flops = w->flops(params, dt), bytes = w->bytes(params, dt);
     double pf = c && !isnan(c->gflops[dt]) ? c->gflops[dt] : e.gpu ? GPU_GFLOPS : cpu_nominal_gflops(dt, threads);
     double bw = c && !isnan(c->bw_gbps) ? c->bw_gbps : e.gpu ? GPU_GBPS : CPU_GBPS_PER_THREAD * (threads > 0 ? threads : 1);
-    double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9)) / (w->efficiency ? w->efficiency(params) : efficiency(w->family));
+    double call = fmax(flops > 0 ? flops / (pf * 1e9) : 0, bytes / (bw * 1e9)) / (w->efficiency ? w->efficiency(params, e.gpu) : efficiency(w->family));
     double sample = fmax(call, SAMPLE_S);
     /* warm-up (>= t->warmup and one call) and the verified call; then samples: at least min_time, at
      * most max_time, never fewer than 3 (timing.c): a budget when calls are short, calls else */

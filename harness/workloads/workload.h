@@ -55,9 +55,9 @@ struct workload {
     /* FLOPs of the double-precision reference the check recomputes on the host (the run's time
      * estimate); NULL: none beyond comparing the output. */
     double (*check_flops)(const void *params, enum dtype dt);
-    /* The share of the roofline a call of this case typically reaches, for the run's time estimate;
-     * NULL: the family's default (eta.c). */
-    double (*efficiency)(const void *params);
+    /* The share of the roofline a call of this case typically reaches on a CPU (gpu 0) or a GPU,
+     * for the run's time estimate; NULL: the family's default (eta.c). */
+    double (*efficiency)(const void *params, int gpu);
     /* Rows whose keys are equal (and not 0) share that reference: it is computed once per process,
      * so the estimate counts it once. NULL or 0: each row computes its own. */
     uint64_t (*check_key)(const void *params);

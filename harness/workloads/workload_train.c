@@ -66,12 +66,19 @@ static double train_check_flops(const void *p, enum dtype dt)
     return c->gpt ? gpt_case_check_flops(c) : train_flops(p, dt) / 3;
 }
 
-/* The estimate's share of the roofline: an MLP/CNN step is many small GEMMs, convolutions and
- * elementwise kernels (~0.1); a GPT step is dominated by large GEMMs (gpt.tiny on the dev VM: 65
- * GFLOP in 0.38 s on 2 threads, near the GEMM ceiling; 0.5 keeps room for its attention). */
-static double train_efficiency(const void *p)
+/* The estimate's share of the roofline: a GPT step is dominated by large GEMMs (gpt.tiny on the dev
+ * VM: 65 GFLOP in 0.38 s on 2 threads, near the GEMM ceiling; 0.5 keeps room for its attention).
+ * An MLP/CNN step is many small GEMMs, convolutions and elementwise kernels: on a CPU the MLP step
+ * reaches 0.41-0.49 of the FMA-loop ceiling (dev VM 2 threads; H100 host 16 threads) and the CNN
+ * step 0.21-0.33; on a GPU ~0.1 (H100: MLP 0.13; a CNN step of 3 ms is sampled by budget anyway). */
+static double train_efficiency(const void *p, int gpu)
 {
-    return ((const struct train_case *)p)->gpt ? 0.5 : 0.1;
+    const struct train_case *c = p;
+    if (c->gpt) return 0.5;
+    if (gpu) return 0.1;
+    for (int l = 0; l < c->model->nlayers; l++)
+        if (c->model->layers[l].kind == LAYER_CONV3X3) return 0.2;
+    return 0.4;
 }
 
 /* MLP/CNN rows share their first step's reference (step_ref below) by model and batch. */
