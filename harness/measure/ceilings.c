@@ -17,12 +17,18 @@ void ceiling_clear(struct ceiling *c)
     for (int d = 0; d < DT_COUNT; d++) c->gflops[d] = NAN;
 }
 
-const struct timing_opts ceiling_timing = {0.2, 2.0, 0.01, 120.0, 100000, 0.05};
+/* A ceiling is the fastest sample, so the sampler's stopping rule (the median's 99% interval within
+ * 1%) matters little to it: the quick suite samples each for 0.2-0.5 s (on the noisy dev VM the
+ * seven CPU ceilings ran to the 2 s cap: 15 s of an 86 s quick suite), the full suite up to 2 s. */
+static const struct timing_opts ceiling_timing_full = {0.2, 2.0, 0.01, 120.0, 100000, 0.05};
+static const struct timing_opts ceiling_timing_quick = {0.2, 0.5, 0.01, 120.0, 100000, 0.05};
+
+const struct timing_opts *ceiling_timing(int quick) { return quick ? &ceiling_timing_quick : &ceiling_timing_full; }
 
 /* Runs workload/case on b; the row's throughput in its unit, or NAN when it did not measure.
  * *array_bytes (when not NULL) gets the row's bytes per array. */
-static double measure_arr(const struct backend *b, const char *wl, const char *cs, enum dtype dt, int threads, int bytes,
-                          double *array_bytes)
+static double measure_arr(const struct backend *b, const char *wl, const char *cs, enum dtype dt, int threads, int quick,
+                          int bytes, double *array_bytes)
 {
     const struct workload *w = workload_find(wl);
     if (!w) return NAN;
@@ -30,7 +36,7 @@ static double measure_arr(const struct backend *b, const char *wl, const char *c
         if (strcmp(c->name, cs) != 0) continue;
         struct row r;
         struct timing_result tr;
-        measure_row(b, w, c->name, c->params, dt, threads, &ceiling_timing, 42, &r, &tr);
+        measure_row(b, w, c->name, c->params, dt, threads, ceiling_timing(quick), 42, &r, &tr);
         free(tr.samples);
         if (array_bytes) *array_bytes = r.array_bytes;
         if (!row_measured(&r)) return NAN;
@@ -40,9 +46,9 @@ static double measure_arr(const struct backend *b, const char *wl, const char *c
     return NAN;
 }
 
-static double measure(const struct backend *b, const char *wl, const char *cs, enum dtype dt, int threads, int bytes)
+static double measure(const struct backend *b, const char *wl, const char *cs, enum dtype dt, int threads, int quick, int bytes)
 {
-    return measure_arr(b, wl, cs, dt, threads, bytes, NULL);
+    return measure_arr(b, wl, cs, dt, threads, quick, bytes, NULL);
 }
 
 /* The best of STREAM copy, triad and dot (and on a GPU a device-to-device copy of the same size
@@ -54,12 +60,12 @@ static void bandwidth(const struct backend *b, int threads, int quick, struct ce
     double arr = NAN, llc = b->dev->cache_bytes ? (double)b->dev->cache_bytes() : 0;
     char what[96] = "";
     for (int i = 0; i < 3; i++) {
-        double a = NAN, g = measure_arr(b, "stream", ops[i], DT_F32, threads, 1, &a);
+        double a = NAN, g = measure_arr(b, "stream", ops[i], DT_F32, threads, quick, 1, &a);
         if (!isnan(a)) arr = a;
         if (g > c->bw_gbps || (isnan(c->bw_gbps) && !isnan(g))) { c->bw_gbps = g; snprintf(what, sizeof what, "STREAM %s", ops[i]); }
     }
     if (gpu) {
-        double g = measure(b, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32, 0, 1);
+        double g = measure(b, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32, 0, quick, 1);
         if (g > c->bw_gbps || (isnan(c->bw_gbps) && !isnan(g))) { c->bw_gbps = g; snprintf(what, sizeof what, "device-to-device copy"); }
     }
     c->bw_array_bytes = arr;
@@ -87,7 +93,7 @@ static double loop_gflops_t(const struct backend *b, enum dtype dt, int threads,
     return per_iter * (double)p.iters / tr.s.min * 1e-9;
 }
 
-static double loop_gflops(const struct backend *b, enum dtype dt, int threads) { return loop_gflops_t(b, dt, threads, &ceiling_timing); }
+static double loop_gflops(const struct backend *b, enum dtype dt, int threads, int quick) { return loop_gflops_t(b, dt, threads, ceiling_timing(quick)); }
 
 /* ~20 ms of the loop per dtype: min_time 0.01 s, max_time 0.02 s, 3 samples at least. */
 static const struct timing_opts probe_timing = {0.01, 0.02, 0.01, 10.0, 1000, 0.005};
@@ -114,12 +120,12 @@ void ceilings_measure(const struct backend *b, int threads, int quick, struct ce
     const char *sq = ceilings_peak_gemm(gpu, quick);
     for (int d = 0; d < DT_COUNT; d++) {
         if (b->unsupported("gemm", (enum dtype)d)) continue;
-        c->gflops[d] = measure(b, "gemm", sq, (enum dtype)d, threads, 0);
+        c->gflops[d] = measure(b, "gemm", sq, (enum dtype)d, threads, quick, 0);
         snprintf(c->fl_how[d], sizeof c->fl_how[d], "GEMM %s", sq);
     }
     for (int d = 0; b->peak && d < DT_COUNT; d++) {
         if (b->unsupported("gemm", (enum dtype)d) && !b->peak->path((enum dtype)d)) continue;
-        double f = loop_gflops(b, (enum dtype)d, threads);
+        double f = loop_gflops(b, (enum dtype)d, threads, quick);
         if (f > c->gflops[d] || (isnan(c->gflops[d]) && !isnan(f))) {
             c->gflops[d] = f;
             snprintf(c->fl_how[d], sizeof c->fl_how[d], "%s loop, %d threads", b->peak->path((enum dtype)d), threads);

@@ -18,7 +18,7 @@ struct ceiling {
     char bw_how[160], bw_stated_how[128], fl_how[DT_COUNT][64];
 };
 
-extern const struct timing_opts ceiling_timing;   /* the sampler's options for every ceiling */
+const struct timing_opts *ceiling_timing(int quick);   /* the sampler's options for the ceilings of a quick or full suite */
 void ceiling_clear(struct ceiling *c);
 void ceilings_measure(const struct backend *b, int threads, int quick, struct ceiling *c);
 /* Before the ceilings, for the run's first estimate: the backend's compute loop (peak_ops) for ~20

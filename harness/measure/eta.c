@@ -166,11 +166,11 @@ double eta_row_seconds(const struct backend *b, int avail, const struct workload
     return e.budget_s + e.work_s;
 }
 
-static double case_estimate(const struct backend *b, int avail, const char *wl, const char *cs, enum dtype dt, int threads)
+static double case_estimate(const struct backend *b, int avail, const char *wl, const char *cs, enum dtype dt, int threads, int quick)
 {
     const struct workload *w = workload_find(wl);
     for (const struct wcase *c = w ? w->cases : NULL; c && c->name; c++)
-        if (!strcmp(c->name, cs)) return eta_row_seconds(b, avail, w, c->params, dt, threads, &ceiling_timing);
+        if (!strcmp(c->name, cs)) return eta_row_seconds(b, avail, w, c->params, dt, threads, ceiling_timing(quick));
     return 0;
 }
 
@@ -182,8 +182,8 @@ double eta_ceilings_seconds(const struct backend *b, int avail, int threads, int
     double s = 0;
     if (!avail || b->base) return 0;
     static const char *const stream[] = {"copy", "triad", "dot"};
-    for (int i = 0; i < 3; i++) s += case_estimate(b, avail, "stream", stream[i], DT_F32, threads);
-    if (gpu) s += case_estimate(b, avail, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32, 0);
-    for (int d = 0; d < DT_COUNT; d++) s += case_estimate(b, avail, "gemm", ceilings_peak_gemm(gpu, quick), (enum dtype)d, threads);
-    return s + (b->peak ? 2 * (ceiling_timing.min_time + ceiling_timing.warmup) : 0);   /* the fp32 and bf16 loops */
+    for (int i = 0; i < 3; i++) s += case_estimate(b, avail, "stream", stream[i], DT_F32, threads, quick);
+    if (gpu) s += case_estimate(b, avail, "transfer", quick ? "d2d.256M" : "d2d.1G", DT_F32, 0, quick);
+    for (int d = 0; d < DT_COUNT; d++) s += case_estimate(b, avail, "gemm", ceilings_peak_gemm(gpu, quick), (enum dtype)d, threads, quick);
+    return s + (b->peak ? 2 * (ceiling_timing(quick)->min_time + ceiling_timing(quick)->warmup) : 0);   /* the fp32 and bf16 loops */
 }
