@@ -17,7 +17,7 @@ void ceiling_clear(struct ceiling *c)
     for (int d = 0; d < DT_COUNT; d++) c->gflops[d] = NAN;
 }
 
-/* A ceiling is the fastest sample, so the sampler's stopping rule (the median's 99% interval within
+/* A ceiling is the fastest sample, so the sampler's stopping rule (the median's 95% interval within
  * 1%) matters little to it: the quick suite samples each for 0.2-0.5 s (on the noisy dev VM the
  * seven CPU ceilings ran to the 2 s cap: 15 s of an 86 s quick suite), the full suite up to 2 s. */
 static const struct timing_opts ceiling_timing_full = {0.2, 2.0, 0.01, 120.0, 100000, 0.05};

@@ -2,8 +2,8 @@
  * rows actually take corrects them as soon as rows finish. */
 #include "eta.h"
 #include "cpu_topology.h"
-#include <stdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Nominal rates until the ceilings are measured (the CPU's per thread; a probe of the CPU's compute
