@@ -1,12 +1,12 @@
 /* test_devstate.c: the GPU's state per row from a synthetic NVML reading: throttle reasons named
  * and flagged, readings folded, the row's columns filled by the sampler beside the timed loop, the
  * report's mark and its device-state section; NVML absent gives "n/a", never a failure. And the
- * run-time estimate's calibration on synthetic rows. */
+ * run-time estimate: its calibration on synthetic rows, its groups, the probe's rates. */
+#include "backend.h"
+#include "ceilings.h"
 #include "devstate.h"
 #include "eltwise_cases.h"
-#include "ceilings.h"
 #include "eta.h"
-#include "backend.h"
 #include "measure.h"
 #include "report.h"
 #include "testutil.h"
