@@ -200,6 +200,7 @@ int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const 
 #pragma omp parallel num_threads(t) if (t > 1)
     {
         int id = omp_get_thread_num(), ri = id / gn, rj = id % gn;
+        float *run = bb + (size_t)id * NB * ks;                                   /* B panels packed by this thread, into its L2 */
         for (long ic = 0; ic < m; ic += MB)
             for (long jc = 0; jc < n; jc += NBIG)
                 for (long pb = 0; pb < k; pb += KB) {
@@ -220,7 +221,6 @@ int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const 
                         int acc = accumulate || pb + pc > 0;
                         for (long jb = b0; jb < b1; jb += NB / NR) {         /* a run of B panels that stays in L2 */
                             long je = b1 < jb + NB / NR ? b1 : jb + NB / NR;
-                            float *run = bb + (size_t)id * NB * ks;          /* packed by this thread, into its L2 */
                             for (long j = jb; j < je; j++)
                                 pack_b(tb, b, ldb, pb + pc, (int)kc, jc + j * NR, (int)(nc - j * NR < NR ? nc - j * NR : NR), run + (j - jb) * NR * kc);
                             for (long q = a0; q < a1; q++) {                 /* an A panel that stays in L1 */

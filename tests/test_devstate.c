@@ -122,9 +122,8 @@ Test(devstate, budget_prior_by_kind)
 
 static const void *case_params(const struct workload *w, const char *name)
 {
-    for (const struct wcase *c = w->cases; c->name; c++)
-        if (!strcmp(c->name, name)) return c->params;
-    return NULL;
+    const struct wcase *c = wcase_find(w, name);
+    return c ? c->params : NULL;
 }
 
 /* Rows calibrate by workload and the first part of the case's name: a GEMM layer's forward and

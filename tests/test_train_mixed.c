@@ -145,9 +145,11 @@ Test(train_mixed, the_estimate_counts_a_shared_reference_once)
     const void *p[5] = {0};
     static const char *const names[5] = {"mlp.b128.sgd.resident", "mlp.b128.adam.graph", "mlp.b32.sgd.resident",
                                          "cnn.b128.sgd.resident", "gpt.tiny.b8"};
-    for (const struct wcase *c = w->cases; c->name; c++)
-        for (int i = 0; i < 5; i++) if (!strcmp(c->name, names[i])) p[i] = c->params;
-    for (int i = 0; i < 5; i++) cr_assert_not_null(p[i], "%s", names[i]);
+    for (int i = 0; i < 5; i++) {
+        const struct wcase *c = wcase_find(w, names[i]);
+        cr_assert_not_null(c, "%s", names[i]);
+        p[i] = c->params;
+    }
     cr_assert_not_null(w->check_key);
     cr_expect(w->check_key(p[0]) != 0 && w->check_key(p[0]) == w->check_key(p[1]));
     cr_expect(w->check_key(p[2]) != w->check_key(p[0]) && w->check_key(p[3]) != w->check_key(p[0]));

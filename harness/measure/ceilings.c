@@ -31,19 +31,16 @@ static double measure_arr(const struct backend *b, const char *wl, const char *c
                           int bytes, double *array_bytes)
 {
     const struct workload *w = workload_find(wl);
-    if (!w) return NAN;
-    for (const struct wcase *c = w->cases; c->name; c++) {
-        if (strcmp(c->name, cs) != 0) continue;
-        struct row r;
-        struct timing_result tr;
-        measure_row(b, w, c->name, c->params, dt, threads, ceiling_timing(quick), 42, &r, &tr);
-        free(tr.samples);
-        if (array_bytes) *array_bytes = r.array_bytes;
-        if (!row_measured(&r)) return NAN;
-        /* A ceiling is the best the hardware did: the fastest sample, not the median. */
-        return (bytes ? r.bytes : r.flops) / r.min_s * 1e-9;
-    }
-    return NAN;
+    const struct wcase *c = wcase_find(w, cs);
+    if (!c) return NAN;
+    struct row r;
+    struct timing_result tr;
+    measure_row(b, w, c->name, c->params, dt, threads, ceiling_timing(quick), 42, &r, &tr);
+    free(tr.samples);
+    if (array_bytes) *array_bytes = r.array_bytes;
+    if (!row_measured(&r)) return NAN;
+    /* A ceiling is the best the hardware did: the fastest sample, not the median. */
+    return (bytes ? r.bytes : r.flops) / r.min_s * 1e-9;
 }
 
 static double measure(const struct backend *b, const char *wl, const char *cs, enum dtype dt, int threads, int quick, int bytes)

@@ -169,9 +169,8 @@ double eta_row_seconds(const struct backend *b, int avail, const struct workload
 static double case_estimate(const struct backend *b, int avail, const char *wl, const char *cs, enum dtype dt, int threads, int quick)
 {
     const struct workload *w = workload_find(wl);
-    for (const struct wcase *c = w ? w->cases : NULL; c && c->name; c++)
-        if (!strcmp(c->name, cs)) return eta_row_seconds(b, avail, w, c->params, dt, threads, ceiling_timing(quick));
-    return 0;
+    const struct wcase *c = wcase_find(w, cs);
+    return c ? eta_row_seconds(b, avail, w, c->params, dt, threads, ceiling_timing(quick)) : 0;
 }
 
 /* As ceilings_measure runs them: STREAM copy, triad and dot, a device-to-device copy on a GPU, the

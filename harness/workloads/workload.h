@@ -97,5 +97,6 @@ extern size_t bandwidth_cap_bytes;
 extern const struct workload *const workloads[];
 extern const int workload_count;
 const struct workload *workload_find(const char *name);
+const struct wcase *wcase_find(const struct workload *w, const char *name);   /* w's case by name; NULL: none (or no w) */
 uint64_t case_stream(const char *workload, const char *case_name, enum dtype dt);
 #endif

@@ -22,6 +22,13 @@ const struct workload *workload_find(const char *name)
     return NULL;
 }
 
+const struct wcase *wcase_find(const struct workload *w, const char *name)
+{
+    for (const struct wcase *c = w ? w->cases : NULL; c && c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
 /* FNV-1a over the case's identity: the same inputs for every backend and thread count. */
 uint64_t case_stream(const char *workload, const char *case_name, enum dtype dt)
 {
