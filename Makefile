@@ -74,6 +74,10 @@ MAIN_OBJ := $(BUILD)/obj/harness/main.o
 LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(SRC_C:%.c=$(BUILD)/obj/%.o)) $(SRC_CU:%.cu=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+# tests/sim/: a CPU simulator of CUDA's warp-level device side and the fused GPU kernels compiled
+# for it (g++, no toolkit needed), so the tests check those kernels on machines without a GPU.
+SIM_OBJ  := $(patsubst %.cc,$(BUILD)/obj/%.o,$(wildcard tests/sim/*.cc))
+SIMFLAGS := -std=c++17 -O2 -g $(SANFLAGS) -DDLBENCH_CUDA_SIM -fno-strict-aliasing -Wall -Wextra -Wno-unknown-pragmas -MMD -MP
 DLBENCH  := $(BUILD)/dlbench
 TESTBIN  := $(BUILD)/dlbench-tests
 
@@ -105,8 +109,12 @@ $(BUILD)/obj/%.o: %.c | $(PREREQ)
 $(DLBENCH): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(TESTBIN): $(TEST_OBJ) $(LIB_OBJ)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+$(TESTBIN): $(TEST_OBJ) $(SIM_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lstdc++ -lcriterion -o $@
+
+$(BUILD)/obj/tests/sim/%.o: tests/sim/%.cc | $(PREREQ)
+	@mkdir -p $(dir $@)
+	$(CXX) $(SIMFLAGS) -Itests/sim -Ikernels -Igpu -c $< -o $@
 
 ifneq ($(MPI_TESTBIN),)
 $(MPI_TESTBIN): $(BUILD)/obj/tests/mpi/test_dist.o $(LIB_OBJ)

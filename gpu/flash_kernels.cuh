@@ -1,0 +1,368 @@
+/* flash_kernels.cuh: the fused causal attention kernels of the flash variant (fp16/bf16),
+ * FlashAttention-2 style: tiles in shared memory, scores and probabilities only in registers,
+ * online softmax, no T×T matrix in device memory; tensor cores through mma.sync m16n8k16
+ * (gpu/mma_sm80.cuh; on Hopper the legacy MMA path, not wgmma). Device code only: launched by
+ * flash_cuda.cu, and run on the CPU by tests/sim/flash_sim.cc to check it without a GPU.
+ * Forward: a block of 4 warps owns 64 query rows (16 per warp) and walks the key tiles up to its
+ * diagonal. Backward: a block owns 64 keys (16 per warp), walks the 32-row query tiles from its
+ * diagonal on, accumulates dK and dV in registers and adds dQ into an fp32 buffer with atomics.
+ * Fragments come from shared memory through ldmatrix or plain 32-bit loads (LD = 1 or 0): the
+ * same values, which the flash variant's probe checks bit for bit before trusting ldmatrix. Rows
+ * are padded by 16 bytes, so either way no two lanes of a phase share a bank. */
+#ifndef DLBENCH_FLASH_KERNELS_CUH
+#define DLBENCH_FLASH_KERNELS_CUH
+#include <math.h>
+#include "mma_sm80.cuh"
+
+#define FLASH_THREADS 128
+#define BR 64      /* forward: query rows per block */
+#define BC 64      /* keys per tile (forward), per block (backward) */
+#define BQ 32      /* backward: query rows per tile */
+#define PAD 8      /* elements of padding per shared-memory row */
+#define LOG2E 1.4426950408889634f
+#define LN2 0.6931471805599453f
+
+#if defined(DLBENCH_CUDA_SIM) || defined(SM80_PTX)
+#define FLASH_BODY 1
+#endif
+
+/* A (16×16): rows row0.., k k0.. of s stored [row][k] (row stride ld). */
+template <int LD> __device__ __forceinline__ void frag_a(uint32_t (&a)[4], const uint16_t *s, int ld, int row0, int k0, int lane)
+{
+    if (LD) {
+        ldsm_x4(a, s + (row0 + (lane & 7) + (lane & 8)) * ld + k0 + ((lane & 16) >> 1), false);
+    } else {
+        const uint16_t *p = s + (row0 + (lane >> 2)) * ld + k0 + 2 * (lane & 3);
+        a[0] = ld32(p); a[1] = ld32(p + 8 * ld); a[2] = ld32(p + 8); a[3] = ld32(p + 8 * ld + 8);
+    }
+}
+
+/* A (16×16): rows row0.., k k0.. of s stored [k][row]. */
+template <int LD> __device__ __forceinline__ void frag_a_t(uint32_t (&a)[4], const uint16_t *s, int ld, int row0, int k0, int lane)
+{
+    if (LD) {
+        ldsm_x4(a, s + (k0 + (lane & 7) + ((lane & 16) >> 1)) * ld + row0 + (lane & 8), true);
+    } else {
+        const int g = lane >> 2, t = lane & 3;
+        const uint16_t *p = s + (k0 + 2 * t) * ld + row0 + g;
+        a[0] = pack16(p[0], p[ld]);
+        a[1] = pack16(p[8], p[ld + 8]);
+        a[2] = pack16(p[8 * ld], p[9 * ld]);
+        a[3] = pack16(p[8 * ld + 8], p[9 * ld + 8]);
+    }
+}
+
+/* B (16×8): k k0.., n n0.. of s stored [n][k]. */
+template <int LD> __device__ __forceinline__ void frag_b(uint32_t (&b)[2], const uint16_t *s, int ld, int n0, int k0, int lane)
+{
+    if (LD) {
+        const int l = lane & 15;
+        ldsm_x2(b, s + (n0 + (l & 7)) * ld + k0 + (l & 8), false);
+    } else {
+        const uint16_t *p = s + (n0 + (lane >> 2)) * ld + k0 + 2 * (lane & 3);
+        b[0] = ld32(p); b[1] = ld32(p + 8);
+    }
+}
+
+/* B (16×8): k k0.., n n0.. of s stored [k][n]. */
+template <int LD> __device__ __forceinline__ void frag_b_t(uint32_t (&b)[2], const uint16_t *s, int ld, int k0, int n0, int lane)
+{
+    if (LD) {
+        ldsm_x2(b, s + (k0 + (lane & 15)) * ld + n0, true);
+    } else {
+        const uint16_t *p = s + (k0 + 2 * (lane & 3)) * ld + n0 + (lane >> 2);
+        b[0] = pack16(p[0], p[ld]);
+        b[1] = pack16(p[8 * ld], p[9 * ld]);
+    }
+}
+
+/* rows [row0, row0 + rows) of a (Tn, ·) tensor with row stride ld into shared memory, 16 bytes per
+ * access; rows at or past Tn read as zeros. */
+template <int D>
+__device__ __forceinline__ void tile_load(uint16_t *dst, const uint16_t *src, long ld, int row0, int rows, int Tn, int tid)
+{
+    constexpr int CH = D / 8, LDS = D + PAD;
+    for (int c = tid; c < rows * CH; c += FLASH_THREADS) {
+        int r = c / CH, cc = c % CH, t = row0 + r;
+        uint4 val = make_uint4(0, 0, 0, 0);
+        if (t < Tn) val = *reinterpret_cast<const uint4 *>(src + (size_t)t * ld + cc * 8);
+        *reinterpret_cast<uint4 *>(dst + r * LDS + cc * 8) = val;
+    }
+}
+
+/* A tile of ROWS rows held in registers between its global loads and its shared-memory stores, so the
+ * next tile's loads are in flight while the current one is computed (ROWS·D/8 divides by 128). */
+template <int D, int ROWS> struct tile_regs { uint4 v[ROWS * (D / 8) / FLASH_THREADS]; };
+
+template <int D, int ROWS>
+__device__ __forceinline__ void tile_fetch(tile_regs<D, ROWS> &r, const uint16_t *src, long ld, int row0, int Tn, int tid)
+{
+    constexpr int CH = D / 8;
+#pragma unroll
+    for (int i = 0; i < ROWS * CH / FLASH_THREADS; i++) {
+        int c = tid + i * FLASH_THREADS, t = row0 + c / CH;
+        r.v[i] = t < Tn ? *reinterpret_cast<const uint4 *>(src + (size_t)t * ld + (c % CH) * 8) : make_uint4(0, 0, 0, 0);
+    }
+}
+
+template <int D, int ROWS> __device__ __forceinline__ void tile_store(uint16_t *dst, const tile_regs<D, ROWS> &r, int tid)
+{
+    constexpr int CH = D / 8;
+#pragma unroll
+    for (int i = 0; i < ROWS * CH / FLASH_THREADS; i++) {
+        int c = tid + i * FLASH_THREADS;
+        *reinterpret_cast<uint4 *>(dst + (c / CH) * (D + PAD) + (c % CH) * 8) = r.v[i];
+    }
+}
+
+/* Forward. Grid (query blocks, B·H), the largest query blocks (most key tiles) first. For D <= 64
+ * the next K/V tile is prefetched into registers (for larger D they would cost occupancy). */
+template <class T, int D, int LD>
+__global__ void __launch_bounds__(FLASH_THREADS)
+    flash_fwd_kernel(int H, int Tn, long ld_in, long ld_out, float sl2, const T *__restrict__ q, const T *__restrict__ k,
+                     const T *__restrict__ v, T *__restrict__ o, float *__restrict__ lse)
+{
+#ifdef FLASH_BODY
+    constexpr int LDS = D + PAD;
+    extern __shared__ __align__(16) uint16_t smem[];
+    uint16_t *Qs = smem, *Ks = Qs + BR * LDS, *Vs = Ks + BC * LDS;
+    const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
+    const int bh = blockIdx.y, b = bh / H, h = bh % H, q0 = (gridDim.x - 1 - blockIdx.x) * BR;
+    const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
+    tile_load<D>(Qs, (const uint16_t *)q + in, ld_in, q0, BR, Tn, tid);
+    __syncthreads();
+    uint32_t qa[D / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) frag_a<LD>(qa[kk], Qs, LDS, w * 16, kk * 16, lane);
+
+    float acc[D / 8][4], m_r[2] = {-INFINITY, -INFINITY}, l_r[2] = {0.f, 0.f};
+#pragma unroll
+    for (int dn = 0; dn < D / 8; dn++) acc[dn][0] = acc[dn][1] = acc[dn][2] = acc[dn][3] = 0.f;
+    const int row[2] = {q0 + w * 16 + g, q0 + w * 16 + g + 8}, kv_end = min(Tn, q0 + BR);
+    constexpr bool PREFETCH = D <= 64;   /* d = 80: 202 registers, 2 blocks an SM instead of 3 */
+    const uint16_t *kg = (const uint16_t *)k + in, *vg = (const uint16_t *)v + in;
+    tile_regs<D, BC> kr, vr;
+    if (PREFETCH) {
+        tile_fetch<D, BC>(kr, kg, ld_in, 0, Tn, tid);
+        tile_fetch<D, BC>(vr, vg, ld_in, 0, Tn, tid);
+    }
+    for (int k0 = 0; k0 < kv_end; k0 += BC) {
+        __syncthreads();   /* every warp is done with the previous tile */
+        if (PREFETCH) {
+            tile_store<D, BC>(Ks, kr, tid);
+            tile_store<D, BC>(Vs, vr, tid);
+            if (k0 + BC < kv_end) {   /* the next tile's loads fly while this one is computed */
+                tile_fetch<D, BC>(kr, kg, ld_in, k0 + BC, Tn, tid);
+                tile_fetch<D, BC>(vr, vg, ld_in, k0 + BC, Tn, tid);
+            }
+        } else {
+            tile_load<D>(Ks, kg, ld_in, k0, BC, Tn, tid);
+            tile_load<D>(Vs, vg, ld_in, k0, BC, Tn, tid);
+        }
+        __syncthreads();
+        float s[BC / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < BC / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+            for (int nt = 0; nt < BC / 8; nt++) {
+                uint32_t bb[2];
+                frag_b<LD>(bb, Ks, LDS, nt * 8, kk * 16, lane);
+                mma<T>(s[nt], qa[kk], bb);
+            }
+        /* scores in log2 units, causal and length mask, this tile's row maxima (a row's 4 lanes) */
+        float tmax[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int nt = 0; nt < BC / 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int key = k0 + nt * 8 + 2 * tq + (e & 1), r = row[e >> 1];
+                float x = key <= r && key < Tn ? s[nt][e] * sl2 : -INFINITY;
+                s[nt][e] = x;
+                tmax[e >> 1] = fmaxf(tmax[e >> 1], x);
+            }
+        float base[2], alpha[2], rs[2] = {0.f, 0.f};
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            tmax[i] = fmaxf(tmax[i], __shfl_xor_sync(0xffffffffu, tmax[i], 1));
+            tmax[i] = fmaxf(tmax[i], __shfl_xor_sync(0xffffffffu, tmax[i], 2));
+            float mn = fmaxf(m_r[i], tmax[i]);
+            base[i] = mn == -INFINITY ? 0.f : mn;   /* a row with no key yet: keep exp2 of -inf at 0, never NaN */
+            alpha[i] = exp2f(m_r[i] - base[i]);
+            m_r[i] = mn;
+        }
+#pragma unroll
+        for (int nt = 0; nt < BC / 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                float p = exp2f(s[nt][e] - base[e >> 1]);
+                s[nt][e] = p;
+                rs[e >> 1] += p;
+            }
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            rs[i] += __shfl_xor_sync(0xffffffffu, rs[i], 1);
+            rs[i] += __shfl_xor_sync(0xffffffffu, rs[i], 2);
+            l_r[i] = l_r[i] * alpha[i] + rs[i];
+        }
+#pragma unroll
+        for (int dn = 0; dn < D / 8; dn++) {
+            acc[dn][0] *= alpha[0]; acc[dn][1] *= alpha[0];
+            acc[dn][2] *= alpha[1]; acc[dn][3] *= alpha[1];
+        }
+        /* O += P·V: the score accumulators of n-tiles 2kk, 2kk+1 are the A fragment of k-step kk */
+#pragma unroll
+        for (int kk = 0; kk < BC / 16; kk++) {
+            uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                              pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+            for (int dn = 0; dn < D / 8; dn++) {
+                uint32_t bb[2];
+                frag_b_t<LD>(bb, Vs, LDS, kk * 16, dn * 8, lane);
+                mma<T>(acc[dn], pa, bb);
+            }
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        if (row[i] >= Tn) continue;
+        float inv = l_r[i] > 0.f ? 1.f / l_r[i] : 0.f;
+        uint32_t *dst = reinterpret_cast<uint32_t *>((uint16_t *)o + out + (size_t)row[i] * ld_out + 2 * tq);
+#pragma unroll
+        for (int dn = 0; dn < D / 8; dn++) dst[dn * 4] = pack2<T>(acc[dn][2 * i] * inv, acc[dn][2 * i + 1] * inv);
+        if (tq == 0) lse[(size_t)bh * Tn + row[i]] = (m_r[i] + log2f(l_r[i])) * LN2;
+    }
+#endif
+}
+
+/* Backward. Grid (key blocks, B·H). Warp w owns keys k0 + 16w .. +15 as the rows of Sᵀ = K·Qᵀ, so
+ * P, dP and dS stay transposed in registers: dV += Pᵀ·dO and dK += dSᵀ·Q reuse them as A fragments;
+ * dQ = dS·K goes through shared memory (dSᵀ stored [key][query]) and fp32 atomics. */
+template <class T, int D, int LD>
+__global__ void __launch_bounds__(FLASH_THREADS)
+    flash_bwd_kernel(int H, int Tn, long ld_in, long ld_out, float sl2, float scale, const T *__restrict__ q, const T *__restrict__ k,
+                     const T *__restrict__ v, const T *__restrict__ dout, const float *__restrict__ lse,
+                     const float *__restrict__ Dv, float *__restrict__ dq_acc, T *__restrict__ dk, T *__restrict__ dv)
+{
+#ifdef FLASH_BODY
+    constexpr int LDS = D + PAD, LDP = BQ + PAD, NH = D / 16;
+    extern __shared__ __align__(16) uint16_t smem[];
+    uint16_t *Ks = smem, *Vs = Ks + BC * LDS, *Qs = Vs + BC * LDS, *dOs = Qs + BQ * LDS, *dSs = dOs + BQ * LDS;
+    float *ls = reinterpret_cast<float *>(dSs + BC * LDP), *Ds = ls + BQ;
+    const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
+    const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BC;
+    const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
+    tile_load<D>(Ks, (const uint16_t *)k + in, ld_in, k0, BC, Tn, tid);
+    tile_load<D>(Vs, (const uint16_t *)v + in, ld_in, k0, BC, Tn, tid);
+    float dka[D / 8][4], dva[D / 8][4];
+#pragma unroll
+    for (int dn = 0; dn < D / 8; dn++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) dka[dn][e] = dva[dn][e] = 0.f;
+    const int key[2] = {k0 + w * 16 + g, k0 + w * 16 + g + 8};
+    for (int i0 = k0; i0 < Tn; i0 += BQ) {   /* queries before k0 see none of these keys */
+        __syncthreads();   /* every warp is done with the previous tile (and K, V are in place) */
+        tile_load<D>(Qs, (const uint16_t *)q + in, ld_in, i0, BQ, Tn, tid);
+        tile_load<D>(dOs, (const uint16_t *)dout + out, ld_out, i0, BQ, Tn, tid);
+        if (tid < BQ) {
+            int t = i0 + tid;
+            ls[tid] = t < Tn ? lse[(size_t)bh * Tn + t] * LOG2E : 0.f;
+            Ds[tid] = t < Tn ? Dv[(size_t)bh * Tn + t] : 0.f;
+        }
+        __syncthreads();
+        float s[BQ / 8][4], dp[BQ / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) s[nt][e] = dp[nt][e] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) {   /* Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ */
+            uint32_t ka[4], va[4];
+            frag_a<LD>(ka, Ks, LDS, w * 16, kk * 16, lane);
+            frag_a<LD>(va, Vs, LDS, w * 16, kk * 16, lane);
+#pragma unroll
+            for (int nt = 0; nt < BQ / 8; nt++) {
+                uint32_t bq[2], bo[2];
+                frag_b<LD>(bq, Qs, LDS, nt * 8, kk * 16, lane);
+                frag_b<LD>(bo, dOs, LDS, nt * 8, kk * 16, lane);
+                mma<T>(s[nt], ka, bq);
+                mma<T>(dp[nt], va, bo);
+            }
+        }
+        /* Pᵀ = exp(S − lse) under the causal mask; dSᵀ = Pᵀ∘(dPᵀ − D) (scale applied at the end) */
+#pragma unroll
+        for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int qi = nt * 8 + 2 * tq + (e & 1), query = i0 + qi, kr = key[e >> 1];
+                float p = query < Tn && kr <= query ? exp2f(s[nt][e] * sl2 - ls[qi]) : 0.f;
+                s[nt][e] = p;
+                dp[nt][e] = p * (dp[nt][e] - Ds[qi]);
+            }
+#pragma unroll
+        for (int kq = 0; kq < BQ / 16; kq++) {   /* dV += Pᵀ·dO, dK += dSᵀ·Q */
+            uint32_t pa[4] = {pack2<T>(s[2 * kq][0], s[2 * kq][1]), pack2<T>(s[2 * kq][2], s[2 * kq][3]),
+                              pack2<T>(s[2 * kq + 1][0], s[2 * kq + 1][1]), pack2<T>(s[2 * kq + 1][2], s[2 * kq + 1][3])};
+            uint32_t da[4] = {pack2<T>(dp[2 * kq][0], dp[2 * kq][1]), pack2<T>(dp[2 * kq][2], dp[2 * kq][3]),
+                              pack2<T>(dp[2 * kq + 1][0], dp[2 * kq + 1][1]), pack2<T>(dp[2 * kq + 1][2], dp[2 * kq + 1][3])};
+#pragma unroll
+            for (int dn = 0; dn < D / 8; dn++) {
+                uint32_t bo[2], bq[2];
+                frag_b_t<LD>(bo, dOs, LDS, kq * 16, dn * 8, lane);
+                frag_b_t<LD>(bq, Qs, LDS, kq * 16, dn * 8, lane);
+                mma<T>(dva[dn], pa, bo);
+                mma<T>(dka[dn], da, bq);
+            }
+        }
+#pragma unroll
+        for (int nt = 0; nt < BQ / 8; nt++) {   /* dSᵀ into shared memory, [key][query] */
+            *reinterpret_cast<uint32_t *>(dSs + (w * 16 + g) * LDP + nt * 8 + 2 * tq) = pack2<T>(dp[nt][0], dp[nt][1]);
+            *reinterpret_cast<uint32_t *>(dSs + (w * 16 + g + 8) * LDP + nt * 8 + 2 * tq) = pack2<T>(dp[nt][2], dp[nt][3]);
+        }
+        __syncthreads();
+        /* dQ (BQ × D) += dS (BQ × BC)·K (BC × D): warp w takes query rows 16(w%2).. and half the columns */
+        const int m0 = (w & 1) * 16, nb = (w >> 1) * NH;
+        float dqa[NH][4];
+#pragma unroll
+        for (int j = 0; j < NH; j++) dqa[j][0] = dqa[j][1] = dqa[j][2] = dqa[j][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < BC / 16; kk++) {
+            uint32_t sa[4];
+            frag_a_t<LD>(sa, dSs, LDP, m0, kk * 16, lane);
+#pragma unroll
+            for (int j = 0; j < NH; j++) {
+                uint32_t bk[2];
+                frag_b_t<LD>(bk, Ks, LDS, kk * 16, (nb + j) * 8, lane);
+                mma<T>(dqa[j], sa, bk);
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < NH; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int query = i0 + m0 + g + (e >> 1) * 8, col = (nb + j) * 8 + 2 * tq + (e & 1);
+                if (query < Tn) atomicAdd(dq_acc + (((size_t)b * Tn + query) * H + h) * D + col, dqa[j][e]);
+            }
+    }
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        if (key[i] >= Tn) continue;
+        uint32_t *kd = reinterpret_cast<uint32_t *>((uint16_t *)dk + in + (size_t)key[i] * ld_in + 2 * tq);
+        uint32_t *vd = reinterpret_cast<uint32_t *>((uint16_t *)dv + in + (size_t)key[i] * ld_in + 2 * tq);
+#pragma unroll
+        for (int dn = 0; dn < D / 8; dn++) {
+            kd[dn * 4] = pack2<T>(dka[dn][2 * i] * scale, dka[dn][2 * i + 1] * scale);
+            vd[dn * 4] = pack2<T>(dva[dn][2 * i], dva[dn][2 * i + 1]);
+        }
+    }
+#endif
+}
+
+/* Shared memory of a launch (bytes) for head dimension d. */
+static inline size_t flash_fwd_smem(int d) { return (size_t)(BR + 2 * BC) * (d + PAD) * 2; }
+static inline size_t flash_bwd_smem(int d)
+{
+    return (size_t)(2 * BC + 2 * BQ) * (d + PAD) * 2 + (size_t)BC * (BQ + PAD) * 2 + 2 * BQ * sizeof(float);
+}
+#endif

@@ -1,0 +1,120 @@
+/* mma_sm80.cuh: the warp-level sm_80 instructions the fused kernels use (mma.sync m16n8k16 on
+ * bf16/fp16 with fp32 accumulation, ldmatrix, cp.async with zero fill), each beside its host
+ * counterpart in tests/sim/cuda_sim.h (built with -DDLBENCH_CUDA_SIM), so the same kernel source
+ * runs on a GPU and, to be checked, on a CPU. Fragment layouts: PTX ISA, "Matrix Fragments for
+ * mma.m16n8k16", "ldmatrix" and "cp.async". */
+#ifndef DLBENCH_MMA_SM80_CUH
+#define DLBENCH_MMA_SM80_CUH
+#include <stdint.h>
+#ifndef DLBENCH_CUDA_SIM
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+#define SM80_PTX 1   /* the instructions exist from sm_80 on; older targets get empty bodies */
+#endif
+#endif
+
+__device__ __forceinline__ uint32_t ld32(const uint16_t *p) { return *reinterpret_cast<const uint32_t *>(p); }
+__device__ __forceinline__ uint32_t pack16(uint16_t lo, uint16_t hi) { return (uint32_t)lo | (uint32_t)hi << 16; }
+
+template <class T> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi)
+{
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);   /* .x (lo) in the low half */
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+template <> __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi)
+{
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+
+/* c (16×8 fp32) += a (16×16) · b (16×8). Lane l, g = l/4, t = l%4 holds: a[0] (row g, k 2t..2t+1),
+ * a[1] (row g+8, k 2t..), a[2] (row g, k 2t+8..), a[3] (row g+8, k 2t+8..); b[0] (k 2t..2t+1, col g),
+ * b[1] (k 2t+8.., col g); c[0..1] (row g, cols 2t..2t+1), c[2..3] (row g+8, cols 2t..2t+1). */
+template <class T> __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]);
+template <> __device__ __forceinline__ void mma<__nv_bfloat16>(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2])
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_mma_m16n8k16(c, a, b, true);
+#elif defined(SM80_PTX)
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+template <> __device__ __forceinline__ void mma<__half>(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2])
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_mma_m16n8k16(c, a, b, false);
+#elif defined(SM80_PTX)
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+
+/* ldmatrix: lanes 8i..8i+7 give the row addresses of 8×8 matrix i (16 bytes each); register i of
+ * lane l receives row l/4, columns 2(l%4)..+1 of matrix i, or with .trans rows 2(l%4)..+1, column l/4. */
+__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const uint16_t *p, bool trans)
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_ldmatrix(r, 4, p, trans);
+#elif defined(SM80_PTX)
+    uint32_t a = (uint32_t)__cvta_generic_to_shared(p);
+    if (trans)
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+    else
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(a));
+#endif
+}
+
+__device__ __forceinline__ void ldsm_x2(uint32_t (&r)[2], const uint16_t *p, bool trans)
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_ldmatrix(r, 2, p, trans);
+#elif defined(SM80_PTX)
+    uint32_t a = (uint32_t)__cvta_generic_to_shared(p);
+    if (trans)
+        asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];\n" : "=r"(r[0]), "=r"(r[1]) : "r"(a));
+    else
+        asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n" : "=r"(r[0]), "=r"(r[1]) : "r"(a));
+#endif
+}
+
+/* 16 bytes global -> shared without passing through registers (.cg: cached in L2 only); when
+ * full is false none are read and the 16 bytes are zeros (a row past the sequence's end). The
+ * copy lands at the cp_async_wait that covers its group. */
+__device__ __forceinline__ void cp_async16(void *smem_dst, const void *gmem_src, bool full)
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_cp_async16(smem_dst, gmem_src, full ? 16 : 0);
+#elif defined(SM80_PTX)
+    uint32_t a = (uint32_t)__cvta_generic_to_shared(smem_dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(a), "l"(gmem_src), "r"(full ? 16 : 0));
+#endif
+}
+
+/* Closes the group of copies issued since the last commit. */
+__device__ __forceinline__ void cp_async_commit(void)
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_cp_async_commit();
+#elif defined(SM80_PTX)
+    asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+
+/* Waits until at most N of this thread's committed groups are in flight (the others have landed);
+ * other threads' copies are visible after the __syncthreads() that follows. */
+template <int N> __device__ __forceinline__ void cp_async_wait(void)
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_cp_async_wait(N);
+#elif defined(SM80_PTX)
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
+#endif

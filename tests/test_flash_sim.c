@@ -1,0 +1,67 @@
+/* test_flash_sim.c: the flash variant's fused attention kernels (gpu/flash_kernels.cuh) run on the
+ * CPU by the simulator (tests/sim/) against the double reference, on the awkward shapes of
+ * test_cuda_attention.c, in bf16 and fp16, both fragment-load paths and both thread orders; so CI,
+ * which has no GPU, checks the kernels too. Also that the simulator itself catches what it must. */
+#include "attention_test_util.h"
+#include "sim/flash_sim.h"
+#include "sim/sim_selftest.h"
+
+static const struct attention_ops sim_ops = {attention_workspace_flash_sim, attention_fwd_flash_sim, attention_bwd_flash_sim};
+
+/* The CPU backend's host memory, named for the messages, with the simulator's errors. */
+static const struct backend *sim_backend(void)
+{
+    static struct device_ops dev;
+    static struct backend b;
+    const struct backend *cpu = backend_find("cpu");
+    cr_assert_not_null(cpu);
+    dev = *cpu->dev;
+    dev.error = flash_sim_error;
+    b = *cpu;
+    b.name = "flash (simulated)";
+    b.dev = &dev;
+    return &b;
+}
+
+static void sim_shapes(enum dtype dt, int ldmatrix, int reverse)
+{
+    const struct backend *b = sim_backend();
+    flash_sim_options(ldmatrix, reverse);
+    expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 1, 1, 64, 0, 0));
+    expect_attention_ok(b, &sim_ops, dt, attn_shape(2, 3, 67, 80, 0, 0));
+    expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 1, 130, 64, 0, 0));
+    expect_attention_ok(b, &sim_ops, dt, attn_shape(2, 2, 100, 128, 2 * 2 * 128, 0));
+    expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 2, 200, 64, 2 * 2 * 64 + 8, 8));
+}
+
+Test(flash_sim, bf16_ldmatrix_matches_reference) { sim_shapes(DT_BF16, 1, 0); }
+Test(flash_sim, fp16_plain_loads_threads_reversed_match_reference) { sim_shapes(DT_F16, 0, 1); }
+Test(flash_sim, bf16_plain_loads_threads_reversed_match_reference) { sim_shapes(DT_BF16, 0, 1); }
+Test(flash_sim, fp16_ldmatrix_matches_reference) { sim_shapes(DT_F16, 1, 0); }
+
+/* The simulator itself: the layouts it computes and the faults it catches. */
+Test(flash_sim, simulator_mma_and_ldmatrix_follow_the_ptx_layouts)
+{
+    cr_expect_eq(sim_selftest_mma(1), 0, "bf16 mma differs from A·B + C");
+    cr_expect_eq(sim_selftest_mma(0), 0, "fp16 mma differs from A·B + C");
+    cr_expect_eq(sim_selftest_ldmatrix(0), 0, "ldmatrix .x4: lanes off the layout");
+    cr_expect_eq(sim_selftest_ldmatrix(1), 0, "ldmatrix .x4.trans: lanes off the layout");
+}
+
+Test(flash_sim, simulator_catches_kernel_faults)
+{
+    unsigned before = 0, after = 0, fwd = 0, rev = 0;
+    cr_assert_eq(sim_selftest_cp_async(&before, &after), 0);
+    cr_expect_eq(before, 0xffffffffu, "a cp.async target read before its wait must show the old contents");
+    cr_expect_eq(after, 11u);
+    cr_assert_eq(sim_selftest_missing_barrier(0, &fwd), 0);
+    cr_assert_eq(sim_selftest_missing_barrier(1, &rev), 0);
+    cr_expect_neq(fwd, rev, "a read without a barrier must differ between the two thread orders (%u, %u)", fwd, rev);
+    char why[300];
+    cr_expect_eq(sim_selftest_divergent(why, sizeof why), 0, "divergent collectives not caught");
+    cr_expect(strstr(why, "different collectives") != NULL, "%s", why);
+    cr_expect_eq(sim_selftest_deadlock(why, sizeof why), 0, "a barrier one thread skips not caught");
+    cr_expect(strstr(why, "deadlock") != NULL, "%s", why);
+    cr_expect_eq(sim_selftest_overrun(why, sizeof why), 0, "a write past the launched shared memory not caught");
+    cr_expect(strstr(why, "past the 256") != NULL, "%s", why);
+}
