@@ -3,9 +3,12 @@
  * online softmax, no T×T matrix in device memory; tensor cores through mma.sync m16n8k16
  * (gpu/mma_sm80.cuh; on Hopper the legacy MMA path, not wgmma). Device code only: launched by
  * flash_cuda.cu, and run on the CPU by tests/sim/flash_sim.cc to check it without a GPU.
- * Forward: a block of 4 warps owns 64 query rows (16 per warp) and walks the key tiles up to its
- * diagonal. Backward: a block owns 64 keys (16 per warp), walks the 32-row query tiles from its
- * diagonal on, accumulates dK and dV in registers and adds dQ into an fp32 buffer with atomics.
+ * Forward: a block of 4 warps owns 64 query rows (16 per warp) and walks the 64-key tiles up to
+ * its diagonal; K and V tiles are double-buffered in shared memory, the next one's cp.async copies
+ * in flight while this one is computed. Backward: a block owns 64 keys (16 per warp), walks the
+ * 32-row query tiles from its diagonal on, Q, dO, lse and D double-buffered the same way,
+ * accumulates dK and dV in registers and adds dQ into an fp32 buffer with atomics, four columns
+ * per reduction (one red.global.add.v4.f32 on sm_90).
  * Fragments come from shared memory through ldmatrix or plain 32-bit loads (LD = 1 or 0): the
  * same values, which the flash variant's probe checks bit for bit before trusting ldmatrix. Rows
  * are padded by 16 bytes, so either way no two lanes of a phase share a bank. */
@@ -76,47 +79,35 @@ template <int LD> __device__ __forceinline__ void frag_b_t(uint32_t (&b)[2], con
     }
 }
 
-/* rows [row0, row0 + rows) of a (Tn, ·) tensor with row stride ld into shared memory, 16 bytes per
- * access; rows at or past Tn read as zeros. */
+/* rows [row0, row0 + rows) of a (Tn, ·) tensor into shared memory by cp.async, 16 bytes per copy;
+ * rows at or past Tn land as zeros. The caller commits and waits. */
 template <int D>
-__device__ __forceinline__ void tile_load(uint16_t *dst, const uint16_t *src, long ld, int row0, int rows, int Tn, int tid)
+__device__ __forceinline__ void tile_async(uint16_t *dst, const uint16_t *src, long ld, int row0, int rows, int Tn, int tid)
 {
     constexpr int CH = D / 8, LDS = D + PAD;
     for (int c = tid; c < rows * CH; c += FLASH_THREADS) {
         int r = c / CH, cc = c % CH, t = row0 + r;
-        uint4 val = make_uint4(0, 0, 0, 0);
-        if (t < Tn) val = *reinterpret_cast<const uint4 *>(src + (size_t)t * ld + cc * 8);
-        *reinterpret_cast<uint4 *>(dst + r * LDS + cc * 8) = val;
+        cp_async16(dst + r * LDS + cc * 8, src + (size_t)(t < Tn ? t : 0) * ld + cc * 8, t < Tn);
     }
 }
 
-/* A tile of ROWS rows held in registers between its global loads and its shared-memory stores, so the
- * next tile's loads are in flight while the current one is computed (ROWS·D/8 divides by 128). */
-template <int D, int ROWS> struct tile_regs { uint4 v[ROWS * (D / 8) / FLASH_THREADS]; };
-
-template <int D, int ROWS>
-__device__ __forceinline__ void tile_fetch(tile_regs<D, ROWS> &r, const uint16_t *src, long ld, int row0, int Tn, int tid)
+/* Backward: query tile i0's Q and dO rows, its lse and D values (zeros past Tn, so a masked
+ * probability of 0 never meets a NaN), as one committed group of copies. */
+template <int D>
+__device__ __forceinline__ void bwd_fetch(uint16_t *Qd, uint16_t *dOd, float *lsd, float *Dd, const uint16_t *q, const uint16_t *dout,
+                                          const float *lse, const float *Dv, long ld_in, long ld_out, int i0, int Tn, int tid)
 {
-    constexpr int CH = D / 8;
-#pragma unroll
-    for (int i = 0; i < ROWS * CH / FLASH_THREADS; i++) {
-        int c = tid + i * FLASH_THREADS, t = row0 + c / CH;
-        r.v[i] = t < Tn ? *reinterpret_cast<const uint4 *>(src + (size_t)t * ld + (c % CH) * 8) : make_uint4(0, 0, 0, 0);
+    tile_async<D>(Qd, q, ld_in, i0, BQ, Tn, tid);
+    tile_async<D>(dOd, dout, ld_out, i0, BQ, Tn, tid);
+    if (tid < 2 * BQ) {
+        int r = tid % BQ, t = i0 + r;
+        cp_async4((tid < BQ ? lsd : Dd) + r, (tid < BQ ? lse : Dv) + (t < Tn ? t : 0), t < Tn);
     }
+    cp_async_commit();
 }
 
-template <int D, int ROWS> __device__ __forceinline__ void tile_store(uint16_t *dst, const tile_regs<D, ROWS> &r, int tid)
-{
-    constexpr int CH = D / 8;
-#pragma unroll
-    for (int i = 0; i < ROWS * CH / FLASH_THREADS; i++) {
-        int c = tid + i * FLASH_THREADS;
-        *reinterpret_cast<uint4 *>(dst + (c / CH) * (D + PAD) + (c % CH) * 8) = r.v[i];
-    }
-}
-
-/* Forward. Grid (query blocks, B·H), the largest query blocks (most key tiles) first. For D <= 64
- * the next K/V tile is prefetched into registers (for larger D they would cost occupancy). */
+/* Forward. Grid (query blocks, B·H), the largest query blocks (most key tiles) first. K and V
+ * tiles are double-buffered: the next one's cp.async copies fly while this one is computed. */
 template <class T, int D, int LD>
 __global__ void __launch_bounds__(FLASH_THREADS)
     flash_fwd_kernel(int H, int Tn, long ld_in, long ld_out, float sl2, const T *__restrict__ q, const T *__restrict__ k,
@@ -125,11 +116,17 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #ifdef FLASH_BODY
     constexpr int LDS = D + PAD;
     extern __shared__ __align__(16) uint16_t smem[];
-    uint16_t *Qs = smem, *Ks = Qs + BR * LDS, *Vs = Ks + BC * LDS;
+    uint16_t *Qs = smem, *Ks = Qs + BR * LDS, *Vs = Ks + 2 * BC * LDS;   /* K, V: two buffers each */
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
     const int bh = blockIdx.y, b = bh / H, h = bh % H, q0 = (gridDim.x - 1 - blockIdx.x) * BR;
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
-    tile_load<D>(Qs, (const uint16_t *)q + in, ld_in, q0, BR, Tn, tid);
+    const uint16_t *kg = (const uint16_t *)k + in, *vg = (const uint16_t *)v + in;
+    tile_async<D>(Qs, (const uint16_t *)q + in, ld_in, q0, BR, Tn, tid);
+    cp_async_commit();
+    tile_async<D>(Ks, kg, ld_in, 0, BC, Tn, tid);
+    tile_async<D>(Vs, vg, ld_in, 0, BC, Tn, tid);
+    cp_async_commit();
+    cp_async_wait<1>();   /* Q has landed; the first K/V tile may still fly */
     __syncthreads();
     uint32_t qa[D / 16][4];
 #pragma unroll
@@ -139,27 +136,19 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #pragma unroll
     for (int dn = 0; dn < D / 8; dn++) acc[dn][0] = acc[dn][1] = acc[dn][2] = acc[dn][3] = 0.f;
     const int row[2] = {q0 + w * 16 + g, q0 + w * 16 + g + 8}, kv_end = min(Tn, q0 + BR);
-    constexpr bool PREFETCH = D <= 64;   /* d = 80: 202 registers, 2 blocks an SM instead of 3 */
-    const uint16_t *kg = (const uint16_t *)k + in, *vg = (const uint16_t *)v + in;
-    tile_regs<D, BC> kr, vr;
-    if (PREFETCH) {
-        tile_fetch<D, BC>(kr, kg, ld_in, 0, Tn, tid);
-        tile_fetch<D, BC>(vr, vg, ld_in, 0, Tn, tid);
-    }
-    for (int k0 = 0; k0 < kv_end; k0 += BC) {
-        __syncthreads();   /* every warp is done with the previous tile */
-        if (PREFETCH) {
-            tile_store<D, BC>(Ks, kr, tid);
-            tile_store<D, BC>(Vs, vr, tid);
-            if (k0 + BC < kv_end) {   /* the next tile's loads fly while this one is computed */
-                tile_fetch<D, BC>(kr, kg, ld_in, k0 + BC, Tn, tid);
-                tile_fetch<D, BC>(vr, vg, ld_in, k0 + BC, Tn, tid);
-            }
+    int buf = 0;
+    for (int k0 = 0; k0 < kv_end; k0 += BC, buf ^= 1) {
+        __syncthreads();   /* every warp is done with the previous tile: the other buffer is free */
+        if (k0 + BC < kv_end) {
+            tile_async<D>(Ks + (buf ^ 1) * BC * LDS, kg, ld_in, k0 + BC, BC, Tn, tid);
+            tile_async<D>(Vs + (buf ^ 1) * BC * LDS, vg, ld_in, k0 + BC, BC, Tn, tid);
+            cp_async_commit();
+            cp_async_wait<1>();
         } else {
-            tile_load<D>(Ks, kg, ld_in, k0, BC, Tn, tid);
-            tile_load<D>(Vs, vg, ld_in, k0, BC, Tn, tid);
+            cp_async_wait<0>();
         }
-        __syncthreads();
+        __syncthreads();   /* this tile has landed, every thread's part of it */
+        const uint16_t *Kb = Ks + buf * BC * LDS, *Vb = Vs + buf * BC * LDS;
         float s[BC / 8][4];
 #pragma unroll
         for (int nt = 0; nt < BC / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
@@ -168,7 +157,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #pragma unroll
             for (int nt = 0; nt < BC / 8; nt++) {
                 uint32_t bb[2];
-                frag_b<LD>(bb, Ks, LDS, nt * 8, kk * 16, lane);
+                frag_b<LD>(bb, Kb, LDS, nt * 8, kk * 16, lane);
                 mma<T>(s[nt], qa[kk], bb);
             }
         /* scores in log2 units, causal and length mask, this tile's row maxima (a row's 4 lanes) */
@@ -219,7 +208,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #pragma unroll
             for (int dn = 0; dn < D / 8; dn++) {
                 uint32_t bb[2];
-                frag_b_t<LD>(bb, Vs, LDS, kk * 16, dn * 8, lane);
+                frag_b_t<LD>(bb, Vb, LDS, kk * 16, dn * 8, lane);
                 mma<T>(acc[dn], pa, bb);
             }
         }
@@ -248,29 +237,35 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #ifdef FLASH_BODY
     constexpr int LDS = D + PAD, LDP = BQ + PAD, NH = D / 16;
     extern __shared__ __align__(16) uint16_t smem[];
-    uint16_t *Ks = smem, *Vs = Ks + BC * LDS, *Qs = Vs + BC * LDS, *dOs = Qs + BQ * LDS, *dSs = dOs + BQ * LDS;
-    float *ls = reinterpret_cast<float *>(dSs + BC * LDP), *Ds = ls + BQ;
+    uint16_t *Ks = smem, *Vs = Ks + BC * LDS, *Qs = Vs + BC * LDS, *dOs = Qs + 2 * BQ * LDS, *dSs = dOs + 2 * BQ * LDS;
+    float *ls = reinterpret_cast<float *>(dSs + BC * LDP), *Ds = ls + 2 * BQ;
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
     const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BC;
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
-    tile_load<D>(Ks, (const uint16_t *)k + in, ld_in, k0, BC, Tn, tid);
-    tile_load<D>(Vs, (const uint16_t *)v + in, ld_in, k0, BC, Tn, tid);
+    tile_async<D>(Ks, (const uint16_t *)k + in, ld_in, k0, BC, Tn, tid);
+    tile_async<D>(Vs, (const uint16_t *)v + in, ld_in, k0, BC, Tn, tid);
+    bwd_fetch<D>(Qs, dOs, ls, Ds, (const uint16_t *)q + in, (const uint16_t *)dout + out, lse + (size_t)bh * Tn, Dv + (size_t)bh * Tn,
+                 ld_in, ld_out, k0, Tn, tid);   /* one group: K, V and the first query tile */
     float dka[D / 8][4], dva[D / 8][4];
 #pragma unroll
     for (int dn = 0; dn < D / 8; dn++)
 #pragma unroll
         for (int e = 0; e < 4; e++) dka[dn][e] = dva[dn][e] = 0.f;
     const int key[2] = {k0 + w * 16 + g, k0 + w * 16 + g + 8};
-    for (int i0 = k0; i0 < Tn; i0 += BQ) {   /* queries before k0 see none of these keys */
-        __syncthreads();   /* every warp is done with the previous tile (and K, V are in place) */
-        tile_load<D>(Qs, (const uint16_t *)q + in, ld_in, i0, BQ, Tn, tid);
-        tile_load<D>(dOs, (const uint16_t *)dout + out, ld_out, i0, BQ, Tn, tid);
-        if (tid < BQ) {
-            int t = i0 + tid;
-            ls[tid] = t < Tn ? lse[(size_t)bh * Tn + t] * LOG2E : 0.f;
-            Ds[tid] = t < Tn ? Dv[(size_t)bh * Tn + t] : 0.f;
+    int buf = 0;
+    for (int i0 = k0; i0 < Tn; i0 += BQ, buf ^= 1) {   /* queries before k0 see none of these keys */
+        __syncthreads();   /* every warp is done with the previous tile: dSᵀ and the other buffer are free */
+        if (i0 + BQ < Tn) {   /* the next tile flies while this one is computed */
+            const int o = (buf ^ 1) * BQ;
+            bwd_fetch<D>(Qs + o * LDS, dOs + o * LDS, ls + o, Ds + o, (const uint16_t *)q + in, (const uint16_t *)dout + out,
+                         lse + (size_t)bh * Tn, Dv + (size_t)bh * Tn, ld_in, ld_out, i0 + BQ, Tn, tid);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
         }
-        __syncthreads();
+        __syncthreads();   /* this tile has landed, every thread's part of it */
+        const uint16_t *Qb = Qs + buf * BQ * LDS, *dOb = dOs + buf * BQ * LDS;
+        const float *lb = ls + buf * BQ, *Db = Ds + buf * BQ;
         float s[BQ / 8][4], dp[BQ / 8][4];
 #pragma unroll
         for (int nt = 0; nt < BQ / 8; nt++)
@@ -284,8 +279,8 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #pragma unroll
             for (int nt = 0; nt < BQ / 8; nt++) {
                 uint32_t bq[2], bo[2];
-                frag_b<LD>(bq, Qs, LDS, nt * 8, kk * 16, lane);
-                frag_b<LD>(bo, dOs, LDS, nt * 8, kk * 16, lane);
+                frag_b<LD>(bq, Qb, LDS, nt * 8, kk * 16, lane);
+                frag_b<LD>(bo, dOb, LDS, nt * 8, kk * 16, lane);
                 mma<T>(s[nt], ka, bq);
                 mma<T>(dp[nt], va, bo);
             }
@@ -296,9 +291,9 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 int qi = nt * 8 + 2 * tq + (e & 1), query = i0 + qi, kr = key[e >> 1];
-                float p = query < Tn && kr <= query ? exp2f(s[nt][e] * sl2 - ls[qi]) : 0.f;
+                float p = query < Tn && kr <= query ? exp2f(s[nt][e] * sl2 - lb[qi] * LOG2E) : 0.f;
                 s[nt][e] = p;
-                dp[nt][e] = p * (dp[nt][e] - Ds[qi]);
+                dp[nt][e] = p * (dp[nt][e] - Db[qi]);
             }
 #pragma unroll
         for (int kq = 0; kq < BQ / 16; kq++) {   /* dV += Pᵀ·dO, dK += dSᵀ·Q */
@@ -309,8 +304,8 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #pragma unroll
             for (int dn = 0; dn < D / 8; dn++) {
                 uint32_t bo[2], bq[2];
-                frag_b_t<LD>(bo, dOs, LDS, kq * 16, dn * 8, lane);
-                frag_b_t<LD>(bq, Qs, LDS, kq * 16, dn * 8, lane);
+                frag_b_t<LD>(bo, dOb, LDS, kq * 16, dn * 8, lane);
+                frag_b_t<LD>(bq, Qb, LDS, kq * 16, dn * 8, lane);
                 mma<T>(dva[dn], pa, bo);
                 mma<T>(dka[dn], da, bq);
             }
@@ -337,13 +332,19 @@ __global__ void __launch_bounds__(FLASH_THREADS)
                 mma<T>(dqa[j], sa, bk);
             }
         }
+        /* dQ into the fp32 accumulator four columns at a time: lanes tq and tq^1 swap halves so the
+         * even one holds row g, columns 2tq..2tq+3 and the odd one row g+8, columns 2tq-2..2tq+1 */
+        const int odd = tq & 1, query = i0 + m0 + g + 8 * odd;
 #pragma unroll
-        for (int j = 0; j < NH; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int query = i0 + m0 + g + (e >> 1) * 8, col = (nb + j) * 8 + 2 * tq + (e & 1);
-                if (query < Tn) atomicAdd(dq_acc + (((size_t)b * Tn + query) * H + h) * D + col, dqa[j][e]);
+        for (int j = 0; j < NH; j++) {
+            float x = __shfl_xor_sync(0xffffffffu, odd ? dqa[j][0] : dqa[j][2], 1);
+            float y = __shfl_xor_sync(0xffffffffu, odd ? dqa[j][1] : dqa[j][3], 1);
+            float *dst = dq_acc + (((size_t)b * Tn + query) * H + h) * D + (nb + j) * 8 + 2 * (tq - odd);
+            if (query < Tn) {
+                if (odd) red_add4(dst, x, y, dqa[j][2], dqa[j][3]);
+                else red_add4(dst, dqa[j][0], dqa[j][1], x, y);
             }
+        }
     }
 #pragma unroll
     for (int i = 0; i < 2; i++) {
@@ -360,9 +361,9 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 }
 
 /* Shared memory of a launch (bytes) for head dimension d. */
-static inline size_t flash_fwd_smem(int d) { return (size_t)(BR + 2 * BC) * (d + PAD) * 2; }
+static inline size_t flash_fwd_smem(int d) { return (size_t)(BR + 4 * BC) * (d + PAD) * 2; }
 static inline size_t flash_bwd_smem(int d)
 {
-    return (size_t)(2 * BC + 2 * BQ) * (d + PAD) * 2 + (size_t)BC * (BQ + PAD) * 2 + 2 * BQ * sizeof(float);
+    return (size_t)(2 * BC + 4 * BQ) * (d + PAD) * 2 + (size_t)BC * (BQ + PAD) * 2 + 4 * BQ * sizeof(float);
 }
 #endif

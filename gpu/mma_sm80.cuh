@@ -86,14 +86,25 @@ __device__ __forceinline__ void ldsm_x2(uint32_t (&r)[2], const uint16_t *p, boo
 
 /* 16 bytes global -> shared without passing through registers (.cg: cached in L2 only); when
  * full is false none are read and the 16 bytes are zeros (a row past the sequence's end). The
- * copy lands at the cp_async_wait that covers its group. */
+ * copy lands at the cp_async_wait that covers its group. Both addresses 16-byte aligned. */
 __device__ __forceinline__ void cp_async16(void *smem_dst, const void *gmem_src, bool full)
 {
 #if defined(DLBENCH_CUDA_SIM)
-    sim_cp_async16(smem_dst, gmem_src, full ? 16 : 0);
+    sim_cp_async(smem_dst, gmem_src, 16, full ? 16 : 0);
 #elif defined(SM80_PTX)
     uint32_t a = (uint32_t)__cvta_generic_to_shared(smem_dst);
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(a), "l"(gmem_src), "r"(full ? 16 : 0));
+#endif
+}
+
+/* The same for one 4-byte word (.ca: 4-byte copies may not bypass L1). */
+__device__ __forceinline__ void cp_async4(void *smem_dst, const void *gmem_src, bool full)
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_cp_async(smem_dst, gmem_src, 4, full ? 4 : 0);
+#elif defined(SM80_PTX)
+    uint32_t a = (uint32_t)__cvta_generic_to_shared(smem_dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(a), "l"(gmem_src), "r"(full ? 4 : 0));
 #endif
 }
 
@@ -115,6 +126,22 @@ template <int N> __device__ __forceinline__ void cp_async_wait(void)
     sim_cp_async_wait(N);
 #elif defined(SM80_PTX)
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
+
+/* p[0..3] += a, b, c, d in global memory (p 16-byte aligned), nothing returned: one vector
+ * reduction on sm_90 (red.global.add.v4.f32), four scalar ones before it. */
+__device__ __forceinline__ void red_add4(float *p, float a, float b, float c, float d)
+{
+#if defined(DLBENCH_CUDA_SIM)
+    sim_red_add4(p, a, b, c, d);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    atomicAdd(reinterpret_cast<float4 *>(p), make_float4(a, b, c, d));
+#else
+    atomicAdd(p, a);
+    atomicAdd(p + 1, b);
+    atomicAdd(p + 2, c);
+    atomicAdd(p + 3, d);
 #endif
 }
 #endif

@@ -21,7 +21,7 @@ namespace {
 constexpr size_t STACK = 256 * 1024;
 constexpr unsigned char CANARY = 0xa5;
 
-struct copy16 { unsigned char *dst; unsigned char data[16]; unsigned group; };
+struct copy16 { unsigned char *dst; unsigned char data[16]; int bytes; unsigned group; };
 
 /* A barrier with a generation: waiters resume when gen moves on. op names the collective, so two
  * threads of a group in different ones (divergent code) are caught. */
@@ -130,7 +130,7 @@ static void flush_copies(sim_fiber *f, unsigned below_group)
     size_t keep = 0;
     for (size_t i = 0; i < f->pending.size(); i++) {
         copy16 &c = f->pending[i];
-        if (c.group < below_group) memcpy(c.dst, c.data, 16);
+        if (c.group < below_group) memcpy(c.dst, c.data, (size_t)c.bytes);
         else f->pending[keep++] = c;
     }
     f->pending.resize(keep);
@@ -267,12 +267,23 @@ void sim_ldmatrix(uint32_t *r, int nmat, const void *row, bool trans)
     });
 }
 
-void sim_cp_async16(void *dst, const void *src, int src_bytes)
+void sim_cp_async(void *dst, const void *src, int bytes, int src_bytes)
 {
-    if (((uintptr_t)dst | (uintptr_t)src) & 15) fail("cp.async: 16-byte copy between unaligned addresses");
-    copy16 c{static_cast<unsigned char *>(dst), {0}, sim_current->open_group};
-    if (src_bytes > 0) memcpy(c.data, src, (size_t)std::min(src_bytes, 16));
+    if ((bytes != 4 && bytes != 8 && bytes != 16) || src_bytes < 0 || src_bytes > bytes ||
+        (((uintptr_t)dst | (uintptr_t)src) & (uintptr_t)(bytes - 1)))
+        fail("cp.async of %d bytes (%d read) between %p and %p: a size or alignment PTX refuses", bytes, src_bytes, dst, src);
+    copy16 c{static_cast<unsigned char *>(dst), {0}, bytes, sim_current->open_group};
+    if (src_bytes > 0) memcpy(c.data, src, (size_t)src_bytes);
     sim_current->pending.push_back(c);
+}
+
+void sim_red_add4(float *p, float a, float b, float c, float d)
+{
+    if ((uintptr_t)p & 15) fail("red.global.add.v4.f32 at %p, not 16-byte aligned", (void *)p);
+    p[0] += a;
+    p[1] += b;
+    p[2] += c;
+    p[3] += d;
 }
 
 void sim_cp_async_commit(void) { sim_current->open_group++; }

@@ -66,12 +66,15 @@ float sim_shfl_xor(float v, int lane_mask);
 void sim_mma_m16n8k16(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2], bool bf16);
 /* ldmatrix .m8n8 .x1/.x2/.x4 (.trans): lanes 8i..8i+7 give the rows of matrix i. */
 void sim_ldmatrix(uint32_t *r, int nmat, const void *row, bool trans);
-/* cp.async of 16 bytes (src_bytes of them read, the rest zero): the global bytes are read when
- * issued and land in shared memory only at the wait that covers their group, so a kernel that
- * reads before waiting sees the old contents. */
-void sim_cp_async16(void *dst, const void *src, int src_bytes);
+/* cp.async of 4, 8 or 16 bytes (src_bytes of them read, the rest zero), both addresses aligned to
+ * the size: the global bytes are read when issued and land in shared memory only at the wait that
+ * covers their group, so a kernel that reads before waiting sees the old contents. */
+void sim_cp_async(void *dst, const void *src, int bytes, int src_bytes);
 void sim_cp_async_commit(void);
 void sim_cp_async_wait(int pending);
+
+/* red.global.add.v4.f32: p must be 16-byte aligned. */
+void sim_red_add4(float *p, float a, float b, float c, float d);
 
 #define __syncthreads() sim_syncthreads()
 #define __shfl_xor_sync(mask, v, m) sim_shfl_xor((v), (m))
