@@ -8,7 +8,10 @@
  *
  * forward          col[n] (CRS, PQ) = im2col(x[n]); y[n] (K, PQ) = w (K, CRS) · col[n]: one
  *                  strided-batched GEMM per chunk (w shared, stride 0). 1x1, stride 1, no padding:
- *                  col[n] is x[n] itself, no im2col, the whole batch in one GEMM.
+ *                  col[n] is x[n] itself, no im2col, the whole batch in one GEMM. fp16/bf16 on
+ *                  sm_80+: also the implicit GEMM of conv_igemm.cuh (col gathered into shared
+ *                  memory tile by tile, never written out), each way timed once per geometry and
+ *                  the faster kept (forward_lowered; the row's note gives both times).
  * backward-data    stride 1 (pad <= dil·(R-1)), K no wider than C: dx is the forward convolution
  *                  of dy (K input channels, P x Q) with the filter flipped and transposed,
  *                  w'[c][k][r][s] = w[k][c][R-1-r][S-1-s], padding dil·(R-1) - pad: the forward
@@ -32,10 +35,12 @@
 #include "cuda_state.h"
 #include "dtype_cuda.cuh"
 #include "fastdiv.h"
+#include "conv_igemm.cuh"
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define WORKSPACE_MAX ((size_t)256 << 20)   /* lowered matrices of one chunk */
 #define PARTIALS_MAX ((size_t)64 << 20)     /* backward-filter's fp32 partial sums */
@@ -138,7 +143,7 @@ __global__ void dw_reduce_kernel(uint32_t count, int slots, const float *__restr
 }
 
 /* What the last call ran, for the row's impl column. */
-static char note[160];
+static char note[320];
 
 /* One device workspace for every lowering, grown on demand (never while a graph is captured:
  * the train workload runs one eager step first). */
@@ -208,7 +213,7 @@ static int im2col(const geom &g, int nb, int cn_layout, const T *x, T *col)
 /* y (N, K, P·Q) = forward convolution of x (N, C, H, W) with w (K, C, R, S) under g; col: a
  * workspace of nb images' lowered matrices (NULL when g is pointwise). */
 template <class T>
-static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *x, const T *w, T *y, T *col, int nb)
+static int forward_im2col(enum dtype dt, int N, int K, const geom &g, const T *x, const T *w, T *y, T *col, int nb)
 {
     static const float one = 1.f, zero = 0.f;
     gemm_types ty = types_of(dt);
@@ -228,6 +233,90 @@ static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *
                                                 nc, ty.ct, CUBLAS_GEMM_DEFAULT));
     }
     return 0;
+}
+
+/* fp16/bf16 on sm_80+: the implicit GEMM of conv_igemm.cuh (grid of 64 × 128 output tiles). */
+template <class T>
+static int forward_igemm(const igemm_geom &ig, const T *x, const T *w, T *y)
+{
+    dim3 grid((unsigned)((ig.NPQ + IG_BN - 1) / IG_BN), (unsigned)((ig.K + IG_BM - 1) / IG_BM));
+    if (ig.CRS % 8 == 0 && ((uintptr_t)w & 15) == 0)
+        conv_igemm_kernel<T, true><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, x, w, y);
+    else
+        conv_igemm_kernel<T, false><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, x, w, y);
+    CUDA_CHECK_LAUNCH();
+    return 0;
+}
+
+/* Which way a 16-bit forward lowering runs, per geometry and dtype: each way timed once (a warm
+ * call, then a timed one, CUDA events) outside any capture, the faster kept; under a graph capture
+ * an untimed case takes im2col. DLBENCH_CONV_PATH=igemm|im2col (or conv_cuda_force_path) forces
+ * one way. */
+static int force_path = -1;   /* -1: not read yet; 0 measure; 1 im2col; 2 implicit GEMM */
+extern "C" void conv_cuda_force_path(int path) { force_path = path; }
+extern "C" int conv_cuda_has_igemm(void) { return cuda_cc >= 80; }
+
+struct path_choice { igemm_geom g; enum dtype dt; int igemm; float ms_igemm, ms_im2col; };
+static path_choice chosen[256];
+static int nchosen;
+
+template <class F> static float time_way(F run)
+{
+    cudaEvent_t a, b;
+    float ms = -1;
+    if (cudaEventCreate(&a) != cudaSuccess) return -1;
+    if (cudaEventCreate(&b) != cudaSuccess) { cudaEventDestroy(a); return -1; }
+    if (run() == 0 && cudaEventRecord(a, cuda_stream) == cudaSuccess && run() == 0 && cudaEventRecord(b, cuda_stream) == cudaSuccess &&
+        cudaEventSynchronize(b) == cudaSuccess)
+        cudaEventElapsedTime(&ms, a, b);
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    return ms;
+}
+
+/* y (N, K, P·Q) = forward convolution of x with w under g, by im2col + cuBLAS or, for fp16/bf16 on
+ * sm_80+, by the implicit GEMM, whichever measured faster for this geometry. */
+template <class T>
+static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *x, const T *w, T *y, T *col, int nb)
+{
+    auto im2col_way = [&] { return forward_im2col<T>(dt, N, K, g, x, w, y, col, nb); };
+    if constexpr (sizeof(T) != 2) return im2col_way();
+    else {
+        if (force_path < 0) {
+            const char *e = getenv("DLBENCH_CONV_PATH");
+            force_path = e && !strcmp(e, "igemm") ? 2 : e && !strcmp(e, "im2col") ? 1 : 0;
+        }
+        igemm_geom ig = igemm_geom_make(N, g.C, g.H, g.W, K, g.R, g.S, g.P, g.Q, g.stride, g.padh, g.padw, g.dil);
+        if (cuda_cc < 80 || (long long)N * g.P * g.Q >= INT_MAX || force_path == 1) return im2col_way();
+        auto igemm_way = [&] { return forward_igemm<T>(ig, x, w, y); };
+        if (force_path == 2) {
+            snprintf(note, sizeof note, "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles), forced");
+            return igemm_way();
+        }
+        path_choice *c = NULL;
+        for (int i = 0; i < nchosen && !c; i++)
+            if (!memcmp(&chosen[i].g, &ig, sizeof ig) && chosen[i].dt == dt) c = &chosen[i];
+        cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+        if (!c && (cudaStreamIsCapturing(cuda_stream, &cap) != cudaSuccess || cap != cudaStreamCaptureStatusNone)) return im2col_way();
+        if (!c) {
+            path_choice m = {ig, dt, 0, time_way(igemm_way), time_way(im2col_way)};
+            if (m.ms_im2col < 0) return -1;   /* im2col + cuBLAS failed: its error stands */
+            m.igemm = m.ms_igemm > 0 && m.ms_igemm < m.ms_im2col;
+            if (nchosen < (int)(sizeof chosen / sizeof chosen[0])) chosen[nchosen++] = m;
+            c = &chosen[nchosen - 1];
+            if (!m.igemm) cudaGetLastError();   /* a failed implicit-GEMM launch is not this call's error */
+        }
+        char was[160];   /* the callers' notes are shorter */
+        memcpy(was, note, sizeof was - 1);
+        was[sizeof was - 1] = 0;
+        if (c->igemm) {
+            snprintf(note, sizeof note, "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles), measured %.3f ms against %.3f ms for %s",
+                     c->ms_igemm, c->ms_im2col, was);
+            return igemm_way();
+        }
+        snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c->ms_im2col, c->ms_igemm);
+        return im2col_way();
+    }
 }
 
 static int is_pointwise(const geom &g)

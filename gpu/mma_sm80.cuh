@@ -84,6 +84,58 @@ __device__ __forceinline__ void ldsm_x2(uint32_t (&r)[2], const uint16_t *p, boo
 #endif
 }
 
+/* Fragments from shared memory through ldmatrix (LD = 1) or plain 32-bit loads (LD = 0): the
+ * same registers either way. ld: the row stride in elements (rows 16-byte aligned for ldmatrix). */
+/* A (16×16): rows row0.., k k0.. of s stored [row][k] (row stride ld). */
+template <int LD> __device__ __forceinline__ void frag_a(uint32_t (&a)[4], const uint16_t *s, int ld, int row0, int k0, int lane)
+{
+    if (LD) {
+        ldsm_x4(a, s + (row0 + (lane & 7) + (lane & 8)) * ld + k0 + ((lane & 16) >> 1), false);
+    } else {
+        const uint16_t *p = s + (row0 + (lane >> 2)) * ld + k0 + 2 * (lane & 3);
+        a[0] = ld32(p); a[1] = ld32(p + 8 * ld); a[2] = ld32(p + 8); a[3] = ld32(p + 8 * ld + 8);
+    }
+}
+
+/* A (16×16): rows row0.., k k0.. of s stored [k][row]. */
+template <int LD> __device__ __forceinline__ void frag_a_t(uint32_t (&a)[4], const uint16_t *s, int ld, int row0, int k0, int lane)
+{
+    if (LD) {
+        ldsm_x4(a, s + (k0 + (lane & 7) + ((lane & 16) >> 1)) * ld + row0 + (lane & 8), true);
+    } else {
+        const int g = lane >> 2, t = lane & 3;
+        const uint16_t *p = s + (k0 + 2 * t) * ld + row0 + g;
+        a[0] = pack16(p[0], p[ld]);
+        a[1] = pack16(p[8], p[ld + 8]);
+        a[2] = pack16(p[8 * ld], p[9 * ld]);
+        a[3] = pack16(p[8 * ld + 8], p[9 * ld + 8]);
+    }
+}
+
+/* B (16×8): k k0.., n n0.. of s stored [n][k]. */
+template <int LD> __device__ __forceinline__ void frag_b(uint32_t (&b)[2], const uint16_t *s, int ld, int n0, int k0, int lane)
+{
+    if (LD) {
+        const int l = lane & 15;
+        ldsm_x2(b, s + (n0 + (l & 7)) * ld + k0 + (l & 8), false);
+    } else {
+        const uint16_t *p = s + (n0 + (lane >> 2)) * ld + k0 + 2 * (lane & 3);
+        b[0] = ld32(p); b[1] = ld32(p + 8);
+    }
+}
+
+/* B (16×8): k k0.., n n0.. of s stored [k][n]. */
+template <int LD> __device__ __forceinline__ void frag_b_t(uint32_t (&b)[2], const uint16_t *s, int ld, int k0, int n0, int lane)
+{
+    if (LD) {
+        ldsm_x2(b, s + (k0 + (lane & 15)) * ld + n0, true);
+    } else {
+        const uint16_t *p = s + (k0 + 2 * (lane & 3)) * ld + n0 + (lane >> 2);
+        b[0] = pack16(p[0], p[ld]);
+        b[1] = pack16(p[8 * ld], p[9 * ld]);
+    }
+}
+
 /* 16 bytes global -> shared without passing through registers (.cg: cached in L2 only); when
  * full is false none are read and the 16 bytes are zeros (a row past the sequence's end). The
  * copy lands at the cp_async_wait that covers its group. Both addresses 16-byte aligned. */

@@ -1,7 +1,7 @@
 /* test_cuda_conv.c: convolution on the CUDA backend and its cuDNN variant, all directions, every
  * dtype (fp32, tf32, fp16, bf16: fp16/bf16 outputs converted for the check), awkward shapes, the
- * lowering cut into several chunks, cuDNN's channels-last path and its transposes, its graph-API
- * paths, and the impl notes; skipped without a usable GPU. */
+ * lowering cut into several chunks, the implicit GEMM forced, cuDNN's channels-last path and its
+ * transposes, its graph-API paths, and the impl notes; skipped without a usable GPU. */
 #include "conv_cases_test.h"
 #include "cuda_ops.h"
 #include <stdlib.h>
@@ -25,6 +25,28 @@ Test(cuda_conv, several_chunks)
     setenv("DLBENCH_CONV_WS_MAX", "24000", 1);   /* read once, by this test's own process */
     check_convs(cuda_or_skip(), DT_F32);
     check_convs(cuda_or_skip(), DT_BF16);
+}
+
+/* The implicit GEMM (gpu/conv_igemm.cuh) forced for fp16 and bf16: the forward and the stride-1
+ * backward-data run it on the awkward shapes, checked like every path; the note says it ran. */
+Test(cuda_conv, implicit_gemm_forced)
+{
+    const struct backend *b = cuda_or_skip();
+    if (!conv_cuda_has_igemm()) cr_skip_test("the implicit GEMM needs sm_80 or newer");
+    conv_cuda_force_path(2);
+    check_convs(b, DT_F16);
+    check_convs(b, DT_BF16);
+    const struct workload *w = workload_find("conv_fwd");
+    const struct conv_shape s = {2, 16, 10, 10, 32, 3, 3, 1, 1, 1};
+    char why[256];
+    void *st = w->setup(b, &s, DT_BF16, 3, why, sizeof why);
+    cr_assert_not_null(st, "%s", why);
+    b->impl();
+    cr_assert_eq(w->call(st), 0, "%s", b->dev->error());
+    const char *note = b->impl();
+    cr_expect(strstr(note, "implicit GEMM") != NULL, "note: %s", note);
+    w->teardown(st);
+    conv_cuda_force_path(0);
 }
 
 Test(cuda_conv, cudnn_fp32) { check_convs(cudnn_or_skip(), DT_F32); }

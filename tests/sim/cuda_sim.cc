@@ -51,6 +51,7 @@ struct sim_fiber {
     unsigned open_group;        /* cp.async groups committed so far */
 };
 
+alignas(16) uint16_t smem[SIM_SMEM_BYTES / 2];
 sim_fiber *sim_current;
 sim_dim3 sim_block_idx, sim_grid_dim, sim_block_dim;
 
@@ -345,11 +346,11 @@ static int run_block(unsigned threads)
     }
 }
 
-int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, void *smem, size_t smem_cap, size_t smem_bytes,
-               const std::function<void()> &body)
+int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, size_t smem_bytes, const std::function<void()> &body)
 {
     failed = false;
     err[0] = 0;
+    const size_t smem_cap = SIM_SMEM_BYTES;
     if (threads == 0 || threads > 1024 || smem_bytes > smem_cap) {
         fail("launch of %u threads with %zu bytes of shared memory (%zu available)", threads, smem_bytes, smem_cap);
         return -1;
@@ -367,7 +368,7 @@ int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, void *smem, s
     body_fn = &body;
     sim_grid_dim = {grid_x, grid_y, 1};
     sim_block_dim = {threads, 1, 1};
-    unsigned char *sm = static_cast<unsigned char *>(smem);
+    unsigned char *sm = reinterpret_cast<unsigned char *>(smem);
     for (unsigned by = 0; by < grid_y; by++)
         for (unsigned bx = 0; bx < grid_x; bx++) {
             sim_block_idx = {bx, by, 0};

@@ -23,7 +23,7 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
-#define __shared__   /* dynamic shared memory: the kernel's `extern smem[]`, defined by its test TU */
+#define __shared__   /* dynamic shared memory only: `extern __shared__ smem[]` is the simulator's smem */
 
 struct sim_dim3 { unsigned x, y, z; };
 struct sim_fiber;
@@ -85,16 +85,19 @@ static inline float atomicAdd(float *p, float v)   /* fibers never interleave in
     return old;
 }
 
+/* A block's dynamic shared memory: the kernels' `extern __shared__ smem[]` (227 KiB, an H100's
+ * opt-in maximum per block). */
+#define SIM_SMEM_BYTES (227 * 1024)
+extern uint16_t smem[];
+
 /* Runs body once per thread of a (grid_x, grid_y) grid of blocks of `threads` threads, one block
- * at a time. Dynamic shared memory is smem (smem_cap bytes): its first smem_bytes are filled with
- * 0xff before each block (NaN in every dtype), the rest is a canary the block must leave alone.
- * Between waits the threads run one after another, in thread order or, after sim_set_reverse(1),
- * from the last thread to the first: a kernel that reads what another thread wrote without a
- * barrier between gets a different answer in one of the two orders. Returns 0, or -1 with
- * sim_error() set (a deadlock, threads of a warp in different collectives, a shared-memory
- * overrun). */
+ * at a time. The first smem_bytes of smem are filled with 0xff before each block (NaN in every
+ * dtype), the rest is a canary the block must leave alone. Between waits the threads run one
+ * after another, in thread order or, after sim_set_reverse(1), from the last thread to the
+ * first: a kernel that reads what another thread wrote without a barrier between gets a
+ * different answer in one of the two orders. Returns 0, or -1 with sim_error() set (a deadlock,
+ * threads of a warp in different collectives, a shared-memory overrun). */
 void sim_set_reverse(bool on);
-int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, void *smem, size_t smem_cap, size_t smem_bytes,
-               const std::function<void()> &body);
+int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, size_t smem_bytes, const std::function<void()> &body);
 const char *sim_error(void);
 #endif

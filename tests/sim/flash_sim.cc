@@ -6,9 +6,6 @@
 #include "flash_sim.h"
 #include <stdio.h>
 
-/* The kernels' `extern __shared__ smem[]`: 227 KiB, an H100's opt-in maximum per block. */
-alignas(16) uint16_t smem[227 * 1024 / 2];
-
 static int use_ldm = 1;
 static char err[300];
 
@@ -32,8 +29,7 @@ template <class T, int D, int LD> static int fwd_launch(const attn_shape *s, con
         flash_fwd_kernel<T, D, LD>(s->H, s->T, s->ld_in, s->ld_out, LOG2E / sqrtf((float)D), (const T *)q, (const T *)k, (const T *)v,
                                    (T *)o, lse);
     };
-    return launched(sim_launch((unsigned)((s->T + BR - 1) / BR), (unsigned)(s->B * s->H), FLASH_THREADS, smem, sizeof smem,
-                               flash_fwd_smem(D), body));
+    return launched(sim_launch((unsigned)((s->T + BR - 1) / BR), (unsigned)(s->B * s->H), FLASH_THREADS, flash_fwd_smem(D), body));
 }
 
 template <class T, int D, int LD>
@@ -45,8 +41,7 @@ static int bwd_launch(const attn_shape *s, const void *q, const void *k, const v
         flash_bwd_kernel<T, D, LD>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k, (const T *)v,
                                    (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
     };
-    return launched(sim_launch((unsigned)((s->T + BC - 1) / BC), (unsigned)(s->B * s->H), FLASH_THREADS, smem, sizeof smem,
-                               flash_bwd_smem(D), body));
+    return launched(sim_launch((unsigned)((s->T + BC - 1) / BC), (unsigned)(s->B * s->H), FLASH_THREADS, flash_bwd_smem(D), body));
 }
 
 #define BY_HEAD(d, ld, F, ...)                                                                \

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-alignas(16) static unsigned char shm[4096];
+static unsigned char *const shm = reinterpret_cast<unsigned char *>(smem);
 
 static float rnd(unsigned &s)
 {
@@ -34,7 +34,7 @@ double sim_selftest_mma(int bf16)
         else mma<__half>(c, a, b);
         D[g][2 * t] = c[0]; D[g][2 * t + 1] = c[1]; D[g + 8][2 * t] = c[2]; D[g + 8][2 * t + 1] = c[3];
     };
-    if (sim_launch(1, 1, 32, shm, sizeof shm, 0, body)) return -1;
+    if (sim_launch(1, 1, 32, 0, body)) return -1;
     double worst = 0;
     for (int i = 0; i < 16; i++)
         for (int j = 0; j < 8; j++) {
@@ -62,7 +62,7 @@ int sim_selftest_ldmatrix(int trans)
             if (r[i] != want) { bad++; break; }
         }
     };
-    return sim_launch(1, 1, 32, shm, sizeof shm, 512, body) ? -1 : bad;
+    return sim_launch(1, 1, 32, 512, body) ? -1 : bad;
 }
 
 int sim_selftest_cp_async(unsigned *before, unsigned *after)
@@ -76,7 +76,7 @@ int sim_selftest_cp_async(unsigned *before, unsigned *after)
         cp_async_wait<0>();
         *after = dst[0];
     };
-    return sim_launch(1, 1, 1, shm, sizeof shm, 64, body);
+    return sim_launch(1, 1, 1, 64, body);
 }
 
 int sim_selftest_missing_barrier(int reverse, unsigned *seen)
@@ -88,7 +88,7 @@ int sim_selftest_missing_barrier(int reverse, unsigned *seen)
         else *seen = w[0];   /* no __syncthreads() between: a race */
         __syncthreads();
     };
-    int rc = sim_launch(1, 1, 2, shm, sizeof shm, 64, body);
+    int rc = sim_launch(1, 1, 2, 64, body);
     sim_set_reverse(false);
     return rc;
 }
@@ -106,7 +106,7 @@ int sim_selftest_divergent(char *why, int n)
         if (threadIdx.x < 16) (void)__shfl_xor_sync(0xffffffffu, 1.f, 1);
         else ldsm_x2(r, reinterpret_cast<uint16_t *>(shm), false);
     };
-    return expect_failure(sim_launch(1, 1, 32, shm, sizeof shm, 0, body), why, n);
+    return expect_failure(sim_launch(1, 1, 32, 0, body), why, n);
 }
 
 int sim_selftest_deadlock(char *why, int n)
@@ -115,7 +115,7 @@ int sim_selftest_deadlock(char *why, int n)
         if (threadIdx.x == 0) return;   /* leaves the others at the barrier */
         __syncthreads();
     };
-    return expect_failure(sim_launch(1, 1, 64, shm, sizeof shm, 0, body), why, n);
+    return expect_failure(sim_launch(1, 1, 64, 0, body), why, n);
 }
 
 int sim_selftest_overrun(char *why, int n)
@@ -123,5 +123,5 @@ int sim_selftest_overrun(char *why, int n)
     auto body = [] {
         if (threadIdx.x == 0) shm[256] = 1;   /* one byte past the 256 launched */
     };
-    return expect_failure(sim_launch(1, 1, 32, shm, sizeof shm, 256, body), why, n);
+    return expect_failure(sim_launch(1, 1, 32, 256, body), why, n);
 }

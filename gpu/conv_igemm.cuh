@@ -1,0 +1,189 @@
+/* conv_igemm.cuh: the forward convolution as an implicit GEMM on the tensor cores (fp16/bf16 in
+ * and out, fp32 accumulation), NCHW: the im2col matrix is gathered tile by tile into shared
+ * memory and never written to device memory. Device code only: launched by conv_cuda.cu (which
+ * times it against im2col + cuBLAS per shape and keeps the faster), and run on the CPU by
+ * tests/sim/conv_sim.cc to check it without a GPU.
+ *
+ * GEMM: y (K, N·P·Q) = w (K, CRS) · col (CRS, N·P·Q), col[crs][npq] = x[n][c][p·st + r·dil − pad]
+ * [q·st + s·dil − pad] (zero outside). A block of 4 warps computes a 64 (K) × 128 (N·P·Q) tile,
+ * warp (wm, wn) a 32 × 64 part of it with mma.sync m16n8k16; the reduction goes in steps of 32.
+ * Each thread owns one column (an output pixel: its image, h0, w0 fixed) and gathers its 32
+ * values of a step by 16-bit loads, (c, r, s) advanced by counting, not dividing; consecutive
+ * threads read consecutive pixels, so a warp's loads are coalesced along W (stride 1). The w tile
+ * (64 × 32, rows contiguous) comes by cp.async when CRS is a multiple of 8, else by 16-bit loads.
+ * Double-buffered: the next step's loads are in flight while this one is computed; one barrier
+ * per step. Shared memory rows are padded (A 40, B 136 elements) so ldmatrix is conflict-free.
+ * Index math is 32-bit: the launcher takes tensors below 2^31 elements. */
+#ifndef DLBENCH_CONV_IGEMM_CUH
+#define DLBENCH_CONV_IGEMM_CUH
+#include "mma_sm80.cuh"
+
+#define IG_THREADS 128
+#define IG_BM 64             /* output channels per block */
+#define IG_BN 128            /* output pixels (N·P·Q) per block: one per thread */
+#define IG_BK 32             /* reduction step */
+#define IG_LDA (IG_BK + 8)   /* A (w) tile row: 80 bytes */
+#define IG_LDB (IG_BN + 8)   /* B (col) tile row: 272 bytes */
+
+#if defined(DLBENCH_CUDA_SIM) || defined(SM80_PTX)
+#define IG_BODY 1
+#endif
+
+struct igemm_geom {
+    int N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil;
+    int CRS, PQ, NPQ;
+};
+
+static inline igemm_geom igemm_geom_make(int N, int C, int H, int W, int K, int R, int S, int P, int Q, int stride, int padh, int padw,
+                                         int dil)
+{
+    igemm_geom g = {N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil, C * R * S, P * Q, N * P * Q};
+    return g;
+}
+
+/* Shared memory of a launch (bytes): two stages of the A and B tiles. */
+static inline size_t conv_igemm_smem(void) { return (size_t)2 * (IG_BM * IG_LDA + IG_BK * IG_LDB) * 2; }
+
+/* This thread's 32 col values of step k0 (zeros outside the image, past CRS or past N·P·Q),
+ * packed in pairs along the reduction. */
+__device__ __forceinline__ void igemm_gather_b(uint32_t (&v)[IG_BK / 2], const igemm_geom &g, const uint16_t *xn, int h0, int w0, bool col_ok,
+                                               int k0)
+{
+    const int RS = g.R * g.S;
+    int c = k0 / RS, rs = k0 - c * RS, r = rs / g.S, s = rs - r * g.S;
+    const uint16_t *xc = xn + (size_t)c * g.H * g.W;
+#pragma unroll
+    for (int i = 0; i < IG_BK; i++) {
+        int ih = h0 + r * g.dil, iw = w0 + s * g.dil;
+        bool ok = col_ok && k0 + i < g.CRS && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W;
+        uint32_t e = ok ? xc[ih * g.W + iw] : 0u;
+        if (i & 1) v[i / 2] |= e << 16;
+        else v[i / 2] = e;
+        if (++s == g.S) {   /* the next (c, r, s) */
+            s = 0;
+            if (++r == g.R) { r = 0; xc += g.H * g.W; }
+        }
+    }
+}
+
+/* The w tile of step k0: rows m0.., columns k0.. of w (K, CRS); rows past K or columns past CRS
+ * are zeros. VEC: cp.async of 8 elements at a time (CRS % 8 == 0); else 16 scalars per thread
+ * through registers (av), stored by igemm_store_a. */
+template <bool VEC>
+__device__ __forceinline__ void igemm_load_a(uint16_t *As, uint16_t (&av)[IG_BM * IG_BK / IG_THREADS], const igemm_geom &g,
+                                             const uint16_t *w, int m0, int k0, int tid)
+{
+    if (VEC) {
+#pragma unroll
+        for (int i = 0; i < IG_BM * IG_BK / 8 / IG_THREADS; i++) {
+            int c = tid + i * IG_THREADS, row = c / (IG_BK / 8), ck = c % (IG_BK / 8), m = m0 + row, kc = k0 + ck * 8;
+            bool ok = m < g.K && kc < g.CRS;
+            cp_async16(As + row * IG_LDA + ck * 8, w + (ok ? (size_t)m * g.CRS + kc : 0), ok);
+        }
+    } else {
+#pragma unroll
+        for (int i = 0; i < IG_BM * IG_BK / IG_THREADS; i++) {
+            int e = tid + i * IG_THREADS, row = e / IG_BK, kc = k0 + e % IG_BK, m = m0 + row;
+            av[i] = m < g.K && kc < g.CRS ? w[(size_t)m * g.CRS + kc] : (uint16_t)0;
+        }
+    }
+}
+
+__device__ __forceinline__ void igemm_store_a(uint16_t *As, const uint16_t (&av)[IG_BM * IG_BK / IG_THREADS], int tid)
+{
+#pragma unroll
+    for (int i = 0; i < IG_BM * IG_BK / IG_THREADS; i++) {
+        int e = tid + i * IG_THREADS;
+        As[(e / IG_BK) * IG_LDA + e % IG_BK] = av[i];
+    }
+}
+
+__device__ __forceinline__ void igemm_store_b(uint16_t *Bs, const uint32_t (&v)[IG_BK / 2], int tid)
+{
+#pragma unroll
+    for (int i = 0; i < IG_BK; i++) Bs[i * IG_LDB + tid] = (uint16_t)(v[i / 2] >> (16 * (i & 1)));
+}
+
+/* Grid (⌈N·P·Q / 128⌉, ⌈K / 64⌉), 128 threads, conv_igemm_smem() bytes of dynamic shared memory. */
+template <class T, bool VEC_A>
+__global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, const T *__restrict__ x, const T *__restrict__ w, T *__restrict__ y)
+{
+#ifdef IG_BODY
+    extern __shared__ __align__(16) uint16_t smem[];
+    uint16_t *As = smem, *Bs = As + 2 * IG_BM * IG_LDA;
+    const int tid = threadIdx.x, lane = tid & 31, wid = tid >> 5, wm = wid >> 1, wn = wid & 1, g4 = lane >> 2, tq = lane & 3;
+    const int n0 = blockIdx.x * IG_BN, m0 = blockIdx.y * IG_BM;
+    /* this thread's column: output pixel n0 + tid */
+    const int npq = n0 + tid;
+    const bool col_ok = npq < g.NPQ;
+    const int img = col_ok ? npq / g.PQ : 0, pq = col_ok ? npq - img * g.PQ : 0, p = pq / g.Q, q = pq - p * g.Q;
+    const int h0 = p * g.stride - g.padh, w0 = q * g.stride - g.padw;
+    const uint16_t *xn = (const uint16_t *)x + (size_t)img * g.C * g.H * g.W, *wg = (const uint16_t *)w;
+
+    float acc[2][8][4];
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+
+    uint32_t bv[IG_BK / 2];
+    uint16_t av[IG_BM * IG_BK / IG_THREADS];
+    const int steps = (g.CRS + IG_BK - 1) / IG_BK;
+    igemm_load_a<VEC_A>(As, av, g, wg, m0, 0, tid);
+    cp_async_commit();
+    igemm_gather_b(bv, g, xn, h0, w0, col_ok, 0);
+    if (!VEC_A) igemm_store_a(As, av, tid);
+    igemm_store_b(Bs, bv, tid);
+    cp_async_wait<0>();
+    __syncthreads();
+    for (int st = 0; st < steps; st++) {
+        const int cur = st & 1;
+        const bool more = st + 1 < steps;
+        uint16_t *An = As + (cur ^ 1) * IG_BM * IG_LDA, *Bn = Bs + (cur ^ 1) * IG_BK * IG_LDB;
+        if (more) {   /* the next step's loads fly while this one is computed */
+            igemm_load_a<VEC_A>(An, av, g, wg, m0, (st + 1) * IG_BK, tid);
+            cp_async_commit();
+            igemm_gather_b(bv, g, xn, h0, w0, col_ok, (st + 1) * IG_BK);
+        }
+        const uint16_t *Ac = As + cur * IG_BM * IG_LDA, *Bc = Bs + cur * IG_BK * IG_LDB;
+#pragma unroll
+        for (int kk = 0; kk < IG_BK / 16; kk++) {
+            uint32_t a[2][4];
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++) frag_a<1>(a[mt], Ac, IG_LDA, wm * 32 + mt * 16, kk * 16, lane);
+#pragma unroll
+            for (int nt = 0; nt < 8; nt++) {
+                uint32_t b[2];
+                frag_b_t<1>(b, Bc, IG_LDB, kk * 16, wn * 64 + nt * 8, lane);
+#pragma unroll
+                for (int mt = 0; mt < 2; mt++) mma<T>(acc[mt][nt], a[mt], b);
+            }
+        }
+        if (more) {
+            if (!VEC_A) igemm_store_a(An, av, tid);
+            igemm_store_b(Bn, bv, tid);
+            cp_async_wait<0>();
+        }
+        __syncthreads();   /* the next stage is in place; every warp is done with this one */
+    }
+    /* y[n][k][pq]: element (row m, column npq) of the GEMM */
+    uint16_t *yo = (uint16_t *)y;
+#pragma unroll
+    for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+        for (int e1 = 0; e1 < 2; e1++) {
+            int col = n0 + wn * 64 + nt * 8 + 2 * tq + e1;
+            if (col >= g.NPQ) continue;
+            int im = col / g.PQ;
+            size_t base = (size_t)im * g.K * g.PQ + (col - im * g.PQ);
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int e0 = 0; e0 < 2; e0++) {
+                    int m = m0 + wm * 32 + mt * 16 + g4 + 8 * e0;
+                    if (m < g.K) yo[base + (size_t)m * g.PQ] = (uint16_t)pack2<T>(acc[mt][nt][2 * e0 + e1], 0.f);
+                }
+        }
+#endif
+}
+#endif
