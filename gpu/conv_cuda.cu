@@ -23,7 +23,9 @@
  *                  with col laid out (CRS, nb·PQ) and dy transposed per chunk to dy' (K, nb·PQ).
  *                  The reduction is cut into S slices (a strided-batched GEMM into fp32 partials,
  *                  S chosen to fill the GPU even for MNIST conv1's 32 x 9 output), then one kernel
- *                  adds the partials (and the chunks) in fp32 and writes dw in the dtype.
+ *                  adds the partials (and the chunks) in fp32 and writes dw in the dtype. fp16/bf16
+ *                  on sm_80+: also conv_igemm.cuh's implicit GEMM (col gathered per tile, the
+ *                  slices' partials reduced by the same kernel), timed against this way once.
  * Index math is 32-bit with fast division (fastdiv.h): a lowered chunk stays below 2^31 elements.
  *
  * Also here: conv_layout_cuda, the NCHW <-> NHWC transposes of the cuDNN variant's channels-last
@@ -248,15 +250,15 @@ static int forward_igemm(const igemm_geom &ig, const T *x, const T *w, T *y)
     return 0;
 }
 
-/* Which way a 16-bit forward lowering runs, per geometry and dtype: each way timed once (a warm
- * call, then a timed one, CUDA events) outside any capture, the faster kept; under a graph capture
- * an untimed case takes im2col. DLBENCH_CONV_PATH=igemm|im2col (or conv_cuda_force_path) forces
- * one way. */
+/* Which way a 16-bit lowering runs (the forward and stride-1 backward-data, dir 0; the
+ * backward-filter, dir 1), per geometry and dtype: each way timed once (a warm call, then a timed
+ * one, CUDA events) outside any capture, the faster kept; under a graph capture an untimed case
+ * takes im2col. DLBENCH_CONV_PATH=igemm|im2col (or conv_cuda_force_path) forces one way. */
 static int force_path = -1;   /* -1: not read yet; 0 measure; 1 im2col; 2 implicit GEMM */
 extern "C" void conv_cuda_force_path(int path) { force_path = path; }
 extern "C" int conv_cuda_has_igemm(void) { return cuda_cc >= 80; }
 
-struct path_choice { igemm_geom g; enum dtype dt; int igemm; float ms_igemm, ms_im2col; };
+struct path_choice { igemm_geom g; enum dtype dt; int dir, igemm; float ms_igemm, ms_im2col; };
 static path_choice chosen[256];
 static int nchosen;
 
@@ -274,6 +276,44 @@ template <class F> static float time_way(F run)
     return ms;
 }
 
+/* Runs igemm_way or im2col_way (the note already describes the latter) as chosen above. */
+template <class A, class B>
+static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way, B im2col_way)
+{
+    if (force_path < 0) {
+        const char *e = getenv("DLBENCH_CONV_PATH");
+        force_path = e && !strcmp(e, "igemm") ? 2 : e && !strcmp(e, "im2col") ? 1 : 0;
+    }
+    if (cuda_cc < 80 || (long long)ig.N * ig.P * ig.Q >= INT_MAX || force_path == 1) return im2col_way();
+    if (force_path == 2) {
+        snprintf(note, sizeof note, "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles), forced");
+        return igemm_way();
+    }
+    path_choice *c = NULL;
+    for (int i = 0; i < nchosen && !c; i++)
+        if (!memcmp(&chosen[i].g, &ig, sizeof ig) && chosen[i].dt == dt && chosen[i].dir == dir) c = &chosen[i];
+    cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+    if (!c && (cudaStreamIsCapturing(cuda_stream, &cap) != cudaSuccess || cap != cudaStreamCaptureStatusNone)) return im2col_way();
+    if (!c) {
+        path_choice m = {ig, dt, dir, 0, time_way(igemm_way), time_way(im2col_way)};
+        if (m.ms_im2col < 0) return -1;   /* im2col + cuBLAS failed: its error stands */
+        m.igemm = m.ms_igemm > 0 && m.ms_igemm < m.ms_im2col;
+        if (!m.igemm) cudaGetLastError();   /* a failed implicit-GEMM launch is not this call's error */
+        if (nchosen < (int)(sizeof chosen / sizeof chosen[0])) chosen[nchosen++] = m;
+        c = &chosen[nchosen - 1];
+    }
+    char was[160];   /* the callers' notes are shorter */
+    memcpy(was, note, sizeof was - 1);
+    was[sizeof was - 1] = 0;
+    if (c->igemm) {
+        snprintf(note, sizeof note, "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles), measured %.3f ms against %.3f ms for %s",
+                 c->ms_igemm, c->ms_im2col, was);
+        return igemm_way();
+    }
+    snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c->ms_im2col, c->ms_igemm);
+    return im2col_way();
+}
+
 /* y (N, K, P·Q) = forward convolution of x with w under g, by im2col + cuBLAS or, for fp16/bf16 on
  * sm_80+, by the implicit GEMM, whichever measured faster for this geometry. */
 template <class T>
@@ -282,40 +322,8 @@ static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *
     auto im2col_way = [&] { return forward_im2col<T>(dt, N, K, g, x, w, y, col, nb); };
     if constexpr (sizeof(T) != 2) return im2col_way();
     else {
-        if (force_path < 0) {
-            const char *e = getenv("DLBENCH_CONV_PATH");
-            force_path = e && !strcmp(e, "igemm") ? 2 : e && !strcmp(e, "im2col") ? 1 : 0;
-        }
         igemm_geom ig = igemm_geom_make(N, g.C, g.H, g.W, K, g.R, g.S, g.P, g.Q, g.stride, g.padh, g.padw, g.dil);
-        if (cuda_cc < 80 || (long long)N * g.P * g.Q >= INT_MAX || force_path == 1) return im2col_way();
-        auto igemm_way = [&] { return forward_igemm<T>(ig, x, w, y); };
-        if (force_path == 2) {
-            snprintf(note, sizeof note, "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles), forced");
-            return igemm_way();
-        }
-        path_choice *c = NULL;
-        for (int i = 0; i < nchosen && !c; i++)
-            if (!memcmp(&chosen[i].g, &ig, sizeof ig) && chosen[i].dt == dt) c = &chosen[i];
-        cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
-        if (!c && (cudaStreamIsCapturing(cuda_stream, &cap) != cudaSuccess || cap != cudaStreamCaptureStatusNone)) return im2col_way();
-        if (!c) {
-            path_choice m = {ig, dt, 0, time_way(igemm_way), time_way(im2col_way)};
-            if (m.ms_im2col < 0) return -1;   /* im2col + cuBLAS failed: its error stands */
-            m.igemm = m.ms_igemm > 0 && m.ms_igemm < m.ms_im2col;
-            if (nchosen < (int)(sizeof chosen / sizeof chosen[0])) chosen[nchosen++] = m;
-            c = &chosen[nchosen - 1];
-            if (!m.igemm) cudaGetLastError();   /* a failed implicit-GEMM launch is not this call's error */
-        }
-        char was[160];   /* the callers' notes are shorter */
-        memcpy(was, note, sizeof was - 1);
-        was[sizeof was - 1] = 0;
-        if (c->igemm) {
-            snprintf(note, sizeof note, "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles), measured %.3f ms against %.3f ms for %s",
-                     c->ms_igemm, c->ms_im2col, was);
-            return igemm_way();
-        }
-        snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c->ms_im2col, c->ms_igemm);
-        return im2col_way();
+        return run_chosen(dt, 0, ig, [&] { return forward_igemm<T>(ig, x, w, y); }, im2col_way);
     }
 }
 
@@ -408,7 +416,7 @@ static void slices_of(long long L, int K, long long crs, int *S, long long *Ls, 
 }
 
 template <class T>
-static int conv_bwd_filter(enum dtype dt, const struct conv_shape *s, const T *x, const T *dy, T *dw)
+static int bwd_filter_im2col(enum dtype dt, const struct conv_shape *s, const T *x, const T *dy, T *dw)
 {
     static const float one = 1.f, zero = 0.f;
     gemm_types ty = types_of(dt);
@@ -453,6 +461,33 @@ static int conv_bwd_filter(enum dtype dt, const struct conv_shape *s, const T *x
         CUDA_CHECK_LAUNCH();
     }
     return 0;
+}
+
+/* fp16/bf16 on sm_80+: the implicit GEMM's slices into fp32 partials, then the same reduce. */
+template <class T>
+static int bwd_filter_igemm(const igemm_geom &ig, const T *x, const T *dy, T *dw)
+{
+    int slices, per = wgrad_slice_len(ig, cuda_sm_count, PARTIALS_MAX, &slices);
+    size_t count = (size_t)ig.K * ig.CRS;
+    float *part = (float *)workspace((size_t)slices * count * 4);
+    if (!part) return -1;
+    dim3 grid((unsigned)((ig.CRS + IG_BN - 1) / IG_BN), (unsigned)((ig.K + IG_BM - 1) / IG_BM), (unsigned)slices);
+    conv_wgrad_igemm_kernel<T><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, per, x, dy, part);
+    CUDA_CHECK_LAUNCH();
+    dw_reduce_kernel<T><<<grid_for(count), THREADS, 0, cuda_stream>>>((uint32_t)count, slices, part, nullptr, 1, 1, dw);
+    CUDA_CHECK_LAUNCH();
+    return 0;
+}
+
+template <class T>
+static int conv_bwd_filter(enum dtype dt, const struct conv_shape *s, const T *x, const T *dy, T *dw)
+{
+    auto im2col_way = [&] { return bwd_filter_im2col<T>(dt, s, x, dy, dw); };
+    if constexpr (sizeof(T) != 2) return im2col_way();
+    else {
+        igemm_geom ig = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+        return run_chosen(dt, 1, ig, [&] { return bwd_filter_igemm<T>(ig, x, dy, dw); }, im2col_way);
+    }
 }
 
 template <class T>

@@ -13,6 +13,8 @@
  * (64 × 32, rows contiguous) comes by cp.async when CRS is a multiple of 8, else by 16-bit loads.
  * Double-buffered: the next step's loads are in flight while this one is computed; one barrier
  * per step. Shared memory rows are padded (A 40, B 136 elements) so ldmatrix is conflict-free.
+ * The backward-filter (conv_wgrad_igemm_kernel, below) is the same loop on dw (K, CRS) = dy ·
+ * colᵀ, the reduction over N·P·Q cut into slices of fp32 partial sums.
  * Index math is 32-bit: the launcher takes tensors below 2^31 elements. */
 #ifndef DLBENCH_CONV_IGEMM_CUH
 #define DLBENCH_CONV_IGEMM_CUH
@@ -39,6 +41,22 @@ static inline igemm_geom igemm_geom_make(int N, int C, int H, int W, int K, int 
 {
     igemm_geom g = {N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil, C * R * S, P * Q, N * P * Q};
     return g;
+}
+
+/* The backward-filter's reduction over N·P·Q in slices: enough blocks for two per SM, each slice
+ * at least 8 steps, the fp32 partials within max_bytes; the slice length (a multiple of 32). */
+static inline int wgrad_slice_len(const igemm_geom &g, int sms, size_t max_bytes, int *slices)
+{
+    long long tiles = (long long)((g.CRS + IG_BN - 1) / IG_BN) * ((g.K + IG_BM - 1) / IG_BM);
+    long long s = (2LL * sms + tiles - 1) / tiles, by_len = g.NPQ / (8 * IG_BK);
+    long long by_mem = (long long)(max_bytes / ((size_t)g.K * g.CRS * 4));
+    if (s > by_len) s = by_len;
+    if (s > by_mem) s = by_mem;
+    if (s > 4096) s = 4096;
+    if (s < 1) s = 1;
+    int per = (int)(((g.NPQ + s - 1) / s + IG_BK - 1) / IG_BK * IG_BK);
+    *slices = (g.NPQ + per - 1) / per;
+    return per;
 }
 
 /* Shared memory of a launch (bytes): two stages of the A and B tiles. */
@@ -104,6 +122,25 @@ __device__ __forceinline__ void igemm_store_b(uint16_t *Bs, const uint32_t (&v)[
     for (int i = 0; i < IG_BK; i++) Bs[i * IG_LDB + tid] = (uint16_t)(v[i / 2] >> (16 * (i & 1)));
 }
 
+/* acc (the warp's 32 × 64 part) += A (64 × 32, [m][k]) · B (32 × 128, [k][n]) of one step. */
+template <class T>
+__device__ __forceinline__ void igemm_mma_step(float (&acc)[2][8][4], const uint16_t *Ac, const uint16_t *Bc, int wm, int wn, int lane)
+{
+#pragma unroll
+    for (int kk = 0; kk < IG_BK / 16; kk++) {
+        uint32_t a[2][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; mt++) frag_a<1>(a[mt], Ac, IG_LDA, wm * 32 + mt * 16, kk * 16, lane);
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++) {
+            uint32_t b[2];
+            frag_b_t<1>(b, Bc, IG_LDB, kk * 16, wn * 64 + nt * 8, lane);
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++) mma<T>(acc[mt][nt], a[mt], b);
+        }
+    }
+}
+
 /* Grid (⌈N·P·Q / 128⌉, ⌈K / 64⌉), 128 threads, conv_igemm_smem() bytes of dynamic shared memory. */
 template <class T, bool VEC_A>
 __global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, const T *__restrict__ x, const T *__restrict__ w, T *__restrict__ y)
@@ -145,20 +182,7 @@ __global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, co
             cp_async_commit();
             igemm_gather_b(bv, g, xn, h0, w0, col_ok, (st + 1) * IG_BK);
         }
-        const uint16_t *Ac = As + cur * IG_BM * IG_LDA, *Bc = Bs + cur * IG_BK * IG_LDB;
-#pragma unroll
-        for (int kk = 0; kk < IG_BK / 16; kk++) {
-            uint32_t a[2][4];
-#pragma unroll
-            for (int mt = 0; mt < 2; mt++) frag_a<1>(a[mt], Ac, IG_LDA, wm * 32 + mt * 16, kk * 16, lane);
-#pragma unroll
-            for (int nt = 0; nt < 8; nt++) {
-                uint32_t b[2];
-                frag_b_t<1>(b, Bc, IG_LDB, kk * 16, wn * 64 + nt * 8, lane);
-#pragma unroll
-                for (int mt = 0; mt < 2; mt++) mma<T>(acc[mt][nt], a[mt], b);
-            }
-        }
+        igemm_mma_step<T>(acc, As + cur * IG_BM * IG_LDA, Bs + cur * IG_BK * IG_LDB, wm, wn, lane);
         if (more) {
             if (!VEC_A) igemm_store_a(An, av, tid);
             igemm_store_b(Bn, bv, tid);
@@ -184,6 +208,109 @@ __global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, co
                     if (m < g.K) yo[base + (size_t)m * g.PQ] = (uint16_t)pack2<T>(acc[mt][nt][2 * e0 + e1], 0.f);
                 }
         }
+#endif
+}
+/* Backward-filter: dw (K, CRS) = dy (K, N·P·Q) · colᵀ (N·P·Q, CRS), the reduction over
+ * l = (n, p, q) cut into gridDim.z slices of whole steps, each block writing its fp32 partial
+ * sums part[slice][k][crs] (summed and converted by the launcher's reduce). A block computes a
+ * 64 (K) × 128 (CRS) tile. dy tile: each thread owns one l of the step (its image and pixel
+ * found once a step) and loads 16 of its K rows; col tile: each thread owns one crs column (c, r,
+ * s fixed) and walks the step's 32 pixels by counting. */
+__device__ __forceinline__ void wgrad_gather_a(uint16_t (&av)[IG_BM * IG_BK / IG_THREADS], const igemm_geom &g, const uint16_t *dy, int m0,
+                                               int l0, int l_end, int tid)
+{
+    const int l = l0 + tid % IG_BK, img = l / g.PQ, pq = l - img * g.PQ;
+    const uint16_t *d = dy + ((size_t)img * g.K) * g.PQ + pq;
+#pragma unroll
+    for (int i = 0; i < IG_BM * IG_BK / IG_THREADS; i++) {
+        int m = m0 + tid / IG_BK + i * (IG_THREADS / IG_BK);
+        av[i] = l < l_end && m < g.K ? d[(size_t)m * g.PQ] : (uint16_t)0;
+    }
+}
+
+__device__ __forceinline__ void wgrad_store_a(uint16_t *As, const uint16_t (&av)[IG_BM * IG_BK / IG_THREADS], int tid)
+{
+#pragma unroll
+    for (int i = 0; i < IG_BM * IG_BK / IG_THREADS; i++) As[(tid / IG_BK + i * (IG_THREADS / IG_BK)) * IG_LDA + tid % IG_BK] = av[i];
+}
+
+__device__ __forceinline__ void wgrad_gather_b(uint32_t (&v)[IG_BK / 2], const igemm_geom &g, const uint16_t *xc, int rd, int sd, bool col_ok,
+                                               int l0, int l_end)
+{
+    int img = l0 / g.PQ, pq = l0 - img * g.PQ, p = pq / g.Q, q = pq - p * g.Q;
+    const size_t img_elems = (size_t)g.C * g.H * g.W;
+    const uint16_t *xi = xc + (size_t)img * img_elems;
+#pragma unroll
+    for (int i = 0; i < IG_BK; i++) {
+        int ih = p * g.stride - g.padh + rd, iw = q * g.stride - g.padw + sd;
+        bool ok = col_ok && l0 + i < l_end && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W;
+        uint32_t e = ok ? xi[ih * g.W + iw] : 0u;
+        if (i & 1) v[i / 2] |= e << 16;
+        else v[i / 2] = e;
+        if (++q == g.Q) {   /* the next pixel */
+            q = 0;
+            if (++p == g.P) { p = 0; xi += img_elems; }
+        }
+    }
+}
+
+/* Grid (⌈CRS / 128⌉, ⌈K / 64⌉, slices), 128 threads, conv_igemm_smem() bytes; slice z covers
+ * l in [z·per, min((z+1)·per, N·P·Q)), per a multiple of 32. */
+template <class T>
+__global__ void __launch_bounds__(IG_THREADS)
+    conv_wgrad_igemm_kernel(igemm_geom g, int per, const T *__restrict__ x, const T *__restrict__ dy, float *__restrict__ part)
+{
+#ifdef IG_BODY
+    extern __shared__ __align__(16) uint16_t smem[];
+    uint16_t *As = smem, *Bs = As + 2 * IG_BM * IG_LDA;
+    const int tid = threadIdx.x, lane = tid & 31, wid = tid >> 5, wm = wid >> 1, wn = wid & 1, g4 = lane >> 2, tq = lane & 3;
+    const int n0 = blockIdx.x * IG_BN, m0 = blockIdx.y * IG_BM;
+    const int l_begin = blockIdx.z * per, l_end = min(g.NPQ, l_begin + per);
+    /* this thread's column: crs = n0 + tid */
+    const int crs = n0 + tid, RS = g.R * g.S;
+    const bool col_ok = crs < g.CRS;
+    const int c = col_ok ? crs / RS : 0, rs = col_ok ? crs - c * RS : 0, r = rs / g.S, sc = rs - r * g.S;
+    const uint16_t *xc = (const uint16_t *)x + (size_t)c * g.H * g.W, *dyg = (const uint16_t *)dy;
+
+    float acc[2][8][4];
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+    uint32_t bv[IG_BK / 2];
+    uint16_t av[IG_BM * IG_BK / IG_THREADS];
+    const int steps = l_end > l_begin ? (l_end - l_begin + IG_BK - 1) / IG_BK : 0;
+    if (steps > 0) {
+        wgrad_gather_a(av, g, dyg, m0, l_begin, l_end, tid);
+        wgrad_gather_b(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l_begin, l_end);
+        wgrad_store_a(As, av, tid);
+        igemm_store_b(Bs, bv, tid);
+    }
+    __syncthreads();
+    for (int st = 0; st < steps; st++) {
+        const int cur = st & 1, l0 = l_begin + (st + 1) * IG_BK;
+        const bool more = st + 1 < steps;
+        if (more) {   /* the next step's loads fly while this one is computed */
+            wgrad_gather_a(av, g, dyg, m0, l0, l_end, tid);
+            wgrad_gather_b(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l0, l_end);
+        }
+        igemm_mma_step<T>(acc, As + cur * IG_BM * IG_LDA, Bs + cur * IG_BK * IG_LDB, wm, wn, lane);
+        if (more) {
+            wgrad_store_a(As + (cur ^ 1) * IG_BM * IG_LDA, av, tid);
+            igemm_store_b(Bs + (cur ^ 1) * IG_BK * IG_LDB, bv, tid);
+        }
+        __syncthreads();   /* the next stage is in place; every warp is done with this one */
+    }
+    float *out = part + (size_t)blockIdx.z * g.K * g.CRS;
+#pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 8; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int m = m0 + wm * 32 + mt * 16 + g4 + 8 * (e >> 1), n = n0 + wn * 64 + nt * 8 + 2 * tq + (e & 1);
+                if (m < g.K && n < g.CRS) out[(size_t)m * g.CRS + n] = acc[mt][nt][e];
+            }
 #endif
 }
 #endif

@@ -1,7 +1,8 @@
-/* test_conv_sim.c: the CUDA backend's implicit-GEMM forward convolution (gpu/conv_igemm.cuh) run
- * on the CPU by the CUDA simulator (tests/sim/) against the double reference, bf16 and fp16, on
- * the awkward shapes every backend runs plus shapes that take several blocks in both GEMM
- * dimensions, several reduction steps, and both ways of loading the filter. CI has no GPU. */
+/* test_conv_sim.c: the CUDA backend's implicit-GEMM convolutions (gpu/conv_igemm.cuh: forward and
+ * backward-filter) run on the CPU by the CUDA simulator (tests/sim/) against the double reference,
+ * bf16 and fp16, on the awkward shapes every backend runs plus shapes that take several blocks in
+ * both GEMM dimensions, several reduction steps and slices, and both ways of loading the filter.
+ * CI has no GPU. */
 #include "conv_cases_test.h"
 #include "rng.h"
 #include "sim/conv_sim.h"
@@ -15,53 +16,51 @@ static const struct conv_shape igemm_convs[] = {
     {2, 8, 12, 10, 16, 3, 3, 1, 2, 2},    /* dilation 2 with padding 2 */
 };
 
-/* Largest error of the simulated kernel over y, in units of each element's bound
- * (2u·|ref| + 1e-4·‖x terms‖‖w terms‖): above 1 is a failure. */
-static double igemm_error(enum dtype dt, const struct conv_shape *s)
+/* Largest error of the simulated kernel of direction d (CONV_FWD: y from x, w; CONV_BWD_FILTER:
+ * dw from x, dy) over its output, in units of each element's bound (2u·|ref| + 1e-4·‖a terms‖
+ * ‖b terms‖): above 1 is a failure. */
+static double igemm_error(enum dtype dt, enum conv_dir d, const struct conv_shape *s)
 {
-    size_t nx = conv_x_elems(s), nw = conv_w_elems(s), ny = conv_y_elems(s);
-    float *x = malloc(nx * sizeof(float)), *w = malloc(nw * sizeof(float));
-    uint16_t *xp = malloc(nx * 2), *wp = aligned_alloc(16, (nw * 2 + 15) / 16 * 16), *yp = malloc(ny * 2);
-    cr_assert(x && w && xp && wp && yp);
+    size_t na = conv_x_elems(s), nb = d == CONV_FWD ? conv_w_elems(s) : conv_y_elems(s);
+    size_t no = d == CONV_FWD ? conv_y_elems(s) : conv_w_elems(s);
+    float *a = malloc(na * sizeof(float)), *b = malloc(nb * sizeof(float)), *out = malloc(no * sizeof(float));
+    uint16_t *ap = malloc(na * 2), *bp = aligned_alloc(16, (nb * 2 + 15) / 16 * 16), *op = malloc(no * 2);
+    cr_assert(a && b && out && ap && bp && op);
     struct rng r;
-    rng_seed(&r, 5, (uint64_t)(s->c * 1000 + s->k * 10 + s->r));
-    rng_fill_uniform(&r, x, nx, -1, 1);
-    rng_fill_uniform(&r, w, nw, -1, 1);
-    for (size_t i = 0; i < nx; i++) x[i] = f32_round_to(dt, x[i]);
-    for (size_t i = 0; i < nw; i++) w[i] = f32_round_to(dt, w[i]);
-    dtype_pack(dt, x, xp, nx);
-    dtype_pack(dt, w, wp, nw);
-    memset(yp, 0xff, ny * 2);   /* NaN: an element the kernel never writes fails */
+    rng_seed(&r, 5, (uint64_t)(s->c * 1000 + s->k * 10 + s->r + d));
+    rng_fill_uniform(&r, a, na, -1, 1);
+    rng_fill_uniform(&r, b, nb, -1, 1);
+    for (size_t i = 0; i < na; i++) a[i] = f32_round_to(dt, a[i]);
+    for (size_t i = 0; i < nb; i++) b[i] = f32_round_to(dt, b[i]);
+    dtype_pack(dt, a, ap, na);
+    dtype_pack(dt, b, bp, nb);
+    memset(op, 0xff, no * 2);   /* NaN: an element the kernel never writes fails */
     char why[300] = "";
-    int rc = conv_igemm_fwd_sim(dt, s, xp, wp, yp, why, sizeof why);
+    int rc = d == CONV_FWD ? conv_igemm_fwd_sim(dt, s, ap, bp, op, why, sizeof why) : conv_igemm_wgrad_sim(dt, s, 4, ap, bp, op, why, sizeof why);
     cr_assert_eq(rc, 0, "%s", why);
-    float *y = malloc(ny * sizeof(float));
-    dtype_unpack(dt, yp, y, ny);
+    dtype_unpack(dt, op, out, no);
     double worst = 0, u = dtype_unit_roundoff(dt);
-    for (size_t i = 0; i < ny; i++) {
-        double scale, ref = conv_ref_elem(s, CONV_FWD, x, w, i, &scale);
-        double e = isfinite(y[i]) ? fabs(y[i] - ref) / (2 * u * fabs(ref) + 1e-4 * scale + 1e-30) : INFINITY;
+    for (size_t i = 0; i < no; i++) {
+        double scale, ref = conv_ref_elem(s, d, a, b, i, &scale);
+        double e = isfinite(out[i]) ? fabs(out[i] - ref) / (2 * u * fabs(ref) + 1e-4 * scale + 1e-30) : INFINITY;
         if (e > worst) worst = e;
     }
-    free(x); free(w); free(xp); free(wp); free(yp); free(y);
+    free(a); free(b); free(out); free(ap); free(bp); free(op);
     return worst;
 }
 
-static void igemm_shapes(enum dtype dt)
+static void igemm_shapes(enum dtype dt, enum conv_dir d)
 {
-    for (size_t i = 0; i < sizeof awkward_convs / sizeof awkward_convs[0]; i++) {
-        const struct conv_shape *s = &awkward_convs[i];
-        double e = igemm_error(dt, s);
-        cr_expect(e <= 1, "%s n%d c%d %dx%d k%d %dx%d/%d pad %d dil %d: error %.3g of the bound", dtype_name(dt), s->n, s->c, s->h, s->w,
-                  s->k, s->r, s->s, s->stride, s->pad, s->dil, e);
-    }
-    for (size_t i = 0; i < sizeof igemm_convs / sizeof igemm_convs[0]; i++) {
-        const struct conv_shape *s = &igemm_convs[i];
-        double e = igemm_error(dt, s);
-        cr_expect(e <= 1, "%s n%d c%d %dx%d k%d %dx%d/%d pad %d dil %d: error %.3g of the bound", dtype_name(dt), s->n, s->c, s->h, s->w,
-                  s->k, s->r, s->s, s->stride, s->pad, s->dil, e);
+    const size_t na = sizeof awkward_convs / sizeof awkward_convs[0], ni = sizeof igemm_convs / sizeof igemm_convs[0];
+    for (size_t i = 0; i < na + ni; i++) {
+        const struct conv_shape *s = i < na ? &awkward_convs[i] : &igemm_convs[i - na];
+        double e = igemm_error(dt, d, s);
+        cr_expect(e <= 1, "%s %s n%d c%d %dx%d k%d %dx%d/%d pad %d dil %d: error %.3g of the bound", d == CONV_FWD ? "fwd" : "bwd-filter",
+                  dtype_name(dt), s->n, s->c, s->h, s->w, s->k, s->r, s->s, s->stride, s->pad, s->dil, e);
     }
 }
 
-Test(conv_sim, igemm_bf16_matches_reference) { igemm_shapes(DT_BF16); }
-Test(conv_sim, igemm_fp16_matches_reference) { igemm_shapes(DT_F16); }
+Test(conv_sim, igemm_bf16_matches_reference) { igemm_shapes(DT_BF16, CONV_FWD); }
+Test(conv_sim, igemm_fp16_matches_reference) { igemm_shapes(DT_F16, CONV_FWD); }
+Test(conv_sim, igemm_bwd_filter_bf16_matches_reference) { igemm_shapes(DT_BF16, CONV_BWD_FILTER); }
+Test(conv_sim, igemm_bwd_filter_fp16_matches_reference) { igemm_shapes(DT_F16, CONV_BWD_FILTER); }

@@ -27,8 +27,9 @@ Test(cuda_conv, several_chunks)
     check_convs(cuda_or_skip(), DT_BF16);
 }
 
-/* The implicit GEMM (gpu/conv_igemm.cuh) forced for fp16 and bf16: the forward and the stride-1
- * backward-data run it on the awkward shapes, checked like every path; the note says it ran. */
+/* The implicit GEMM (gpu/conv_igemm.cuh) forced for fp16 and bf16: the forward, the stride-1
+ * backward-data and the backward-filter run it on the awkward shapes, checked like every path;
+ * the note says it ran. */
 Test(cuda_conv, implicit_gemm_forced)
 {
     const struct backend *b = cuda_or_skip();

@@ -4,6 +4,7 @@
 #include "conv_igemm.cuh"
 #include "conv_sim.h"
 #include <stdio.h>
+#include <vector>
 
 int conv_igemm_fwd_sim(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y, char *why, int n)
 {
@@ -26,6 +27,37 @@ int conv_igemm_fwd_sim(enum dtype dt, const struct conv_shape *s, const void *x,
     if (sim_launch(gx, gy, IG_THREADS, conv_igemm_smem(), body)) {
         snprintf(why, (size_t)n, "simulated conv kernel: %s", sim_error());
         return -1;
+    }
+    return 0;
+}
+
+int conv_igemm_wgrad_sim(enum dtype dt, const struct conv_shape *s, int sms, const void *x, const void *dy, void *dw, char *why, int n)
+{
+    igemm_geom g = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    int slices, per = wgrad_slice_len(g, sms, (size_t)64 << 20, &slices);
+    size_t count = (size_t)g.K * g.CRS;
+    std::vector<float> part((size_t)slices * count, NAN);   /* a partial never written stays NaN */
+    std::function<void()> body;
+    if (dt == DT_BF16) {
+        using T = __nv_bfloat16;
+        body = [&] { conv_wgrad_igemm_kernel<T>(g, per, (const T *)x, (const T *)dy, part.data()); };
+    } else if (dt == DT_F16) {
+        using T = __half;
+        body = [&] { conv_wgrad_igemm_kernel<T>(g, per, (const T *)x, (const T *)dy, part.data()); };
+    } else {
+        snprintf(why, (size_t)n, "the implicit GEMM is fp16/bf16 only, not %s", dtype_name(dt));
+        return -1;
+    }
+    if (sim_launch3((unsigned)((g.CRS + IG_BN - 1) / IG_BN), (unsigned)((g.K + IG_BM - 1) / IG_BM), (unsigned)slices, IG_THREADS,
+                    conv_igemm_smem(), body)) {
+        snprintf(why, (size_t)n, "simulated conv kernel: %s", sim_error());
+        return -1;
+    }
+    uint16_t *o = (uint16_t *)dw;
+    for (size_t j = 0; j < count; j++) {
+        float sum = 0;
+        for (int k = 0; k < slices; k++) sum += part[(size_t)k * count + j];
+        o[j] = dt == DT_BF16 ? f32_to_bf16(sum) : f32_to_f16(sum);
     }
     return 0;
 }

@@ -339,14 +339,19 @@ static int run_block(unsigned threads)
         }
         if (all_done) return 0;
         if (!progress || failed) {
-            fail("deadlock in block (%u, %u): a thread waits at a barrier or collective others never reach",
-                 sim_block_idx.x, sim_block_idx.y);
+            fail("deadlock in block (%u, %u, %u): a thread waits at a barrier or collective others never reach", sim_block_idx.x,
+                 sim_block_idx.y, sim_block_idx.z);
             return -1;
         }
     }
 }
 
 int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, size_t smem_bytes, const std::function<void()> &body)
+{
+    return sim_launch3(grid_x, grid_y, 1, threads, smem_bytes, body);
+}
+
+int sim_launch3(unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned threads, size_t smem_bytes, const std::function<void()> &body)
 {
     failed = false;
     err[0] = 0;
@@ -366,27 +371,27 @@ int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, size_t smem_b
     fibers.resize(threads);
     warps.assign((threads + 31) / 32, warp_state());
     body_fn = &body;
-    sim_grid_dim = {grid_x, grid_y, 1};
+    sim_grid_dim = {grid_x, grid_y, grid_z};
     sim_block_dim = {threads, 1, 1};
     unsigned char *sm = reinterpret_cast<unsigned char *>(smem);
-    for (unsigned by = 0; by < grid_y; by++)
-        for (unsigned bx = 0; bx < grid_x; bx++) {
-            sim_block_idx = {bx, by, 0};
-            memset(sm, 0xff, smem_bytes);
-            memset(sm + smem_bytes, CANARY, smem_cap - smem_bytes);
-            block_group = group();
-            for (unsigned t = 0; t < threads; t++) {
-                fibers[t].tid = {t, 0, 0};
-                fibers[t].lane = (int)(t % 32);
-                fibers[t].warp = (int)(t / 32);
-                fiber_init(fibers[t], stacks + (size_t)t * STACK);
-            }
-            if (run_block(threads)) return -1;
-            for (size_t i = smem_bytes; i < smem_cap; i++)
-                if (sm[i] != CANARY) {
-                    fail("block (%u, %u) wrote shared memory at byte %zu, past the %zu it was launched with", bx, by, i, smem_bytes);
-                    return -1;
-                }
+    for (unsigned b = 0; b < grid_x * grid_y * grid_z; b++) {
+        unsigned bx = b % grid_x, by = b / grid_x % grid_y, bz = b / (grid_x * grid_y);
+        sim_block_idx = {bx, by, bz};
+        memset(sm, 0xff, smem_bytes);
+        memset(sm + smem_bytes, CANARY, smem_cap - smem_bytes);
+        block_group = group();
+        for (unsigned t = 0; t < threads; t++) {
+            fibers[t].tid = {t, 0, 0};
+            fibers[t].lane = (int)(t % 32);
+            fibers[t].warp = (int)(t / 32);
+            fiber_init(fibers[t], stacks + (size_t)t * STACK);
         }
+        if (run_block(threads)) return -1;
+        for (size_t i = smem_bytes; i < smem_cap; i++)
+            if (sm[i] != CANARY) {
+                fail("block (%u, %u, %u) wrote shared memory at byte %zu, past the %zu it was launched with", bx, by, bz, i, smem_bytes);
+                return -1;
+            }
+    }
     return 0;
 }

@@ -90,7 +90,7 @@ static inline float atomicAdd(float *p, float v)   /* fibers never interleave in
 #define SIM_SMEM_BYTES (227 * 1024)
 extern uint16_t smem[];
 
-/* Runs body once per thread of a (grid_x, grid_y) grid of blocks of `threads` threads, one block
+/* Runs body once per thread of a (grid_x, grid_y[, grid_z]) grid of blocks of `threads` threads, one block
  * at a time. The first smem_bytes of smem are filled with 0xff before each block (NaN in every
  * dtype), the rest is a canary the block must leave alone. Between waits the threads run one
  * after another, in thread order or, after sim_set_reverse(1), from the last thread to the
@@ -99,5 +99,6 @@ extern uint16_t smem[];
  * threads of a warp in different collectives, a shared-memory overrun). */
 void sim_set_reverse(bool on);
 int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, size_t smem_bytes, const std::function<void()> &body);
+int sim_launch3(unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned threads, size_t smem_bytes, const std::function<void()> &body);
 const char *sim_error(void);
 #endif
