@@ -9,9 +9,10 @@
  * forward          col[n] (CRS, PQ) = im2col(x[n]); y[n] (K, PQ) = w (K, CRS) · col[n]: one
  *                  strided-batched GEMM per chunk (w shared, stride 0). 1x1, stride 1, no padding:
  *                  col[n] is x[n] itself, no im2col, the whole batch in one GEMM. fp16/bf16 on
- *                  sm_80+: also the implicit GEMM of conv_igemm.cuh (col gathered into shared
- *                  memory tile by tile, never written out), each way timed once per geometry and
- *                  the faster kept (forward_lowered; the row's note gives both times).
+ *                  sm_80+ and fp32: also an implicit GEMM (conv_igemm.cuh on the tensor cores,
+ *                  conv_igemm_f32.cuh in FFMA: col gathered into shared memory tile by tile,
+ *                  never written out), each way timed once per geometry and the faster kept
+ *                  (run_chosen; the row's note gives both times).
  * backward-data    stride 1 (pad <= dil·(R-1)), K no wider than C: dx is the forward convolution
  *                  of dy (K input channels, P x Q) with the filter flipped and transposed,
  *                  w'[c][k][r][s] = w[k][c][R-1-r][S-1-s], padding dil·(R-1) - pad: the forward
@@ -23,8 +24,8 @@
  *                  with col laid out (CRS, nb·PQ) and dy transposed per chunk to dy' (K, nb·PQ).
  *                  The reduction is cut into S slices (a strided-batched GEMM into fp32 partials,
  *                  S chosen to fill the GPU even for MNIST conv1's 32 x 9 output), then one kernel
- *                  adds the partials (and the chunks) in fp32 and writes dw in the dtype. fp16/bf16
- *                  on sm_80+: also conv_igemm.cuh's implicit GEMM (col gathered per tile, the
+ *                  adds the partials (and the chunks) in fp32 and writes dw in the dtype. fp32 and
+ *                  fp16/bf16 on sm_80+: also the implicit GEMMs (col gathered per tile, the
  *                  slices' partials reduced by the same kernel), timed against this way once.
  * Index math is 32-bit with fast division (fastdiv.h): a lowered chunk stays below 2^31 elements.
  *
@@ -38,6 +39,7 @@
 #include "dtype_cuda.cuh"
 #include "fastdiv.h"
 #include "conv_igemm.cuh"
+#include "conv_igemm_f32.cuh"
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -250,8 +252,17 @@ static int forward_igemm(const igemm_geom &ig, const T *x, const T *w, T *y)
     return 0;
 }
 
-/* Which way a 16-bit lowering runs (the forward and stride-1 backward-data, dir 0; the
- * backward-filter, dir 1), per geometry and dtype: each way timed once (a warm call, then a timed
+/* fp32 (not tf32, whose rows measure cuBLAS's tensor-core math): the FFMA implicit GEMM. */
+static int forward_igemm_f32(const igemm_geom &ig, const float *x, const float *w, float *y)
+{
+    dim3 grid((unsigned)((ig.NPQ + FG_BN - 1) / FG_BN), (unsigned)((ig.K + FG_BM - 1) / FG_BM));
+    conv_igemm_f32_kernel<<<grid, FG_THREADS, conv_igemm_f32_smem(), cuda_stream>>>(ig, x, w, y);
+    CUDA_CHECK_LAUNCH();
+    return 0;
+}
+
+/* Which way a lowering runs (the forward and stride-1 backward-data, dir 0; the backward-filter,
+ * dir 1), per geometry and dtype, for fp32 and, on sm_80+, fp16/bf16: each way timed once (a warm call, then a timed
  * one, CUDA events) outside any capture, the faster kept; under a graph capture an untimed case
  * takes im2col. DLBENCH_CONV_PATH=igemm|im2col (or conv_cuda_force_path) forces one way. */
 static int force_path = -1;   /* -1: not read yet; 0 measure; 1 im2col; 2 implicit GEMM */
@@ -284,9 +295,10 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
         const char *e = getenv("DLBENCH_CONV_PATH");
         force_path = e && !strcmp(e, "igemm") ? 2 : e && !strcmp(e, "im2col") ? 1 : 0;
     }
-    if (cuda_cc < 80 || (long long)ig.N * ig.P * ig.Q >= INT_MAX || force_path == 1) return im2col_way();
+    const char *what = dt == DT_F32 ? "implicit GEMM in fp32 FFMA (64x128 tiles)" : "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles)";
+    if ((dt != DT_F32 && cuda_cc < 80) || (long long)ig.N * ig.P * ig.Q >= INT_MAX || force_path == 1) return im2col_way();
     if (force_path == 2) {
-        snprintf(note, sizeof note, "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles), forced");
+        snprintf(note, sizeof note, "%s, forced", what);
         return igemm_way();
     }
     path_choice *c = NULL;
@@ -306,25 +318,23 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
     memcpy(was, note, sizeof was - 1);
     was[sizeof was - 1] = 0;
     if (c->igemm) {
-        snprintf(note, sizeof note, "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles), measured %.3f ms against %.3f ms for %s",
-                 c->ms_igemm, c->ms_im2col, was);
+        snprintf(note, sizeof note, "%s, measured %.3f ms against %.3f ms for %s", what, c->ms_igemm, c->ms_im2col, was);
         return igemm_way();
     }
     snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c->ms_im2col, c->ms_igemm);
     return im2col_way();
 }
 
-/* y (N, K, P·Q) = forward convolution of x with w under g, by im2col + cuBLAS or, for fp16/bf16 on
- * sm_80+, by the implicit GEMM, whichever measured faster for this geometry. */
+/* y (N, K, P·Q) = forward convolution of x with w under g, by im2col + cuBLAS or by the implicit
+ * GEMM (fp32; fp16/bf16 on sm_80+), whichever measured faster for this geometry. */
 template <class T>
 static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *x, const T *w, T *y, T *col, int nb)
 {
     auto im2col_way = [&] { return forward_im2col<T>(dt, N, K, g, x, w, y, col, nb); };
-    if constexpr (sizeof(T) != 2) return im2col_way();
-    else {
-        igemm_geom ig = igemm_geom_make(N, g.C, g.H, g.W, K, g.R, g.S, g.P, g.Q, g.stride, g.padh, g.padw, g.dil);
-        return run_chosen(dt, 0, ig, [&] { return forward_igemm<T>(ig, x, w, y); }, im2col_way);
-    }
+    igemm_geom ig = igemm_geom_make(N, g.C, g.H, g.W, K, g.R, g.S, g.P, g.Q, g.stride, g.padh, g.padw, g.dil);
+    if constexpr (sizeof(T) == 2) return run_chosen(dt, 0, ig, [&] { return forward_igemm<T>(ig, x, w, y); }, im2col_way);
+    else if (dt != DT_F32) return im2col_way();
+    else return run_chosen(dt, 0, ig, [&] { return forward_igemm_f32(ig, x, w, y); }, im2col_way);
 }
 
 static int is_pointwise(const geom &g)
@@ -463,7 +473,8 @@ static int bwd_filter_im2col(enum dtype dt, const struct conv_shape *s, const T 
     return 0;
 }
 
-/* fp16/bf16 on sm_80+: the implicit GEMM's slices into fp32 partials, then the same reduce. */
+/* The implicit GEMM's slices into fp32 partials (fp32: FFMA; fp16/bf16: tensor cores), then the
+ * same reduce. */
 template <class T>
 static int bwd_filter_igemm(const igemm_geom &ig, const T *x, const T *dy, T *dw)
 {
@@ -472,7 +483,10 @@ static int bwd_filter_igemm(const igemm_geom &ig, const T *x, const T *dy, T *dw
     float *part = (float *)workspace((size_t)slices * count * 4);
     if (!part) return -1;
     dim3 grid((unsigned)((ig.CRS + IG_BN - 1) / IG_BN), (unsigned)((ig.K + IG_BM - 1) / IG_BM), (unsigned)slices);
-    conv_wgrad_igemm_kernel<T><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, per, x, dy, part);
+    if constexpr (sizeof(T) == 2)
+        conv_wgrad_igemm_kernel<T><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, per, x, dy, part);
+    else
+        conv_wgrad_igemm_f32_kernel<<<grid, FG_THREADS, conv_igemm_f32_smem(), cuda_stream>>>(ig, per, x, dy, part);
     CUDA_CHECK_LAUNCH();
     dw_reduce_kernel<T><<<grid_for(count), THREADS, 0, cuda_stream>>>((uint32_t)count, slices, part, nullptr, 1, 1, dw);
     CUDA_CHECK_LAUNCH();
@@ -483,11 +497,9 @@ template <class T>
 static int conv_bwd_filter(enum dtype dt, const struct conv_shape *s, const T *x, const T *dy, T *dw)
 {
     auto im2col_way = [&] { return bwd_filter_im2col<T>(dt, s, x, dy, dw); };
-    if constexpr (sizeof(T) != 2) return im2col_way();
-    else {
-        igemm_geom ig = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
-        return run_chosen(dt, 1, ig, [&] { return bwd_filter_igemm<T>(ig, x, dy, dw); }, im2col_way);
-    }
+    if (sizeof(T) != 2 && dt != DT_F32) return im2col_way();
+    igemm_geom ig = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    return run_chosen(dt, 1, ig, [&] { return bwd_filter_igemm<T>(ig, x, dy, dw); }, im2col_way);
 }
 
 template <class T>

@@ -45,10 +45,10 @@ int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const 
 int conv_fwd_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y);
 int conv_bwd_data_cuda(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx);
 int conv_bwd_filter_cuda(enum dtype dt, const struct conv_shape *s, const void *x, const void *dy, void *dw);
-/* fp16/bf16 convolutions (the forward, the stride-1 backward-data, the backward-filter): 0 times
- * the implicit GEMM against im2col + cuBLAS per geometry and keeps the faster (the default), 1
- * forces im2col, 2 the implicit GEMM (DLBENCH_CONV_PATH=im2col|igemm does the same); whether this GPU has the implicit
- * GEMM (sm_80+). */
+/* fp32 and fp16/bf16 convolutions (the forward, the stride-1 backward-data, the backward-filter):
+ * 0 times the implicit GEMM against im2col + cuBLAS per geometry and keeps the faster (the
+ * default), 1 forces im2col, 2 the implicit GEMM (DLBENCH_CONV_PATH=im2col|igemm does the same);
+ * whether this GPU has the 16-bit implicit GEMM (sm_80+; the fp32 one runs anywhere). */
 void conv_cuda_force_path(int path);
 int conv_cuda_has_igemm(void);
 /* Per batch item, src (rows, cols) -> dst (cols, rows) in dt's storage: NCHW <-> NHWC with rows C

@@ -1,6 +1,6 @@
 /* test_conv_sim.c: the CUDA backend's implicit-GEMM convolutions (gpu/conv_igemm.cuh: forward and
- * backward-filter) run on the CPU by the CUDA simulator (tests/sim/) against the double reference,
- * bf16 and fp16, on the awkward shapes every backend runs plus shapes that take several blocks in
+ * backward-filter on the tensor cores; conv_igemm_f32.cuh: the same in fp32 FFMA) run on the CPU
+ * by the CUDA simulator (tests/sim/) against the double reference, bf16, fp16 and fp32, on the awkward shapes every backend runs plus shapes that take several blocks in
  * both GEMM dimensions, several reduction steps and slices, and both ways of loading the filter.
  * CI has no GPU. */
 #include "conv_cases_test.h"
@@ -24,7 +24,8 @@ static double igemm_error(enum dtype dt, enum conv_dir d, const struct conv_shap
     size_t na = conv_x_elems(s), nb = d == CONV_FWD ? conv_w_elems(s) : conv_y_elems(s);
     size_t no = d == CONV_FWD ? conv_y_elems(s) : conv_w_elems(s);
     float *a = malloc(na * sizeof(float)), *b = malloc(nb * sizeof(float)), *out = malloc(no * sizeof(float));
-    uint16_t *ap = malloc(na * 2), *bp = aligned_alloc(16, (nb * 2 + 15) / 16 * 16), *op = malloc(no * 2);
+    const size_t es = dtype_size(dt);
+    void *ap = malloc(na * es), *bp = aligned_alloc(16, (nb * es + 15) / 16 * 16), *op = malloc(no * es);
     cr_assert(a && b && out && ap && bp && op);
     struct rng r;
     rng_seed(&r, 5, (uint64_t)(s->c * 1000 + s->k * 10 + s->r + d));
@@ -34,7 +35,7 @@ static double igemm_error(enum dtype dt, enum conv_dir d, const struct conv_shap
     for (size_t i = 0; i < nb; i++) b[i] = f32_round_to(dt, b[i]);
     dtype_pack(dt, a, ap, na);
     dtype_pack(dt, b, bp, nb);
-    memset(op, 0xff, no * 2);   /* NaN: an element the kernel never writes fails */
+    memset(op, 0xff, no * es);   /* NaN: an element the kernel never writes fails */
     char why[300] = "";
     int rc = d == CONV_FWD ? conv_igemm_fwd_sim(dt, s, ap, bp, op, why, sizeof why) : conv_igemm_wgrad_sim(dt, s, 4, ap, bp, op, why, sizeof why);
     cr_assert_eq(rc, 0, "%s", why);
@@ -64,3 +65,5 @@ Test(conv_sim, igemm_bf16_matches_reference) { igemm_shapes(DT_BF16, CONV_FWD); 
 Test(conv_sim, igemm_fp16_matches_reference) { igemm_shapes(DT_F16, CONV_FWD); }
 Test(conv_sim, igemm_bwd_filter_bf16_matches_reference) { igemm_shapes(DT_BF16, CONV_BWD_FILTER); }
 Test(conv_sim, igemm_bwd_filter_fp16_matches_reference) { igemm_shapes(DT_F16, CONV_BWD_FILTER); }
+Test(conv_sim, igemm_fp32_matches_reference) { igemm_shapes(DT_F32, CONV_FWD); }
+Test(conv_sim, igemm_bwd_filter_fp32_matches_reference) { igemm_shapes(DT_F32, CONV_BWD_FILTER); }

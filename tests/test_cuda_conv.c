@@ -27,20 +27,22 @@ Test(cuda_conv, several_chunks)
     check_convs(cuda_or_skip(), DT_BF16);
 }
 
-/* The implicit GEMM (gpu/conv_igemm.cuh) forced for fp16 and bf16: the forward, the stride-1
- * backward-data and the backward-filter run it on the awkward shapes, checked like every path;
- * the note says it ran. */
+/* The implicit GEMMs (gpu/conv_igemm.cuh, conv_igemm_f32.cuh) forced for fp32 and, on sm_80+,
+ * fp16 and bf16: the forward, the stride-1 backward-data and the backward-filter run them on the
+ * awkward shapes, checked like every path; the note says one ran. */
 Test(cuda_conv, implicit_gemm_forced)
 {
     const struct backend *b = cuda_or_skip();
-    if (!conv_cuda_has_igemm()) cr_skip_test("the implicit GEMM needs sm_80 or newer");
     conv_cuda_force_path(2);
-    check_convs(b, DT_F16);
-    check_convs(b, DT_BF16);
+    check_convs(b, DT_F32);
+    if (conv_cuda_has_igemm()) {
+        check_convs(b, DT_F16);
+        check_convs(b, DT_BF16);
+    }
     const struct workload *w = workload_find("conv_fwd");
     const struct conv_shape s = {2, 16, 10, 10, 32, 3, 3, 1, 1, 1};
     char why[256];
-    void *st = w->setup(b, &s, DT_BF16, 3, why, sizeof why);
+    void *st = w->setup(b, &s, DT_F32, 3, why, sizeof why);
     cr_assert_not_null(st, "%s", why);
     b->impl();
     cr_assert_eq(w->call(st), 0, "%s", b->dev->error());

@@ -8,7 +8,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-/* y = forward convolution of x with w (NCHW, dt bf16 or fp16 storage); 0, or -1 with why. */
+/* y = forward convolution of x with w (NCHW, dt fp32, bf16 or fp16 storage; fp32 runs the FFMA
+ * kernel of conv_igemm_f32.cuh); 0, or -1 with why. */
 int conv_igemm_fwd_sim(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y, char *why, int n);
 /* dw = backward-filter of x and dy, the reduction cut into slices as for a GPU of `sms` SMs (the
  * partials summed in fp32 as the launcher's reduce does); 0, or -1 with why. */

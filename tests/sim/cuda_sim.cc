@@ -51,7 +51,9 @@ struct sim_fiber {
     unsigned open_group;        /* cp.async groups committed so far */
 };
 
+namespace dlbench_sim {
 alignas(16) uint16_t smem[SIM_SMEM_BYTES / 2];
+}
 sim_fiber *sim_current;
 sim_dim3 sim_block_idx, sim_grid_dim, sim_block_dim;
 
@@ -373,7 +375,7 @@ int sim_launch3(unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned thre
     body_fn = &body;
     sim_grid_dim = {grid_x, grid_y, grid_z};
     sim_block_dim = {threads, 1, 1};
-    unsigned char *sm = reinterpret_cast<unsigned char *>(smem);
+    unsigned char *sm = reinterpret_cast<unsigned char *>(dlbench_sim::smem);
     for (unsigned b = 0; b < grid_x * grid_y * grid_z; b++) {
         unsigned bx = b % grid_x, by = b / grid_x % grid_y, bz = b / (grid_x * grid_y);
         sim_block_idx = {bx, by, bz};

@@ -37,6 +37,7 @@ const sim_dim3 &sim_thread_idx(void);
 
 struct alignas(16) uint4 { unsigned x, y, z, w; };
 static inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
+struct alignas(16) float4 { float x, y, z, w; };
 using std::max;
 using std::min;
 
@@ -85,10 +86,16 @@ static inline float atomicAdd(float *p, float v)   /* fibers never interleave in
     return old;
 }
 
-/* A block's dynamic shared memory: the kernels' `extern __shared__ smem[]` (227 KiB, an H100's
- * opt-in maximum per block). */
+/* Kernel headers are included inside namespace dlbench_sim (DLBENCH_SIM_KERNELS_BEGIN/END), so a
+ * kernel compiled here never shares a symbol with its GPU launch stub in the same program. A
+ * block's dynamic shared memory is the kernels' `extern __shared__ smem[]`, which therefore
+ * names dlbench_sim::smem (227 KiB, an H100's opt-in maximum per block). */
+#define DLBENCH_SIM_KERNELS_BEGIN namespace dlbench_sim {
+#define DLBENCH_SIM_KERNELS_END }
 #define SIM_SMEM_BYTES (227 * 1024)
+namespace dlbench_sim {
 extern uint16_t smem[];
+}
 
 /* Runs body once per thread of a (grid_x, grid_y[, grid_z]) grid of blocks of `threads` threads, one block
  * at a time. The first smem_bytes of smem are filled with 0xff before each block (NaN in every

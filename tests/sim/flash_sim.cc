@@ -2,7 +2,10 @@
  * (cuda_sim.h) with gpu/flash_cuda.cu's grids and shared-memory sizes; the backward's two small
  * kernels around the fused one (dO·O per row, dQ from its fp32 accumulator) are plain loops here. */
 #include "cuda_sim.h"
+DLBENCH_SIM_KERNELS_BEGIN
 #include "flash_kernels.cuh"
+DLBENCH_SIM_KERNELS_END
+using namespace dlbench_sim;
 #include "flash_sim.h"
 #include <stdio.h>
 

@@ -1,11 +1,14 @@
 /* sim_selftest.cc: the simulator's own tests as small kernels (see sim_selftest.h). */
 #include "cuda_sim.h"
+DLBENCH_SIM_KERNELS_BEGIN
 #include "mma_sm80.cuh"
+DLBENCH_SIM_KERNELS_END
+using namespace dlbench_sim;
 #include "sim_selftest.h"
 #include <stdio.h>
 #include <stdlib.h>
 
-static unsigned char *const shm = reinterpret_cast<unsigned char *>(smem);
+static unsigned char *const shm = reinterpret_cast<unsigned char *>(dlbench_sim::smem);
 
 static float rnd(unsigned &s)
 {
