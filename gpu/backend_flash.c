@@ -119,7 +119,7 @@ static int ready(void)
 }
 
 /* The impl note (backend.h): which fragment loads the fused kernels ran, forgotten when read. */
-static char impl_note[160], impl_out[160];
+static char impl_note[320], impl_out[320];
 static const char *flash_impl(void)
 {
     snprintf(impl_out, sizeof impl_out, "%s", impl_note);
@@ -127,24 +127,26 @@ static const char *flash_impl(void)
     return impl_out;
 }
 
-static void note(void)
+static void note(const char *fwd)
 {
-    snprintf(impl_note, sizeof impl_note, "fused FlashAttention-2 style kernel, mma.sync m16n8k16, %s",
-             flash_uses_ldmatrix() ? "ldmatrix fragment loads" : "plain shared-memory loads (ldmatrix failed its self-test)");
+    snprintf(impl_note, sizeof impl_note, "fused FlashAttention-2 style kernel, mma.sync m16n8k16, %s%s%s",
+             flash_uses_ldmatrix() ? "ldmatrix fragment loads" : "plain shared-memory loads (ldmatrix failed its self-test)",
+             fwd ? "; forward: " : "", fwd ? fwd : "");
 }
 
 static int fwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse, void *ws)
 {
     if (ready()) return -1;
-    note();
-    return attention_fwd_flash(dt, s, q, k, v, o, lse, ws);
+    int rc = attention_fwd_flash(dt, s, q, k, v, o, lse, ws);
+    note(flash_fwd_note());
+    return rc;
 }
 
 static int bwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, const void *o,
                      const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws)
 {
     if (ready()) return -1;
-    note();
+    note(NULL);
     return attention_bwd_flash(dt, s, q, k, v, o, dout, lse, dq, dk, dv, ws);
 }
 

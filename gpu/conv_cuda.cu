@@ -273,20 +273,6 @@ struct path_choice { igemm_geom g; enum dtype dt; int dir, igemm; float ms_igemm
 static path_choice chosen[256];
 static int nchosen;
 
-template <class F> static float time_way(F run)
-{
-    cudaEvent_t a, b;
-    float ms = -1;
-    if (cudaEventCreate(&a) != cudaSuccess) return -1;
-    if (cudaEventCreate(&b) != cudaSuccess) { cudaEventDestroy(a); return -1; }
-    if (run() == 0 && cudaEventRecord(a, cuda_stream) == cudaSuccess && run() == 0 && cudaEventRecord(b, cuda_stream) == cudaSuccess &&
-        cudaEventSynchronize(b) == cudaSuccess)
-        cudaEventElapsedTime(&ms, a, b);
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
-    return ms;
-}
-
 /* Runs igemm_way or im2col_way (the note already describes the latter) as chosen above. */
 template <class A, class B>
 static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way, B im2col_way)
@@ -304,10 +290,9 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
     path_choice *c = NULL;
     for (int i = 0; i < nchosen && !c; i++)
         if (!memcmp(&chosen[i].g, &ig, sizeof ig) && chosen[i].dt == dt && chosen[i].dir == dir) c = &chosen[i];
-    cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
-    if (!c && (cudaStreamIsCapturing(cuda_stream, &cap) != cudaSuccess || cap != cudaStreamCaptureStatusNone)) return im2col_way();
+    if (!c && cuda_capturing()) return im2col_way();
     if (!c) {
-        path_choice m = {ig, dt, dir, 0, time_way(igemm_way), time_way(im2col_way)};
+        path_choice m = {ig, dt, dir, 0, cuda_time_ms(igemm_way), cuda_time_ms(im2col_way)};
         if (m.ms_im2col < 0) return -1;   /* im2col + cuBLAS failed: its error stands */
         m.igemm = m.ms_igemm > 0 && m.ms_igemm < m.ms_im2col;
         if (!m.igemm) cudaGetLastError();   /* a failed implicit-GEMM launch is not this call's error */

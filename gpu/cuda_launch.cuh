@@ -1,5 +1,5 @@
 /* cuda_launch.cuh: what every .cu file shares about launching kernels: the block size, grid
- * sizing for grid-stride loops, and warp/block reductions. Header-only (static inline), so each
+ * sizing for grid-stride loops, timing a way once to choose it, and warp/block reductions. Header-only (static inline), so each
  * translation unit gets its own copy and no relocatable device code is needed. */
 #ifndef DLBENCH_CUDA_LAUNCH_CUH
 #define DLBENCH_CUDA_LAUNCH_CUH
@@ -8,6 +8,30 @@
 #include "cuda_state.h"   /* cuda_sm_count */
 
 #define THREADS 256       /* threads per block of every elementwise and row kernel */
+
+/* Milliseconds of one call of run() (returning 0 on success) after a warm one, by CUDA events on
+ * the stream; -1 when a call or the timing fails. For choosing between ways once per case, outside
+ * any graph capture. */
+template <class F> static float cuda_time_ms(F run)
+{
+    cudaEvent_t a, b;
+    float ms = -1;
+    if (cudaEventCreate(&a) != cudaSuccess) return -1;
+    if (cudaEventCreate(&b) != cudaSuccess) { cudaEventDestroy(a); return -1; }
+    if (run() == 0 && cudaEventRecord(a, cuda_stream) == cudaSuccess && run() == 0 && cudaEventRecord(b, cuda_stream) == cudaSuccess &&
+        cudaEventSynchronize(b) == cudaSuccess)
+        cudaEventElapsedTime(&ms, a, b);
+    cudaEventDestroy(a);
+    cudaEventDestroy(b);
+    return ms;
+}
+
+/* Whether the stream is being captured into a CUDA graph (or its state cannot be read). */
+static inline int cuda_capturing(void)
+{
+    cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+    return cudaStreamIsCapturing(cuda_stream, &cap) != cudaSuccess || cap != cudaStreamCaptureStatusNone;
+}
 
 /* Blocks for `work` items, one per thread, capped at 32 blocks per SM: a grid-stride loop covers
  * the rest, which keeps launches small for huge n. At least one block. */

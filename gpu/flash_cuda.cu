@@ -6,6 +6,10 @@
 #include "xf_cuda.cuh"
 #include "flash_kernels.cuh"
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <type_traits>
 
 static int use_ldm = 1;
 extern "C" void flash_use_ldmatrix(int on) { use_ldm = on; }
@@ -47,17 +51,63 @@ template <class K> static int allow_smem(K kernel, size_t bytes)
     return 0;
 }
 
+template <class T, int D, int LD, int MT>
+static int fwd_launch_mt(const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
+{
+    static int ready;   /* the opt-in shared-memory size, set once (outside any graph capture: eager steps run first) */
+    size_t smem = flash_fwd_smem(D, MT);
+    if (!ready) { if (allow_smem(flash_fwd_kernel<T, D, LD, MT>, smem)) return -1; ready = 1; }
+    dim3 grid((s->T + 64 * MT - 1) / (64 * MT), s->B * s->H);
+    flash_fwd_kernel<T, D, LD, MT><<<grid, FLASH_THREADS, smem, cuda_stream>>>(s->H, s->T, s->ld_in, s->ld_out, LOG2E / sqrtf((float)D),
+                                                                            (const T *)q, (const T *)k, (const T *)v, (T *)o, lse);
+    CUDA_CHECK_LAUNCH();
+    return 0;
+}
+
+/* The forward's m-tiles per warp where both exist (d <= 80): each timed once per shape and dtype
+ * (outside a capture; under one an untimed shape takes 1) and the faster kept; DLBENCH_FLASH_MT=1|2
+ * or flash_force_mt forces one. fwd_note says which ran and why. */
+static int force_mt = -1;
+static char fwd_note[128];
+struct mt_pick { struct attn_shape s; int half, mt; float ms1, ms2; };
+static mt_pick picks[64];
+static int npicks;
+extern "C" void flash_force_mt(int mt) { force_mt = mt; }
+extern "C" const char *flash_fwd_note(void) { return fwd_note; }
+
 template <class T, int D, int LD>
 static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
 {
-    static int ready;   /* the opt-in shared-memory size, set once (outside any graph capture: eager steps run first) */
-    size_t smem = flash_fwd_smem(D);
-    if (!ready) { if (allow_smem(flash_fwd_kernel<T, D, LD>, smem)) return -1; ready = 1; }
-    dim3 grid((s->T + BR - 1) / BR, s->B * s->H);
-    flash_fwd_kernel<T, D, LD><<<grid, FLASH_THREADS, smem, cuda_stream>>>(s->H, s->T, s->ld_in, s->ld_out, LOG2E / sqrtf((float)D),
-                                                                        (const T *)q, (const T *)k, (const T *)v, (T *)o, lse);
-    CUDA_CHECK_LAUNCH();
-    return 0;
+    auto one = [&] { return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse); };
+    if constexpr (flash_fwd_mt_max(D) == 1) {
+        snprintf(fwd_note, sizeof fwd_note, "16 query rows per warp");
+        return one();
+    } else {
+        auto two = [&] { return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse); };
+        if (force_mt < 0) {
+            const char *e = getenv("DLBENCH_FLASH_MT");
+            force_mt = e && (atoi(e) == 1 || atoi(e) == 2) ? atoi(e) : 0;
+        }
+        if (force_mt) {
+            snprintf(fwd_note, sizeof fwd_note, "%d query rows per warp, forced", 16 * force_mt);
+            return force_mt == 2 ? two() : one();
+        }
+        const int half = sizeof(T) == 2 && !std::is_same<T, __nv_bfloat16>::value;
+        mt_pick *p = NULL;
+        for (int i = 0; i < npicks && !p; i++)
+            if (!memcmp(&picks[i].s, s, sizeof *s) && picks[i].half == half) p = &picks[i];
+        if (!p && cuda_capturing()) return one();
+        if (!p) {
+            mt_pick m = {*s, half, 1, cuda_time_ms(one), cuda_time_ms(two)};
+            if (m.ms1 < 0 && m.ms2 < 0) return -1;
+            m.mt = m.ms2 > 0 && (m.ms1 < 0 || m.ms2 < m.ms1) ? 2 : 1;
+            if (npicks < (int)(sizeof picks / sizeof picks[0])) picks[npicks++] = m;
+            p = &picks[npicks - 1];
+        }
+        snprintf(fwd_note, sizeof fwd_note, "%d query rows per warp, measured %.3f ms against %.3f ms for %d", 16 * p->mt,
+                 p->mt == 2 ? p->ms2 : p->ms1, p->mt == 2 ? p->ms1 : p->ms2, p->mt == 2 ? 16 : 32);
+        return p->mt == 2 ? two() : one();
+    }
 }
 
 template <class T, int D, int LD>

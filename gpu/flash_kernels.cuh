@@ -3,9 +3,10 @@
  * online softmax, no T×T matrix in device memory; tensor cores through mma.sync m16n8k16
  * (gpu/mma_sm80.cuh; on Hopper the legacy MMA path, not wgmma). Device code only: launched by
  * flash_cuda.cu, and run on the CPU by tests/sim/flash_sim.cc to check it without a GPU.
- * Forward: a block of 4 warps owns 64 query rows (16 per warp) and walks the 64-key tiles up to
- * its diagonal; K and V tiles are double-buffered in shared memory, the next one's cp.async copies
- * in flight while this one is computed. Backward: a block owns 64 keys (16 per warp), walks the
+ * Forward: a block of 4 warps owns 64 or 128 query rows (16 or 32 per warp: MT m-tiles, the
+ * launcher times both per shape where d <= 80) and walks the 64-key tiles up to its diagonal; K
+ * and V tiles are double-buffered in shared memory, the next one's cp.async copies in flight
+ * while this one is computed. Backward: a block owns 64 keys (16 per warp), walks the
  * 32-row query tiles from its diagonal on, Q, dO, lse and D double-buffered the same way,
  * accumulates dK and dV in registers and adds dQ into an fp32 buffer with atomics, four columns
  * per reduction (one red.global.add.v4.f32 on sm_90).
@@ -18,7 +19,6 @@
 #include "mma_sm80.cuh"
 
 #define FLASH_THREADS 128
-#define BR 64      /* forward: query rows per block */
 #define BC 64      /* keys per tile (forward), per block (backward) */
 #define BQ 32      /* backward: query rows per tile */
 #define PAD 8      /* elements of padding per shared-memory row */
@@ -56,36 +56,50 @@ __device__ __forceinline__ void bwd_fetch(uint16_t *Qd, uint16_t *dOd, float *ls
     cp_async_commit();
 }
 
-/* Forward. Grid (query blocks, B·H), the largest query blocks (most key tiles) first. K and V
- * tiles are double-buffered: the next one's cp.async copies fly while this one is computed. */
-template <class T, int D, int LD>
+/* Forward. Grid (query blocks of 64·MT rows, B·H), the largest query blocks (most key tiles)
+ * first. Warp w owns rows 16·MT·w .. +16·MT (MT m-tiles): every K and V fragment read from shared
+ * memory feeds MT tensor-core instructions (MT = 2 halves the shared-memory traffic per FLOP;
+ * the Q fragments are then re-read per k-step instead of held in registers). K and V tiles are
+ * double-buffered: the next one's cp.async copies fly while this one is computed. */
+template <class T, int D, int LD, int MT>
 __global__ void __launch_bounds__(FLASH_THREADS)
     flash_fwd_kernel(int H, int Tn, long ld_in, long ld_out, float sl2, const T *__restrict__ q, const T *__restrict__ k,
                      const T *__restrict__ v, T *__restrict__ o, float *__restrict__ lse)
 {
 #ifdef FLASH_BODY
-    constexpr int LDS = D + PAD;
+    constexpr int LDS = D + PAD, BRM = 64 * MT;
     extern __shared__ __align__(16) uint16_t smem[];
-    uint16_t *Qs = smem, *Ks = Qs + BR * LDS, *Vs = Ks + 2 * BC * LDS;   /* K, V: two buffers each */
+    uint16_t *Qs = smem, *Ks = Qs + BRM * LDS, *Vs = Ks + 2 * BC * LDS;   /* K, V: two buffers each */
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
-    const int bh = blockIdx.y, b = bh / H, h = bh % H, q0 = (gridDim.x - 1 - blockIdx.x) * BR;
+    const int bh = blockIdx.y, b = bh / H, h = bh % H, q0 = (gridDim.x - 1 - blockIdx.x) * BRM;
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
     const uint16_t *kg = (const uint16_t *)k + in, *vg = (const uint16_t *)v + in;
-    tile_async<D>(Qs, (const uint16_t *)q + in, ld_in, q0, BR, Tn, tid);
+    tile_async<D>(Qs, (const uint16_t *)q + in, ld_in, q0, BRM, Tn, tid);
     cp_async_commit();
     tile_async<D>(Ks, kg, ld_in, 0, BC, Tn, tid);
     tile_async<D>(Vs, vg, ld_in, 0, BC, Tn, tid);
     cp_async_commit();
     cp_async_wait<1>();   /* Q has landed; the first K/V tile may still fly */
     __syncthreads();
-    uint32_t qa[D / 16][4];
+    constexpr int QR = MT == 1 ? D / 16 : 1;   /* Q fragments held in registers (MT = 1 only) */
+    uint32_t qa[QR][4];
+    if (MT == 1) {
 #pragma unroll
-    for (int kk = 0; kk < D / 16; kk++) frag_a<LD>(qa[kk], Qs, LDS, w * 16, kk * 16, lane);
+        for (int kk = 0; kk < QR; kk++) frag_a<LD>(qa[kk], Qs, LDS, w * 16, kk * 16, lane);
+    }
 
-    float acc[D / 8][4], m_r[2] = {-INFINITY, -INFINITY}, l_r[2] = {0.f, 0.f};
+    float acc[MT][D / 8][4], m_r[MT][2], l_r[MT][2];
+    int row[MT][2];
 #pragma unroll
-    for (int dn = 0; dn < D / 8; dn++) acc[dn][0] = acc[dn][1] = acc[dn][2] = acc[dn][3] = 0.f;
-    const int row[2] = {q0 + w * 16 + g, q0 + w * 16 + g + 8}, kv_end = min(Tn, q0 + BR);
+    for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+        for (int dn = 0; dn < D / 8; dn++) acc[mt][dn][0] = acc[mt][dn][1] = acc[mt][dn][2] = acc[mt][dn][3] = 0.f;
+        m_r[mt][0] = m_r[mt][1] = -INFINITY;
+        l_r[mt][0] = l_r[mt][1] = 0.f;
+        row[mt][0] = q0 + (MT * w + mt) * 16 + g;
+        row[mt][1] = row[mt][0] + 8;
+    }
+    const int kv_end = min(Tn, q0 + BRM);
     int buf = 0;
     for (int k0 = 0; k0 < kv_end; k0 += BC, buf ^= 1) {
         __syncthreads();   /* every warp is done with the previous tile: the other buffer is free */
@@ -99,81 +113,112 @@ __global__ void __launch_bounds__(FLASH_THREADS)
         }
         __syncthreads();   /* this tile has landed, every thread's part of it */
         const uint16_t *Kb = Ks + buf * BC * LDS, *Vb = Vs + buf * BC * LDS;
-        float s[BC / 8][4];
+        if (k0 > q0 + 16 * MT * (w + 1) - 1) continue;   /* every key of the tile is after this warp's rows: masked whole */
+        float s[MT][BC / 8][4];
 #pragma unroll
-        for (int nt = 0; nt < BC / 8; nt++) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+        for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-        for (int kk = 0; kk < D / 16; kk++)
+            for (int nt = 0; nt < BC / 8; nt++) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) {
+            uint32_t qf[MT][4];
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                if (MT == 1) {
+#pragma unroll
+                    for (int e = 0; e < 4; e++) qf[mt][e] = qa[kk % QR][e];
+                } else {
+                    frag_a<LD>(qf[mt], Qs, LDS, (MT * w + mt) * 16, kk * 16, lane);
+                }
+            }
 #pragma unroll
             for (int nt = 0; nt < BC / 8; nt++) {
                 uint32_t bb[2];
                 frag_b<LD>(bb, Kb, LDS, nt * 8, kk * 16, lane);
-                mma<T>(s[nt], qa[kk], bb);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) mma<T>(s[mt][nt], qf[mt], bb);
             }
-        /* scores in log2 units, causal and length mask, this tile's row maxima (a row's 4 lanes) */
-        float tmax[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-        for (int nt = 0; nt < BC / 8; nt++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int key = k0 + nt * 8 + 2 * tq + (e & 1), r = row[e >> 1];
-                float x = key <= r && key < Tn ? s[nt][e] * sl2 : -INFINITY;
-                s[nt][e] = x;
-                tmax[e >> 1] = fmaxf(tmax[e >> 1], x);
-            }
-        float base[2], alpha[2], rs[2] = {0.f, 0.f};
-#pragma unroll
-        for (int i = 0; i < 2; i++) {
-            tmax[i] = fmaxf(tmax[i], __shfl_xor_sync(0xffffffffu, tmax[i], 1));
-            tmax[i] = fmaxf(tmax[i], __shfl_xor_sync(0xffffffffu, tmax[i], 2));
-            float mn = fmaxf(m_r[i], tmax[i]);
-            base[i] = mn == -INFINITY ? 0.f : mn;   /* a row with no key yet: keep exp2 of -inf at 0, never NaN */
-            alpha[i] = exp2f(m_r[i] - base[i]);
-            m_r[i] = mn;
         }
 #pragma unroll
-        for (int nt = 0; nt < BC / 8; nt++)
+        for (int mt = 0; mt < MT; mt++) {
+            /* scores in log2 units, causal and length mask, this tile's row maxima (a row's 4 lanes) */
+            float tmax[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                float p = exp2f(s[nt][e] - base[e >> 1]);
-                s[nt][e] = p;
-                rs[e >> 1] += p;
+            for (int nt = 0; nt < BC / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    int key = k0 + nt * 8 + 2 * tq + (e & 1), r = row[mt][e >> 1];
+                    float x = key <= r && key < Tn ? s[mt][nt][e] * sl2 : -INFINITY;
+                    s[mt][nt][e] = x;
+                    tmax[e >> 1] = fmaxf(tmax[e >> 1], x);
+                }
+            float base[2], alpha[2], rs[2] = {0.f, 0.f};
+#pragma unroll
+            for (int i = 0; i < 2; i++) {
+                tmax[i] = fmaxf(tmax[i], __shfl_xor_sync(0xffffffffu, tmax[i], 1));
+                tmax[i] = fmaxf(tmax[i], __shfl_xor_sync(0xffffffffu, tmax[i], 2));
+                float mn = fmaxf(m_r[mt][i], tmax[i]);
+                base[i] = mn == -INFINITY ? 0.f : mn;   /* a row with no key yet: keep exp2 of -inf at 0, never NaN */
+                alpha[i] = exp2f(m_r[mt][i] - base[i]);
+                m_r[mt][i] = mn;
             }
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
-            rs[i] += __shfl_xor_sync(0xffffffffu, rs[i], 1);
-            rs[i] += __shfl_xor_sync(0xffffffffu, rs[i], 2);
-            l_r[i] = l_r[i] * alpha[i] + rs[i];
-        }
+            for (int nt = 0; nt < BC / 8; nt++)
 #pragma unroll
-        for (int dn = 0; dn < D / 8; dn++) {
-            acc[dn][0] *= alpha[0]; acc[dn][1] *= alpha[0];
-            acc[dn][2] *= alpha[1]; acc[dn][3] *= alpha[1];
+                for (int e = 0; e < 4; e++) {
+                    float p = exp2f(s[mt][nt][e] - base[e >> 1]);
+                    s[mt][nt][e] = p;
+                    rs[e >> 1] += p;
+                }
+#pragma unroll
+            for (int i = 0; i < 2; i++) {
+                rs[i] += __shfl_xor_sync(0xffffffffu, rs[i], 1);
+                rs[i] += __shfl_xor_sync(0xffffffffu, rs[i], 2);
+                l_r[mt][i] = l_r[mt][i] * alpha[i] + rs[i];
+            }
+#pragma unroll
+            for (int dn = 0; dn < D / 8; dn++) {
+                acc[mt][dn][0] *= alpha[0]; acc[mt][dn][1] *= alpha[0];
+                acc[mt][dn][2] *= alpha[1]; acc[mt][dn][3] *= alpha[1];
+            }
         }
         /* O += P·V: the score accumulators of n-tiles 2kk, 2kk+1 are the A fragment of k-step kk */
 #pragma unroll
         for (int kk = 0; kk < BC / 16; kk++) {
-            uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
-                              pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            uint32_t pa[MT][4];
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                pa[mt][0] = pack2<T>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+                pa[mt][1] = pack2<T>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+                pa[mt][2] = pack2<T>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+                pa[mt][3] = pack2<T>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+            }
 #pragma unroll
             for (int dn = 0; dn < D / 8; dn++) {
                 uint32_t bb[2];
                 frag_b_t<LD>(bb, Vb, LDS, kk * 16, dn * 8, lane);
-                mma<T>(acc[dn], pa, bb);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) mma<T>(acc[mt][dn], pa[mt], bb);
             }
         }
     }
 #pragma unroll
-    for (int i = 0; i < 2; i++) {
-        if (row[i] >= Tn) continue;
-        float inv = l_r[i] > 0.f ? 1.f / l_r[i] : 0.f;
-        uint32_t *dst = reinterpret_cast<uint32_t *>((uint16_t *)o + out + (size_t)row[i] * ld_out + 2 * tq);
+    for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-        for (int dn = 0; dn < D / 8; dn++) dst[dn * 4] = pack2<T>(acc[dn][2 * i] * inv, acc[dn][2 * i + 1] * inv);
-        if (tq == 0) lse[(size_t)bh * Tn + row[i]] = (m_r[i] + log2f(l_r[i])) * LN2;
-    }
+        for (int i = 0; i < 2; i++) {
+            if (row[mt][i] >= Tn) continue;
+            float inv = l_r[mt][i] > 0.f ? 1.f / l_r[mt][i] : 0.f;
+            uint32_t *dst = reinterpret_cast<uint32_t *>((uint16_t *)o + out + (size_t)row[mt][i] * ld_out + 2 * tq);
+#pragma unroll
+            for (int dn = 0; dn < D / 8; dn++) dst[dn * 4] = pack2<T>(acc[mt][dn][2 * i] * inv, acc[mt][dn][2 * i + 1] * inv);
+            if (tq == 0) lse[(size_t)bh * Tn + row[mt][i]] = (m_r[mt][i] + log2f(l_r[mt][i])) * LN2;
+        }
 #endif
 }
+
+/* The most m-tiles per warp of the forward for head dimension d: 2 where the registers allow it
+ * (d = 128 would need 128 accumulators per thread for O alone). */
+static constexpr int flash_fwd_mt_max(int d) { return d <= 80 ? 2 : 1; }
 
 /* Backward. Grid (key blocks, B·H). Warp w owns keys k0 + 16w .. +15 as the rows of Sᵀ = K·Qᵀ, so
  * P, dP and dS stay transposed in registers: dV += Pᵀ·dO and dK += dSᵀ·Q reuse them as A fragments;
@@ -311,7 +356,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 }
 
 /* Shared memory of a launch (bytes) for head dimension d. */
-static inline size_t flash_fwd_smem(int d) { return (size_t)(BR + 4 * BC) * (d + PAD) * 2; }
+static inline size_t flash_fwd_smem(int d, int mt) { return (size_t)(64 * mt + 4 * BC) * (d + PAD) * 2; }
 static inline size_t flash_bwd_smem(int d)
 {
     return (size_t)(2 * BC + 4 * BQ) * (d + PAD) * 2 + (size_t)BC * (BQ + PAD) * 2 + 4 * BQ * sizeof(float);

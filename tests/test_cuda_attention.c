@@ -1,7 +1,8 @@
 /* test_cuda_attention.c: causal attention on the GPU against the double reference on awkward
  * shapes (T = 1, T not a multiple of the tiles, d = 80, B = 1, H = 1, packed-QKV row strides), in
  * fp32/bf16/fp16 through the batched-GEMM path, and in bf16/fp16 through the fused kernels with
- * both fragment-load paths (ldmatrix and plain loads), plus the flash variant's self-test. */
+ * both fragment-load paths (ldmatrix and plain loads) and both forward variants (16 and 32 query
+ * rows per warp), plus the flash variant's self-test. */
 #include "attention_test_util.h"
 #ifdef HAVE_CUDA
 #include "cuda_ops.h"
@@ -29,18 +30,21 @@ Test(cuda_attention, batched_gemm_matches_reference)
 #ifdef HAVE_CUDA
 static const struct attention_ops direct = {attention_workspace_flash, attention_fwd_flash, attention_bwd_flash};
 
+/* Each forward variant forced (16 and 32 query rows per warp; d = 128 has only 16). */
 static void flash_shapes(int ldmatrix)
 {
     const struct backend *b = backend_find("cuda");
     const enum dtype dts[] = {DT_BF16, DT_F16};
     flash_use_ldmatrix(ldmatrix);
-    for (int i = 0; i < 2; i++) {
-        expect_attention_ok(b, &direct, dts[i], attn_shape(1, 1, 1, 64, 0, 0));
-        expect_attention_ok(b, &direct, dts[i], attn_shape(2, 3, 67, 80, 0, 0));
-        expect_attention_ok(b, &direct, dts[i], attn_shape(1, 1, 130, 64, 0, 0));
-        expect_attention_ok(b, &direct, dts[i], attn_shape(2, 2, 100, 128, 2 * 2 * 128, 0));
-        expect_attention_ok(b, &direct, dts[i], attn_shape(1, 2, 200, 64, 2 * 2 * 64 + 8, 8));
+    for (int i = 0; i < 4; i++) {
+        flash_force_mt(1 + i / 2);
+        expect_attention_ok(b, &direct, dts[i % 2], attn_shape(1, 1, 1, 64, 0, 0));
+        expect_attention_ok(b, &direct, dts[i % 2], attn_shape(2, 3, 67, 80, 0, 0));
+        expect_attention_ok(b, &direct, dts[i % 2], attn_shape(1, 1, 130, 64, 0, 0));
+        expect_attention_ok(b, &direct, dts[i % 2], attn_shape(2, 2, 100, 128, 2 * 2 * 128, 0));
+        expect_attention_ok(b, &direct, dts[i % 2], attn_shape(1, 2, 200, 64, 2 * 2 * 64 + 8, 8));
     }
+    flash_force_mt(0);
 }
 
 Test(cuda_attention, flash_plain_loads_match_reference) { flash_or_skip(); flash_shapes(0); }

@@ -23,10 +23,10 @@ static const struct backend *sim_backend(void)
     return &b;
 }
 
-static void sim_shapes(enum dtype dt, int ldmatrix, int reverse)
+static void sim_shapes(enum dtype dt, int ldmatrix, int reverse, int mt)
 {
     const struct backend *b = sim_backend();
-    flash_sim_options(ldmatrix, reverse);
+    flash_sim_options(ldmatrix, reverse, mt);
     expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 1, 1, 64, 0, 0));
     expect_attention_ok(b, &sim_ops, dt, attn_shape(2, 3, 67, 80, 0, 0));
     expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 1, 130, 64, 0, 0));
@@ -34,10 +34,12 @@ static void sim_shapes(enum dtype dt, int ldmatrix, int reverse)
     expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 2, 200, 64, 2 * 2 * 64 + 8, 8));
 }
 
-Test(flash_sim, bf16_ldmatrix_matches_reference) { sim_shapes(DT_BF16, 1, 0); }
-Test(flash_sim, fp16_plain_loads_threads_reversed_match_reference) { sim_shapes(DT_F16, 0, 1); }
-Test(flash_sim, bf16_plain_loads_threads_reversed_match_reference) { sim_shapes(DT_BF16, 0, 1); }
-Test(flash_sim, fp16_ldmatrix_matches_reference) { sim_shapes(DT_F16, 1, 0); }
+/* Each forward variant (16 or 32 query rows per warp) in each dtype, both load paths and orders. */
+Test(flash_sim, bf16_ldmatrix_matches_reference) { sim_shapes(DT_BF16, 1, 0, 1); }
+Test(flash_sim, fp16_plain_loads_threads_reversed_match_reference) { sim_shapes(DT_F16, 0, 1, 1); }
+Test(flash_sim, bf16_plain_loads_two_mtiles_threads_reversed_match_reference) { sim_shapes(DT_BF16, 0, 1, 2); }
+Test(flash_sim, fp16_ldmatrix_two_mtiles_matches_reference) { sim_shapes(DT_F16, 1, 0, 2); }
+Test(flash_sim, bf16_ldmatrix_two_mtiles_matches_reference) { sim_shapes(DT_BF16, 1, 0, 2); }
 
 /* The simulator itself: the layouts it computes and the faults it catches. */
 Test(flash_sim, simulator_mma_and_ldmatrix_follow_the_ptx_layouts)

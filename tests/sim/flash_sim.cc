@@ -9,12 +9,13 @@ using namespace dlbench_sim;
 #include "flash_sim.h"
 #include <stdio.h>
 
-static int use_ldm = 1;
+static int use_ldm = 1, use_mt = 1;
 static char err[300];
 
-void flash_sim_options(int ldmatrix, int reverse)
+void flash_sim_options(int ldmatrix, int reverse, int mt)
 {
     use_ldm = ldmatrix;
+    use_mt = mt;
     sim_set_reverse(reverse != 0);
 }
 
@@ -26,13 +27,22 @@ static int launched(int rc)
     return rc;
 }
 
-template <class T, int D, int LD> static int fwd_launch(const attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
+template <class T, int D, int LD, int MT>
+static int fwd_launch_mt(const attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
 {
     auto body = [&] {
-        flash_fwd_kernel<T, D, LD>(s->H, s->T, s->ld_in, s->ld_out, LOG2E / sqrtf((float)D), (const T *)q, (const T *)k, (const T *)v,
-                                   (T *)o, lse);
+        flash_fwd_kernel<T, D, LD, MT>(s->H, s->T, s->ld_in, s->ld_out, LOG2E / sqrtf((float)D), (const T *)q, (const T *)k, (const T *)v,
+                                       (T *)o, lse);
     };
-    return launched(sim_launch((unsigned)((s->T + BR - 1) / BR), (unsigned)(s->B * s->H), FLASH_THREADS, flash_fwd_smem(D), body));
+    return launched(sim_launch((unsigned)((s->T + 64 * MT - 1) / (64 * MT)), (unsigned)(s->B * s->H), FLASH_THREADS, flash_fwd_smem(D, MT),
+                               body));
+}
+
+template <class T, int D, int LD> static int fwd_launch(const attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
+{
+    if constexpr (flash_fwd_mt_max(D) == 2)
+        if (use_mt == 2) return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse);
+    return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse);
 }
 
 template <class T, int D, int LD>
