@@ -127,18 +127,19 @@ static const char *flash_impl(void)
     return impl_out;
 }
 
-static void note(const char *fwd)
+/* pass: "forward" or "backward", with the variant that pass ran (flash_cuda.cu's note). */
+static void note(const char *pass, const char *variant)
 {
-    snprintf(impl_note, sizeof impl_note, "fused FlashAttention-2 style kernel, mma.sync m16n8k16, %s%s%s",
-             flash_uses_ldmatrix() ? "ldmatrix fragment loads" : "plain shared-memory loads (ldmatrix failed its self-test)",
-             fwd ? "; forward: " : "", fwd ? fwd : "");
+    snprintf(impl_note, sizeof impl_note, "fused FlashAttention-2 style kernel, mma.sync m16n8k16, %s; %s: %s",
+             flash_uses_ldmatrix() ? "ldmatrix fragment loads" : "plain shared-memory loads (ldmatrix failed its self-test)", pass,
+             variant);
 }
 
 static int fwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse, void *ws)
 {
     if (ready()) return -1;
     int rc = attention_fwd_flash(dt, s, q, k, v, o, lse, ws);
-    note(flash_fwd_note());
+    note("forward", flash_fwd_note());
     return rc;
 }
 
@@ -146,8 +147,9 @@ static int bwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, c
                      const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws)
 {
     if (ready()) return -1;
-    note(NULL);
-    return attention_bwd_flash(dt, s, q, k, v, o, dout, lse, dq, dk, dv, ws);
+    int rc = attention_bwd_flash(dt, s, q, k, v, o, dout, lse, dq, dk, dv, ws);
+    note("backward", flash_bwd_note());
+    return rc;
 }
 
 static const struct attention_ops flash_attention = {.workspace = attention_workspace_flash, .fwd = fwd_flash, .bwd = bwd_flash};

@@ -64,16 +64,58 @@ static int fwd_launch_mt(const struct attn_shape *s, const void *q, const void *
     return 0;
 }
 
-/* The forward's m-tiles per warp where both exist (d <= 80): each timed once per shape and dtype
- * (outside a capture; under one an untimed shape takes 1) and the faster kept; DLBENCH_FLASH_MT=1|2
- * or flash_force_mt forces one. fwd_note says which ran and why. */
-static int force_mt = -1;
-static char fwd_note[128];
-struct mt_pick { struct attn_shape s; int half, mt; float ms1, ms2; };
-static mt_pick picks[64];
+/* Two variants of each fused kernel where both exist: 16 or 32 query rows per warp in the forward
+ * (d <= 80), 16 or 32 keys per warp in the backward (d = 64). Each timed once per shape, dtype and
+ * pass outside a capture (under one an untimed shape takes 16) and the faster kept;
+ * DLBENCH_FLASH_MT=1|2 (forward) and DLBENCH_FLASH_KT=1|2 (backward), or flash_force_mt, force
+ * one. The notes say which ran and why. */
+static int force_mt = -1, force_kt = -1;
+static char fwd_note[128], bwd_note[128];
+struct pick { struct attn_shape s; int half, pass, v; float ms1, ms2; };
+static pick picks[128];
 static int npicks;
-extern "C" void flash_force_mt(int mt) { force_mt = mt; }
+extern "C" void flash_force_mt(int mt) { force_mt = mt; force_kt = mt; }
 extern "C" const char *flash_fwd_note(void) { return fwd_note; }
+extern "C" const char *flash_bwd_note(void) { return bwd_note; }
+
+static int forced(int *f, const char *env)
+{
+    if (*f < 0) {
+        const char *e = getenv(env);
+        *f = e && (atoi(e) == 1 || atoi(e) == 2) ? atoi(e) : 0;
+    }
+    return *f;
+}
+
+/* Runs one() (16 per warp) or two() (32) as chosen; reset() restores what the timing runs changed. */
+template <class T, class A, class B, class Z>
+static int pick_run(const struct attn_shape *s, int pass, int force, A one, B two, Z reset, char *note, const char *what)
+{
+    if (force) {
+        snprintf(note, 128, "%d %s per warp, forced", 16 * force, what);
+        return force == 2 ? two() : one();
+    }
+    const int half = std::is_same<T, __half>::value;
+    pick *p = NULL;
+    for (int i = 0; i < npicks && !p; i++)
+        if (!memcmp(&picks[i].s, s, sizeof *s) && picks[i].half == half && picks[i].pass == pass) p = &picks[i];
+    if (!p && cuda_capturing()) {
+        snprintf(note, 128, "16 %s per warp (not timed: under graph capture)", what);
+        return one();
+    }
+    if (!p) {
+        pick m = {*s, half, pass, 1, cuda_time_ms(one), cuda_time_ms(two)};
+        if (m.ms1 < 0 && m.ms2 < 0) return -1;
+        cudaGetLastError();   /* a variant that failed to launch is not this call's error */
+        m.v = m.ms2 > 0 && (m.ms1 < 0 || m.ms2 < m.ms1) ? 2 : 1;
+        if (npicks < (int)(sizeof picks / sizeof picks[0])) picks[npicks++] = m;
+        p = &picks[npicks - 1];
+        if (reset()) return -1;
+    }
+    snprintf(note, 128, "%d %s per warp, measured %.3f ms against %.3f ms for %d", 16 * p->v, what, p->v == 2 ? p->ms2 : p->ms1,
+             p->v == 2 ? p->ms1 : p->ms2, p->v == 2 ? 16 : 32);
+    return p->v == 2 ? two() : one();
+}
 
 template <class T, int D, int LD>
 static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
@@ -84,46 +126,43 @@ static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, 
         return one();
     } else {
         auto two = [&] { return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse); };
-        if (force_mt < 0) {
-            const char *e = getenv("DLBENCH_FLASH_MT");
-            force_mt = e && (atoi(e) == 1 || atoi(e) == 2) ? atoi(e) : 0;
-        }
-        if (force_mt) {
-            snprintf(fwd_note, sizeof fwd_note, "%d query rows per warp, forced", 16 * force_mt);
-            return force_mt == 2 ? two() : one();
-        }
-        const int half = sizeof(T) == 2 && !std::is_same<T, __nv_bfloat16>::value;
-        mt_pick *p = NULL;
-        for (int i = 0; i < npicks && !p; i++)
-            if (!memcmp(&picks[i].s, s, sizeof *s) && picks[i].half == half) p = &picks[i];
-        if (!p && cuda_capturing()) return one();
-        if (!p) {
-            mt_pick m = {*s, half, 1, cuda_time_ms(one), cuda_time_ms(two)};
-            if (m.ms1 < 0 && m.ms2 < 0) return -1;
-            m.mt = m.ms2 > 0 && (m.ms1 < 0 || m.ms2 < m.ms1) ? 2 : 1;
-            if (npicks < (int)(sizeof picks / sizeof picks[0])) picks[npicks++] = m;
-            p = &picks[npicks - 1];
-        }
-        snprintf(fwd_note, sizeof fwd_note, "%d query rows per warp, measured %.3f ms against %.3f ms for %d", 16 * p->mt,
-                 p->mt == 2 ? p->ms2 : p->ms1, p->mt == 2 ? p->ms1 : p->ms2, p->mt == 2 ? 16 : 32);
-        return p->mt == 2 ? two() : one();
+        return pick_run<T>(s, 0, forced(&force_mt, "DLBENCH_FLASH_MT"), one, two, [] { return 0; }, fwd_note, "query rows");
     }
 }
 
+template <class T, int D, int LD, int KT>
+static int bwd_launch_kt(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
+                         const float *Dv, float *acc, void *dk, void *dv)
+{
+    static int ready;
+    size_t smem = flash_bwd_smem(D, KT);
+    if (!ready) { if (allow_smem(flash_bwd_kernel<T, D, LD, KT>, smem)) return -1; ready = 1; }
+    dim3 grid((s->T + BC * KT - 1) / (BC * KT), s->B * s->H);
+    float scale = 1.f / sqrtf((float)D);
+    flash_bwd_kernel<T, D, LD, KT><<<grid, FLASH_THREADS, smem, cuda_stream>>>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale,
+                                                                            (const T *)q, (const T *)k, (const T *)v, (const T *)dout,
+                                                                            lse, Dv, acc, (T *)dk, (T *)dv);
+    CUDA_CHECK_LAUNCH();
+    return 0;
+}
+
+/* The timing runs add into the dQ accumulator: it is zeroed again before the kept variant runs. */
 template <class T, int D, int LD>
 static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
                       const float *Dv, float *acc, void *dk, void *dv)
 {
-    static int ready;
-    size_t smem = flash_bwd_smem(D);
-    if (!ready) { if (allow_smem(flash_bwd_kernel<T, D, LD>, smem)) return -1; ready = 1; }
-    dim3 grid((s->T + BC - 1) / BC, s->B * s->H);
-    float scale = 1.f / sqrtf((float)D);
-    flash_bwd_kernel<T, D, LD><<<grid, FLASH_THREADS, smem, cuda_stream>>>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale,
-                                                                        (const T *)q, (const T *)k, (const T *)v, (const T *)dout,
-                                                                        lse, Dv, acc, (T *)dk, (T *)dv);
-    CUDA_CHECK_LAUNCH();
-    return 0;
+    auto one = [&] { return bwd_launch_kt<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv); };
+    if constexpr (flash_bwd_kt_max(D) == 1) {
+        snprintf(bwd_note, sizeof bwd_note, "16 keys per warp");
+        return one();
+    } else {
+        auto two = [&] { return bwd_launch_kt<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv); };
+        auto reset = [&] {
+            CUDA_CHECK(cudaMemsetAsync(acc, 0, (size_t)s->B * s->T * s->H * s->d * sizeof(float), cuda_stream));
+            return 0;
+        };
+        return pick_run<T>(s, 1, forced(&force_kt, "DLBENCH_FLASH_KT"), one, two, reset, bwd_note, "keys");
+    }
 }
 
 /* (d, ldmatrix) -> the instantiation */

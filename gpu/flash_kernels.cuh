@@ -6,8 +6,8 @@
  * Forward: a block of 4 warps owns 64 or 128 query rows (16 or 32 per warp: MT m-tiles, the
  * launcher times both per shape where d <= 80) and walks the 64-key tiles up to its diagonal; K
  * and V tiles are double-buffered in shared memory, the next one's cp.async copies in flight
- * while this one is computed. Backward: a block owns 64 keys (16 per warp), walks the
- * 32-row query tiles from its diagonal on, Q, dO, lse and D double-buffered the same way,
+ * while this one is computed. Backward: a block owns 64 or 128 keys (16 or 32 per warp, both
+ * timed per shape at d = 64), walks the 32-row query tiles from its diagonal on, Q, dO, lse and D double-buffered the same way,
  * accumulates dK and dV in registers and adds dQ into an fp32 buffer with atomics, four columns
  * per reduction (one red.global.add.v4.f32 on sm_90).
  * Fragments come from shared memory through ldmatrix or plain 32-bit loads (LD = 1 or 0): the
@@ -217,36 +217,45 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 }
 
 /* The most m-tiles per warp of the forward for head dimension d: 2 where the registers allow it
- * (d = 128 would need 128 accumulators per thread for O alone). */
+ * (d = 128 would need 128 accumulators per thread for O alone); of the backward: 2 at d = 64 (dK
+ * and dV then take 128). */
 static constexpr int flash_fwd_mt_max(int d) { return d <= 80 ? 2 : 1; }
+static constexpr int flash_bwd_kt_max(int d) { return d <= 64 ? 2 : 1; }
 
-/* Backward. Grid (key blocks, B·H). Warp w owns keys k0 + 16w .. +15 as the rows of Sᵀ = K·Qᵀ, so
- * P, dP and dS stay transposed in registers: dV += Pᵀ·dO and dK += dSᵀ·Q reuse them as A fragments;
- * dQ = dS·K goes through shared memory (dSᵀ stored [key][query]) and fp32 atomics. */
-template <class T, int D, int LD>
+/* Backward. Grid (key blocks of 64·KT keys, B·H). Warp w owns keys k0 + 16·KT·w .. +16·KT (KT
+ * m-tiles) as the rows of Sᵀ = K·Qᵀ, so P, dP and dS stay transposed in registers: dV += Pᵀ·dO and
+ * dK += dSᵀ·Q reuse them as A fragments; each Q and dO fragment read from shared memory feeds KT
+ * tensor-core instructions. dQ = dS·K goes through shared memory (dSᵀ stored [key][query]) and
+ * fp32 atomics (KT = 2 also halves those per FLOP). */
+template <class T, int D, int LD, int KT>
 __global__ void __launch_bounds__(FLASH_THREADS)
     flash_bwd_kernel(int H, int Tn, long ld_in, long ld_out, float sl2, float scale, const T *__restrict__ q, const T *__restrict__ k,
                      const T *__restrict__ v, const T *__restrict__ dout, const float *__restrict__ lse,
                      const float *__restrict__ Dv, float *__restrict__ dq_acc, T *__restrict__ dk, T *__restrict__ dv)
 {
 #ifdef FLASH_BODY
-    constexpr int LDS = D + PAD, LDP = BQ + PAD, NH = D / 16;
+    constexpr int LDS = D + PAD, LDP = BQ + PAD, NH = D / 16, BCK = BC * KT;
     extern __shared__ __align__(16) uint16_t smem[];
-    uint16_t *Ks = smem, *Vs = Ks + BC * LDS, *Qs = Vs + BC * LDS, *dOs = Qs + 2 * BQ * LDS, *dSs = dOs + 2 * BQ * LDS;
-    float *ls = reinterpret_cast<float *>(dSs + BC * LDP), *Ds = ls + 2 * BQ;
+    uint16_t *Ks = smem, *Vs = Ks + BCK * LDS, *Qs = Vs + BCK * LDS, *dOs = Qs + 2 * BQ * LDS, *dSs = dOs + 2 * BQ * LDS;
+    float *ls = reinterpret_cast<float *>(dSs + BCK * LDP), *Ds = ls + 2 * BQ;
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
-    const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BC;
+    const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BCK;
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
-    tile_async<D>(Ks, (const uint16_t *)k + in, ld_in, k0, BC, Tn, tid);
-    tile_async<D>(Vs, (const uint16_t *)v + in, ld_in, k0, BC, Tn, tid);
+    tile_async<D>(Ks, (const uint16_t *)k + in, ld_in, k0, BCK, Tn, tid);
+    tile_async<D>(Vs, (const uint16_t *)v + in, ld_in, k0, BCK, Tn, tid);
     bwd_fetch<D>(Qs, dOs, ls, Ds, (const uint16_t *)q + in, (const uint16_t *)dout + out, lse + (size_t)bh * Tn, Dv + (size_t)bh * Tn,
                  ld_in, ld_out, k0, Tn, tid);   /* one group: K, V and the first query tile */
-    float dka[D / 8][4], dva[D / 8][4];
+    float dka[KT][D / 8][4], dva[KT][D / 8][4];
+    int key[KT][2];
 #pragma unroll
-    for (int dn = 0; dn < D / 8; dn++)
+    for (int kt = 0; kt < KT; kt++) {
 #pragma unroll
-        for (int e = 0; e < 4; e++) dka[dn][e] = dva[dn][e] = 0.f;
-    const int key[2] = {k0 + w * 16 + g, k0 + w * 16 + g + 8};
+        for (int dn = 0; dn < D / 8; dn++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) dka[kt][dn][e] = dva[kt][dn][e] = 0.f;
+        key[kt][0] = k0 + (KT * w + kt) * 16 + g;
+        key[kt][1] = key[kt][0] + 8;
+    }
     int buf = 0;
     for (int i0 = k0; i0 < Tn; i0 += BQ, buf ^= 1) {   /* queries before k0 see none of these keys */
         __syncthreads();   /* every warp is done with the previous tile: dSᵀ and the other buffer are free */
@@ -261,63 +270,87 @@ __global__ void __launch_bounds__(FLASH_THREADS)
         __syncthreads();   /* this tile has landed, every thread's part of it */
         const uint16_t *Qb = Qs + buf * BQ * LDS, *dOb = dOs + buf * BQ * LDS;
         const float *lb = ls + buf * BQ, *Db = Ds + buf * BQ;
-        float s[BQ / 8][4], dp[BQ / 8][4];
+        float s[KT][BQ / 8][4], dp[KT][BQ / 8][4];
 #pragma unroll
-        for (int nt = 0; nt < BQ / 8; nt++)
+        for (int kt = 0; kt < KT; kt++)
 #pragma unroll
-            for (int e = 0; e < 4; e++) s[nt][e] = dp[nt][e] = 0.f;
+            for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) s[kt][nt][e] = dp[kt][nt][e] = 0.f;
 #pragma unroll
         for (int kk = 0; kk < D / 16; kk++) {   /* Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ */
-            uint32_t ka[4], va[4];
-            frag_a<LD>(ka, Ks, LDS, w * 16, kk * 16, lane);
-            frag_a<LD>(va, Vs, LDS, w * 16, kk * 16, lane);
+            uint32_t ka[KT][4], va[KT][4];
+#pragma unroll
+            for (int kt = 0; kt < KT; kt++) {
+                frag_a<LD>(ka[kt], Ks, LDS, (KT * w + kt) * 16, kk * 16, lane);
+                frag_a<LD>(va[kt], Vs, LDS, (KT * w + kt) * 16, kk * 16, lane);
+            }
 #pragma unroll
             for (int nt = 0; nt < BQ / 8; nt++) {
                 uint32_t bq[2], bo[2];
                 frag_b<LD>(bq, Qb, LDS, nt * 8, kk * 16, lane);
                 frag_b<LD>(bo, dOb, LDS, nt * 8, kk * 16, lane);
-                mma<T>(s[nt], ka, bq);
-                mma<T>(dp[nt], va, bo);
+#pragma unroll
+                for (int kt = 0; kt < KT; kt++) {
+                    mma<T>(s[kt][nt], ka[kt], bq);
+                    mma<T>(dp[kt][nt], va[kt], bo);
+                }
             }
         }
         /* Pᵀ = exp(S − lse) under the causal mask; dSᵀ = Pᵀ∘(dPᵀ − D) (scale applied at the end) */
 #pragma unroll
-        for (int nt = 0; nt < BQ / 8; nt++)
+        for (int kt = 0; kt < KT; kt++)
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int qi = nt * 8 + 2 * tq + (e & 1), query = i0 + qi, kr = key[e >> 1];
-                float p = query < Tn && kr <= query ? exp2f(s[nt][e] * sl2 - lb[qi] * LOG2E) : 0.f;
-                s[nt][e] = p;
-                dp[nt][e] = p * (dp[nt][e] - Db[qi]);
-            }
+            for (int nt = 0; nt < BQ / 8; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    int qi = nt * 8 + 2 * tq + (e & 1), query = i0 + qi, kr = key[kt][e >> 1];
+                    float p = query < Tn && kr <= query ? exp2f(s[kt][nt][e] * sl2 - lb[qi] * LOG2E) : 0.f;
+                    s[kt][nt][e] = p;
+                    dp[kt][nt][e] = p * (dp[kt][nt][e] - Db[qi]);
+                }
 #pragma unroll
         for (int kq = 0; kq < BQ / 16; kq++) {   /* dV += Pᵀ·dO, dK += dSᵀ·Q */
-            uint32_t pa[4] = {pack2<T>(s[2 * kq][0], s[2 * kq][1]), pack2<T>(s[2 * kq][2], s[2 * kq][3]),
-                              pack2<T>(s[2 * kq + 1][0], s[2 * kq + 1][1]), pack2<T>(s[2 * kq + 1][2], s[2 * kq + 1][3])};
-            uint32_t da[4] = {pack2<T>(dp[2 * kq][0], dp[2 * kq][1]), pack2<T>(dp[2 * kq][2], dp[2 * kq][3]),
-                              pack2<T>(dp[2 * kq + 1][0], dp[2 * kq + 1][1]), pack2<T>(dp[2 * kq + 1][2], dp[2 * kq + 1][3])};
+            uint32_t pa[KT][4], da[KT][4];
+#pragma unroll
+            for (int kt = 0; kt < KT; kt++) {
+                pa[kt][0] = pack2<T>(s[kt][2 * kq][0], s[kt][2 * kq][1]);
+                pa[kt][1] = pack2<T>(s[kt][2 * kq][2], s[kt][2 * kq][3]);
+                pa[kt][2] = pack2<T>(s[kt][2 * kq + 1][0], s[kt][2 * kq + 1][1]);
+                pa[kt][3] = pack2<T>(s[kt][2 * kq + 1][2], s[kt][2 * kq + 1][3]);
+                da[kt][0] = pack2<T>(dp[kt][2 * kq][0], dp[kt][2 * kq][1]);
+                da[kt][1] = pack2<T>(dp[kt][2 * kq][2], dp[kt][2 * kq][3]);
+                da[kt][2] = pack2<T>(dp[kt][2 * kq + 1][0], dp[kt][2 * kq + 1][1]);
+                da[kt][3] = pack2<T>(dp[kt][2 * kq + 1][2], dp[kt][2 * kq + 1][3]);
+            }
 #pragma unroll
             for (int dn = 0; dn < D / 8; dn++) {
                 uint32_t bo[2], bq[2];
                 frag_b_t<LD>(bo, dOb, LDS, kq * 16, dn * 8, lane);
                 frag_b_t<LD>(bq, Qb, LDS, kq * 16, dn * 8, lane);
-                mma<T>(dva[dn], pa, bo);
-                mma<T>(dka[dn], da, bq);
+#pragma unroll
+                for (int kt = 0; kt < KT; kt++) {
+                    mma<T>(dva[kt][dn], pa[kt], bo);
+                    mma<T>(dka[kt][dn], da[kt], bq);
+                }
             }
         }
 #pragma unroll
-        for (int nt = 0; nt < BQ / 8; nt++) {   /* dSᵀ into shared memory, [key][query] */
-            *reinterpret_cast<uint32_t *>(dSs + (w * 16 + g) * LDP + nt * 8 + 2 * tq) = pack2<T>(dp[nt][0], dp[nt][1]);
-            *reinterpret_cast<uint32_t *>(dSs + (w * 16 + g + 8) * LDP + nt * 8 + 2 * tq) = pack2<T>(dp[nt][2], dp[nt][3]);
-        }
+        for (int kt = 0; kt < KT; kt++)
+#pragma unroll
+            for (int nt = 0; nt < BQ / 8; nt++) {   /* dSᵀ into shared memory, [key][query] */
+                const int r = (KT * w + kt) * 16 + g;
+                *reinterpret_cast<uint32_t *>(dSs + r * LDP + nt * 8 + 2 * tq) = pack2<T>(dp[kt][nt][0], dp[kt][nt][1]);
+                *reinterpret_cast<uint32_t *>(dSs + (r + 8) * LDP + nt * 8 + 2 * tq) = pack2<T>(dp[kt][nt][2], dp[kt][nt][3]);
+            }
         __syncthreads();
-        /* dQ (BQ × D) += dS (BQ × BC)·K (BC × D): warp w takes query rows 16(w%2).. and half the columns */
+        /* dQ (BQ × D) += dS (BQ × BCK)·K (BCK × D): warp w takes query rows 16(w%2).. and half the columns */
         const int m0 = (w & 1) * 16, nb = (w >> 1) * NH;
         float dqa[NH][4];
 #pragma unroll
         for (int j = 0; j < NH; j++) dqa[j][0] = dqa[j][1] = dqa[j][2] = dqa[j][3] = 0.f;
 #pragma unroll
-        for (int kk = 0; kk < BC / 16; kk++) {
+        for (int kk = 0; kk < BCK / 16; kk++) {
             uint32_t sa[4];
             frag_a_t<LD>(sa, dSs, LDP, m0, kk * 16, lane);
 #pragma unroll
@@ -342,23 +375,25 @@ __global__ void __launch_bounds__(FLASH_THREADS)
         }
     }
 #pragma unroll
-    for (int i = 0; i < 2; i++) {
-        if (key[i] >= Tn) continue;
-        uint32_t *kd = reinterpret_cast<uint32_t *>((uint16_t *)dk + in + (size_t)key[i] * ld_in + 2 * tq);
-        uint32_t *vd = reinterpret_cast<uint32_t *>((uint16_t *)dv + in + (size_t)key[i] * ld_in + 2 * tq);
+    for (int kt = 0; kt < KT; kt++)
 #pragma unroll
-        for (int dn = 0; dn < D / 8; dn++) {
-            kd[dn * 4] = pack2<T>(dka[dn][2 * i] * scale, dka[dn][2 * i + 1] * scale);
-            vd[dn * 4] = pack2<T>(dva[dn][2 * i], dva[dn][2 * i + 1]);
+        for (int i = 0; i < 2; i++) {
+            if (key[kt][i] >= Tn) continue;
+            uint32_t *kd = reinterpret_cast<uint32_t *>((uint16_t *)dk + in + (size_t)key[kt][i] * ld_in + 2 * tq);
+            uint32_t *vd = reinterpret_cast<uint32_t *>((uint16_t *)dv + in + (size_t)key[kt][i] * ld_in + 2 * tq);
+#pragma unroll
+            for (int dn = 0; dn < D / 8; dn++) {
+                kd[dn * 4] = pack2<T>(dka[kt][dn][2 * i] * scale, dka[kt][dn][2 * i + 1] * scale);
+                vd[dn * 4] = pack2<T>(dva[kt][dn][2 * i], dva[kt][dn][2 * i + 1]);
+            }
         }
-    }
 #endif
 }
 
 /* Shared memory of a launch (bytes) for head dimension d. */
 static inline size_t flash_fwd_smem(int d, int mt) { return (size_t)(64 * mt + 4 * BC) * (d + PAD) * 2; }
-static inline size_t flash_bwd_smem(int d)
+static inline size_t flash_bwd_smem(int d, int kt)
 {
-    return (size_t)(2 * BC + 4 * BQ) * (d + PAD) * 2 + (size_t)BC * (BQ + PAD) * 2 + 4 * BQ * sizeof(float);
+    return (size_t)(2 * BC * kt + 4 * BQ) * (d + PAD) * 2 + (size_t)BC * kt * (BQ + PAD) * 2 + 4 * BQ * sizeof(float);
 }
 #endif

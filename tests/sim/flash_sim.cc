@@ -45,16 +45,26 @@ template <class T, int D, int LD> static int fwd_launch(const attn_shape *s, con
     return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse);
 }
 
+template <class T, int D, int LD, int KT>
+static int bwd_launch_kt(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
+                         const float *Dv, float *acc, void *dk, void *dv)
+{
+    float scale = 1.f / sqrtf((float)D);
+    auto body = [&] {
+        flash_bwd_kernel<T, D, LD, KT>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k, (const T *)v,
+                                       (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
+    };
+    return launched(sim_launch((unsigned)((s->T + BC * KT - 1) / (BC * KT)), (unsigned)(s->B * s->H), FLASH_THREADS,
+                               flash_bwd_smem(D, KT), body));
+}
+
 template <class T, int D, int LD>
 static int bwd_launch(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse, const float *Dv,
                       float *acc, void *dk, void *dv)
 {
-    float scale = 1.f / sqrtf((float)D);
-    auto body = [&] {
-        flash_bwd_kernel<T, D, LD>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k, (const T *)v,
-                                   (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
-    };
-    return launched(sim_launch((unsigned)((s->T + BC - 1) / BC), (unsigned)(s->B * s->H), FLASH_THREADS, flash_bwd_smem(D), body));
+    if constexpr (flash_bwd_kt_max(D) == 2)
+        if (use_mt == 2) return bwd_launch_kt<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+    return bwd_launch_kt<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
 }
 
 #define BY_HEAD(d, ld, F, ...)                                                                \
