@@ -71,7 +71,7 @@ $(shell mkdir -p $(BUILD); [ "$$(cat $(GIT_REV_STAMP) 2>/dev/null)" = '$(GIT_REV
 $(BUILD)/obj/harness/cli.o $(BUILD)/obj/harness/output/sysinfo_collect.o: $(GIT_REV_STAMP)
 
 MAIN_OBJ := $(BUILD)/obj/harness/main.o
-LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(SRC_C:%.c=$(BUILD)/obj/%.o)) $(SRC_CU:%.cu=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(SRC_C:%.c=$(BUILD)/obj/%.o)) $(CU_OBJ)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 # tests/sim/: a CPU simulator of CUDA's warp-level device side and the fused GPU kernels compiled

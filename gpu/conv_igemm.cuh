@@ -157,11 +157,7 @@ __global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, co
     const int h0 = p * g.stride - g.padh, w0 = q * g.stride - g.padw;
     const uint16_t *xn = (const uint16_t *)x + (size_t)img * g.C * g.H * g.W, *wg = (const uint16_t *)w;
 
-    float acc[2][8][4];
-#pragma unroll
-    for (int i = 0; i < 2; i++)
-#pragma unroll
-        for (int j = 0; j < 8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+    float acc[2][8][4] = {};
 
     uint32_t bv[IG_BK / 2];
     uint16_t av[IG_BM * IG_BK / IG_THREADS];
@@ -272,11 +268,7 @@ __global__ void __launch_bounds__(IG_THREADS)
     const int c = col_ok ? crs / RS : 0, rs = col_ok ? crs - c * RS : 0, r = rs / g.S, sc = rs - r * g.S;
     const uint16_t *xc = (const uint16_t *)x + (size_t)c * g.H * g.W, *dyg = (const uint16_t *)dy;
 
-    float acc[2][8][4];
-#pragma unroll
-    for (int i = 0; i < 2; i++)
-#pragma unroll
-        for (int j = 0; j < 8; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+    float acc[2][8][4] = {};
     uint32_t bv[IG_BK / 2];
     uint16_t av[IG_BM * IG_BK / IG_THREADS];
     const int steps = l_end > l_begin ? (l_end - l_begin + IG_BK - 1) / IG_BK : 0;

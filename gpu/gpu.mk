@@ -1,6 +1,6 @@
 # gpu/gpu.mk: the CUDA backend's part of the build, included by the Makefile. Compiled whenever
 # nvcc exists under CUDA_HOME (and NO_CUDA is not set); the cuDNN variant whenever the toolkit has
-# cudnn.h. Adds to CPPFLAGS, SRC_C, SRC_CU, LDFLAGS and LDLIBS; holds the .cu rule.
+# cudnn.h. Adds to CPPFLAGS, SRC_C, SRC_CU (and CU_OBJ), LDFLAGS and LDLIBS; holds the .cu rule.
 CUDA_HOME ?= /usr/local/cuda
 CUDA_ARCH ?= 75 80 86 89 90
 NVCC := $(if $(NO_CUDA),,$(wildcard $(CUDA_HOME)/bin/nvcc))
@@ -23,6 +23,11 @@ ifneq ($(NVCC),)
   NVFLAGS := -O3 -std=c++17 $(NVGENCODE) $(INC_DIRS:%=-I%) -Xcompiler -Wall,-Wextra -MMD -MP -D_GNU_SOURCE -DHAVE_CUDA
 endif
 
-$(BUILD)/obj/%.o: %.cu | $(PREREQ)
+# The .cu objects depend on none of SAN, MARCH or the C flags, so every configuration shares one
+# copy in build/cuda-obj/ (the sanitizer build does not compile them a second time).
+CU_OBJ_DIR := build/cuda-obj
+CU_OBJ     := $(SRC_CU:%.cu=$(CU_OBJ_DIR)/%.o)
+$(CU_OBJ_DIR)/%.o: %.cu | $(PREREQ)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
+-include $(wildcard $(CU_OBJ_DIR)/gpu/*.d)

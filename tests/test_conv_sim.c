@@ -29,12 +29,8 @@ static double igemm_error(enum dtype dt, enum conv_dir d, const struct conv_shap
     cr_assert(a && b && out && ap && bp && op);
     struct rng r;
     rng_seed(&r, 5, (uint64_t)(s->c * 1000 + s->k * 10 + s->r + d));
-    rng_fill_uniform(&r, a, na, -1, 1);
-    rng_fill_uniform(&r, b, nb, -1, 1);
-    for (size_t i = 0; i < na; i++) a[i] = f32_round_to(dt, a[i]);
-    for (size_t i = 0; i < nb; i++) b[i] = f32_round_to(dt, b[i]);
-    dtype_pack(dt, a, ap, na);
-    dtype_pack(dt, b, bp, nb);
+    seeded_dtype_values(&r, dt, a, ap, na);
+    seeded_dtype_values(&r, dt, b, bp, nb);
     memset(op, 0xff, no * es);   /* NaN: an element the kernel never writes fails */
     char why[300] = "";
     int rc = d == CONV_FWD ? conv_igemm_fwd_sim(dt, s, ap, bp, op, why, sizeof why) : conv_igemm_wgrad_sim(dt, s, 4, ap, bp, op, why, sizeof why);

@@ -62,6 +62,13 @@ int run_dlbench(char *const args[], char *err, size_t errn, char *out, size_t ou
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+void seeded_dtype_values(struct rng *r, enum dtype dt, float *v, void *packed, size_t n)
+{
+    rng_fill_uniform(r, v, n, -1, 1);
+    for (size_t i = 0; i < n; i++) v[i] = f32_round_to(dt, v[i]);
+    dtype_pack(dt, v, packed, n);
+}
+
 double backend_gemm_error(const struct backend *b, enum dtype dt, int ta, int tb, int m, int n, int k)
 {
     size_t na = (size_t)m * k, nb = (size_t)k * n, nc = (size_t)m * n, es = dtype_size(dt);
@@ -70,12 +77,8 @@ double backend_gemm_error(const struct backend *b, enum dtype dt, int ta, int tb
     double *ref = malloc(nc * sizeof(double)), worst = 0;
     struct rng r;
     rng_seed(&r, 7, (uint64_t)(m * 131 + n * 17 + k));
-    rng_fill_uniform(&r, a, na, -1, 1);
-    rng_fill_uniform(&r, bb, nb, -1, 1);
-    for (size_t i = 0; i < na; i++) a[i] = f32_round_to(dt, a[i]);
-    for (size_t i = 0; i < nb; i++) bb[i] = f32_round_to(dt, bb[i]);
-    dtype_pack(dt, a, pa, na);
-    dtype_pack(dt, bb, pb, nb);
+    seeded_dtype_values(&r, dt, a, pa, na);
+    seeded_dtype_values(&r, dt, bb, pb, nb);
     for (size_t i = 0; i < nc; i++) c[i] = NAN;
     void *da = b->dev->alloc(na * es), *db = b->dev->alloc(nb * es), *dc = b->dev->alloc(nc * 4);
     if (!da || !db || !dc || b->dev->upload(da, pa, na * es) || b->dev->upload(db, pb, nb * es) || b->dev->upload(dc, c, nc * 4) ||
