@@ -24,10 +24,15 @@ ifneq ($(NVCC),)
 endif
 
 # The .cu objects depend on none of SAN, MARCH or the C flags, so every configuration shares one
-# copy in build/cuda-obj/ (the sanitizer build does not compile them a second time).
+# copy in build/cuda-obj/ (the sanitizer build does not compile them a second time); they rebuild
+# when nvcc's own flags change (CUDA_ARCH), recorded in a stamp.
 CU_OBJ_DIR := build/cuda-obj
 CU_OBJ     := $(SRC_CU:%.cu=$(CU_OBJ_DIR)/%.o)
-$(CU_OBJ_DIR)/%.o: %.cu | $(PREREQ)
+ifneq ($(NVCC),)
+  CU_FLAGS_STAMP := $(CU_OBJ_DIR)/.nvflags
+  $(shell mkdir -p $(CU_OBJ_DIR); [ "$$(cat $(CU_FLAGS_STAMP) 2>/dev/null)" = '$(NVFLAGS)' ] || echo '$(NVFLAGS)' > $(CU_FLAGS_STAMP))
+endif
+$(CU_OBJ_DIR)/%.o: %.cu $(CU_FLAGS_STAMP) | $(PREREQ)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 -include $(wildcard $(CU_OBJ_DIR)/gpu/*.d)
