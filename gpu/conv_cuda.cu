@@ -291,13 +291,14 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
     for (int i = 0; i < nchosen && !c; i++)
         if (!memcmp(&chosen[i].g, &ig, sizeof ig) && chosen[i].dt == dt && chosen[i].dir == dir) c = &chosen[i];
     if (!c && cuda_capturing()) return im2col_way();
+    path_choice m;   /* a choice the full table cannot keep is used once, and timed again next time */
     if (!c) {
-        path_choice m = {ig, dt, dir, 0, cuda_time_ms(igemm_way), cuda_time_ms(im2col_way)};
+        m = {ig, dt, dir, 0, cuda_time_ms(igemm_way), cuda_time_ms(im2col_way)};
         if (m.ms_im2col < 0) return -1;   /* im2col + cuBLAS failed: its error stands */
         m.igemm = m.ms_igemm > 0 && m.ms_igemm < m.ms_im2col;
         if (!m.igemm) cudaGetLastError();   /* a failed implicit-GEMM launch is not this call's error */
-        if (nchosen < (int)(sizeof chosen / sizeof chosen[0])) chosen[nchosen++] = m;
-        c = &chosen[nchosen - 1];
+        c = &m;
+        if (nchosen < (int)(sizeof chosen / sizeof chosen[0])) c = &(chosen[nchosen++] = m);
     }
     char was[160];   /* the callers' notes are shorter */
     memcpy(was, note, sizeof was - 1);

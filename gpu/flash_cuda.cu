@@ -103,13 +103,14 @@ static int pick_run(const struct attn_shape *s, int pass, int force, A one, B tw
         snprintf(note, 128, "16 %s per warp (not timed: under graph capture)", what);
         return one();
     }
+    pick m;   /* a choice the full table cannot keep is used once, and timed again next time */
     if (!p) {
-        pick m = {*s, half, pass, 1, cuda_time_ms(one), cuda_time_ms(two)};
+        m = {*s, half, pass, 1, cuda_time_ms(one), cuda_time_ms(two)};
         if (m.ms1 < 0 && m.ms2 < 0) return -1;
         cudaGetLastError();   /* a variant that failed to launch is not this call's error */
         m.v = m.ms2 > 0 && (m.ms1 < 0 || m.ms2 < m.ms1) ? 2 : 1;
-        if (npicks < (int)(sizeof picks / sizeof picks[0])) picks[npicks++] = m;
-        p = &picks[npicks - 1];
+        p = &m;
+        if (npicks < (int)(sizeof picks / sizeof picks[0])) p = &(picks[npicks++] = m);
         if (reset()) return -1;
     }
     snprintf(note, 128, "%d %s per warp, measured %.3f ms against %.3f ms for %d", 16 * p->v, what, p->v == 2 ? p->ms2 : p->ms1,

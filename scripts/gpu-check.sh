@@ -19,7 +19,8 @@
 #                the MNIST CNN's two at N128) on cuda and cudnn, every dtype, and the MLP/CNN b128
 #                training steps (resident, transfer, graph; fp32, fp16, bf16); every row verified
 #                against the reference before it is timed (the quick suite has fewer of these);
-#                cuDNN's search traced into the log (DLBENCH_CUDNN_TRACE)
+#                cuDNN's search traced into the log (DLBENCH_CUDNN_TRACE); each cuda row's note
+#                gives the implicit GEMM's time against im2col + cuBLAS (the faster one ran)
 #     bw         STREAM copy/add/triad and ReLU at 2^27 elements, softmax and layer-norm 32768x1024,
 #                fp32/fp16/bf16
 #     peers      PyTorch on the same GPU: peers_gpu.py --only gemm,bw,xfer,conv,convbwd,train
@@ -35,7 +36,8 @@
 #                way's first-call time (OpenBLAS, tiles, the own AVX-512 kernel, on 192-deep slices
 #                where threads outnumber cores)
 #     xformer    attention and the GPT step (issue 15, <= ~2 min): the attention rows (gpt.tiny, GPT-2
-#                small/medium, Llama-style; fp32 and bf16; cuda and flash) and the GPT steps (gpt.tiny,
+#                small/medium, Llama-style; fp32 and bf16; cuda and flash: each flash row's note gives
+#                both variants' times, 16 and 32 rows per warp) and the GPT steps (gpt.tiny,
 #                gpt2.small; fp32 and bf16; eager and CUDA graph), then peers_gpu.py --only attention,gpt
 #     quick      the whole quick suite (`make bench`'s), timed (issue 12's goal: <= 120 s), with its
 #                wall time per backend and workload and the accuracy of its ETA (run-breakdown.py);
