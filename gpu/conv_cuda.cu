@@ -262,16 +262,13 @@ static int forward_igemm_f32(const igemm_geom &ig, const float *x, const float *
 }
 
 /* Which way a lowering runs (the forward and stride-1 backward-data, dir 0; the backward-filter,
- * dir 1), per geometry and dtype, for fp32 and, on sm_80+, fp16/bf16: each way timed once (a warm call, then a timed
- * one, CUDA events) outside any capture, the faster kept; under a graph capture an untimed case
- * takes im2col. DLBENCH_CONV_PATH=igemm|im2col (or conv_cuda_force_path) forces one way. */
+ * dir 1), per geometry and dtype, for fp32 and, on sm_80+, fp16/bf16: the faster of the two
+ * (way_choose: each timed once outside any capture; under a capture an untimed case takes
+ * im2col). DLBENCH_CONV_PATH=igemm|im2col (or conv_cuda_force_path) forces one way. */
 static int force_path = -1;   /* -1: not read yet; 0 measure; 1 im2col; 2 implicit GEMM */
+static way_table conv_ways;
 extern "C" void conv_cuda_force_path(int path) { force_path = path; }
 extern "C" int conv_cuda_has_igemm(void) { return cuda_cc >= 80; }
-
-struct path_choice { igemm_geom g; enum dtype dt; int dir, igemm; float ms_igemm, ms_im2col; };
-static path_choice chosen[256];
-static int nchosen;
 
 /* Runs igemm_way or im2col_way (the note already describes the latter) as chosen above. */
 template <class A, class B>
@@ -287,27 +284,22 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
         snprintf(note, sizeof note, "%s, forced", what);
         return igemm_way();
     }
-    path_choice *c = NULL;
-    for (int i = 0; i < nchosen && !c; i++)
-        if (!memcmp(&chosen[i].g, &ig, sizeof ig) && chosen[i].dt == dt && chosen[i].dir == dir) c = &chosen[i];
-    if (!c && cuda_capturing()) return im2col_way();
-    path_choice m;   /* a choice the full table cannot keep is used once, and timed again next time */
-    if (!c) {
-        m = {ig, dt, dir, 0, cuda_time_ms(igemm_way), cuda_time_ms(im2col_way)};
-        if (m.ms_im2col < 0) return -1;   /* im2col + cuBLAS failed: its error stands */
-        m.igemm = m.ms_igemm > 0 && m.ms_igemm < m.ms_im2col;
-        if (!m.igemm) cudaGetLastError();   /* a failed implicit-GEMM launch is not this call's error */
-        c = &m;
-        if (nchosen < (int)(sizeof chosen / sizeof chosen[0])) c = &(chosen[nchosen++] = m);
-    }
+    struct { igemm_geom g; int dt, dir; } key;
+    memset(&key, 0, sizeof key);
+    key.g = ig;
+    key.dt = dt;
+    key.dir = dir;
+    way_choice c;
+    int rc = way_choose(&conv_ways, &key, sizeof key, igemm_way, im2col_way, [] { return 0; }, &c);
+    if (rc <= 0) return rc < 0 ? -1 : im2col_way();
     char was[160];   /* the callers' notes are shorter */
     memcpy(was, note, sizeof was - 1);
     was[sizeof was - 1] = 0;
-    if (c->igemm) {
-        snprintf(note, sizeof note, "%s, measured %.3f ms against %.3f ms for %s", what, c->ms_igemm, c->ms_im2col, was);
+    if (!c.second) {
+        snprintf(note, sizeof note, "%s, measured %.3f ms against %.3f ms for %s", what, c.ms_first, c.ms_second, was);
         return igemm_way();
     }
-    snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c->ms_im2col, c->ms_igemm);
+    snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c.ms_second, c.ms_first);
     return im2col_way();
 }
 

@@ -1,10 +1,12 @@
 /* cuda_launch.cuh: what every .cu file shares about launching kernels: the block size, grid
- * sizing for grid-stride loops, timing a way once to choose it, and warp/block reductions. Header-only (static inline), so each
- * translation unit gets its own copy and no relocatable device code is needed. */
+ * sizing for grid-stride loops, choosing the faster of two ways by timing each once, and
+ * warp/block reductions. Header-only (static inline), so each translation unit gets its own copy
+ * and no relocatable device code is needed. */
 #ifndef DLBENCH_CUDA_LAUNCH_CUH
 #define DLBENCH_CUDA_LAUNCH_CUH
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 #include "cuda_state.h"   /* cuda_sm_count */
 
 #define THREADS 256       /* threads per block of every elementwise and row kernel */
@@ -31,6 +33,35 @@ static inline int cuda_capturing(void)
 {
     cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
     return cudaStreamIsCapturing(cuda_stream, &cap) != cudaSuccess || cap != cudaStreamCaptureStatusNone;
+}
+
+/* The faster of two ways of one operation for one case (the case: key bytes, padding zeroed),
+ * each way timed once by cuda_time_ms; a table remembers the choices (when full, a case is timed
+ * again next time). */
+struct way_choice { unsigned char key[96]; size_t n; int second; float ms_first, ms_second; };
+struct way_table { way_choice e[128]; int n; };
+
+/* *out = the remembered choice for key, or one timed now (first(), then second(), then reset()
+ * undoing what the timing runs changed). Returns 1; 0 under a graph capture with nothing
+ * remembered (no timing there); -1 when both ways failed or reset() did. */
+template <class A, class B, class Z>
+static int way_choose(way_table *t, const void *key, size_t n, A first, B second, Z reset, way_choice *out)
+{
+    if (n > sizeof out->key) return -1;
+    for (int i = 0; i < t->n; i++)
+        if (t->e[i].n == n && !memcmp(t->e[i].key, key, n)) { *out = t->e[i]; return 1; }
+    if (cuda_capturing()) return 0;
+    way_choice c = {};
+    memcpy(c.key, key, n);
+    c.n = n;
+    c.ms_first = cuda_time_ms(first);
+    c.ms_second = cuda_time_ms(second);
+    if (c.ms_first < 0 && c.ms_second < 0) return -1;
+    cudaGetLastError();   /* a way that failed to launch is not this call's error */
+    c.second = c.ms_second > 0 && (c.ms_first < 0 || c.ms_second < c.ms_first);
+    if (t->n < (int)(sizeof t->e / sizeof t->e[0])) t->e[t->n++] = c;
+    *out = c;
+    return reset() ? -1 : 1;
 }
 
 /* Blocks for `work` items, one per thread, capped at 32 blocks per SM: a grid-stride loop covers

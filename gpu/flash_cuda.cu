@@ -71,9 +71,7 @@ static int fwd_launch_mt(const struct attn_shape *s, const void *q, const void *
  * one. The notes say which ran and why. */
 static int force_mt = -1, force_kt = -1;
 static char fwd_note[128], bwd_note[128];
-struct pick { struct attn_shape s; int half, pass, v; float ms1, ms2; };
-static pick picks[128];
-static int npicks;
+static way_table flash_ways;
 extern "C" void flash_force_mt(int mt) { force_mt = mt; force_kt = mt; }
 extern "C" const char *flash_fwd_note(void) { return fwd_note; }
 extern "C" const char *flash_bwd_note(void) { return bwd_note; }
@@ -95,27 +93,21 @@ static int pick_run(const struct attn_shape *s, int pass, int force, A one, B tw
         snprintf(note, 128, "%d %s per warp, forced", 16 * force, what);
         return force == 2 ? two() : one();
     }
-    const int half = std::is_same<T, __half>::value;
-    pick *p = NULL;
-    for (int i = 0; i < npicks && !p; i++)
-        if (!memcmp(&picks[i].s, s, sizeof *s) && picks[i].half == half && picks[i].pass == pass) p = &picks[i];
-    if (!p && cuda_capturing()) {
+    struct { struct attn_shape s; int half, pass; } key;
+    memset(&key, 0, sizeof key);
+    key.s = *s;
+    key.half = std::is_same<T, __half>::value;
+    key.pass = pass;
+    way_choice c;
+    int rc = way_choose(&flash_ways, &key, sizeof key, one, two, reset, &c);
+    if (rc < 0) return -1;
+    if (rc == 0) {
         snprintf(note, 128, "16 %s per warp (not timed: under graph capture)", what);
         return one();
     }
-    pick m;   /* a choice the full table cannot keep is used once, and timed again next time */
-    if (!p) {
-        m = {*s, half, pass, 1, cuda_time_ms(one), cuda_time_ms(two)};
-        if (m.ms1 < 0 && m.ms2 < 0) return -1;
-        cudaGetLastError();   /* a variant that failed to launch is not this call's error */
-        m.v = m.ms2 > 0 && (m.ms1 < 0 || m.ms2 < m.ms1) ? 2 : 1;
-        p = &m;
-        if (npicks < (int)(sizeof picks / sizeof picks[0])) p = &(picks[npicks++] = m);
-        if (reset()) return -1;
-    }
-    snprintf(note, 128, "%d %s per warp, measured %.3f ms against %.3f ms for %d", 16 * p->v, what, p->v == 2 ? p->ms2 : p->ms1,
-             p->v == 2 ? p->ms1 : p->ms2, p->v == 2 ? 16 : 32);
-    return p->v == 2 ? two() : one();
+    snprintf(note, 128, "%d %s per warp, measured %.3f ms against %.3f ms for %d", c.second ? 32 : 16, what,
+             c.second ? c.ms_second : c.ms_first, c.second ? c.ms_first : c.ms_second, c.second ? 16 : 32);
+    return c.second ? two() : one();
 }
 
 template <class T, int D, int LD>
