@@ -15,11 +15,14 @@
  *                  (run_chosen; the row's note gives both times).
  * backward-data    stride 1 (pad <= dil·(R-1)), K no wider than C: dx is the forward convolution
  *                  of dy (K input channels, P x Q) with the filter flipped and transposed,
- *                  w'[c][k][r][s] = w[k][c][R-1-r][S-1-s], padding dil·(R-1) - pad: the forward
- *                  path writes dx directly (no col2im; 1x1: one GEMM dx[n] = wᵀ·dy[n]). Otherwise
- *                  (strided, or few input channels as MNIST conv1): dcol[n] (CRS, PQ) = wᵀ (CRS, K)
- *                  · dy[n] (K, PQ) in fp32, then col2im gathers dx (each element sums its R·S
- *                  taps: one writer, no atomics).
+ *                  w'[c][k][r][s] = w[k][c][R-1-r][S-1-s], padding dil·(R-1) - pad: im2col of dy
+ *                  + cuBLAS write dx directly (no col2im; 1x1: one GEMM dx[n] = wᵀ·dy[n]).
+ *                  Otherwise (strided, or few input channels as MNIST conv1): dcol[n] (CRS, PQ)
+ *                  = wᵀ (CRS, K) · dy[n] (K, PQ) in fp32, then col2im gathers dx (each element
+ *                  sums its R·S taps: one writer, no atomics). fp32 and fp16/bf16 on sm_80+, any
+ *                  stride up to 4: also the implicit GEMM by stride phases (conv_igemm.cuh's
+ *                  dgrad_plan: per phase of dx's pixels a forward implicit GEMM of dy with the
+ *                  taps that reach it, no multiplications by zero), timed against the above.
  * backward-filter  one reduction GEMM over L = nb·PQ: dw (K, CRS) = dy' (K, L) · colᵀ (L, CRS),
  *                  with col laid out (CRS, nb·PQ) and dy transposed per chunk to dy' (K, nb·PQ).
  *                  The reduction is cut into S slices (a strided-batched GEMM into fp32 partials,
@@ -45,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <type_traits>
 
 #define WORKSPACE_MAX ((size_t)256 << 20)   /* lowered matrices of one chunk */
 #define PARTIALS_MAX ((size_t)64 << 20)     /* backward-filter's fp32 partial sums */
@@ -261,8 +265,8 @@ static int forward_igemm_f32(const igemm_geom &ig, const float *x, const float *
     return 0;
 }
 
-/* Which way a lowering runs (the forward and stride-1 backward-data, dir 0; the backward-filter,
- * dir 1), per geometry and dtype, for fp32 and, on sm_80+, fp16/bf16: the faster of the two
+/* Which way a lowering runs (the forward, dir 0; the backward-filter, dir 1; the backward-data,
+ * dir 2), per geometry and dtype, for fp32 and, on sm_80+, fp16/bf16: the faster of the two
  * (way_choose: each timed once outside any capture; under a capture an untimed case takes
  * im2col). DLBENCH_CONV_PATH=igemm|im2col (or conv_cuda_force_path) forces one way. */
 static int force_path = -1;   /* -1: not read yet; 0 measure; 1 im2col; 2 implicit GEMM */
@@ -272,13 +276,14 @@ extern "C" int conv_cuda_has_igemm(void) { return cuda_cc >= 80; }
 
 /* Runs igemm_way or im2col_way (the note already describes the latter) as chosen above. */
 template <class A, class B>
-static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way, B im2col_way)
+static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way, B im2col_way, const char *how = "")
 {
     if (force_path < 0) {
         const char *e = getenv("DLBENCH_CONV_PATH");
         force_path = e && !strcmp(e, "igemm") ? 2 : e && !strcmp(e, "im2col") ? 1 : 0;
     }
-    const char *what = dt == DT_F32 ? "implicit GEMM in fp32 FFMA (64x128 tiles)" : "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles)";
+    char what[128];
+    snprintf(what, sizeof what, "%s%s", dt == DT_F32 ? "implicit GEMM in fp32 FFMA (64x128 tiles)" : "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles)", how);
     if ((dt != DT_F32 && cuda_cc < 80) || (long long)ig.N * ig.P * ig.Q >= INT_MAX || force_path == 1) return im2col_way();
     if (force_path == 2) {
         snprintf(note, sizeof note, "%s, forced", what);
@@ -296,7 +301,7 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
     memcpy(was, note, sizeof was - 1);
     was[sizeof was - 1] = 0;
     if (!c.second) {
-        snprintf(note, sizeof note, "%s, measured %.3f ms against %.3f ms for %s", what, c.ms_first, c.ms_second, was);
+        snprintf(note, sizeof note, "%.96s, measured %.3f ms against %.3f ms for %s", what, c.ms_first, c.ms_second, was);
         return igemm_way();
     }
     snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c.ms_second, c.ms_first);
@@ -338,7 +343,7 @@ static int conv_forward(enum dtype dt, const struct conv_shape *s, const T *x, c
     return forward_lowered<T>(dt, s->n, s->k, g, x, w, y, col, nb);
 }
 
-/* Stride 1: dx = forward convolution of dy with the flipped, transposed filter. */
+/* Stride 1: dx = forward convolution of dy with the flipped, transposed filter, im2col + cuBLAS. */
 template <class T>
 static int bwd_data_as_forward(enum dtype dt, const struct conv_shape *s, const T *dy, const T *w, T *dx, int ph, int pw)
 {
@@ -357,7 +362,29 @@ static int bwd_data_as_forward(enum dtype dt, const struct conv_shape *s, const 
     else
         snprintf(note, sizeof note, "forward conv of dy with the flipped filter: im2col + strided-batched GEMM, %d chunk(s) of %d",
                  (s->n + nb - 1) / nb, nb);
-    return forward_lowered<T>(dt, s->n, s->c, g, dy, wt, dx, pointwise ? NULL : (T *)(ws + wbytes), nb);
+    return forward_im2col<T>(dt, s->n, s->c, g, dy, wt, dx, pointwise ? NULL : (T *)(ws + wbytes), nb);
+}
+
+/* Any stride on the implicit GEMM (fp32; fp16/bf16 on sm_80+): the stride phases of
+ * conv_igemm.cuh's dgrad_plan, each a forward implicit GEMM of dy with its sub-filter into its
+ * pixels of dx (stride 1: one phase, the flipped filter). */
+template <class T>
+static int bwd_data_igemm(const dgrad_plan &pl, const struct conv_shape *s, const T *dy, const T *w, T *dx)
+{
+    typedef typename std::conditional<sizeof(T) == 2, uint16_t, uint32_t>::type bits;
+    T *wsub = (T *)workspace((size_t)pl.welems * sizeof(T));
+    if (!wsub) return -1;
+    unsigned wn = (unsigned)conv_w_elems(s);
+    dgrad_filter_kernel<bits><<<grid_for(wn), THREADS, 0, cuda_stream>>>(wn, pl, (const bits *)w, (bits *)wsub);
+    CUDA_CHECK_LAUNCH();
+    if (pl.zero_first) CUDA_CHECK(cudaMemsetAsync(dx, 0, conv_x_elems(s) * sizeof(T), cuda_stream));
+    for (int i = 0; i < pl.phases; i++) {
+        int rc;
+        if constexpr (sizeof(T) == 2) rc = forward_igemm<T>(pl.g[i], dy, wsub + pl.woff[i], dx);
+        else rc = forward_igemm_f32(pl.g[i], dy, wsub + pl.woff[i], dx);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 /* Any stride: fp32 dcol = wᵀ · dy per image (one strided-batched GEMM per chunk), col2im gather. */
@@ -480,19 +507,37 @@ static int conv_bwd_filter(enum dtype dt, const struct conv_shape *s, const T *x
     return run_chosen(dt, 1, ig, [&] { return bwd_filter_igemm<T>(ig, x, dy, dw); }, im2col_way);
 }
 
+/* Backward-data: the implicit GEMM by stride phases, timed against the lowered way: the
+ * flipped-filter forward, which lowers dy (K·R·S rows of H·W, in the dtype), or the col2im route,
+ * which writes fp32 dcol (C·R·S rows of P·Q) and reads it back once more; of those two the fewer
+ * bytes (MNIST conv1, C = 1, K = 32: col2im), the flipped route on a tie (one kernel less). */
+template <class T>
+static int conv_bwd_data(enum dtype dt, const struct conv_shape *s, const T *dy, const T *w, T *dx)
+{
+    int ph = s->dil * (s->r - 1) - s->pad, pw = s->dil * (s->s - 1) - s->pad;
+    int pointwise = s->r == 1 && s->s == 1 && s->pad == 0;
+    auto lowered_way = [&] {
+        if (s->stride == 1 && ph >= 0 && pw >= 0 && (pointwise || (size_t)s->k * sizeof(T) <= (size_t)s->c * 4))
+            return bwd_data_as_forward<T>(dt, s, dy, w, dx, ph, pw);
+        return bwd_data_col2im<T>(dt, s, dy, w, dx);
+    };
+    dgrad_plan pl;
+    if ((sizeof(T) != 2 && dt != DT_F32) || (long long)s->n * s->h * s->w >= INT_MAX ||
+        dgrad_plan_make(&pl, s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->dil))
+        return lowered_way();
+    igemm_geom ig = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    char how[64];
+    if (s->stride == 1) snprintf(how, sizeof how, ", dy with the flipped filter");
+    else snprintf(how, sizeof how, ", %d stride phases%s", pl.phases, pl.zero_first ? " + zeroed pixels" : "");
+    return run_chosen(dt, 2, ig, [&] { return bwd_data_igemm<T>(pl, s, dy, w, dx); }, lowered_way, how);
+}
+
 template <class T>
 static int conv_typed(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, void *out)
 {
     if (d == CONV_FWD) return conv_forward<T>(dt, s, (const T *)a, (const T *)b, (T *)out);
     if (d == CONV_BWD_FILTER) return conv_bwd_filter<T>(dt, s, (const T *)a, (const T *)b, (T *)out);
-    /* The flipped-filter route lowers dy (K·R·S rows of H·W, in the dtype); the col2im route
-     * writes fp32 dcol (C·R·S rows of P·Q) and reads it back once more: take the fewer bytes
-     * (MNIST conv1, C = 1, K = 32: col2im), the flipped route on a tie (one kernel less). */
-    int ph = s->dil * (s->r - 1) - s->pad, pw = s->dil * (s->s - 1) - s->pad;
-    int pointwise = s->r == 1 && s->s == 1 && s->pad == 0;
-    if (s->stride == 1 && ph >= 0 && pw >= 0 && (pointwise || (size_t)s->k * sizeof(T) <= (size_t)s->c * 4))
-        return bwd_data_as_forward<T>(dt, s, (const T *)a, (const T *)b, (T *)out, ph, pw);
-    return bwd_data_col2im<T>(dt, s, (const T *)a, (const T *)b, (T *)out);
+    return conv_bwd_data<T>(dt, s, (const T *)a, (const T *)b, (T *)out);
 }
 
 extern "C" int conv_cuda(enum conv_dir d, enum dtype dt, const struct conv_shape *s, const void *a, const void *b, void *out)

@@ -14,7 +14,9 @@
  * Double-buffered: the next step's loads are in flight while this one is computed; one barrier
  * per step. Shared memory rows are padded (A 40, B 136 elements) so ldmatrix is conflict-free.
  * The backward-filter (conv_wgrad_igemm_kernel, below) is the same loop on dw (K, CRS) = dy ·
- * colᵀ, the reduction over N·P·Q cut into slices of fp32 partial sums.
+ * colᵀ, the reduction over N·P·Q cut into slices of fp32 partial sums. The backward-data runs
+ * the forward kernels once per stride phase of dx (dgrad_plan, at the end): each phase's output
+ * pixels are every st-th of dx (igemm_geom's output mapping).
  * Index math is 32-bit: the launcher takes tensors below 2^31 elements. */
 #ifndef DLBENCH_CONV_IGEMM_CUH
 #define DLBENCH_CONV_IGEMM_CUH
@@ -31,15 +33,20 @@
 #define IG_BODY 1
 #endif
 
+/* A forward convolution x (N, C, H, W) * w (K, C, R, S) -> y (N, K, P, Q). Its output pixel
+ * (p, q) of image n, channel k, lands at y[(n·K + k)·OHW + o0 + os·(p·OW + q)]: y itself (OHW =
+ * P·Q, OW = Q, os = 1, o0 = 0) or, for a stride phase of the backward-data (below), every os-th
+ * pixel of a larger plane. */
 struct igemm_geom {
     int N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil;
     int CRS, PQ, NPQ;
+    int OHW, OW, os, o0;
 };
 
 static inline igemm_geom igemm_geom_make(int N, int C, int H, int W, int K, int R, int S, int P, int Q, int stride, int padh, int padw,
                                          int dil)
 {
-    igemm_geom g = {N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil, C * R * S, P * Q, N * P * Q};
+    igemm_geom g = {N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil, C * R * S, P * Q, N * P * Q, P * Q, Q, 1, 0};
     return g;
 }
 
@@ -61,6 +68,14 @@ static inline int wgrad_slice_len(const igemm_geom &g, int sms, size_t max_bytes
 
 /* Shared memory of a launch (bytes): two stages of the A and B tiles. */
 static inline size_t conv_igemm_smem(void) { return (size_t)2 * (IG_BM * IG_LDA + IG_BK * IG_LDB) * 2; }
+
+/* Where GEMM column col (image im, pixel (p, q)) of output channel 0 lands in y; channel m adds
+ * m·OHW. */
+__device__ __forceinline__ size_t igemm_out_base(const igemm_geom &g, int col)
+{
+    int im = col / g.PQ, pq = col - im * g.PQ, p = pq / g.Q, q = pq - p * g.Q;
+    return (size_t)im * g.K * g.OHW + g.o0 + (size_t)g.os * (p * g.OW + q);
+}
 
 /* This thread's 32 col values of step k0 (zeros outside the image, past CRS or past N·P·Q),
  * packed in pairs along the reduction. */
@@ -186,7 +201,7 @@ __global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, co
         }
         __syncthreads();   /* the next stage is in place; every warp is done with this one */
     }
-    /* y[n][k][pq]: element (row m, column npq) of the GEMM */
+    /* y: element (row m, column npq) of the GEMM */
     uint16_t *yo = (uint16_t *)y;
 #pragma unroll
     for (int nt = 0; nt < 8; nt++)
@@ -194,14 +209,13 @@ __global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, co
         for (int e1 = 0; e1 < 2; e1++) {
             int col = n0 + wn * 64 + nt * 8 + 2 * tq + e1;
             if (col >= g.NPQ) continue;
-            int im = col / g.PQ;
-            size_t base = (size_t)im * g.K * g.PQ + (col - im * g.PQ);
+            size_t base = igemm_out_base(g, col);
 #pragma unroll
             for (int mt = 0; mt < 2; mt++)
 #pragma unroll
                 for (int e0 = 0; e0 < 2; e0++) {
                     int m = m0 + wm * 32 + mt * 16 + g4 + 8 * e0;
-                    if (m < g.K) yo[base + (size_t)m * g.PQ] = (uint16_t)pack2<T>(acc[mt][nt][2 * e0 + e1], 0.f);
+                    if (m < g.K) yo[base + (size_t)m * g.OHW] = (uint16_t)pack2<T>(acc[mt][nt][2 * e0 + e1], 0.f);
                 }
         }
 #endif
@@ -304,5 +318,99 @@ __global__ void __launch_bounds__(IG_THREADS)
                 if (m < g.K && n < g.CRS) out[(size_t)m * g.CRS + n] = acc[mt][nt][e];
             }
 #endif
+}
+/* Backward-data by stride phases. dx[n][c][h][w] = Σ dy[n][k][p][q]·w[k][c][r][s] over the
+ * (k, r, s, p, q) with p·st − pad + r·dil = h and q·st − pad + s·dil = w. The rows h ≡ ph
+ * (mod st) take exactly the taps r with (ph + pad − r·dil) ≡ 0 (mod st), t = st / gcd(st, dil)
+ * apart; with h = ph + i·st and r = r0 + j·t, p = base − j·e + i (base = (ph + pad − r0·dil) / st,
+ * e = dil / gcd). So each phase (ph, pw) is a forward stride-1 convolution of dy (K channels,
+ * P × Q) with a sub-filter (C, K, Rp, Sp) holding its taps in reverse order (j' = Rp − 1 − j),
+ * dilation e, padding (Rp − 1)·e − base, into the pixels (ph + i·st, pw + j·st) of dx: none of
+ * the multiplications by zero that a stride-st backward as one convolution would do (3 × 3 / 2:
+ * 4, 2, 2 and 1 taps in the four phases, 9 in all, where a zero-inserted dy takes 9 each).
+ * Stride 1: one phase whose sub-filter is the flipped, transposed filter. Every tap belongs to
+ * exactly one phase, so the sub-filters together hold w's elements once. */
+#define DG_MAX_STRIDE 4
+#define DG_MAX_TAPS 16
+
+struct dgrad_dim {
+    int taps[DG_MAX_STRIDE], pad[DG_MAX_STRIDE], out[DG_MAX_STRIDE];   /* per phase: Rp, padding, pixels */
+    int phase_of[DG_MAX_TAPS], pos_of[DG_MAX_TAPS];                     /* per tap r: its phase and j' */
+};
+
+struct dgrad_plan {
+    int K, C, R, S, phases, zero_first;   /* zero_first: some pixels get no tap; dx is zeroed first */
+    int index[DG_MAX_STRIDE][DG_MAX_STRIDE];   /* (ph, pw) -> phase, or -1 */
+    dgrad_dim dh, dw;
+    igemm_geom g[DG_MAX_STRIDE * DG_MAX_STRIDE];
+    long long woff[DG_MAX_STRIDE * DG_MAX_STRIDE], welems;   /* sub-filter offsets (multiples of 8) and total */
+};
+
+static inline int dgrad_gcd(int a, int b) { return b ? dgrad_gcd(b, a % b) : a; }
+
+static inline void dgrad_dim_make(dgrad_dim *d, int X, int R, int st, int pad, int dil)
+{
+    const int t = st / dgrad_gcd(st, dil), e = dil / dgrad_gcd(st, dil);
+    for (int ph = 0; ph < st; ph++) {
+        int first = -1, n = 0;
+        for (int r = 0; r < R; r++)
+            if (((ph + pad - r * dil) % st + st) % st == 0) {
+                if (first < 0) first = r;
+                n++;
+            }
+        d->taps[ph] = n;
+        d->out[ph] = X > ph ? (X - ph + st - 1) / st : 0;
+        d->pad[ph] = n ? (n - 1) * e - (ph + pad - first * dil) / st : 0;
+        for (int r = first, j = 0; n && r < R; r += t, j++) {
+            d->phase_of[r] = ph;
+            d->pos_of[r] = n - 1 - j;
+        }
+    }
+}
+
+/* The plan of the backward-data of x (N, C, H, W) * w (K, C, R, S) -> y (N, K, P, Q); 0, or -1
+ * when the stride or filter exceeds the tables (the caller lowers another way). */
+static inline int dgrad_plan_make(dgrad_plan *pl, int N, int C, int H, int W, int K, int R, int S, int P, int Q, int st, int pad, int dil)
+{
+    if (st < 1 || st > DG_MAX_STRIDE || R > DG_MAX_TAPS || S > DG_MAX_TAPS || dil < 1) return -1;
+    const int e = dil / dgrad_gcd(st, dil);
+    pl->K = K; pl->C = C; pl->R = R; pl->S = S;
+    pl->phases = 0;
+    pl->zero_first = 0;
+    pl->welems = 0;
+    dgrad_dim_make(&pl->dh, H, R, st, pad, dil);
+    dgrad_dim_make(&pl->dw, W, S, st, pad, dil);
+    for (int ph = 0; ph < st; ph++)
+        for (int pw = 0; pw < st; pw++) {
+            pl->index[ph][pw] = -1;
+            const int Rp = pl->dh.taps[ph], Sp = pl->dw.taps[pw], Hp = pl->dh.out[ph], Wp = pl->dw.out[pw];
+            if (!Hp || !Wp) continue;
+            if (!Rp || !Sp) { pl->zero_first = 1; continue; }
+            const int i = pl->phases++;
+            pl->index[ph][pw] = i;
+            igemm_geom g = igemm_geom_make(N, K, P, Q, C, Rp, Sp, Hp, Wp, 1, pl->dh.pad[ph], pl->dw.pad[pw], e);
+            g.OHW = H * W;
+            g.OW = W;
+            g.os = st;
+            g.o0 = ph * W + pw;
+            pl->g[i] = g;
+            pl->woff[i] = pl->welems;
+            pl->welems += ((long long)C * K * Rp * Sp + 7) / 8 * 8;
+        }
+    return 0;
+}
+
+/* w (K, C, R, S) -> the phases' sub-filters, each (C, K, Rp, Sp) at its offset: one thread per
+ * element of w, grid-stride. T: the storage type (bits moved, not converted). */
+template <class T>
+__global__ void dgrad_filter_kernel(unsigned total, dgrad_plan pl, const T *__restrict__ w, T *__restrict__ wsub)
+{
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        const unsigned s = i % pl.S, r = i / pl.S % pl.R, c = i / (pl.S * pl.R) % pl.C, k = i / ((unsigned)pl.S * pl.R * pl.C);
+        const int ph = pl.dh.phase_of[r], pw = pl.dw.phase_of[s], p = pl.index[ph][pw];
+        if (p < 0) continue;   /* a phase without pixels */
+        const int Rp = pl.dh.taps[ph], Sp = pl.dw.taps[pw];
+        wsub[pl.woff[p] + (((size_t)c * pl.K + k) * Rp + pl.dh.pos_of[r]) * Sp + pl.dw.pos_of[s]] = w[i];
+    }
 }
 #endif

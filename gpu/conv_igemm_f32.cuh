@@ -122,12 +122,11 @@ __global__ void __launch_bounds__(FG_THREADS) conv_igemm_f32_kernel(igemm_geom g
     for (int j = 0; j < 8; j++) {
         int col = n0 + (j < 4 ? 4 * tn + j : 64 + 4 * tn + j - 4);
         if (col >= g.NPQ) continue;
-        int im = col / g.PQ;
-        size_t base = (size_t)im * g.K * g.PQ + (col - im * g.PQ);
+        size_t base = igemm_out_base(g, col);
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             int m = m0 + 4 * tm + i;
-            if (m < g.K) y[base + (size_t)m * g.PQ] = acc[i][j];
+            if (m < g.K) y[base + (size_t)m * g.OHW] = acc[i][j];
         }
     }
 }

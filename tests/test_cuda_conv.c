@@ -49,6 +49,15 @@ Test(cuda_conv, implicit_gemm_forced)
     const char *note = b->impl();
     cr_expect(strstr(note, "implicit GEMM") != NULL, "note: %s", note);
     w->teardown(st);
+    /* a strided backward-data runs its stride phases */
+    const struct workload *wd = workload_find("conv_bwd_data");
+    const struct conv_shape s2 = {2, 16, 10, 10, 32, 3, 3, 2, 1, 1};
+    st = wd->setup(b, &s2, DT_F32, 3, why, sizeof why);
+    cr_assert_not_null(st, "%s", why);
+    cr_assert_eq(wd->call(st), 0, "%s", b->dev->error());
+    note = b->impl();
+    cr_expect(strstr(note, "implicit GEMM") && strstr(note, "4 stride phases"), "note: %s", note);
+    wd->teardown(st);
     conv_cuda_force_path(0);
 }
 

@@ -8,11 +8,12 @@ DLBENCH_SIM_KERNELS_END
 using namespace dlbench_sim;
 #include "conv_sim.h"
 #include <stdio.h>
+#include <string.h>
 #include <vector>
 
-int conv_igemm_fwd_sim(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y, char *why, int n)
+/* One forward launch of geometry g as conv_cuda.cu's forward_igemm / forward_igemm_f32 make it. */
+static int fwd_launch(enum dtype dt, const igemm_geom &g, const void *x, const void *w, void *y, char *why, int n)
 {
-    igemm_geom g = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
     unsigned gx = (unsigned)((g.NPQ + IG_BN - 1) / IG_BN), gy = (unsigned)((g.K + IG_BM - 1) / IG_BM);
     bool vec = g.CRS % 8 == 0 && ((uintptr_t)w & 15) == 0;
     std::function<void()> body;
@@ -37,6 +38,68 @@ int conv_igemm_fwd_sim(enum dtype dt, const struct conv_shape *s, const void *x,
         return -1;
     }
     return 0;
+}
+
+int conv_igemm_fwd_sim(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y, char *why, int n)
+{
+    igemm_geom g = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    return fwd_launch(dt, g, x, w, y, why, n);
+}
+
+int conv_igemm_dgrad_sim(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx, char *why, int n)
+{
+    dgrad_plan pl;
+    if (dgrad_plan_make(&pl, s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->dil)) {
+        snprintf(why, (size_t)n, "no stride-phase plan for stride %d, %dx%d", s->stride, s->r, s->s);
+        return -1;
+    }
+    const size_t es = dtype_size(dt);
+    /* sub-filters start NaN: an element the filter kernel misses poisons the result */
+    std::vector<uint32_t> wsub(((size_t)pl.welems * es + 3) / 4, 0xffffffffu);
+    unsigned total = (unsigned)conv_w_elems(s);
+    std::function<void()> fill;
+    if (es == 2) fill = [&] { dgrad_filter_kernel<uint16_t>(total, pl, (const uint16_t *)w, (uint16_t *)wsub.data()); };
+    else fill = [&] { dgrad_filter_kernel<uint32_t>(total, pl, (const uint32_t *)w, wsub.data()); };
+    if (sim_launch(3, 1, 64, 0, fill)) {   /* a grid smaller than the work: the grid-stride loop runs */
+        snprintf(why, (size_t)n, "simulated dgrad filter kernel: %s", sim_error());
+        return -1;
+    }
+    if (pl.zero_first) memset(dx, 0, conv_x_elems(s) * es);
+    for (int i = 0; i < pl.phases; i++)
+        if (fwd_launch(dt, pl.g[i], dy, (const char *)wsub.data() + pl.woff[i] * es, dx, why, n)) return -1;
+    return 0;
+}
+
+int conv_dgrad_plan_check(int h, int r, int st, int pad, int dil, int *taps, int *pixels)
+{
+    const int p = (h + 2 * pad - dil * (r - 1) - 1) / st + 1, e = dil / dgrad_gcd(st, dil);
+    dgrad_plan pl;
+    if (dgrad_plan_make(&pl, 1, 1, h, h, 1, r, r, p, p, st, pad, dil)) return -1;
+    const dgrad_dim &d = pl.dh;
+    int bad = 0;
+    *taps = *pixels = 0;
+    for (int ph = 0; ph < st; ph++) {
+        *taps += d.taps[ph];
+        *pixels += d.out[ph];
+        for (int i = 0; i < d.out[ph]; i++)
+            for (int rr = 0; rr < r; rr++) {
+                const int num = ph + i * st + pad - rr * dil;   /* st · (the dy row this tap reads), if it divides */
+                if (d.phase_of[rr] != ph) {
+                    bad += num % st == 0;   /* a tap that reaches this pixel left out of its phase */
+                    continue;
+                }
+                bad += d.pos_of[rr] < 0 || d.pos_of[rr] >= d.taps[ph];
+                bad += num != st * (i - d.pad[ph] + d.pos_of[rr] * e);   /* the phase's forward reads that row */
+            }
+        for (int pw = 0; pw < st; pw++) {
+            const int k = pl.index[ph][pw];
+            if (k < 0) continue;
+            const igemm_geom &g = pl.g[k];
+            bad += g.P != d.out[ph] || g.Q != d.out[pw] || g.R != d.taps[ph] || g.S != d.taps[pw] || g.o0 != ph * h + pw || g.os != st ||
+                   g.H != p || g.W != p || g.stride != 1 || g.dil != e;
+        }
+    }
+    return bad;
 }
 
 int conv_igemm_wgrad_sim(enum dtype dt, const struct conv_shape *s, int sms, const void *x, const void *dy, void *dw, char *why, int n)
