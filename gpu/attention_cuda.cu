@@ -37,7 +37,7 @@ static int gemm_heads(int ta, int tb, int m, int n, int k, float alpha, const vo
                       const void *b, cudaDataType_t bt, long ldb, long long sb, void *c, cudaDataType_t ct, long ldc, long long sc, int batch)
 {
     const float zero = 0.0f;
-    CUBLAS_CHECK(cublasGemmStridedBatchedEx(cublas_handle, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
+    CUBLAS_CHECK(cublas_lib.GemmStridedBatchedEx(cublas_handle, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
                                             &alpha, b, bt, (int)ldb, sb, a, at, (int)lda, sa, &zero, c, ct, (int)ldc, sc, batch,
                                             CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return 0;

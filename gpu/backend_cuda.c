@@ -47,7 +47,7 @@ void cuda_fail(cudaError_t e, const char *call, const char *file, int line)
 
 void cublas_fail(cublasStatus_t s, const char *call, const char *file, int line)
 {
-    snprintf(err, sizeof err, "%s in %s at %s:%d", cublasGetStatusString(s), call, file, line);
+    snprintf(err, sizeof err, "%s in %s at %s:%d", cublas_lib.GetStatusString(s), call, file, line);
     cudaError_t e = cudaGetLastError(); /* a kernel fault inside cuBLAS is sticky too */
     if (is_sticky(e)) cuda_fail(e, call, file, line);
 }
@@ -113,12 +113,13 @@ static int open_device(void)
         cudaEventCreate(&ev_start) != cudaSuccess || cudaEventCreate(&ev_stop) != cudaSuccess) {
         snprintf(why_not, sizeof why_not, "cannot create a stream or events on GPU %d", dev); return -1;
     }
-    cublasStatus_t s = cublasCreate(&cublas_handle);
-    if (s != CUBLAS_STATUS_SUCCESS) { snprintf(why_not, sizeof why_not, "cuBLAS: %s", cublasGetStatusString(s)); return -1; }
-    cublasSetStream(cublas_handle, cuda_stream);
+    if (cublas_dl_open(why_not, sizeof why_not)) return -1;
+    cublasStatus_t s = cublas_lib.Create(&cublas_handle);
+    if (s != CUBLAS_STATUS_SUCCESS) { snprintf(why_not, sizeof why_not, "cuBLAS: %s", cublas_lib.GetStatusString(s)); return -1; }
+    cublas_lib.SetStream(cublas_handle, cuda_stream);
     /* A user-provided workspace keeps cuBLAS from allocating while a graph is being captured. */
     static void *cublas_ws;
-    if (cudaMalloc(&cublas_ws, (size_t)32 << 20) == cudaSuccess) cublasSetWorkspace(cublas_handle, cublas_ws, (size_t)32 << 20);
+    if (cudaMalloc(&cublas_ws, (size_t)32 << 20) == cudaSuccess) cublas_lib.SetWorkspace(cublas_handle, cublas_ws, (size_t)32 << 20);
     return 0;
 }
 
@@ -353,9 +354,13 @@ static void cuda_info(info_put_fn put, void *u)
     if (cudaDriverGetVersion(&drv) == cudaSuccess && drv > 0) {
         snprintf(v, sizeof v, "%d.%d", drv / 1000, drv % 1000 / 10); put(u, "cuda", "driver", v);
     } else put(u, "cuda", "driver", "none");
-    int cb = 0; cublasGetProperty(MAJOR_VERSION, &cb); snprintf(v, sizeof v, "%d", cb);
-    int cmi = 0; cublasGetProperty(MINOR_VERSION, &cmi);
-    snprintf(v, sizeof v, "%d.%d", cb, cmi); put(u, "cuda", "cublas", v);
+    int cb = 0, cmi = 0;
+    if (cublas_dl_open(v, sizeof v) == 0) {
+        cublas_lib.GetProperty(MAJOR_VERSION, &cb);
+        cublas_lib.GetProperty(MINOR_VERSION, &cmi);
+        snprintf(v, sizeof v, "%d.%d", cb, cmi);
+    }
+    put(u, "cuda", "cublas", v);
     if (!cuda_probe(v, sizeof v)) { put(u, "cuda", "status", v); return; }
     put(u, "cuda", "status", "available");
     int count = 0; cudaGetDeviceCount(&count);

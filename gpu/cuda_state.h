@@ -3,7 +3,7 @@
 #ifndef DLBENCH_CUDA_STATE_H
 #define DLBENCH_CUDA_STATE_H
 #include <cuda_runtime_api.h>
-#include <cublas_v2.h>
+#include "cublas_dl.h"
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -11,7 +11,7 @@ ifneq ($(NVCC),)
   SRC_C    += $(wildcard gpu/*.c)
   SRC_CU   := $(wildcard gpu/*.cu)
   LDFLAGS  += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64
-  LDLIBS   += -lcublas -lcudart -lstdc++
+  LDLIBS   += -lcudart -lstdc++   # libcublas: dlopen'ed at run time (cublas_dl.c)
   ifneq ($(wildcard $(CUDA_HOME)/include/cudnn.h),)
     CPPFLAGS += -DHAVE_CUDNN      # libcudnn is dlopen'ed at run time: never a link dependency
   else

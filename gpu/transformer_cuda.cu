@@ -29,7 +29,7 @@ extern "C" int xf_gemm_cuda(enum dtype dt, enum dtype out, int ta, int tb, int m
     if (dt == DT_TF32 || out == DT_TF32) { cuda_set_error("transformer GEMM: tf32 is not a storage type"); return -1; }
     /* Row-major C = op(A)·op(B) as column-major Cᵀ = op(B)ᵀ·op(A)ᵀ (see gemm_cuda.c). fp32 inputs
      * use CUBLAS_COMPUTE_32F without tf32: the fp32 step is fp32 arithmetic. */
-    CUBLAS_CHECK(cublasGemmEx(cublas_handle, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &one,
+    CUBLAS_CHECK(cublas_lib.GemmEx(cublas_handle, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &one,
                               b, cuda_type(dt), tb ? k : n, a, cuda_type(dt), ta ? m : k, &zero, c, cuda_type(out), n,
                               CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return 0;

@@ -36,3 +36,42 @@ Test(cuda_backend, reports_a_reason_when_unusable)
     }
     cr_expect(b->dev->mem_free() > 0);
 }
+
+#ifdef HAVE_CUDA
+#include "cublas_dl.h"
+#include <stdio.h>
+#include <string.h>
+
+static int maps_name(const char *lib)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[1024];
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f)) found = strstr(line, lib) != NULL;
+    if (f) fclose(f);
+    return found;
+}
+
+/* cuBLAS is no link dependency (its initialisation would cost every start ~80 ms, and its absence
+ * would stop the binary): not mapped until the table is filled, then every entry resolved, from
+ * the library the headers describe. Needs no GPU. */
+Test(cuda_backend, cublas_loaded_at_run_time)
+{
+    cr_expect(!maps_name("libcublas"), "libcublas mapped before cublas_dl_open: linked, not loaded at run time");
+    char why[256] = "";
+    if (cublas_dl_open(why, sizeof why)) {
+        cr_expect(strstr(why, "cuBLAS") || strstr(why, "libcublas"), "why names cuBLAS: %s", why);
+        cr_skip_test("%s", why);
+    }
+    cr_expect(maps_name("libcublas"));
+    const void *fns[] = {(const void *)cublas_lib.Create, (const void *)cublas_lib.SetStream, (const void *)cublas_lib.SetWorkspace,
+                         (const void *)cublas_lib.GetStatusString, (const void *)cublas_lib.GetProperty, (const void *)cublas_lib.GemmEx,
+                         (const void *)cublas_lib.GemmStridedBatchedEx};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) cr_expect_not_null(fns[i], "entry %zu", i);
+    int major = -1;
+    cr_expect_eq(cublas_lib.GetProperty(MAJOR_VERSION, &major), CUBLAS_STATUS_SUCCESS);
+    cr_expect_eq(major, CUBLAS_VER_MAJOR);
+    cr_expect_str_eq(cublas_lib.GetStatusString(CUBLAS_STATUS_NOT_INITIALIZED), "the library was not initialized");
+    cr_expect_eq(cublas_dl_open(NULL, 0), 0, "a second call gives the first answer");
+}
+#endif
