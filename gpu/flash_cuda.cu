@@ -65,7 +65,7 @@ static int fwd_launch_mt(const struct attn_shape *s, const void *q, const void *
 }
 
 /* Two variants of each fused kernel where both exist: 16 or 32 query rows per warp in the forward
- * (d <= 80), 16 or 32 keys per warp in the backward (d = 64). Each timed once per shape, dtype and
+ * (every head size), 16 or 32 keys per warp in the backward (d = 64). Each timed once per shape, dtype and
  * pass outside a capture (under one an untimed shape takes 16) and the faster kept;
  * DLBENCH_FLASH_MT=1|2 (forward) and DLBENCH_FLASH_KT=1|2 (backward), or flash_force_mt, force
  * one. The notes say which ran and why. */

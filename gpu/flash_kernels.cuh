@@ -4,7 +4,7 @@
  * (gpu/mma_sm80.cuh; on Hopper the legacy MMA path, not wgmma). Device code only: launched by
  * flash_cuda.cu, and run on the CPU by tests/sim/flash_sim.cc to check it without a GPU.
  * Forward: a block of 4 warps owns 64 or 128 query rows (16 or 32 per warp: MT m-tiles, the
- * launcher times both per shape where d <= 80) and walks the 64-key tiles up to its diagonal; K
+ * launcher times both per shape) and walks the 64-key tiles up to its diagonal; K
  * and V tiles are double-buffered in shared memory, the next one's cp.async copies in flight
  * while this one is computed. Backward: a block owns 64 or 128 keys (16 or 32 per warp, both
  * timed per shape at d = 64), walks the 32-row query tiles from its diagonal on, Q, dO, lse and D double-buffered the same way,
@@ -56,6 +56,10 @@ __device__ __forceinline__ void bwd_fetch(uint16_t *Qd, uint16_t *dOd, float *ls
     cp_async_commit();
 }
 
+/* Keys per tile of the forward: 64, or 32 where two m-tiles of d = 128 leave no registers for
+ * 64 keys' scores (128 O accumulators + 64 scores per thread spilled on sm_90; + 32 do not). */
+static constexpr __host__ __device__ int flash_fwd_bk(int d, int mt) { return mt == 2 && d > 80 ? 32 : BC; }
+
 /* Forward. Grid (query blocks of 64·MT rows, B·H), the largest query blocks (most key tiles)
  * first. Warp w owns rows 16·MT·w .. +16·MT (MT m-tiles): every K and V fragment read from shared
  * memory feeds MT tensor-core instructions (MT = 2 halves the shared-memory traffic per FLOP;
@@ -67,17 +71,17 @@ __global__ void __launch_bounds__(FLASH_THREADS)
                      const T *__restrict__ v, T *__restrict__ o, float *__restrict__ lse)
 {
 #ifdef FLASH_BODY
-    constexpr int LDS = D + PAD, BRM = 64 * MT;
+    constexpr int LDS = D + PAD, BRM = 64 * MT, BK = flash_fwd_bk(D, MT);
     extern __shared__ __align__(16) uint16_t smem[];
-    uint16_t *Qs = smem, *Ks = Qs + BRM * LDS, *Vs = Ks + 2 * BC * LDS;   /* K, V: two buffers each */
+    uint16_t *Qs = smem, *Ks = Qs + BRM * LDS, *Vs = Ks + 2 * BK * LDS;   /* K, V: two buffers each */
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
     const int bh = blockIdx.y, b = bh / H, h = bh % H, q0 = (gridDim.x - 1 - blockIdx.x) * BRM;
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
     const uint16_t *kg = (const uint16_t *)k + in, *vg = (const uint16_t *)v + in;
     tile_async<D>(Qs, (const uint16_t *)q + in, ld_in, q0, BRM, Tn, tid);
     cp_async_commit();
-    tile_async<D>(Ks, kg, ld_in, 0, BC, Tn, tid);
-    tile_async<D>(Vs, vg, ld_in, 0, BC, Tn, tid);
+    tile_async<D>(Ks, kg, ld_in, 0, BK, Tn, tid);
+    tile_async<D>(Vs, vg, ld_in, 0, BK, Tn, tid);
     cp_async_commit();
     cp_async_wait<1>();   /* Q has landed; the first K/V tile may still fly */
     __syncthreads();
@@ -101,24 +105,24 @@ __global__ void __launch_bounds__(FLASH_THREADS)
     }
     const int kv_end = min(Tn, q0 + BRM);
     int buf = 0;
-    for (int k0 = 0; k0 < kv_end; k0 += BC, buf ^= 1) {
+    for (int k0 = 0; k0 < kv_end; k0 += BK, buf ^= 1) {
         __syncthreads();   /* every warp is done with the previous tile: the other buffer is free */
-        if (k0 + BC < kv_end) {
-            tile_async<D>(Ks + (buf ^ 1) * BC * LDS, kg, ld_in, k0 + BC, BC, Tn, tid);
-            tile_async<D>(Vs + (buf ^ 1) * BC * LDS, vg, ld_in, k0 + BC, BC, Tn, tid);
+        if (k0 + BK < kv_end) {
+            tile_async<D>(Ks + (buf ^ 1) * BK * LDS, kg, ld_in, k0 + BK, BK, Tn, tid);
+            tile_async<D>(Vs + (buf ^ 1) * BK * LDS, vg, ld_in, k0 + BK, BK, Tn, tid);
             cp_async_commit();
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
         }
         __syncthreads();   /* this tile has landed, every thread's part of it */
-        const uint16_t *Kb = Ks + buf * BC * LDS, *Vb = Vs + buf * BC * LDS;
+        const uint16_t *Kb = Ks + buf * BK * LDS, *Vb = Vs + buf * BK * LDS;
         if (k0 > q0 + 16 * MT * (w + 1) - 1) continue;   /* every key of the tile is after this warp's rows: masked whole */
-        float s[MT][BC / 8][4];
+        float s[MT][BK / 8][4];
 #pragma unroll
         for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-            for (int nt = 0; nt < BC / 8; nt++) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.f;
+            for (int nt = 0; nt < BK / 8; nt++) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.f;
 #pragma unroll
         for (int kk = 0; kk < D / 16; kk++) {
             uint32_t qf[MT][4];
@@ -132,7 +136,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
                 }
             }
 #pragma unroll
-            for (int nt = 0; nt < BC / 8; nt++) {
+            for (int nt = 0; nt < BK / 8; nt++) {
                 uint32_t bb[2];
                 frag_b<LD>(bb, Kb, LDS, nt * 8, kk * 16, lane);
 #pragma unroll
@@ -144,7 +148,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
             /* scores in log2 units, causal and length mask, this tile's row maxima (a row's 4 lanes) */
             float tmax[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-            for (int nt = 0; nt < BC / 8; nt++)
+            for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
                     int key = k0 + nt * 8 + 2 * tq + (e & 1), r = row[mt][e >> 1];
@@ -163,7 +167,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
                 m_r[mt][i] = mn;
             }
 #pragma unroll
-            for (int nt = 0; nt < BC / 8; nt++)
+            for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
                     float p = exp2f(s[mt][nt][e] - base[e >> 1]);
@@ -184,7 +188,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
         }
         /* O += P·V: the score accumulators of n-tiles 2kk, 2kk+1 are the A fragment of k-step kk */
 #pragma unroll
-        for (int kk = 0; kk < BC / 16; kk++) {
+        for (int kk = 0; kk < BK / 16; kk++) {
             uint32_t pa[MT][4];
 #pragma unroll
             for (int mt = 0; mt < MT; mt++) {
@@ -216,10 +220,10 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #endif
 }
 
-/* The most m-tiles per warp of the forward for head dimension d: 2 where the registers allow it
- * (d = 128 would need 128 accumulators per thread for O alone); of the backward: 2 at d = 64 (dK
- * and dV then take 128). */
-static constexpr int flash_fwd_mt_max(int d) { return d <= 80 ? 2 : 1; }
+/* The most m-tiles per warp of the forward for head dimension d: 2 (d = 128 with 32-key tiles,
+ * flash_fwd_bk; the timing against 16 rows decides); of the backward: 2 at d = 64 (dK and dV
+ * then take 128). */
+static constexpr int flash_fwd_mt_max(int d) { return d <= 128 ? 2 : 1; }
 static constexpr int flash_bwd_kt_max(int d) { return d <= 64 ? 2 : 1; }
 
 /* Backward. Grid (key blocks of 64·KT keys, B·H). Warp w owns keys k0 + 16·KT·w .. +16·KT (KT
@@ -391,7 +395,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 }
 
 /* Shared memory of a launch (bytes) for head dimension d. */
-static inline size_t flash_fwd_smem(int d, int mt) { return (size_t)(64 * mt + 4 * BC) * (d + PAD) * 2; }
+static inline size_t flash_fwd_smem(int d, int mt) { return (size_t)(64 * mt + 4 * flash_fwd_bk(d, mt)) * (d + PAD) * 2; }
 static inline size_t flash_bwd_smem(int d, int kt)
 {
     return (size_t)(2 * BC * kt + 4 * BQ) * (d + PAD) * 2 + (size_t)BC * kt * (BQ + PAD) * 2 + 4 * BQ * sizeof(float);

@@ -30,7 +30,7 @@ Test(cuda_attention, batched_gemm_matches_reference)
 #ifdef HAVE_CUDA
 static const struct attention_ops direct = {attention_workspace_flash, attention_fwd_flash, attention_bwd_flash};
 
-/* Each forward variant forced (16 and 32 query rows per warp; d = 128 has only 16). */
+/* Each forward variant forced (16 and 32 query rows per warp; 32 with 32-key tiles at d = 128). */
 static void flash_shapes(int ldmatrix)
 {
     const struct backend *b = backend_find("cuda");
