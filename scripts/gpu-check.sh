@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gpu-check.sh: the one full check on a lent GPU machine, prepared here and run there.
-#   scripts/gpu-check.sh prepare        here: portable build (x86-64-v3), .devkit/lib of its libraries
+#   scripts/gpu-check.sh prepare        here: portable build (x86-64-v3), its binaries stripped and
+#                                       gzip'ed in .devkit/bin, .devkit/lib of their libraries
 #                                       (libdnnl included; the large ones gzip'ed in .devkit/packed),
 #                                       and the PyTorch peer scripts (.devkit/peers_gpu.py, peers.py)
 #   scripts/gpu-check.sh run [STEPS]    there: STEPS is a comma list of the steps below, or
@@ -49,7 +50,7 @@
 #                attention suite (the fused kernels' shared-memory tiles) (<= ~2.5 min)
 # Each step runs under its own timeout; every log lands in one tar, $OUT/gpu-check-<steps>.tar.gz,
 # with summary-<steps>.txt beside it, both rewritten after every step. cuDNN comes from the PyTorch wheel (DESIGN.md pitfalls).
-# The device call carries .devkit and build/marchx86-64-v3 and runs `scripts/gpu-check.sh run ...`.
+# The device call carries .devkit (binaries included) and runs `scripts/gpu-check.sh run ...`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${DLBENCH_BUILD:-build/marchx86-64-v3}   # another build folder only for trying the script out
@@ -73,7 +74,15 @@ case "${1:-}" in
     find .devkit/lib -maxdepth 1 -type f -size +8M | while read -r lib; do
       gzip -c "$lib" > ".devkit/packed/${lib##*/}.gz" && rm "$lib"
     done
-    du -sh .devkit "$B" | sed 's/^/gpu-check: /'
+    # The binaries travel stripped and gzip'ed in .devkit/bin (~15 MB for the three, against ~60 MB
+    # with their debug information), so .devkit alone stays under the 64 MiB a device call carries
+    mkdir -p .devkit/bin
+    rm -f .devkit/bin/*.gz
+    for bin in "$B/dlbench" "$B/dlbench-tests" "${mpi[@]}"; do
+      strip -o ".devkit/bin/${bin##*/}" "$bin" && gzip -f ".devkit/bin/${bin##*/}" || exit 1
+    done
+    du -sh .devkit | sed 's/^/gpu-check: /'
+    [ "$(du -sm .devkit | cut -f1)" -lt 64 ] || echo "gpu-check: .devkit is over the 64 MiB a device call carries" >&2
     ;;
   run)
     steps=
@@ -91,6 +100,10 @@ case "${1:-}" in
     out=${OUT:-/tmp/gpu-check}; mkdir -p "$out"
     logs=$(mktemp -d /tmp/gpu-check-logs.XXXXXX)
     export LD_LIBRARY_PATH=$PWD/.devkit/lib:${LD_LIBRARY_PATH:-}
+    mkdir -p "$B"
+    for gz in .devkit/bin/*.gz; do   # the binaries prepare packed, unless the build folder came too
+      [ -f "$gz" ] && bin=$B/$(basename "$gz" .gz) && { [ "$bin" -nt "$gz" ] || { gunzip -c "$gz" > "$bin" && chmod +x "$bin"; }; }
+    done
     for gz in .devkit/packed/*.gz; do   # unpack what prepare packed
       [ -f "$gz" ] && lib=.devkit/lib/$(basename "$gz" .gz) && { [ -f "$lib" ] || gunzip -c "$gz" > "$lib"; }
     done
