@@ -367,7 +367,7 @@ static int bwd_data_as_forward(enum dtype dt, const struct conv_shape *s, const 
 
 /* Any stride on the implicit GEMM (fp32; fp16/bf16 on sm_80+): the stride phases of
  * conv_igemm.cuh's dgrad_plan, each a forward implicit GEMM of dy with its sub-filter into its
- * pixels of dx (stride 1: one phase, the flipped filter). */
+ * pixels of dx (stride 1: one phase, the flipped filter), all phases in one launch. */
 template <class T>
 static int bwd_data_igemm(const dgrad_plan &pl, const struct conv_shape *s, const T *dy, const T *w, T *dx)
 {
@@ -378,12 +378,18 @@ static int bwd_data_igemm(const dgrad_plan &pl, const struct conv_shape *s, cons
     dgrad_filter_kernel<bits><<<grid_for(wn), THREADS, 0, cuda_stream>>>(wn, pl, (const bits *)w, (bits *)wsub);
     CUDA_CHECK_LAUNCH();
     if (pl.zero_first) CUDA_CHECK(cudaMemsetAsync(dx, 0, conv_x_elems(s) * sizeof(T), cuda_stream));
-    for (int i = 0; i < pl.phases; i++) {
-        int rc;
-        if constexpr (sizeof(T) == 2) rc = forward_igemm<T>(pl.g[i], dy, wsub + pl.woff[i], dx);
-        else rc = forward_igemm_f32(pl.g[i], dy, wsub + pl.woff[i], dx);
-        if (rc) return rc;
+    if (!pl.phases) return 0;
+    if constexpr (sizeof(T) == 2) {
+        bool vec = true;
+        for (int i = 0; i < pl.phases; i++) vec = vec && pl.g[i].CRS % 8 == 0;   /* offsets are multiples of 8 */
+        dim3 grid((unsigned)dgrad_col_tiles(pl, IG_BN), (unsigned)((s->c + IG_BM - 1) / IG_BM), (unsigned)pl.phases);
+        if (vec) conv_dgrad_igemm_kernel<T, true><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(pl, dy, wsub, dx);
+        else conv_dgrad_igemm_kernel<T, false><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(pl, dy, wsub, dx);
+    } else {
+        dim3 grid((unsigned)dgrad_col_tiles(pl, FG_BN), (unsigned)((s->c + FG_BM - 1) / FG_BM), (unsigned)pl.phases);
+        conv_dgrad_igemm_f32_kernel<<<grid, FG_THREADS, conv_igemm_f32_smem(), cuda_stream>>>(pl, dy, wsub, dx);
     }
+    CUDA_CHECK_LAUNCH();
     return 0;
 }
 

@@ -156,15 +156,15 @@ __device__ __forceinline__ void igemm_mma_step(float (&acc)[2][8][4], const uint
     }
 }
 
-/* Grid (⌈N·P·Q / 128⌉, ⌈K / 64⌉), 128 threads, conv_igemm_smem() bytes of dynamic shared memory. */
+/* One block's 64 × 128 output tile at rows m0.., columns n0.. of the GEMM of g. */
 template <class T, bool VEC_A>
-__global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, const T *__restrict__ x, const T *__restrict__ w, T *__restrict__ y)
+__device__ __forceinline__ void igemm_fwd_block(const igemm_geom &g, int n0, int m0, const T *__restrict__ x, const T *__restrict__ w,
+                                                T *__restrict__ y)
 {
 #ifdef IG_BODY
     extern __shared__ __align__(16) uint16_t smem[];
     uint16_t *As = smem, *Bs = As + 2 * IG_BM * IG_LDA;
     const int tid = threadIdx.x, lane = tid & 31, wid = tid >> 5, wm = wid >> 1, wn = wid & 1, g4 = lane >> 2, tq = lane & 3;
-    const int n0 = blockIdx.x * IG_BN, m0 = blockIdx.y * IG_BM;
     /* this thread's column: output pixel n0 + tid */
     const int npq = n0 + tid;
     const bool col_ok = npq < g.NPQ;
@@ -219,6 +219,13 @@ __global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, co
                 }
         }
 #endif
+}
+
+/* Grid (⌈N·P·Q / 128⌉, ⌈K / 64⌉), 128 threads, conv_igemm_smem() bytes of dynamic shared memory. */
+template <class T, bool VEC_A>
+__global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, const T *__restrict__ x, const T *__restrict__ w, T *__restrict__ y)
+{
+    igemm_fwd_block<T, VEC_A>(g, blockIdx.x * IG_BN, blockIdx.y * IG_BM, x, w, y);
 }
 /* Backward-filter: dw (K, CRS) = dy (K, N·P·Q) · colᵀ (N·P·Q, CRS), the reduction over
  * l = (n, p, q) cut into gridDim.z slices of whole steps, each block writing its fp32 partial
@@ -397,7 +404,28 @@ static inline int dgrad_plan_make(dgrad_plan *pl, int N, int C, int H, int W, in
             pl->woff[i] = pl->welems;
             pl->welems += ((long long)C * K * Rp * Sp + 7) / 8 * 8;
         }
+    /* the phases with the most taps first: one launch runs them all, the longest blocks start first */
+    for (int i = 1; i < pl->phases; i++)
+        for (int j = i; j > 0 && pl->g[j].CRS > pl->g[j - 1].CRS; j--) {
+            igemm_geom tg = pl->g[j];
+            long long to = pl->woff[j];
+            pl->g[j] = pl->g[j - 1];
+            pl->woff[j] = pl->woff[j - 1];
+            pl->g[j - 1] = tg;
+            pl->woff[j - 1] = to;
+            for (int ph = 0; ph < st; ph++)
+                for (int pw = 0; pw < st; pw++)
+                    pl->index[ph][pw] = pl->index[ph][pw] == j ? j - 1 : pl->index[ph][pw] == j - 1 ? j : pl->index[ph][pw];
+        }
     return 0;
+}
+
+/* Column tiles of the largest phase: the launch's grid x. */
+static inline int dgrad_col_tiles(const dgrad_plan &pl, int bn)
+{
+    int t = 0;
+    for (int i = 0; i < pl.phases; i++) t = t > (pl.g[i].NPQ + bn - 1) / bn ? t : (pl.g[i].NPQ + bn - 1) / bn;
+    return t;
 }
 
 /* w (K, C, R, S) -> the phases' sub-filters, each (C, K, Rp, Sp) at its offset: one thread per
@@ -412,5 +440,19 @@ __global__ void dgrad_filter_kernel(unsigned total, dgrad_plan pl, const T *__re
         const int Rp = pl.dh.taps[ph], Sp = pl.dw.taps[pw];
         wsub[pl.woff[p] + (((size_t)c * pl.K + k) * Rp + pl.dh.pos_of[r]) * Sp + pl.dw.pos_of[s]] = w[i];
     }
+}
+
+/* All phases in one launch, so the small ones fill the GPU together: grid (the most column tiles of
+ * a phase, ⌈C / 64⌉, phases), blockIdx.z the phase (the longest first: most taps), a block past its
+ * phase's tiles returning at once; 128 threads, conv_igemm_smem() bytes. __grid_constant__: the
+ * plan stays in parameter memory, indexed there, not copied per thread. */
+template <class T, bool VEC_A>
+__global__ void __launch_bounds__(IG_THREADS)
+    conv_dgrad_igemm_kernel(const __grid_constant__ dgrad_plan pl, const T *__restrict__ dy, const T *__restrict__ wsub, T *__restrict__ dx)
+{
+    const igemm_geom &g = pl.g[blockIdx.z];
+    const int n0 = blockIdx.x * IG_BN, m0 = blockIdx.y * IG_BM;
+    if (n0 >= g.NPQ || m0 >= g.K) return;   /* the whole block: before any barrier */
+    igemm_fwd_block<T, VEC_A>(g, n0, m0, dy, wsub + pl.woff[blockIdx.z], dx);
 }
 #endif

@@ -83,14 +83,13 @@ __device__ __forceinline__ void ffma_fwd_gather_b(float (&v)[8], const igemm_geo
     }
 }
 
-/* Grid (⌈N·P·Q / 128⌉, ⌈K / 64⌉), 256 threads, conv_igemm_f32_smem() bytes. */
-__global__ void __launch_bounds__(FG_THREADS) conv_igemm_f32_kernel(igemm_geom g, const float *__restrict__ x, const float *__restrict__ w,
-                                                                    float *__restrict__ y)
+/* One block's 64 × 128 output tile at rows m0.., columns n0.. of the GEMM of g. */
+__device__ __forceinline__ void ffma_fwd_block(const igemm_geom &g, int n0, int m0, const float *__restrict__ x, const float *__restrict__ w,
+                                               float *__restrict__ y)
 {
     extern __shared__ __align__(16) uint16_t smem[];
     float *As = reinterpret_cast<float *>(smem), *Bs = As + 2 * FG_BK * FG_LDA;
     const int tid = threadIdx.x, tm = tid / 16, tn = tid % 16;
-    const int n0 = blockIdx.x * FG_BN, m0 = blockIdx.y * FG_BM;
     const int npq = n0 + tid % FG_BN;
     const bool col_ok = npq < g.NPQ;
     const int img = col_ok ? npq / g.PQ : 0, pq = col_ok ? npq - img * g.PQ : 0, p = pq / g.Q, q = pq - p * g.Q;
@@ -129,6 +128,13 @@ __global__ void __launch_bounds__(FG_THREADS) conv_igemm_f32_kernel(igemm_geom g
             if (m < g.K) y[base + (size_t)m * g.OHW] = acc[i][j];
         }
     }
+}
+
+/* Grid (⌈N·P·Q / 128⌉, ⌈K / 64⌉), 256 threads, conv_igemm_f32_smem() bytes. */
+__global__ void __launch_bounds__(FG_THREADS) conv_igemm_f32_kernel(igemm_geom g, const float *__restrict__ x, const float *__restrict__ w,
+                                                                    float *__restrict__ y)
+{
+    ffma_fwd_block(g, blockIdx.x * FG_BN, blockIdx.y * FG_BM, x, w, y);
 }
 
 /* Backward-filter, A = dy (K, N·P·Q): column l = l0 + tid % 16 (its image and pixel found once),
@@ -212,5 +218,16 @@ __global__ void __launch_bounds__(FG_THREADS)
             if (m < g.K) out[(size_t)m * g.CRS + n] = acc[i][j];
         }
     }
+}
+
+/* The backward-data's phases in one launch (conv_dgrad_igemm_kernel in fp32 FFMA): grid (the most
+ * column tiles of a phase, ⌈C / 64⌉, phases), 256 threads, conv_igemm_f32_smem() bytes. */
+__global__ void __launch_bounds__(FG_THREADS) conv_dgrad_igemm_f32_kernel(const __grid_constant__ dgrad_plan pl, const float *__restrict__ dy,
+                                                                          const float *__restrict__ wsub, float *__restrict__ dx)
+{
+    const igemm_geom &g = pl.g[blockIdx.z];
+    const int n0 = blockIdx.x * FG_BN, m0 = blockIdx.y * FG_BM;
+    if (n0 >= g.NPQ || m0 >= g.K) return;
+    ffma_fwd_block(g, n0, m0, dy, wsub + pl.woff[blockIdx.z], dx);
 }
 #endif

@@ -65,8 +65,30 @@ int conv_igemm_dgrad_sim(enum dtype dt, const struct conv_shape *s, const void *
         return -1;
     }
     if (pl.zero_first) memset(dx, 0, conv_x_elems(s) * es);
-    for (int i = 0; i < pl.phases; i++)
-        if (fwd_launch(dt, pl.g[i], dy, (const char *)wsub.data() + pl.woff[i] * es, dx, why, n)) return -1;
+    if (!pl.phases) return 0;
+    std::function<void()> body;
+    bool vec = true;
+    for (int i = 0; i < pl.phases; i++) vec = vec && pl.g[i].CRS % 8 == 0;
+    if (dt == DT_BF16) {
+        using T = __nv_bfloat16;
+        if (vec) body = [&] { conv_dgrad_igemm_kernel<T, true>(pl, (const T *)dy, (const T *)wsub.data(), (T *)dx); };
+        else body = [&] { conv_dgrad_igemm_kernel<T, false>(pl, (const T *)dy, (const T *)wsub.data(), (T *)dx); };
+    } else if (dt == DT_F16) {
+        using T = __half;
+        if (vec) body = [&] { conv_dgrad_igemm_kernel<T, true>(pl, (const T *)dy, (const T *)wsub.data(), (T *)dx); };
+        else body = [&] { conv_dgrad_igemm_kernel<T, false>(pl, (const T *)dy, (const T *)wsub.data(), (T *)dx); };
+    } else if (dt == DT_F32) {
+        body = [&] { conv_dgrad_igemm_f32_kernel(pl, (const float *)dy, (const float *)wsub.data(), (float *)dx); };
+    } else {
+        snprintf(why, (size_t)n, "no implicit GEMM for %s", dtype_name(dt));
+        return -1;
+    }
+    const bool f32 = dt == DT_F32;
+    if (sim_launch3((unsigned)dgrad_col_tiles(pl, f32 ? FG_BN : IG_BN), (unsigned)((s->c + IG_BM - 1) / IG_BM), (unsigned)pl.phases,
+                    f32 ? FG_THREADS : IG_THREADS, f32 ? conv_igemm_f32_smem() : conv_igemm_smem(), body)) {
+        snprintf(why, (size_t)n, "simulated conv kernel: %s", sim_error());
+        return -1;
+    }
     return 0;
 }
 

@@ -12,7 +12,7 @@ extern "C" {
  * kernel of conv_igemm_f32.cuh); 0, or -1 with why. */
 int conv_igemm_fwd_sim(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y, char *why, int n);
 /* dx = backward-data of dy and w by stride phases (dgrad_plan: the sub-filters built by their
- * kernel, then one forward launch per phase, as conv_cuda.cu's bwd_data_igemm); 0, or -1 with why. */
+ * kernel, then all phases in one launch, as conv_cuda.cu's bwd_data_igemm); 0, or -1 with why. */
 int conv_igemm_dgrad_sim(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx, char *why, int n);
 /* The stride-phase plan of a square h x h input and r x r filter, one axis checked against the
  * definition (each dy row a phase's forward reads is the one the tap reaches; no reaching tap left
