@@ -48,6 +48,8 @@ Test(run_record, settings_round_trip_through_system_json)
     o.argv = argv;
     setenv("OMP_WAIT_POLICY", "passive", 1);
     setenv("CUDA_VISIBLE_DEVICES", "1", 1);
+    setenv("DLBENCH_CONV_PATH", "im2col", 1);   /* a knob that picks the kernel */
+    setenv("DLBENCH_REEXEC", "1", 1);           /* dlbench's own bookkeeping: not a setting */
     run_settings_record(&o, 12, &si);
     run_record_start(&si);
     sysinfo_put(&si, "dlbench", "format", "1");
@@ -64,16 +66,20 @@ Test(run_record, settings_round_trip_through_system_json)
     }
     cr_expect_str_eq(sysinfo_get(&back, "env", "OMP_WAIT_POLICY") ?: "", "passive");
     cr_expect_str_eq(sysinfo_get(&back, "env", "CUDA_VISIBLE_DEVICES") ?: "", "1");
+    cr_expect_str_eq(sysinfo_get(&back, "env", "DLBENCH_CONV_PATH") ?: "", "im2col");
     cr_expect_null(sysinfo_get(&back, "env", "HOME"), "only variables that change results");
+    cr_expect_null(sysinfo_get(&back, "env", "DLBENCH_REEXEC"), "only variables that change results");
     const char *rep = sysinfo_get(&back, "run", "reproduce");
     cr_assert_not_null(rep);
-    const char *words[] = {"OMP_WAIT_POLICY=passive", "CUDA_VISIBLE_DEVICES=1", "dlbench run", "--suite quick", "--workload gemm",
+    const char *words[] = {"OMP_WAIT_POLICY=passive", "CUDA_VISIBLE_DEVICES=1", "DLBENCH_CONV_PATH=im2col", "dlbench run", "--suite quick", "--workload gemm",
                            "--filter 'gemm/sq*'", "--dtype fp32,bf16", "--threads 1,2", "--min-time 0.25", "--max-time 2.5",
                            "--case-timeout 600", "--seed 7", "--price-cpu 0.5", "--no-ceilings"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) cr_expect(strstr(rep, words[i]), "'%s' in %s", words[i], rep);
     cr_expect_null(strstr(rep, "--out"), "a reproduction writes a new folder");
     unsetenv("OMP_WAIT_POLICY");
     unsetenv("CUDA_VISIBLE_DEVICES");
+    unsetenv("DLBENCH_CONV_PATH");
+    unsetenv("DLBENCH_REEXEC");
     sysinfo_free(&si);
     sysinfo_free(&back);
     free(dir);

@@ -9,10 +9,14 @@ extern char **environ;
 
 /* Variables that change what is measured: thread counts and placement (OpenMP, OpenBLAS, oneDNN,
  * MKL), the OpenBLAS kernel, which GPU and which libraries are loaded (cuDNN comes from
- * LD_LIBRARY_PATH on some machines), TF32 overrides, and the price table. */
+ * LD_LIBRARY_PATH on some machines), TF32 overrides, the price table, and dlbench's own knobs that
+ * pick a kernel or a device (DLBENCH_CONV_PATH, DLBENCH_FLASH_MT/KT, DLBENCH_CUDNN_RTC,
+ * DLBENCH_BIND, DLBENCH_GPU, DLBENCH_LIBDNNL) or slow and fault on purpose (DLBENCH_TEST_*). */
 static const char *const env_prefixes[] = {"OMP_", "GOMP_", "KMP_", "OPENBLAS_", "GOTO_", "DNNL_", "ONEDNN_", "MKL_",
                                            "CUDA_", "CUBLAS_", "CUBLASLT_", "CUDNN_", "NVIDIA_", "NCCL_",
-                                           "LD_LIBRARY_PATH=", "LD_PRELOAD=", "DLBENCH_PRICES="};
+                                           "LD_LIBRARY_PATH=", "LD_PRELOAD=", "DLBENCH_PRICES=", "DLBENCH_CONV_",
+                                           "DLBENCH_FLASH_", "DLBENCH_CUDNN_RTC=", "DLBENCH_BIND=", "DLBENCH_GPU=",
+                                           "DLBENCH_LIBDNNL=", "DLBENCH_TEST_"};
 #define NPREFIXES (sizeof env_prefixes / sizeof env_prefixes[0])
 
 void shell_quote(const char *s, char *buf, size_t n)
