@@ -38,8 +38,8 @@ static int gemm_heads(int ta, int tb, int m, int n, int k, float alpha, const vo
 {
     const float zero = 0.0f;
     CUBLAS_CHECK(cublas_lib.GemmStridedBatchedEx(cublas_handle, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
-                                            &alpha, b, bt, (int)ldb, sb, a, at, (int)lda, sa, &zero, c, ct, (int)ldc, sc, batch,
-                                            CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                                                 &alpha, b, bt, (int)ldb, sb, a, at, (int)lda, sa, &zero, c, ct, (int)ldc, sc, batch,
+                                                 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return 0;
 }
 

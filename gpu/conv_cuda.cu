@@ -228,8 +228,8 @@ static int forward_im2col(enum dtype dt, int N, int K, const geom &g, const T *x
     long long crs = (long long)g.C * g.R * g.S, pq = (long long)g.P * g.Q, xs = (long long)g.C * g.H * g.W, ys = K * pq;
     if (!col) { /* pointwise: y[n] (K, HW) = w (K, C) · x[n] (C, HW), the whole batch in one call */
         CUBLAS_CHECK(cublas_lib.GemmStridedBatchedEx(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_N, (int)pq, K, (int)crs, &one, x, ty.in,
-                                                (int)pq, xs, w, ty.in, (int)crs, 0, &zero, y, ty.in, (int)pq, ys, N, ty.ct,
-                                                CUBLAS_GEMM_DEFAULT));
+                                                     (int)pq, xs, w, ty.in, (int)crs, 0, &zero, y, ty.in, (int)pq, ys, N, ty.ct,
+                                                     CUBLAS_GEMM_DEFAULT));
         return 0;
     }
     for (int n0 = 0; n0 < N; n0 += nb) {
@@ -237,8 +237,8 @@ static int forward_im2col(enum dtype dt, int N, int K, const geom &g, const T *x
         if (im2col<T>(g, nc, 0, x + n0 * xs, col)) return -1;
         /* column-major view: y[n]ᵀ (PQ, K) = col[n]ᵀ (PQ, CRS) · wᵀ (CRS, K) */
         CUBLAS_CHECK(cublas_lib.GemmStridedBatchedEx(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_N, (int)pq, K, (int)crs, &one, col, ty.in,
-                                                (int)pq, crs * pq, w, ty.in, (int)crs, 0, &zero, y + n0 * ys, ty.in, (int)pq, ys,
-                                                nc, ty.ct, CUBLAS_GEMM_DEFAULT));
+                                                     (int)pq, crs * pq, w, ty.in, (int)crs, 0, &zero, y + n0 * ys, ty.in, (int)pq, ys,
+                                                     nc, ty.ct, CUBLAS_GEMM_DEFAULT));
     }
     return 0;
 }
@@ -283,7 +283,8 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
         force_path = e && !strcmp(e, "igemm") ? 2 : e && !strcmp(e, "im2col") ? 1 : 0;
     }
     char what[128];
-    snprintf(what, sizeof what, "%s%s", dt == DT_F32 ? "implicit GEMM in fp32 FFMA (64x128 tiles)" : "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles)", how);
+    snprintf(what, sizeof what, "%s%s",
+             dt == DT_F32 ? "implicit GEMM in fp32 FFMA (64x128 tiles)" : "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles)", how);
     if ((dt != DT_F32 && cuda_cc < 80) || (long long)ig.N * ig.P * ig.Q >= INT_MAX || force_path == 1) return im2col_way();
     if (force_path == 2) {
         snprintf(note, sizeof note, "%s, forced", what);
@@ -412,8 +413,8 @@ static int bwd_data_col2im(enum dtype dt, const struct conv_shape *s, const T *d
         int nc = s->n - n0 < nb ? s->n - n0 : nb;
         /* column-major: dcol[n]ᵀ (PQ, CRS) = dy[n]ᵀ (PQ, K) · w (K, CRS) */
         CUBLAS_CHECK(cublas_lib.GemmStridedBatchedEx(cublas_handle, CUBLAS_OP_N, CUBLAS_OP_T, (int)pq, (int)crs, s->k, &one,
-                                                dy + n0 * ys, ty.in, (int)pq, ys, w, ty.in, (int)crs, 0, &zero, dcol,
-                                                CUDA_R_32F, (int)pq, crs * pq, nc, ty.ct, CUBLAS_GEMM_DEFAULT));
+                                                     dy + n0 * ys, ty.in, (int)pq, ys, w, ty.in, (int)crs, 0, &zero, dcol,
+                                                     CUDA_R_32F, (int)pq, crs * pq, nc, ty.ct, CUBLAS_GEMM_DEFAULT));
         uint32_t total = (uint32_t)(nc * xs);
         col2im_kernel<T><<<grid_for(total), THREADS, 0, cuda_stream>>>(total, g, dcol, dx + n0 * xs);
         CUDA_CHECK_LAUNCH();
@@ -471,12 +472,12 @@ static int bwd_filter_im2col(enum dtype dt, const struct conv_shape *s, const T 
         if (nc != nb) slices_of(L, s->k, crs, &Sc, &Lsc, &tc);          /* the last, smaller chunk */
         /* column-major: partial[i]ᵀ (CRS, K) = col[:, slice i] (CRS, Ls) · dy'[:, slice i]ᵀ (Ls, K) */
         CUBLAS_CHECK(cublas_lib.GemmStridedBatchedEx(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, (int)crs, s->k, (int)Lsc, &one, a, ty.in,
-                                                (int)L, Lsc, b, ty.in, (int)L, Lsc, &zero, part, CUDA_R_32F, (int)crs,
-                                                (long long)count, Sc, ty.ct, CUBLAS_GEMM_DEFAULT));
+                                                     (int)L, Lsc, b, ty.in, (int)L, Lsc, &zero, part, CUDA_R_32F, (int)crs,
+                                                     (long long)count, Sc, ty.ct, CUBLAS_GEMM_DEFAULT));
         if (tc > 0)
             CUBLAS_CHECK(cublas_lib.GemmEx(cublas_handle, CUBLAS_OP_T, CUBLAS_OP_N, (int)crs, s->k, (int)tc, &one, a + Sc * Lsc, ty.in,
-                                      (int)L, b + Sc * Lsc, ty.in, (int)L, &zero, part + (size_t)Sc * count, CUDA_R_32F,
-                                      (int)crs, ty.ct, CUBLAS_GEMM_DEFAULT));
+                                           (int)L, b + Sc * Lsc, ty.in, (int)L, &zero, part + (size_t)Sc * count, CUDA_R_32F,
+                                           (int)crs, ty.ct, CUBLAS_GEMM_DEFAULT));
         dw_reduce_kernel<T><<<grid_for(count), THREADS, 0, cuda_stream>>>((uint32_t)count, Sc + (tc > 0), part, acc, n0 == 0,
                                                                            n0 + nc == s->n, dw);
         CUDA_CHECK_LAUNCH();

@@ -13,7 +13,7 @@ int gemm_cuda(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a,
                            : dt == DT_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     /* Column-major view: B is (n,k) or (k,n), leading dims are the stored row lengths. */
     CUBLAS_CHECK(cublas_lib.GemmEx(cublas_handle, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N,
-                              n, m, k, &one, b, in, tb ? k : n, a, in, ta ? m : k,
-                              &zero, c, CUDA_R_32F, n, ct, CUBLAS_GEMM_DEFAULT));
+                                   n, m, k, &one, b, in, tb ? k : n, a, in, ta ? m : k,
+                                   &zero, c, CUDA_R_32F, n, ct, CUBLAS_GEMM_DEFAULT));
     return 0;
 }

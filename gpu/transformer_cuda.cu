@@ -30,8 +30,8 @@ extern "C" int xf_gemm_cuda(enum dtype dt, enum dtype out, int ta, int tb, int m
     /* Row-major C = op(A)·op(B) as column-major Cᵀ = op(B)ᵀ·op(A)ᵀ (see gemm_cuda.c). fp32 inputs
      * use CUBLAS_COMPUTE_32F without tf32: the fp32 step is fp32 arithmetic. */
     CUBLAS_CHECK(cublas_lib.GemmEx(cublas_handle, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &one,
-                              b, cuda_type(dt), tb ? k : n, a, cuda_type(dt), ta ? m : k, &zero, c, cuda_type(out), n,
-                              CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                                   b, cuda_type(dt), tb ? k : n, a, cuda_type(dt), ta ? m : k, &zero, c, cuda_type(out), n,
+                                   CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return 0;
 }
 
