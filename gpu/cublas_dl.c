@@ -15,9 +15,11 @@ int cublas_dl_open(char *why, size_t n)
     if (!state) {
         const char *name = "libcublas.so." STR(CUBLAS_VER_MAJOR);
         void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-        if (!lib) lib = dlopen("libcublas.so", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            snprintf(why_not, sizeof why_not, "cuBLAS not loadable: %s", dlerror());   /* the versioned name's reason */
+            lib = dlopen("libcublas.so", RTLD_NOW | RTLD_LOCAL);
+        }
         state = lib ? 1 : -1;
-        if (!lib) snprintf(why_not, sizeof why_not, "cuBLAS not loadable: %s", dlerror());
 #define RESOLVE(field, f) \
     if (state > 0 && !(*(void **)&cublas_lib.field = dlsym(lib, STR(f)))) { \
         snprintf(why_not, sizeof why_not, "%s lacks %s", name, STR(f)); \
