@@ -381,8 +381,7 @@ static int bwd_data_igemm(const dgrad_plan &pl, const struct conv_shape *s, cons
     if (pl.zero_first) CUDA_CHECK(cudaMemsetAsync(dx, 0, conv_x_elems(s) * sizeof(T), cuda_stream));
     if (!pl.phases) return 0;
     if constexpr (sizeof(T) == 2) {
-        bool vec = true;
-        for (int i = 0; i < pl.phases; i++) vec = vec && pl.g[i].CRS % 8 == 0;   /* offsets are multiples of 8 */
+        const bool vec = dgrad_vec(pl);
         dim3 grid((unsigned)dgrad_col_tiles(pl, IG_BN), (unsigned)((s->c + IG_BM - 1) / IG_BM), (unsigned)pl.phases);
         if (vec) conv_dgrad_igemm_kernel<T, true><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(pl, dy, wsub, dx);
         else conv_dgrad_igemm_kernel<T, false><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(pl, dy, wsub, dx);

@@ -420,6 +420,15 @@ static inline int dgrad_plan_make(dgrad_plan *pl, int N, int C, int H, int W, in
     return 0;
 }
 
+/* Whether every phase's filter rows (K·Rp·Sp) are whole 16-byte copies, so the launch can take
+ * the cp.async filter loads (the sub-filters start at multiples of 8 elements). */
+static inline bool dgrad_vec(const dgrad_plan &pl)
+{
+    for (int i = 0; i < pl.phases; i++)
+        if (pl.g[i].CRS % 8) return false;
+    return true;
+}
+
 /* Column tiles of the largest phase: the launch's grid x. */
 static inline int dgrad_col_tiles(const dgrad_plan &pl, int bn)
 {

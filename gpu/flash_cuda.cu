@@ -114,13 +114,8 @@ template <class T, int D, int LD>
 static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
 {
     auto one = [&] { return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse); };
-    if constexpr (flash_fwd_mt_max(D) == 1) {
-        snprintf(fwd_note, sizeof fwd_note, "16 query rows per warp");
-        return one();
-    } else {
-        auto two = [&] { return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse); };
-        return pick_run<T>(s, 0, forced(&force_mt, "DLBENCH_FLASH_MT"), one, two, [] { return 0; }, fwd_note, "query rows");
-    }
+    auto two = [&] { return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse); };
+    return pick_run<T>(s, 0, forced(&force_mt, "DLBENCH_FLASH_MT"), one, two, [] { return 0; }, fwd_note, "query rows");
 }
 
 template <class T, int D, int LD, int KT>

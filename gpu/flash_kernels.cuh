@@ -191,12 +191,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
         for (int kk = 0; kk < BK / 16; kk++) {
             uint32_t pa[MT][4];
 #pragma unroll
-            for (int mt = 0; mt < MT; mt++) {
-                pa[mt][0] = pack2<T>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
-                pa[mt][1] = pack2<T>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
-                pa[mt][2] = pack2<T>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
-                pa[mt][3] = pack2<T>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
-            }
+            for (int mt = 0; mt < MT; mt++) acc_to_frag_a<T>(pa[mt], s[mt][2 * kk], s[mt][2 * kk + 1]);
 #pragma unroll
             for (int dn = 0; dn < D / 8; dn++) {
                 uint32_t bb[2];
@@ -220,10 +215,9 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #endif
 }
 
-/* The most m-tiles per warp of the forward for head dimension d: 2 (d = 128 with 32-key tiles,
- * flash_fwd_bk; the timing against 16 rows decides); of the backward: 2 at d = 64 (dK and dV
- * then take 128). */
-static constexpr int flash_fwd_mt_max(int d) { return d <= 128 ? 2 : 1; }
+/* The most key m-tiles per warp of the backward for head dimension d: 2 at d = 64 (dK and dV then
+ * take 128 accumulators). The forward has 1 and 2 at every head size (d = 128 with 32-key tiles,
+ * flash_fwd_bk). */
 static constexpr int flash_bwd_kt_max(int d) { return d <= 64 ? 2 : 1; }
 
 /* Backward. Grid (key blocks of 64·KT keys, B·H). Warp w owns keys k0 + 16·KT·w .. +16·KT (KT
@@ -318,14 +312,8 @@ __global__ void __launch_bounds__(FLASH_THREADS)
             uint32_t pa[KT][4], da[KT][4];
 #pragma unroll
             for (int kt = 0; kt < KT; kt++) {
-                pa[kt][0] = pack2<T>(s[kt][2 * kq][0], s[kt][2 * kq][1]);
-                pa[kt][1] = pack2<T>(s[kt][2 * kq][2], s[kt][2 * kq][3]);
-                pa[kt][2] = pack2<T>(s[kt][2 * kq + 1][0], s[kt][2 * kq + 1][1]);
-                pa[kt][3] = pack2<T>(s[kt][2 * kq + 1][2], s[kt][2 * kq + 1][3]);
-                da[kt][0] = pack2<T>(dp[kt][2 * kq][0], dp[kt][2 * kq][1]);
-                da[kt][1] = pack2<T>(dp[kt][2 * kq][2], dp[kt][2 * kq][3]);
-                da[kt][2] = pack2<T>(dp[kt][2 * kq + 1][0], dp[kt][2 * kq + 1][1]);
-                da[kt][3] = pack2<T>(dp[kt][2 * kq + 1][2], dp[kt][2 * kq + 1][3]);
+                acc_to_frag_a<T>(pa[kt], s[kt][2 * kq], s[kt][2 * kq + 1]);
+                acc_to_frag_a<T>(da[kt], dp[kt][2 * kq], dp[kt][2 * kq + 1]);
             }
 #pragma unroll
             for (int dn = 0; dn < D / 8; dn++) {

@@ -29,6 +29,17 @@ template <> __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi
     return *reinterpret_cast<uint32_t *>(&v);
 }
 
+/* The accumulators of n-tiles 2k and 2k+1 (c0, c1: 16×8 fp32 each) as the A fragment (16×16) of
+ * k-step k, rounded to T: mma's C layout is A's two halves, so scores become the next product's
+ * left operand without leaving registers. */
+template <class T> __device__ __forceinline__ void acc_to_frag_a(uint32_t (&a)[4], const float (&c0)[4], const float (&c1)[4])
+{
+    a[0] = pack2<T>(c0[0], c0[1]);
+    a[1] = pack2<T>(c0[2], c0[3]);
+    a[2] = pack2<T>(c1[0], c1[1]);
+    a[3] = pack2<T>(c1[2], c1[3]);
+}
+
 /* c (16×8 fp32) += a (16×16) · b (16×8). Lane l, g = l/4, t = l%4 holds: a[0] (row g, k 2t..2t+1),
  * a[1] (row g+8, k 2t..), a[2] (row g, k 2t+8..), a[3] (row g+8, k 2t+8..); b[0] (k 2t..2t+1, col g),
  * b[1] (k 2t+8.., col g); c[0..1] (row g, cols 2t..2t+1), c[2..3] (row g+8, cols 2t..2t+1). */

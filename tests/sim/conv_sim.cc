@@ -67,8 +67,7 @@ int conv_igemm_dgrad_sim(enum dtype dt, const struct conv_shape *s, const void *
     if (pl.zero_first) memset(dx, 0, conv_x_elems(s) * es);
     if (!pl.phases) return 0;
     std::function<void()> body;
-    bool vec = true;
-    for (int i = 0; i < pl.phases; i++) vec = vec && pl.g[i].CRS % 8 == 0;
+    const bool vec = dgrad_vec(pl);
     if (dt == DT_BF16) {
         using T = __nv_bfloat16;
         if (vec) body = [&] { conv_dgrad_igemm_kernel<T, true>(pl, (const T *)dy, (const T *)wsub.data(), (T *)dx); };

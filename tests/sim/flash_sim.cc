@@ -40,8 +40,7 @@ static int fwd_launch_mt(const attn_shape *s, const void *q, const void *k, cons
 
 template <class T, int D, int LD> static int fwd_launch(const attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
 {
-    if constexpr (flash_fwd_mt_max(D) == 2)
-        if (use_mt == 2) return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse);
+    if (use_mt == 2) return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse);
     return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse);
 }
 
