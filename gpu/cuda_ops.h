@@ -70,10 +70,10 @@ int attention_bwd_flash(enum dtype dt, const struct attn_shape *s, const void *q
 /* The fused kernels load shared-memory fragments with ldmatrix (1) or plain loads (0); both give
  * bit-identical results, which the flash variant's probe checks before it trusts ldmatrix. */
 void flash_use_ldmatrix(int on);
-/* The fused kernels' rows per warp (the forward's queries, every head size; the backward's keys, d = 64):
- * 0 times 16 against 32 per shape and keeps the faster (the default), 1 or 2 forces 16 or 32 in
- * both (DLBENCH_FLASH_MT / DLBENCH_FLASH_KT=1|2 force one pass); the last forward's and
- * backward's choice in words. */
+/* The fused kernels' variants: the forward's 16 or 32 query rows per warp (every head size), the
+ * backward's 64 or 128 keys a block (d = 64, 128): 0 times the two per shape and keeps the faster
+ * (the default), 1 or 2 forces the first or second in both passes (DLBENCH_FLASH_MT /
+ * DLBENCH_FLASH_KT=1|2 force one pass); the last forward's and backward's choice in words. */
 void flash_force_mt(int mt);
 const char *flash_fwd_note(void);
 const char *flash_bwd_note(void);

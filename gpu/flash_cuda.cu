@@ -65,12 +65,13 @@ static int fwd_launch_mt(const struct attn_shape *s, const void *q, const void *
 }
 
 /* Two variants of each fused kernel where both exist: 16 or 32 query rows per warp in the forward
- * (every head size), 16 or 32 keys per warp in the backward (d = 64). Each timed once per shape, dtype and
- * pass outside a capture (under one an untimed shape takes 16) and the faster kept;
- * DLBENCH_FLASH_MT=1|2 (forward) and DLBENCH_FLASH_KT=1|2 (backward), or flash_force_mt, force
- * one. The notes say which ran and why. */
+ * (every head size); 64 or 128 keys a block in the backward (flash_bwd_kt/_nw: 4 warps of 32 keys
+ * at d = 64, 8 warps of 16 at d = 128; d = 80 has one). Each timed once per shape, dtype and pass
+ * outside a capture (under one an untimed shape takes the first) and the faster kept;
+ * DLBENCH_FLASH_MT=1|2 (forward) and DLBENCH_FLASH_KT=1|2 (backward: 64 or 128 keys a block), or
+ * flash_force_mt, force one. The notes say which ran and why. */
 static int force_mt = -1, force_kt = -1;
-static char fwd_note[128], bwd_note[128];
+static char fwd_note[160], bwd_note[160];
 static way_table flash_ways;
 extern "C" void flash_force_mt(int mt) { force_mt = mt; force_kt = mt; }
 extern "C" const char *flash_fwd_note(void) { return fwd_note; }
@@ -85,12 +86,26 @@ static int forced(int *f, const char *env)
     return *f;
 }
 
-/* Runs one() (16 per warp) or two() (32) as chosen; reset() restores what the timing runs changed. */
+/* Shared memory a block may opt in to on this GPU (bytes; 0 when it cannot be read). */
+static size_t smem_optin(void)
+{
+    static int v = -1;
+    if (v < 0) {
+        int dev = 0;
+        if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess)
+            v = 0;
+        cudaGetLastError();
+    }
+    return (size_t)v;
+}
+
+/* Runs one() or two() (the variants named name[0], name[1]) as chosen; reset() restores what the
+ * timing runs changed. */
 template <class T, class A, class B, class Z>
-static int pick_run(const struct attn_shape *s, int pass, int force, A one, B two, Z reset, char *note, const char *what)
+static int pick_run(const struct attn_shape *s, int pass, int force, A one, B two, Z reset, char *note, const char *const name[2])
 {
     if (force) {
-        snprintf(note, 128, "%d %s per warp, forced", 16 * force, what);
+        snprintf(note, 160, "%s, forced", name[force - 1]);
         return force == 2 ? two() : one();
     }
     struct { struct attn_shape s; int half, pass; } key;
@@ -102,54 +117,71 @@ static int pick_run(const struct attn_shape *s, int pass, int force, A one, B tw
     int rc = way_choose(&flash_ways, &key, sizeof key, one, two, reset, &c);
     if (rc < 0) return -1;
     if (rc == 0) {
-        snprintf(note, 128, "16 %s per warp (not timed: under graph capture)", what);
+        snprintf(note, 160, "%s (not timed: under graph capture)", name[0]);
         return one();
     }
-    snprintf(note, 128, "%d %s per warp, measured %.3f ms against %.3f ms for %d", c.second ? 32 : 16, what,
-             c.second ? c.ms_second : c.ms_first, c.second ? c.ms_first : c.ms_second, c.second ? 16 : 32);
+    float kept = c.second ? c.ms_second : c.ms_first, other = c.second ? c.ms_first : c.ms_second;
+    if (other < 0)
+        snprintf(note, 160, "%s (%s did not run)", name[c.second], name[!c.second]);
+    else
+        snprintf(note, 160, "%s, measured %.3f ms against %.3f ms for %s", name[c.second], kept, other, name[!c.second]);
     return c.second ? two() : one();
 }
 
 template <class T, int D, int LD>
 static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
 {
+    static const char *const name[2] = {"16 query rows per warp", "32 query rows per warp"};
     auto one = [&] { return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse); };
     auto two = [&] { return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse); };
-    return pick_run<T>(s, 0, forced(&force_mt, "DLBENCH_FLASH_MT"), one, two, [] { return 0; }, fwd_note, "query rows");
+    return pick_run<T>(s, 0, forced(&force_mt, "DLBENCH_FLASH_MT"), one, two, [] { return 0; }, fwd_note, name);
 }
 
-template <class T, int D, int LD, int KT>
-static int bwd_launch_kt(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
-                         const float *Dv, float *acc, void *dk, void *dv)
+/* Backward variant V (1, 2) of head dimension D: flash_bwd_kt(D, V) key m-tiles per warp,
+ * flash_bwd_nw(D, V) warps. */
+template <class T, int D, int LD, int V>
+static int bwd_launch_v(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
+                        const float *Dv, float *acc, void *dk, void *dv)
 {
+    constexpr int KT = flash_bwd_kt(D, V), NW = flash_bwd_nw(D, V), keys = 16 * KT * NW;
     static int ready;
-    size_t smem = flash_bwd_smem(D, KT);
-    if (!ready) { if (allow_smem(flash_bwd_kernel<T, D, LD, KT>, smem)) return -1; ready = 1; }
-    dim3 grid((s->T + BC * KT - 1) / (BC * KT), s->B * s->H);
+    size_t smem = flash_bwd_smem(D, V);
+    if (!ready) { if (allow_smem(flash_bwd_kernel<T, D, LD, KT, NW>, smem)) return -1; ready = 1; }
+    dim3 grid((s->T + keys - 1) / keys, s->B * s->H);
     float scale = 1.f / sqrtf((float)D);
-    flash_bwd_kernel<T, D, LD, KT><<<grid, FLASH_THREADS, smem, cuda_stream>>>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale,
-                                                                            (const T *)q, (const T *)k, (const T *)v, (const T *)dout,
-                                                                            lse, Dv, acc, (T *)dk, (T *)dv);
+    flash_bwd_kernel<T, D, LD, KT, NW><<<grid, 32 * NW, smem, cuda_stream>>>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale,
+                                                                          (const T *)q, (const T *)k, (const T *)v, (const T *)dout,
+                                                                          lse, Dv, acc, (T *)dk, (T *)dv);
     CUDA_CHECK_LAUNCH();
     return 0;
 }
 
-/* The timing runs add into the dQ accumulator: it is zeroed again before the kept variant runs. */
+/* The timing runs add into the dQ accumulator: it is zeroed again before the kept variant runs.
+ * The second variant is left out where this GPU cannot give a block its shared memory (d = 128's
+ * 128 keys take 113 KiB; sm_86/sm_89 allow 99). */
 template <class T, int D, int LD>
 static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
                       const float *Dv, float *acc, void *dk, void *dv)
 {
-    auto one = [&] { return bwd_launch_kt<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv); };
-    if constexpr (flash_bwd_kt_max(D) == 1) {
-        snprintf(bwd_note, sizeof bwd_note, "16 keys per warp");
+    auto one = [&] { return bwd_launch_v<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv); };
+    if constexpr (!flash_bwd_has2(D)) {
+        snprintf(bwd_note, sizeof bwd_note, "64 keys a block (4 warps of 16)");
         return one();
     } else {
-        auto two = [&] { return bwd_launch_kt<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv); };
+        static const char *const name[2] = {"64 keys a block (4 warps of 16)",
+                                            flash_bwd_nw(D, 2) == 8 ? "128 keys a block (8 warps of 16)" : "128 keys a block (4 warps of 32)"};
+        size_t need = flash_bwd_smem(D, 2), have = smem_optin();
+        if (have && need > have) {
+            snprintf(bwd_note, sizeof bwd_note, "%s (%s need %zu KiB of shared memory, this GPU gives %zu)", name[0], name[1], need >> 10,
+                     have >> 10);
+            return one();
+        }
+        auto two = [&] { return bwd_launch_v<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv); };
         auto reset = [&] {
             CUDA_CHECK(cudaMemsetAsync(acc, 0, (size_t)s->B * s->T * s->H * s->d * sizeof(float), cuda_stream));
             return 0;
         };
-        return pick_run<T>(s, 1, forced(&force_kt, "DLBENCH_FLASH_KT"), one, two, reset, bwd_note, "keys");
+        return pick_run<T>(s, 1, forced(&force_kt, "DLBENCH_FLASH_KT"), one, two, reset, bwd_note, name);
     }
 }
 

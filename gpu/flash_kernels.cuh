@@ -6,10 +6,11 @@
  * Forward: a block of 4 warps owns 64 or 128 query rows (16 or 32 per warp: MT m-tiles, the
  * launcher times both per shape) and walks the 64-key tiles up to its diagonal; K
  * and V tiles are double-buffered in shared memory, the next one's cp.async copies in flight
- * while this one is computed. Backward: a block owns 64 or 128 keys (16 or 32 per warp, both
- * timed per shape at d = 64), walks the 32-row query tiles from its diagonal on, Q, dO, lse and D double-buffered the same way,
- * accumulates dK and dV in registers and adds dQ into an fp32 buffer with atomics, four columns
- * per reduction (one red.global.add.v4.f32 on sm_90).
+ * while this one is computed. Backward: a block owns 64 or 128 keys (4 warps of 16; or 4 of 32
+ * at d = 64, 8 of 16 at d = 128: both timed per shape), walks the 32-row query tiles from its
+ * diagonal on, Q, dO, lse and D double-buffered the same way, accumulates dK and dV in registers
+ * and adds dQ into an fp32 buffer with atomics, four columns per reduction (one
+ * red.global.add.v4.f32 on sm_90).
  * Fragments come from shared memory through ldmatrix or plain 32-bit loads (LD = 1 or 0): the
  * same values, which the flash variant's probe checks bit for bit before trusting ldmatrix. Rows
  * are padded by 16 bytes, so either way no two lanes of a phase share a bank. */
@@ -19,7 +20,7 @@
 #include "mma_sm80.cuh"
 
 #define FLASH_THREADS 128
-#define BC 64      /* keys per tile (forward), per block (backward) */
+#define BC 64      /* keys per tile of the forward */
 #define BQ 32      /* backward: query rows per tile */
 #define PAD 8      /* elements of padding per shared-memory row */
 #define LOG2E 1.4426950408889634f
@@ -31,11 +32,11 @@
 
 /* rows [row0, row0 + rows) of a (Tn, ·) tensor into shared memory by cp.async, 16 bytes per copy;
  * rows at or past Tn land as zeros. The caller commits and waits. */
-template <int D>
+template <int D, int NT = FLASH_THREADS>
 __device__ __forceinline__ void tile_async(uint16_t *dst, const uint16_t *src, long ld, int row0, int rows, int Tn, int tid)
 {
     constexpr int CH = D / 8, LDS = D + PAD;
-    for (int c = tid; c < rows * CH; c += FLASH_THREADS) {
+    for (int c = tid; c < rows * CH; c += NT) {
         int r = c / CH, cc = c % CH, t = row0 + r;
         cp_async16(dst + r * LDS + cc * 8, src + (size_t)(t < Tn ? t : 0) * ld + cc * 8, t < Tn);
     }
@@ -43,12 +44,12 @@ __device__ __forceinline__ void tile_async(uint16_t *dst, const uint16_t *src, l
 
 /* Backward: query tile i0's Q and dO rows, its lse and D values (zeros past Tn, so a masked
  * probability of 0 never meets a NaN), as one committed group of copies. */
-template <int D>
+template <int D, int NT>
 __device__ __forceinline__ void bwd_fetch(uint16_t *Qd, uint16_t *dOd, float *lsd, float *Dd, const uint16_t *q, const uint16_t *dout,
                                           const float *lse, const float *Dv, long ld_in, long ld_out, int i0, int Tn, int tid)
 {
-    tile_async<D>(Qd, q, ld_in, i0, BQ, Tn, tid);
-    tile_async<D>(dOd, dout, ld_out, i0, BQ, Tn, tid);
+    tile_async<D, NT>(Qd, q, ld_in, i0, BQ, Tn, tid);
+    tile_async<D, NT>(dOd, dout, ld_out, i0, BQ, Tn, tid);
     if (tid < 2 * BQ) {
         int r = tid % BQ, t = i0 + r;
         cp_async4((tid < BQ ? lsd : Dd) + r, (tid < BQ ? lse : Dv) + (t < Tn ? t : 0), t < Tn);
@@ -215,33 +216,40 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #endif
 }
 
-/* The most key m-tiles per warp of the backward for head dimension d: 2 at d = 64 (dK and dV then
- * take 128 accumulators). The forward has 1 and 2 at every head size (d = 128 with 32-key tiles,
- * flash_fwd_bk). */
-static constexpr int flash_bwd_kt_max(int d) { return d <= 64 ? 2 : 1; }
+/* The backward's two variants per head dimension d (v = 1, 2), each a block of 16·KT keys per warp
+ * times NW warps: v = 1 is 4 warps of 16 keys (64 keys a block) everywhere; v = 2 is 128 keys a
+ * block, as 4 warps of 32 at d = 64 (dK and dV then take 128 accumulators) or 8 warps of 16 at
+ * d = 128 (32 keys would need 256), and does not exist at d = 80 (its dQ columns, 10 n-tiles, do not
+ * split 4 ways). 128 keys a block halve the dQ atomics and the Q/dO tile loads per FLOP. */
+static constexpr __host__ __device__ bool flash_bwd_has2(int d) { return d != 80; }
+static constexpr __host__ __device__ int flash_bwd_kt(int d, int v) { return v == 2 && d <= 64 ? 2 : 1; }
+static constexpr __host__ __device__ int flash_bwd_nw(int d, int v) { return v == 2 && d > 80 ? 8 : 4; }
 
-/* Backward. Grid (key blocks of 64·KT keys, B·H). Warp w owns keys k0 + 16·KT·w .. +16·KT (KT
- * m-tiles) as the rows of Sᵀ = K·Qᵀ, so P, dP and dS stay transposed in registers: dV += Pᵀ·dO and
- * dK += dSᵀ·Q reuse them as A fragments; each Q and dO fragment read from shared memory feeds KT
- * tensor-core instructions. dQ = dS·K goes through shared memory (dSᵀ stored [key][query]) and
- * fp32 atomics (KT = 2 also halves those per FLOP). */
-template <class T, int D, int LD, int KT>
-__global__ void __launch_bounds__(FLASH_THREADS)
+/* Backward. Grid (key blocks of 16·KT·NW keys, B·H), NW warps. Warp w owns keys k0 + 16·KT·w ..
+ * +16·KT (KT m-tiles) as the rows of Sᵀ = K·Qᵀ, so P, dP and dS stay transposed in registers: dV +=
+ * Pᵀ·dO and dK += dSᵀ·Q reuse them as A fragments; each Q and dO fragment read from shared memory
+ * feeds KT tensor-core instructions. dQ = dS·K goes through shared memory (dSᵀ stored [key][query])
+ * and fp32 atomics, once per block and query tile: more keys a block (KT = 2 or NW = 8) means fewer
+ * atomics, and fewer Q/dO tile loads, per FLOP. */
+template <class T, int D, int LD, int KT, int NW>
+__global__ void __launch_bounds__(32 * NW)
     flash_bwd_kernel(int H, int Tn, long ld_in, long ld_out, float sl2, float scale, const T *__restrict__ q, const T *__restrict__ k,
                      const T *__restrict__ v, const T *__restrict__ dout, const float *__restrict__ lse,
                      const float *__restrict__ Dv, float *__restrict__ dq_acc, T *__restrict__ dk, T *__restrict__ dv)
 {
 #ifdef FLASH_BODY
-    constexpr int LDS = D + PAD, LDP = BQ + PAD, NH = D / 16, BCK = BC * KT;
+    constexpr int NT = 32 * NW, LDS = D + PAD, LDP = BQ + PAD, BCK = 16 * KT * NW;
+    constexpr int NJ = D / 8 / (NW / 2);   /* dQ's n-tiles per warp: BQ/16 = 2 row groups × NW/2 column groups */
+    static_assert(D / 8 % (NW / 2) == 0, "dQ's columns must split evenly over the warps");
     extern __shared__ __align__(16) uint16_t smem[];
     uint16_t *Ks = smem, *Vs = Ks + BCK * LDS, *Qs = Vs + BCK * LDS, *dOs = Qs + 2 * BQ * LDS, *dSs = dOs + 2 * BQ * LDS;
     float *ls = reinterpret_cast<float *>(dSs + BCK * LDP), *Ds = ls + 2 * BQ;
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
     const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BCK;
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
-    tile_async<D>(Ks, (const uint16_t *)k + in, ld_in, k0, BCK, Tn, tid);
-    tile_async<D>(Vs, (const uint16_t *)v + in, ld_in, k0, BCK, Tn, tid);
-    bwd_fetch<D>(Qs, dOs, ls, Ds, (const uint16_t *)q + in, (const uint16_t *)dout + out, lse + (size_t)bh * Tn, Dv + (size_t)bh * Tn,
+    tile_async<D, NT>(Ks, (const uint16_t *)k + in, ld_in, k0, BCK, Tn, tid);
+    tile_async<D, NT>(Vs, (const uint16_t *)v + in, ld_in, k0, BCK, Tn, tid);
+    bwd_fetch<D, NT>(Qs, dOs, ls, Ds, (const uint16_t *)q + in, (const uint16_t *)dout + out, lse + (size_t)bh * Tn, Dv + (size_t)bh * Tn,
                  ld_in, ld_out, k0, Tn, tid);   /* one group: K, V and the first query tile */
     float dka[KT][D / 8][4], dva[KT][D / 8][4];
     int key[KT][2];
@@ -259,7 +267,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
         __syncthreads();   /* every warp is done with the previous tile: dSᵀ and the other buffer are free */
         if (i0 + BQ < Tn) {   /* the next tile flies while this one is computed */
             const int o = (buf ^ 1) * BQ;
-            bwd_fetch<D>(Qs + o * LDS, dOs + o * LDS, ls + o, Ds + o, (const uint16_t *)q + in, (const uint16_t *)dout + out,
+            bwd_fetch<D, NT>(Qs + o * LDS, dOs + o * LDS, ls + o, Ds + o, (const uint16_t *)q + in, (const uint16_t *)dout + out,
                          lse + (size_t)bh * Tn, Dv + (size_t)bh * Tn, ld_in, ld_out, i0 + BQ, Tn, tid);
             cp_async_wait<1>();
         } else {
@@ -336,17 +344,18 @@ __global__ void __launch_bounds__(FLASH_THREADS)
                 *reinterpret_cast<uint32_t *>(dSs + (r + 8) * LDP + nt * 8 + 2 * tq) = pack2<T>(dp[kt][nt][2], dp[kt][nt][3]);
             }
         __syncthreads();
-        /* dQ (BQ × D) += dS (BQ × BCK)·K (BCK × D): warp w takes query rows 16(w%2).. and half the columns */
-        const int m0 = (w & 1) * 16, nb = (w >> 1) * NH;
-        float dqa[NH][4];
+        /* dQ (BQ × D) += dS (BQ × BCK)·K (BCK × D): warp w takes query rows 16(w%2).. and columns
+         * 8·NJ·(w/2).. (half of them with 4 warps, a quarter with 8) */
+        const int m0 = (w & 1) * 16, nb = (w >> 1) * NJ;
+        float dqa[NJ][4];
 #pragma unroll
-        for (int j = 0; j < NH; j++) dqa[j][0] = dqa[j][1] = dqa[j][2] = dqa[j][3] = 0.f;
+        for (int j = 0; j < NJ; j++) dqa[j][0] = dqa[j][1] = dqa[j][2] = dqa[j][3] = 0.f;
 #pragma unroll
         for (int kk = 0; kk < BCK / 16; kk++) {
             uint32_t sa[4];
             frag_a_t<LD>(sa, dSs, LDP, m0, kk * 16, lane);
 #pragma unroll
-            for (int j = 0; j < NH; j++) {
+            for (int j = 0; j < NJ; j++) {
                 uint32_t bk[2];
                 frag_b_t<LD>(bk, Ks, LDS, kk * 16, (nb + j) * 8, lane);
                 mma<T>(dqa[j], sa, bk);
@@ -356,7 +365,7 @@ __global__ void __launch_bounds__(FLASH_THREADS)
          * even one holds row g, columns 2tq..2tq+3 and the odd one row g+8, columns 2tq-2..2tq+1 */
         const int odd = tq & 1, query = i0 + m0 + g + 8 * odd;
 #pragma unroll
-        for (int j = 0; j < NH; j++) {
+        for (int j = 0; j < NJ; j++) {
             float x = __shfl_xor_sync(0xffffffffu, odd ? dqa[j][0] : dqa[j][2], 1);
             float y = __shfl_xor_sync(0xffffffffu, odd ? dqa[j][1] : dqa[j][3], 1);
             float *dst = dq_acc + (((size_t)b * Tn + query) * H + h) * D + (nb + j) * 8 + 2 * (tq - odd);
@@ -384,8 +393,9 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 
 /* Shared memory of a launch (bytes) for head dimension d. */
 static inline size_t flash_fwd_smem(int d, int mt) { return (size_t)(64 * mt + 4 * flash_fwd_bk(d, mt)) * (d + PAD) * 2; }
-static inline size_t flash_bwd_smem(int d, int kt)
+static inline size_t flash_bwd_smem(int d, int v)
 {
-    return (size_t)(2 * BC * kt + 4 * BQ) * (d + PAD) * 2 + (size_t)BC * kt * (BQ + PAD) * 2 + 4 * BQ * sizeof(float);
+    size_t keys = (size_t)16 * flash_bwd_kt(d, v) * flash_bwd_nw(d, v);
+    return (2 * keys + 4 * BQ) * (d + PAD) * 2 + keys * (BQ + PAD) * 2 + 4 * BQ * sizeof(float);
 }
 #endif

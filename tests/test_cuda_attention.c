@@ -1,8 +1,8 @@
 /* test_cuda_attention.c: causal attention on the GPU against the double reference on awkward
  * shapes (T = 1, T not a multiple of the tiles, d = 80, B = 1, H = 1, packed-QKV row strides), in
  * fp32/bf16/fp16 through the batched-GEMM path, and in bf16/fp16 through the fused kernels with
- * both fragment-load paths (ldmatrix and plain loads) and both forward variants (16 and 32 query
- * rows per warp), plus the flash variant's self-test. */
+ * both fragment-load paths (ldmatrix and plain loads) and both variants of each pass (16 and 32
+ * query rows per warp; 64 and 128 keys a block), plus the flash variant's self-test. */
 #include "attention_test_util.h"
 #ifdef HAVE_CUDA
 #include "cuda_ops.h"
@@ -30,7 +30,8 @@ Test(cuda_attention, batched_gemm_matches_reference)
 #ifdef HAVE_CUDA
 static const struct attention_ops direct = {attention_workspace_flash, attention_fwd_flash, attention_bwd_flash};
 
-/* Each forward variant forced (16 and 32 query rows per warp; 32 with 32-key tiles at d = 128). */
+/* Each variant forced: the forward's 16 and 32 query rows per warp (32 with 32-key tiles at
+ * d = 128), the backward's 64 and 128 keys a block (4 warps of 32 at d = 64, 8 of 16 at d = 128). */
 static void flash_shapes(int ldmatrix)
 {
     const struct backend *b = backend_find("cuda");
@@ -42,6 +43,7 @@ static void flash_shapes(int ldmatrix)
         expect_attention_ok(b, &direct, dts[i % 2], attn_shape(2, 3, 67, 80, 0, 0));
         expect_attention_ok(b, &direct, dts[i % 2], attn_shape(1, 1, 130, 64, 0, 0));
         expect_attention_ok(b, &direct, dts[i % 2], attn_shape(2, 2, 100, 128, 2 * 2 * 128, 0));
+        expect_attention_ok(b, &direct, dts[i % 2], attn_shape(1, 1, 300, 128, 0, 0));
         expect_attention_ok(b, &direct, dts[i % 2], attn_shape(1, 2, 200, 64, 2 * 2 * 64 + 8, 8));
     }
     flash_force_mt(0);

@@ -31,10 +31,12 @@ static void sim_shapes(enum dtype dt, int ldmatrix, int reverse, int mt)
     expect_attention_ok(b, &sim_ops, dt, attn_shape(2, 3, 67, 80, 0, 0));
     expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 1, 130, 64, 0, 0));
     expect_attention_ok(b, &sim_ops, dt, attn_shape(2, 2, 100, 128, 2 * 2 * 128, 0));
+    expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 1, 300, 128, 0, 0));   /* three key blocks of 128, the last partial */
     expect_attention_ok(b, &sim_ops, dt, attn_shape(1, 2, 200, 64, 2 * 2 * 64 + 8, 8));
 }
 
-/* Each forward variant (16 or 32 query rows per warp) in each dtype, both load paths and orders. */
+/* Each variant (forward: 16 or 32 query rows per warp; backward: 64 or 128 keys a block) in each
+ * dtype, both load paths and orders. */
 Test(flash_sim, bf16_ldmatrix_matches_reference) { sim_shapes(DT_BF16, 1, 0, 1); }
 Test(flash_sim, fp16_plain_loads_threads_reversed_match_reference) { sim_shapes(DT_F16, 0, 1, 1); }
 Test(flash_sim, bf16_plain_loads_two_mtiles_threads_reversed_match_reference) { sim_shapes(DT_BF16, 0, 1, 2); }

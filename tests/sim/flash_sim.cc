@@ -44,26 +44,26 @@ template <class T, int D, int LD> static int fwd_launch(const attn_shape *s, con
     return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse);
 }
 
-template <class T, int D, int LD, int KT>
-static int bwd_launch_kt(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
-                         const float *Dv, float *acc, void *dk, void *dv)
+template <class T, int D, int LD, int V>
+static int bwd_launch_v(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
+                        const float *Dv, float *acc, void *dk, void *dv)
 {
+    constexpr int KT = flash_bwd_kt(D, V), NW = flash_bwd_nw(D, V), keys = 16 * KT * NW;
     float scale = 1.f / sqrtf((float)D);
     auto body = [&] {
-        flash_bwd_kernel<T, D, LD, KT>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k, (const T *)v,
-                                       (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
+        flash_bwd_kernel<T, D, LD, KT, NW>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k,
+                                           (const T *)v, (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
     };
-    return launched(sim_launch((unsigned)((s->T + BC * KT - 1) / (BC * KT)), (unsigned)(s->B * s->H), FLASH_THREADS,
-                               flash_bwd_smem(D, KT), body));
+    return launched(sim_launch((unsigned)((s->T + keys - 1) / keys), (unsigned)(s->B * s->H), 32 * NW, flash_bwd_smem(D, V), body));
 }
 
 template <class T, int D, int LD>
 static int bwd_launch(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse, const float *Dv,
                       float *acc, void *dk, void *dv)
 {
-    if constexpr (flash_bwd_kt_max(D) == 2)
-        if (use_mt == 2) return bwd_launch_kt<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
-    return bwd_launch_kt<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+    if constexpr (flash_bwd_has2(D))
+        if (use_mt == 2) return bwd_launch_v<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+    return bwd_launch_v<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
 }
 
 #define BY_HEAD(d, ld, F, ...)                                                                \
