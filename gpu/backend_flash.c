@@ -118,28 +118,26 @@ static int ready(void)
     return 0;
 }
 
-/* The impl note (backend.h): which fragment loads the fused kernels ran, forgotten when read. */
-static char impl_note[320], impl_out[320];
+/* The impl note (backend.h, 160 characters): the fragment loads and the variant each pass ran
+ * (flash_cuda.cu's notes; a forward starts a row's note, so a forward+backward row names both),
+ * forgotten when read. */
+static char fwd_part[160], bwd_part[160], impl_out[420];   /* the row keeps its first 160 */
 static const char *flash_impl(void)
 {
-    snprintf(impl_out, sizeof impl_out, "%s", impl_note);
-    impl_note[0] = 0;
+    if (!fwd_part[0] && !bwd_part[0]) return "";
+    snprintf(impl_out, sizeof impl_out, "fused kernel, mma.sync, %s%s%s%s%s",
+             flash_uses_ldmatrix() ? "ldmatrix" : "plain loads (ldmatrix failed its self-test)", fwd_part[0] ? "; fwd: " : "", fwd_part,
+             bwd_part[0] ? "; bwd: " : "", bwd_part);
+    fwd_part[0] = bwd_part[0] = 0;
     return impl_out;
-}
-
-/* pass: "forward" or "backward", with the variant that pass ran (flash_cuda.cu's note). */
-static void note(const char *pass, const char *variant)
-{
-    snprintf(impl_note, sizeof impl_note, "fused FlashAttention-2 style kernel, mma.sync m16n8k16, %s; %s: %s",
-             flash_uses_ldmatrix() ? "ldmatrix fragment loads" : "plain shared-memory loads (ldmatrix failed its self-test)", pass,
-             variant);
 }
 
 static int fwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse, void *ws)
 {
     if (ready()) return -1;
     int rc = attention_fwd_flash(dt, s, q, k, v, o, lse, ws);
-    note("forward", flash_fwd_note());
+    snprintf(fwd_part, sizeof fwd_part, "%s", flash_fwd_note());
+    bwd_part[0] = 0;
     return rc;
 }
 
@@ -148,7 +146,7 @@ static int bwd_flash(enum dtype dt, const struct attn_shape *s, const void *q, c
 {
     if (ready()) return -1;
     int rc = attention_bwd_flash(dt, s, q, k, v, o, dout, lse, dq, dk, dv, ws);
-    note("backward", flash_bwd_note());
+    snprintf(bwd_part, sizeof bwd_part, "%s", flash_bwd_note());
     return rc;
 }
 

@@ -301,11 +301,11 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
     char was[160];   /* the callers' notes are shorter */
     memcpy(was, note, sizeof was - 1);
     was[sizeof was - 1] = 0;
-    if (!c.second) {
-        snprintf(note, sizeof note, "%.96s, measured %.3f ms against %.3f ms for %s", what, c.ms_first, c.ms_second, was);
+    if (c.best == 0) {
+        snprintf(note, sizeof note, "%.96s, measured %.3f ms against %.3f ms for %s", what, c.ms[0], c.ms[1], was);
         return igemm_way();
     }
-    snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c.ms_second, c.ms_first);
+    snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c.ms[1], c.ms[0]);
     return im2col_way();
 }
 

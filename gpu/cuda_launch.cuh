@@ -1,5 +1,5 @@
 /* cuda_launch.cuh: what every .cu file shares about launching kernels: the block size, grid
- * sizing for grid-stride loops, choosing the faster of two ways by timing each once, and
+ * sizing for grid-stride loops, choosing the fastest of a few ways by timing each once, and
  * warp/block reductions. Header-only (static inline), so each translation unit gets its own copy
  * and no relocatable device code is needed. */
 #ifndef DLBENCH_CUDA_LAUNCH_CUH
@@ -35,33 +35,44 @@ static inline int cuda_capturing(void)
     return cudaStreamIsCapturing(cuda_stream, &cap) != cudaSuccess || cap != cudaStreamCaptureStatusNone;
 }
 
-/* The faster of two ways of one operation for one case (the case: key bytes, padding zeroed),
- * each way timed once by cuda_time_ms; a table remembers the choices (when full, a case is timed
- * again next time). */
-struct way_choice { unsigned char key[96]; size_t n; int second; float ms_first, ms_second; };
+/* The fastest of up to WAY_MAX ways of one operation for one case (the case: key bytes, padding
+ * zeroed), each way timed once by cuda_time_ms; a table remembers the choices (when full, a case is
+ * timed again next time). ms[i] < 0: way i failed or was not offered. */
+#define WAY_MAX 3
+struct way_choice { unsigned char key[96]; size_t n; int best, nways; float ms[WAY_MAX]; };
 struct way_table { way_choice e[128]; int n; };
 
-/* *out = the remembered choice for key, or one timed now (first(), then second(), then reset()
- * undoing what the timing runs changed). Returns 1; 0 under a graph capture with nothing
- * remembered (no timing there); -1 when both ways failed or reset() did. */
-template <class A, class B, class Z>
-static int way_choose(way_table *t, const void *key, size_t n, A first, B second, Z reset, way_choice *out)
+/* *out = the remembered choice for key, or one timed now (run(0) .. run(nways - 1), each returning
+ * 0 on success, then reset() undoing what the timing runs changed). Returns 1; 0 under a graph
+ * capture with nothing remembered (no timing there); -1 when every way failed or reset() did. */
+template <class R, class Z>
+static int way_choose_n(way_table *t, const void *key, size_t n, int nways, R run, Z reset, way_choice *out)
 {
-    if (n > sizeof out->key) return -1;
+    if (n > sizeof out->key || nways < 1 || nways > WAY_MAX) return -1;
     for (int i = 0; i < t->n; i++)
         if (t->e[i].n == n && !memcmp(t->e[i].key, key, n)) { *out = t->e[i]; return 1; }
     if (cuda_capturing()) return 0;
     way_choice c = {};
     memcpy(c.key, key, n);
     c.n = n;
-    c.ms_first = cuda_time_ms(first);
-    c.ms_second = cuda_time_ms(second);
-    if (c.ms_first < 0 && c.ms_second < 0) return -1;
+    c.nways = nways;
+    c.best = -1;
+    for (int i = 0; i < WAY_MAX; i++) {
+        c.ms[i] = i < nways ? cuda_time_ms([&] { return run(i); }) : -1.f;
+        if (c.ms[i] >= 0 && (c.best < 0 || c.ms[i] < c.ms[c.best])) c.best = i;
+    }
+    if (c.best < 0) return -1;
     cudaGetLastError();   /* a way that failed to launch is not this call's error */
-    c.second = c.ms_second > 0 && (c.ms_first < 0 || c.ms_second < c.ms_first);
     if (t->n < (int)(sizeof t->e / sizeof t->e[0])) t->e[t->n++] = c;
     *out = c;
     return reset() ? -1 : 1;
+}
+
+/* The faster of two ways: best 0 is first(), 1 second(). */
+template <class A, class B, class Z>
+static int way_choose(way_table *t, const void *key, size_t n, A first, B second, Z reset, way_choice *out)
+{
+    return way_choose_n(t, key, n, 2, [&](int i) { return i ? second() : first(); }, reset, out);
 }
 
 /* Blocks for `work` items, one per thread, capped at 32 blocks per SM: a grid-stride loop covers

@@ -71,9 +71,10 @@ int attention_bwd_flash(enum dtype dt, const struct attn_shape *s, const void *q
  * bit-identical results, which the flash variant's probe checks before it trusts ldmatrix. */
 void flash_use_ldmatrix(int on);
 /* The fused kernels' variants: the forward's 16 or 32 query rows per warp (every head size), the
- * backward's 64 or 128 keys a block (d = 64, 128): 0 times the two per shape and keeps the faster
- * (the default), 1 or 2 forces the first or second in both passes (DLBENCH_FLASH_MT /
- * DLBENCH_FLASH_KT=1|2 force one pass); the last forward's and backward's choice in words. */
+ * backward's 4 warps of 16 keys, 128 keys a block (d = 64, 128) or split layout (d = 64, 128):
+ * 0 times those a shape has and keeps the fastest (the default), 1, 2 or 3 forces that one in both
+ * passes (the forward's 2 for 3; DLBENCH_FLASH_MT=1|2 / DLBENCH_FLASH_KT=1|2|3 force one pass); the
+ * last forward's and backward's choice in words. */
 void flash_force_mt(int mt);
 const char *flash_fwd_note(void);
 const char *flash_bwd_note(void);

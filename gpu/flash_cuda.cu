@@ -64,12 +64,13 @@ static int fwd_launch_mt(const struct attn_shape *s, const void *q, const void *
     return 0;
 }
 
-/* Two variants of each fused kernel where both exist: 16 or 32 query rows per warp in the forward
- * (every head size); 64 or 128 keys a block in the backward (flash_bwd_kt/_nw: 4 warps of 32 keys
- * at d = 64, 8 warps of 16 at d = 128; d = 80 has one). Each timed once per shape, dtype and pass
- * outside a capture (under one an untimed shape takes the first) and the faster kept;
- * DLBENCH_FLASH_MT=1|2 (forward) and DLBENCH_FLASH_KT=1|2 (backward: 64 or 128 keys a block), or
- * flash_force_mt, force one. The notes say which ran and why. */
+/* The variants of each fused kernel: 16 or 32 query rows per warp in the forward (every head
+ * size); in the backward 4 warps of 16 keys (every d), 128 keys a block (flash_bwd_kt/_nw: 4 warps
+ * of 32 keys at d = 64, 8 warps of 16 at d = 128) and the split layout (d = 64, 128). Those a head
+ * size has and this GPU's shared memory takes are each timed once per shape, dtype and pass outside
+ * a capture (under one an untimed shape takes the first) and the fastest kept;
+ * DLBENCH_FLASH_MT=1|2 (forward) and DLBENCH_FLASH_KT=1|2|3 (backward), or flash_force_mt, force
+ * one. The notes say which ran and why. */
 static int force_mt = -1, force_kt = -1;
 static char fwd_note[160], bwd_note[160];
 static way_table flash_ways;
@@ -77,13 +78,14 @@ extern "C" void flash_force_mt(int mt) { force_mt = mt; force_kt = mt; }
 extern "C" const char *flash_fwd_note(void) { return fwd_note; }
 extern "C" const char *flash_bwd_note(void) { return bwd_note; }
 
-static int forced(int *f, const char *env)
+/* The forced variant (1-based; 0 none) from *f or, the first time, env (values 1..max). */
+static int forced(int *f, const char *env, int max)
 {
     if (*f < 0) {
         const char *e = getenv(env);
-        *f = e && (atoi(e) == 1 || atoi(e) == 2) ? atoi(e) : 0;
+        *f = e && atoi(e) >= 1 && atoi(e) <= max ? atoi(e) : 0;
     }
-    return *f;
+    return *f > max ? max : *f;
 }
 
 /* Shared memory a block may opt in to on this GPU (bytes; 0 when it cannot be read). */
@@ -99,14 +101,16 @@ static size_t smem_optin(void)
     return (size_t)v;
 }
 
-/* Runs one() or two() (the variants named name[0], name[1]) as chosen; reset() restores what the
+/* Runs run(f - 1) for a forced variant f (1-based; 0: none, or past n: the last), else the fastest
+ * of run(0) .. run(n - 1) (name[i] in the note), timed once per shape; reset() restores what the
  * timing runs changed. */
-template <class T, class A, class B, class Z>
-static int pick_run(const struct attn_shape *s, int pass, int force, A one, B two, Z reset, char *note, const char *const name[2])
+template <class T, class R, class Z>
+static int pick_run(const struct attn_shape *s, int pass, int force, int n, const char *const *name, R run, Z reset, char *note)
 {
-    if (force) {
-        snprintf(note, 160, "%s, forced", name[force - 1]);
-        return force == 2 ? two() : one();
+    if (force || n == 1) {
+        int i = force > n || !force ? n - 1 : force - 1;
+        snprintf(note, 160, "%s%s", name[i], force ? ", forced" : "");
+        return run(i);
     }
     struct { struct attn_shape s; int half, pass; } key;
     memset(&key, 0, sizeof key);
@@ -114,75 +118,87 @@ static int pick_run(const struct attn_shape *s, int pass, int force, A one, B tw
     key.half = std::is_same<T, __half>::value;
     key.pass = pass;
     way_choice c;
-    int rc = way_choose(&flash_ways, &key, sizeof key, one, two, reset, &c);
+    int rc = way_choose_n(&flash_ways, &key, sizeof key, n, run, reset, &c);
     if (rc < 0) return -1;
     if (rc == 0) {
         snprintf(note, 160, "%s (not timed: under graph capture)", name[0]);
-        return one();
+        return run(0);
     }
-    float kept = c.second ? c.ms_second : c.ms_first, other = c.second ? c.ms_first : c.ms_second;
-    if (other < 0)
-        snprintf(note, 160, "%s (%s did not run)", name[c.second], name[!c.second]);
-    else
-        snprintf(note, 160, "%s, measured %.3f ms against %.3f ms for %s", name[c.second], kept, other, name[!c.second]);
-    return c.second ? two() : one();
+    int len = snprintf(note, 160, "%s, %.3f ms against", name[c.best], c.ms[c.best]);
+    for (int i = 0, first = 1; i < n && len < 160; i++) {
+        if (i == c.best) continue;
+        if (c.ms[i] < 0) len += snprintf(note + len, 160 - len, "%s %s: did not run", first ? "" : ",", name[i]);
+        else len += snprintf(note + len, 160 - len, "%s %s %.3f", first ? "" : ",", name[i], c.ms[i]);
+        first = 0;
+    }
+    return run(c.best);
 }
 
 template <class T, int D, int LD>
 static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
 {
-    static const char *const name[2] = {"16 query rows per warp", "32 query rows per warp"};
-    auto one = [&] { return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse); };
-    auto two = [&] { return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse); };
-    return pick_run<T>(s, 0, forced(&force_mt, "DLBENCH_FLASH_MT"), one, two, [] { return 0; }, fwd_note, name);
+    static const char *const name[2] = {"16 rows/warp", "32 rows/warp"};
+    auto run = [&](int i) { return i ? fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse) : fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse); };
+    return pick_run<T>(s, 0, forced(&force_mt, "DLBENCH_FLASH_MT", 2), 2, name, run, [] { return 0; }, fwd_note);
 }
 
-/* Backward variant V (1, 2) of head dimension D: flash_bwd_kt(D, V) key m-tiles per warp,
- * flash_bwd_nw(D, V) warps. */
+/* Backward variant V of head dimension D (flash_bwd_has): V = 1, 2 run flash_bwd_kernel with
+ * flash_bwd_kt(D, V) key m-tiles per warp and flash_bwd_nw(D, V) warps; V = 3 the split kernel. */
+template <int D> static constexpr size_t bwd_smem(int V) { return V == 3 ? flash_bwd_split_smem(D) : flash_bwd_smem(D, V); }
+
+template <class T, int D, int LD, int V> static constexpr auto bwd_kernel()
+{
+    if constexpr (V == 3) return flash_bwd_split_kernel<T, D, LD>;
+    else return flash_bwd_kernel<T, D, LD, flash_bwd_kt(D, V), flash_bwd_nw(D, V)>;
+}
+
 template <class T, int D, int LD, int V>
 static int bwd_launch_v(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
                         const float *Dv, float *acc, void *dk, void *dv)
 {
-    constexpr int KT = flash_bwd_kt(D, V), NW = flash_bwd_nw(D, V), keys = 16 * KT * NW;
+    constexpr int NW = V == 3 ? 8 : flash_bwd_nw(D, V), keys = V == 3 ? 128 : 16 * flash_bwd_kt(D, V) * NW;
+    constexpr auto kernel = bwd_kernel<T, D, LD, V>();
     static int ready;
-    size_t smem = flash_bwd_smem(D, V);
-    if (!ready) { if (allow_smem(flash_bwd_kernel<T, D, LD, KT, NW>, smem)) return -1; ready = 1; }
+    size_t smem = bwd_smem<D>(V);
+    if (!ready) { if (allow_smem(kernel, smem)) return -1; ready = 1; }
     dim3 grid((s->T + keys - 1) / keys, s->B * s->H);
     float scale = 1.f / sqrtf((float)D);
-    flash_bwd_kernel<T, D, LD, KT, NW><<<grid, 32 * NW, smem, cuda_stream>>>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale,
-                                                                          (const T *)q, (const T *)k, (const T *)v, (const T *)dout,
-                                                                          lse, Dv, acc, (T *)dk, (T *)dv);
+    kernel<<<grid, 32 * NW, smem, cuda_stream>>>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k,
+                                                 (const T *)v, (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
     CUDA_CHECK_LAUNCH();
     return 0;
 }
 
-/* The timing runs add into the dQ accumulator: it is zeroed again before the kept variant runs.
- * The second variant is left out where this GPU cannot give a block its shared memory (d = 128's
- * 128 keys take 113 KiB; sm_86/sm_89 allow 99). */
+/* The variants D has whose shared memory this GPU gives a block (d = 128: 113 and 138.5 KiB for
+ * v = 2 and 3, beyond sm_86/sm_89's 99 KiB), timed; the runs add into the dQ accumulator, zeroed
+ * again before the kept variant runs. A forced variant D lacks runs the nearest offered below it. */
 template <class T, int D, int LD>
 static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
                       const float *Dv, float *acc, void *dk, void *dv)
 {
-    auto one = [&] { return bwd_launch_v<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv); };
-    if constexpr (!flash_bwd_has2(D)) {
-        snprintf(bwd_note, sizeof bwd_note, "64 keys a block (4 warps of 16)");
-        return one();
-    } else {
-        static const char *const name[2] = {"64 keys a block (4 warps of 16)",
-                                            flash_bwd_nw(D, 2) == 8 ? "128 keys a block (8 warps of 16)" : "128 keys a block (4 warps of 32)"};
-        size_t need = flash_bwd_smem(D, 2), have = smem_optin();
-        if (have && need > have) {
-            snprintf(bwd_note, sizeof bwd_note, "%s (%s need %zu KiB of shared memory, this GPU gives %zu)", name[0], name[1], need >> 10,
-                     have >> 10);
-            return one();
-        }
-        auto two = [&] { return bwd_launch_v<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv); };
-        auto reset = [&] {
-            CUDA_CHECK(cudaMemsetAsync(acc, 0, (size_t)s->B * s->T * s->H * s->d * sizeof(float), cuda_stream));
-            return 0;
-        };
-        return pick_run<T>(s, 1, forced(&force_kt, "DLBENCH_FLASH_KT"), one, two, reset, bwd_note, name);
+    static const char *const names[3] = {"4 warps x 16 keys", flash_bwd_nw(D, 2) == 8 ? "8 warps x 16 keys" : "4 warps x 32 keys",
+                                         "split layout (8 warps)"};
+    int ids[3], n = 0, f = forced(&force_kt, "DLBENCH_FLASH_KT", 3), fi = 0;
+    const char *name[3];
+    size_t have = smem_optin();
+    for (int V = 1; V <= 3; V++) {
+        if (!flash_bwd_has(D, V) || (have && bwd_smem<D>(V) > have)) continue;
+        if (f >= V) fi = n + 1;   /* the forced variant, or the nearest offered below it */
+        ids[n] = V;
+        name[n++] = names[V - 1];
     }
+    auto run = [&](int i) {
+        if constexpr (flash_bwd_has(D, 3))
+            if (ids[i] == 3) return bwd_launch_v<T, D, LD, 3>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+        if constexpr (flash_bwd_has(D, 2))
+            if (ids[i] == 2) return bwd_launch_v<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+        return bwd_launch_v<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+    };
+    auto reset = [&] {
+        CUDA_CHECK(cudaMemsetAsync(acc, 0, (size_t)s->B * s->T * s->H * s->d * sizeof(float), cuda_stream));
+        return 0;
+    };
+    return pick_run<T>(s, 1, f ? fi : 0, n, name, run, reset, bwd_note);
 }
 
 /* (d, ldmatrix) -> the instantiation */

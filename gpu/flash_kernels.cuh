@@ -7,10 +7,12 @@
  * launcher times both per shape) and walks the 64-key tiles up to its diagonal; K
  * and V tiles are double-buffered in shared memory, the next one's cp.async copies in flight
  * while this one is computed. Backward: a block owns 64 or 128 keys (4 warps of 16; or 4 of 32
- * at d = 64, 8 of 16 at d = 128: both timed per shape), walks the 32-row query tiles from its
- * diagonal on, Q, dO, lse and D double-buffered the same way, accumulates dK and dV in registers
- * and adds dQ into an fp32 buffer with atomics, four columns per reduction (one
- * red.global.add.v4.f32 on sm_90).
+ * at d = 64, 8 of 16 at d = 128), walks the 32-row query tiles from its diagonal on, Q, dO, lse and
+ * D double-buffered the same way, accumulates dK and dV in registers and adds dQ into an fp32
+ * buffer with atomics, four columns per reduction (one red.global.add.v4.f32 on sm_90); or, in
+ * FlashAttention-2's split layout (d = 64, 128), 128 keys and 64-row query tiles with one warp
+ * layout per phase, Pᵀ and dSᵀ passed through shared memory. The launcher times those a head
+ * size has per shape.
  * Fragments come from shared memory through ldmatrix or plain 32-bit loads (LD = 1 or 0): the
  * same values, which the flash variant's probe checks bit for bit before trusting ldmatrix. Rows
  * are padded by 16 bytes, so either way no two lanes of a phase share a bank. */
@@ -42,17 +44,18 @@ __device__ __forceinline__ void tile_async(uint16_t *dst, const uint16_t *src, l
     }
 }
 
-/* Backward: query tile i0's Q and dO rows, its lse and D values (zeros past Tn, so a masked
- * probability of 0 never meets a NaN), as one committed group of copies. */
-template <int D, int NT>
+/* Backward: query tile i0's Q and dO rows (ROWS of them), its lse and D values (zeros past Tn,
+ * so a masked probability of 0 never meets a NaN), as one committed group of copies by NT threads. */
+template <int D, int NT, int ROWS = BQ>
 __device__ __forceinline__ void bwd_fetch(uint16_t *Qd, uint16_t *dOd, float *lsd, float *Dd, const uint16_t *q, const uint16_t *dout,
                                           const float *lse, const float *Dv, long ld_in, long ld_out, int i0, int Tn, int tid)
 {
-    tile_async<D, NT>(Qd, q, ld_in, i0, BQ, Tn, tid);
-    tile_async<D, NT>(dOd, dout, ld_out, i0, BQ, Tn, tid);
-    if (tid < 2 * BQ) {
-        int r = tid % BQ, t = i0 + r;
-        cp_async4((tid < BQ ? lsd : Dd) + r, (tid < BQ ? lse : Dv) + (t < Tn ? t : 0), t < Tn);
+    static_assert(2 * ROWS <= NT, "one thread per lse and D value");
+    tile_async<D, NT>(Qd, q, ld_in, i0, ROWS, Tn, tid);
+    tile_async<D, NT>(dOd, dout, ld_out, i0, ROWS, Tn, tid);
+    if (tid < 2 * ROWS) {
+        int r = tid % ROWS, t = i0 + r;
+        cp_async4((tid < ROWS ? lsd : Dd) + r, (tid < ROWS ? lse : Dv) + (t < Tn ? t : 0), t < Tn);
     }
     cp_async_commit();
 }
@@ -216,12 +219,30 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #endif
 }
 
-/* The backward's two variants per head dimension d (v = 1, 2), each a block of 16·KT keys per warp
- * times NW warps: v = 1 is 4 warps of 16 keys (64 keys a block) everywhere; v = 2 is 128 keys a
- * block, as 4 warps of 32 at d = 64 (dK and dV then take 128 accumulators) or 8 warps of 16 at
- * d = 128 (32 keys would need 256), and does not exist at d = 80 (its dQ columns, 10 n-tiles, do not
- * split 4 ways). 128 keys a block halve the dQ atomics and the Q/dO tile loads per FLOP. */
-static constexpr __host__ __device__ bool flash_bwd_has2(int d) { return d != 80; }
+/* Adds a 16×8 tile of dQ (an mma accumulator: rows r0 + g and r0 + g + 8 of the sequence, columns
+ * c0 + 2tq..) into the fp32 accumulator ((B, T, H, D) packed), four columns per reduction: lanes
+ * tq and tq^1 swap halves so the even one holds row g, columns 2tq..2tq+3 and the odd one row g+8,
+ * columns 2tq-2..2tq+1. Rows past Tn are left out. */
+template <int D>
+__device__ __forceinline__ void dq_add(float *dq_acc, const float (&c)[4], int b, int Tn, int H, int h, int r0, int c0, int lane)
+{
+    const int g = lane >> 2, tq = lane & 3, odd = tq & 1, query = r0 + g + 8 * odd;
+    float x = __shfl_xor_sync(0xffffffffu, odd ? c[0] : c[2], 1);
+    float y = __shfl_xor_sync(0xffffffffu, odd ? c[1] : c[3], 1);
+    float *dst = dq_acc + (((size_t)b * Tn + query) * H + h) * D + c0 + 2 * (tq - odd);
+    if (query < Tn) {
+        if (odd) red_add4(dst, x, y, c[2], c[3]);
+        else red_add4(dst, c[0], c[1], x, y);
+    }
+}
+
+/* The backward's variants per head dimension d (v = 1, 2, 3). v = 1 and 2 are flash_bwd_kernel
+ * with 16·KT keys per warp times NW warps: v = 1 is 4 warps of 16 keys (64 keys a block), every d;
+ * v = 2 is 128 keys a block, as 4 warps of 32 at d = 64 (dK and dV then take 128 accumulators) or
+ * 8 warps of 16 at d = 128 (32 keys would need 256), and does not exist at d = 80 (its dQ columns,
+ * 10 n-tiles, do not split 4 ways); 128 keys a block halve the dQ atomics and the Q/dO tile loads per
+ * FLOP. v = 3 is flash_bwd_split_kernel (d = 64, 128). */
+static constexpr __host__ __device__ bool flash_bwd_has(int d, int v) { return v == 1 || (v == 2 && d != 80) || (v == 3 && d % 32 == 0); }
 static constexpr __host__ __device__ int flash_bwd_kt(int d, int v) { return v == 2 && d <= 64 ? 2 : 1; }
 static constexpr __host__ __device__ int flash_bwd_nw(int d, int v) { return v == 2 && d > 80 ? 8 : 4; }
 
@@ -361,19 +382,8 @@ __global__ void __launch_bounds__(32 * NW)
                 mma<T>(dqa[j], sa, bk);
             }
         }
-        /* dQ into the fp32 accumulator four columns at a time: lanes tq and tq^1 swap halves so the
-         * even one holds row g, columns 2tq..2tq+3 and the odd one row g+8, columns 2tq-2..2tq+1 */
-        const int odd = tq & 1, query = i0 + m0 + g + 8 * odd;
 #pragma unroll
-        for (int j = 0; j < NJ; j++) {
-            float x = __shfl_xor_sync(0xffffffffu, odd ? dqa[j][0] : dqa[j][2], 1);
-            float y = __shfl_xor_sync(0xffffffffu, odd ? dqa[j][1] : dqa[j][3], 1);
-            float *dst = dq_acc + (((size_t)b * Tn + query) * H + h) * D + (nb + j) * 8 + 2 * (tq - odd);
-            if (query < Tn) {
-                if (odd) red_add4(dst, x, y, dqa[j][2], dqa[j][3]);
-                else red_add4(dst, dqa[j][0], dqa[j][1], x, y);
-            }
-        }
+        for (int j = 0; j < NJ; j++) dq_add<D>(dq_acc, dqa[j], b, Tn, H, h, i0 + m0, (nb + j) * 8, lane);
     }
 #pragma unroll
     for (int kt = 0; kt < KT; kt++)
@@ -391,8 +401,177 @@ __global__ void __launch_bounds__(32 * NW)
 #endif
 }
 
+/* Backward in FlashAttention-2's split layout, for d = 128 (D/32 n-tiles per warp in phase C):
+ * 8 warps, 128 keys a block, 64-row query tiles, and one warp layout per phase, so each fragment
+ * read from shared memory feeds 2 to 4 tensor-core instructions (1 in flash_bwd_kernel at 16 keys
+ * per warp, which cannot take 32: dK and dV would need 256 accumulators):
+ *   A. Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ (128 × 64): warp w owns keys 32(w%4).. and queries 32(w/4)..; Pᵀ
+ *      and dSᵀ = Pᵀ∘(dPᵀ − D) go to shared memory, [key][query];
+ *   B. dV += Pᵀ·dO and dK += dSᵀ·Q (128 × D): warp w owns keys 32(w%4).. and columns D/2·(w/4)..,
+ *      in registers across the tiles (2·2·D/16·4 = 128 floats at d = 128);
+ *   C. dQ = dS·K (64 × D): warp w owns queries 32(w%2).. and columns D/4·(w/2)..; into the fp32
+ *      accumulator by dq_add.
+ * Shared memory per 128 keys and 64 queries: about 600 KiB read for 2560 mma.sync, against about
+ * 850 KiB in flash_bwd_kernel at 8 warps of 16 keys, with half its barriers. Q, dO, lse and D are
+ * single-buffered (138.5 KiB a block at d = 128, within an A100's 163): the next tile's copies are
+ * issued once phase B is done with this one and land during phase C. Warps skip the 16-wide steps
+ * that the causal mask zeroes wholly (on the tiles at the block's diagonal). */
+template <class T, int D, int LD>
+__global__ void __launch_bounds__(256)
+    flash_bwd_split_kernel(int H, int Tn, long ld_in, long ld_out, float sl2, float scale, const T *__restrict__ q,
+                           const T *__restrict__ k, const T *__restrict__ v, const T *__restrict__ dout, const float *__restrict__ lse,
+                           const float *__restrict__ Dv, float *__restrict__ dq_acc, T *__restrict__ dk, T *__restrict__ dv)
+{
+#ifdef FLASH_BODY
+    constexpr int NT = 256, BN = 128, BM = 64, LDS = D + PAD, LDP = BM + PAD, NB = D / 16, NC = D / 32;
+    static_assert(D % 32 == 0, "phase C splits the columns 4 ways in n-tiles of 8");
+    extern __shared__ __align__(16) uint16_t smem[];
+    uint16_t *Ks = smem, *Vs = Ks + BN * LDS, *Qs = Vs + BN * LDS, *dOs = Qs + BM * LDS, *Ps = dOs + BM * LDS, *dSs = Ps + BN * LDP;
+    float *ls = reinterpret_cast<float *>(dSs + BN * LDP), *Ds = ls + BM;
+    const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
+    const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BN;
+    const int wk = w & 3, wh = w >> 2;   /* phases A and B: the key group; the query (A) or column (B) half */
+    const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
+    const uint16_t *qg = (const uint16_t *)q + in, *dog = (const uint16_t *)dout + out;
+    const float *lg = lse + (size_t)bh * Tn, *Dg = Dv + (size_t)bh * Tn;
+    tile_async<D, NT>(Ks, (const uint16_t *)k + in, ld_in, k0, BN, Tn, tid);
+    tile_async<D, NT>(Vs, (const uint16_t *)v + in, ld_in, k0, BN, Tn, tid);
+    bwd_fetch<D, NT, BM>(Qs, dOs, ls, Ds, qg, dog, lg, Dg, ld_in, ld_out, k0, Tn, tid);   /* one group: K, V, the first tile */
+    float dka[2][NB][4], dva[2][NB][4];
+#pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int dn = 0; dn < NB; dn++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) dka[mt][dn][e] = dva[mt][dn][e] = 0.f;
+    const int kw = k0 + 32 * wk;   /* the warp's first key in phases A and B */
+    for (int i0 = k0; i0 < Tn; i0 += BM) {   /* queries before k0 see none of these keys */
+        cp_async_wait<0>();
+        __syncthreads();   /* this tile has landed, and every warp is done with the last one's dSᵀ */
+        {   /* A: this warp's 32 × 32 of Sᵀ and dPᵀ, then Pᵀ and dSᵀ into shared memory */
+            const int qw = 32 * wh;   /* the warp's first query row in the tile */
+            float s[2][4][4], dp[2][4][4];
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) s[mt][nt][e] = dp[mt][nt][e] = 0.f;
+            if (kw <= i0 + qw + 31) {   /* else every key of the warp is after every query of it: all masked */
+#pragma unroll
+                for (int kk = 0; kk < D / 16; kk++) {
+                    uint32_t ka[2][4], va[2][4];
+#pragma unroll
+                    for (int mt = 0; mt < 2; mt++) {
+                        frag_a<LD>(ka[mt], Ks, LDS, 32 * wk + 16 * mt, 16 * kk, lane);
+                        frag_a<LD>(va[mt], Vs, LDS, 32 * wk + 16 * mt, 16 * kk, lane);
+                    }
+#pragma unroll
+                    for (int nt = 0; nt < 4; nt++) {
+                        uint32_t bq[2], bo[2];
+                        frag_b<LD>(bq, Qs, LDS, qw + 8 * nt, 16 * kk, lane);
+                        frag_b<LD>(bo, dOs, LDS, qw + 8 * nt, 16 * kk, lane);
+#pragma unroll
+                        for (int mt = 0; mt < 2; mt++) {
+                            mma<T>(s[mt][nt], ka[mt], bq);
+                            mma<T>(dp[mt][nt], va[mt], bo);
+                        }
+                    }
+                }
+            }
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int nt = 0; nt < 4; nt++) {
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        int qi = qw + 8 * nt + 2 * tq + (e & 1), query = i0 + qi, kr = kw + 16 * mt + g + 8 * (e >> 1);
+                        float p = query < Tn && kr <= query ? exp2f(s[mt][nt][e] * sl2 - ls[qi] * LOG2E) : 0.f;
+                        s[mt][nt][e] = p;
+                        dp[mt][nt][e] = p * (dp[mt][nt][e] - Ds[qi]);
+                    }
+                    const int r = 32 * wk + 16 * mt + g, c = qw + 8 * nt + 2 * tq;
+                    *reinterpret_cast<uint32_t *>(Ps + r * LDP + c) = pack2<T>(s[mt][nt][0], s[mt][nt][1]);
+                    *reinterpret_cast<uint32_t *>(Ps + (r + 8) * LDP + c) = pack2<T>(s[mt][nt][2], s[mt][nt][3]);
+                    *reinterpret_cast<uint32_t *>(dSs + r * LDP + c) = pack2<T>(dp[mt][nt][0], dp[mt][nt][1]);
+                    *reinterpret_cast<uint32_t *>(dSs + (r + 8) * LDP + c) = pack2<T>(dp[mt][nt][2], dp[mt][nt][3]);
+                }
+        }
+        __syncthreads();   /* Pᵀ and dSᵀ complete */
+        {   /* B: dV += Pᵀ·dO, dK += dSᵀ·Q over the tile's 64 queries, 16 at a time */
+            const int cw = D / 2 * wh;   /* the warp's first column */
+#pragma unroll
+            for (int kq = 0; kq < BM / 16; kq++) {
+                if (kw > i0 + 16 * kq + 15) continue;   /* these 16 queries are before every key of the warp */
+                uint32_t pa[2][4], da[2][4];
+#pragma unroll
+                for (int mt = 0; mt < 2; mt++) {
+                    frag_a<LD>(pa[mt], Ps, LDP, 32 * wk + 16 * mt, 16 * kq, lane);
+                    frag_a<LD>(da[mt], dSs, LDP, 32 * wk + 16 * mt, 16 * kq, lane);
+                }
+#pragma unroll
+                for (int dn = 0; dn < NB; dn++) {
+                    uint32_t bo[2], bq[2];
+                    frag_b_t<LD>(bo, dOs, LDS, 16 * kq, cw + 8 * dn, lane);
+                    frag_b_t<LD>(bq, Qs, LDS, 16 * kq, cw + 8 * dn, lane);
+#pragma unroll
+                    for (int mt = 0; mt < 2; mt++) {
+                        mma<T>(dva[mt][dn], pa[mt], bo);
+                        mma<T>(dka[mt][dn], da[mt], bq);
+                    }
+                }
+            }
+        }
+        __syncthreads();   /* Q, dO, lse and D are free: the next tile's copies fly during phase C */
+        if (i0 + BM < Tn) bwd_fetch<D, NT, BM>(Qs, dOs, ls, Ds, qg, dog, lg, Dg, ld_in, ld_out, i0 + BM, Tn, tid);
+        {   /* C: dQ (64 × D) += dS (64 × 128)·K (128 × D), the warp's 32 × D/4 */
+            const int wq = w & 1, cw = D / 4 * (w >> 1), qw = 32 * wq;
+            float dqa[2][NC][4];
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int j = 0; j < NC; j++) dqa[mt][j][0] = dqa[mt][j][1] = dqa[mt][j][2] = dqa[mt][j][3] = 0.f;
+#pragma unroll
+            for (int kk = 0; kk < BN / 16; kk++) {
+                if (k0 + 16 * kk > i0 + qw + 31) break;   /* these keys and all after them are after every query of the warp */
+                uint32_t sa[2][4];
+#pragma unroll
+                for (int mt = 0; mt < 2; mt++) frag_a_t<LD>(sa[mt], dSs, LDP, qw + 16 * mt, 16 * kk, lane);
+#pragma unroll
+                for (int j = 0; j < NC; j++) {
+                    uint32_t bk[2];
+                    frag_b_t<LD>(bk, Ks, LDS, 16 * kk, cw + 8 * j, lane);
+#pragma unroll
+                    for (int mt = 0; mt < 2; mt++) mma<T>(dqa[mt][j], sa[mt], bk);
+                }
+            }
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int j = 0; j < NC; j++) dq_add<D>(dq_acc, dqa[mt][j], b, Tn, H, h, i0 + qw + 16 * mt, cw + 8 * j, lane);
+        }
+    }
+    const int cw = D / 2 * wh;
+#pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            const int key = kw + 16 * mt + g + 8 * i;
+            if (key >= Tn) continue;
+            uint32_t *kd = reinterpret_cast<uint32_t *>((uint16_t *)dk + in + (size_t)key * ld_in + cw + 2 * tq);
+            uint32_t *vd = reinterpret_cast<uint32_t *>((uint16_t *)dv + in + (size_t)key * ld_in + cw + 2 * tq);
+#pragma unroll
+            for (int dn = 0; dn < NB; dn++) {
+                kd[dn * 4] = pack2<T>(dka[mt][dn][2 * i] * scale, dka[mt][dn][2 * i + 1] * scale);
+                vd[dn * 4] = pack2<T>(dva[mt][dn][2 * i], dva[mt][dn][2 * i + 1]);
+            }
+        }
+#endif
+}
+
 /* Shared memory of a launch (bytes) for head dimension d. */
 static inline size_t flash_fwd_smem(int d, int mt) { return (size_t)(64 * mt + 4 * flash_fwd_bk(d, mt)) * (d + PAD) * 2; }
+static inline size_t flash_bwd_split_smem(int d) { return (size_t)(2 * 128 + 2 * 64) * (d + PAD) * 2 + (size_t)2 * 128 * (64 + PAD) * 2 + 2 * 64 * sizeof(float); }
 static inline size_t flash_bwd_smem(int d, int v)
 {
     size_t keys = (size_t)16 * flash_bwd_kt(d, v) * flash_bwd_nw(d, v);

@@ -1,8 +1,9 @@
 /* test_cuda_attention.c: causal attention on the GPU against the double reference on awkward
  * shapes (T = 1, T not a multiple of the tiles, d = 80, B = 1, H = 1, packed-QKV row strides), in
  * fp32/bf16/fp16 through the batched-GEMM path, and in bf16/fp16 through the fused kernels with
- * both fragment-load paths (ldmatrix and plain loads) and both variants of each pass (16 and 32
- * query rows per warp; 64 and 128 keys a block), plus the flash variant's self-test. */
+ * both fragment-load paths (ldmatrix and plain loads) and every variant of each pass (16 and 32
+ * query rows per warp; 4 warps of 16 keys, 128 keys a block, the split layout), plus the flash
+ * variant's self-test. */
 #include "attention_test_util.h"
 #ifdef HAVE_CUDA
 #include "cuda_ops.h"
@@ -31,14 +32,15 @@ Test(cuda_attention, batched_gemm_matches_reference)
 static const struct attention_ops direct = {attention_workspace_flash, attention_fwd_flash, attention_bwd_flash};
 
 /* Each variant forced: the forward's 16 and 32 query rows per warp (32 with 32-key tiles at
- * d = 128), the backward's 64 and 128 keys a block (4 warps of 32 at d = 64, 8 of 16 at d = 128). */
+ * d = 128); the backward's 4 warps of 16 keys, 128 keys a block (4 warps of 32 at d = 64, 8 of 16
+ * at d = 128) and the split layout (d = 64, 128; d = 80 runs its nearest below). */
 static void flash_shapes(int ldmatrix)
 {
     const struct backend *b = backend_find("cuda");
     const enum dtype dts[] = {DT_BF16, DT_F16};
     flash_use_ldmatrix(ldmatrix);
-    for (int i = 0; i < 4; i++) {
-        flash_force_mt(1 + i / 2);
+    for (int i = 0; i < 6; i++) {
+        flash_force_mt(1 + i / 2);   /* the forward has 2: 3 runs its second */
         expect_attention_ok(b, &direct, dts[i % 2], attn_shape(1, 1, 1, 64, 0, 0));
         expect_attention_ok(b, &direct, dts[i % 2], attn_shape(2, 3, 67, 80, 0, 0));
         expect_attention_ok(b, &direct, dts[i % 2], attn_shape(1, 1, 130, 64, 0, 0));

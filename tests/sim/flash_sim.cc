@@ -40,7 +40,7 @@ static int fwd_launch_mt(const attn_shape *s, const void *q, const void *k, cons
 
 template <class T, int D, int LD> static int fwd_launch(const attn_shape *s, const void *q, const void *k, const void *v, void *o, float *lse)
 {
-    if (use_mt == 2) return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse);
+    if (use_mt >= 2) return fwd_launch_mt<T, D, LD, 2>(s, q, k, v, o, lse);
     return fwd_launch_mt<T, D, LD, 1>(s, q, k, v, o, lse);
 }
 
@@ -58,11 +58,26 @@ static int bwd_launch_v(const attn_shape *s, const void *q, const void *k, const
 }
 
 template <class T, int D, int LD>
+static int bwd_launch_split(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
+                            const float *Dv, float *acc, void *dk, void *dv)
+{
+    float scale = 1.f / sqrtf((float)D);
+    auto body = [&] {
+        flash_bwd_split_kernel<T, D, LD>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k, (const T *)v,
+                                         (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
+    };
+    return launched(sim_launch((unsigned)((s->T + 127) / 128), (unsigned)(s->B * s->H), 256, flash_bwd_split_smem(D), body));
+}
+
+/* The backward variant use_mt names where d has it, else the one below it. */
+template <class T, int D, int LD>
 static int bwd_launch(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse, const float *Dv,
                       float *acc, void *dk, void *dv)
 {
-    if constexpr (flash_bwd_has2(D))
-        if (use_mt == 2) return bwd_launch_v<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+    if constexpr (flash_bwd_has(D, 3))
+        if (use_mt == 3) return bwd_launch_split<T, D, LD>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+    if constexpr (flash_bwd_has(D, 2))
+        if (use_mt >= 2) return bwd_launch_v<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
     return bwd_launch_v<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
 }
 
