@@ -178,14 +178,19 @@ static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, 
 {
     static const char *const names[3] = {"4 warps x 16 keys", flash_bwd_nw(D, 2) == 8 ? "8 warps x 16 keys" : "4 warps x 32 keys",
                                          "split layout (8 warps)"};
-    int ids[3], n = 0, f = forced(&force_kt, "DLBENCH_FLASH_KT", 3), fi = 0;
+    int ids[3], n = 0, f = forced(&force_kt, "DLBENCH_FLASH_KT", 3), fi = 0, dropped = 0;
     const char *name[3];
     size_t have = smem_optin();
     for (int V = 1; V <= 3; V++) {
-        if (!flash_bwd_has(D, V) || (have && bwd_smem<D>(V) > have)) continue;
+        if (!flash_bwd_has(D, V)) continue;
+        if (have && bwd_smem<D>(V) > have) { dropped |= 1 << V; continue; }
         if (f >= V) fi = n + 1;   /* the forced variant, or the nearest offered below it */
         ids[n] = V;
         name[n++] = names[V - 1];
+    }
+    if (!n) {
+        cuda_set_error("flash: no backward variant for d = %d fits this GPU's %zu KiB of shared memory a block", D, have >> 10);
+        return -1;
     }
     auto run = [&](int i) {
         if constexpr (flash_bwd_has(D, 3))
@@ -198,7 +203,14 @@ static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, 
         CUDA_CHECK(cudaMemsetAsync(acc, 0, (size_t)s->B * s->T * s->H * s->d * sizeof(float), cuda_stream));
         return 0;
     };
-    return pick_run<T>(s, 1, f ? fi : 0, n, name, run, reset, bwd_note);
+    int rc = pick_run<T>(s, 1, f ? fi : 0, n, name, run, reset, bwd_note);
+    for (int V = 2; V <= 3; V++) {   /* say why a faster candidate may be missing */
+        size_t len = strlen(bwd_note);
+        if (dropped >> V & 1 && len < sizeof bwd_note)
+            snprintf(bwd_note + len, sizeof bwd_note - len, "; %s not offered: %zu KiB of shared memory, this GPU gives %zu", names[V - 1],
+                     bwd_smem<D>(V) >> 10, have >> 10);
+    }
+    return rc;
 }
 
 /* (d, ldmatrix) -> the instantiation */
