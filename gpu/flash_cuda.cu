@@ -143,12 +143,14 @@ static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, 
 }
 
 /* Backward variant V of head dimension D (flash_bwd_has): V = 1, 2 run flash_bwd_kernel with
- * flash_bwd_kt(D, V) key m-tiles per warp and flash_bwd_nw(D, V) warps; V = 3 the split kernel. */
-template <int D> static constexpr size_t bwd_smem(int V) { return V == 3 ? flash_bwd_split_smem(D) : flash_bwd_smem(D, V); }
+ * flash_bwd_kt(D, V) key m-tiles per warp and flash_bwd_nw(D, V) warps; V = 3 the split kernel with
+ * Q/dO double-buffered, V = 4 single-buffered (offered as the third variant where the GPU's shared
+ * memory does not take the double buffers: A100). */
+template <int D> static size_t bwd_smem(int V) { return V >= 3 ? flash_bwd_split_smem(D, V == 3) : flash_bwd_smem(D, V); }
 
 template <class T, int D, int LD, int V> static constexpr auto bwd_kernel()
 {
-    if constexpr (V == 3) return flash_bwd_split_kernel<T, D, LD>;
+    if constexpr (V >= 3) return flash_bwd_split_kernel<T, D, LD, V == 3>;
     else return flash_bwd_kernel<T, D, LD, flash_bwd_kt(D, V), flash_bwd_nw(D, V)>;
 }
 
@@ -156,7 +158,7 @@ template <class T, int D, int LD, int V>
 static int bwd_launch_v(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
                         const float *Dv, float *acc, void *dk, void *dv)
 {
-    constexpr int NW = V == 3 ? 8 : flash_bwd_nw(D, V), keys = V == 3 ? 128 : 16 * flash_bwd_kt(D, V) * NW;
+    constexpr int NW = V >= 3 ? 8 : flash_bwd_nw(D, V), keys = V >= 3 ? 128 : 16 * flash_bwd_kt(D, V) * NW;
     constexpr auto kernel = bwd_kernel<T, D, LD, V>();
     static int ready;
     size_t smem = bwd_smem<D>(V);
@@ -169,32 +171,36 @@ static int bwd_launch_v(const struct attn_shape *s, const void *q, const void *k
     return 0;
 }
 
-/* The variants D has whose shared memory this GPU gives a block (d = 128: 113 and 138.5 KiB for
- * v = 2 and 3, beyond sm_86/sm_89's 99 KiB), timed; the runs add into the dQ accumulator, zeroed
- * again before the kept variant runs. A forced variant D lacks runs the nearest offered below it. */
+/* The variants D has whose shared memory this GPU gives a block (d = 128: 113 KiB for v = 2, 173
+ * or 138.5 KiB for the split layout double- or single-buffered; sm_86/sm_89 give 99, an A100 163,
+ * Hopper 227), timed; the runs add into the dQ accumulator, zeroed again before the kept variant
+ * runs. A forced variant D lacks runs the nearest offered below it. */
 template <class T, int D, int LD>
 static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
                       const float *Dv, float *acc, void *dk, void *dv)
 {
-    static const char *const names[3] = {"4 warps x 16 keys", flash_bwd_nw(D, 2) == 8 ? "8 warps x 16 keys" : "4 warps x 32 keys",
-                                         "split layout (8 warps)"};
+    static const char *const names[4] = {"4 warps x 16 keys", flash_bwd_nw(D, 2) == 8 ? "8 warps x 16 keys" : "4 warps x 32 keys",
+                                         "split layout (8 warps)", "split layout (8 warps, Q/dO single-buffered)"};
     int ids[3], n = 0, f = forced(&force_kt, "DLBENCH_FLASH_KT", 3), fi = 0, dropped = 0;
     const char *name[3];
     size_t have = smem_optin();
     for (int V = 1; V <= 3; V++) {
         if (!flash_bwd_has(D, V)) continue;
-        if (have && bwd_smem<D>(V) > have) { dropped |= 1 << V; continue; }
+        int id = V == 3 && have && bwd_smem<D>(3) > have ? 4 : V;   /* the split layout's single buffers where its double do not fit */
+        if (have && bwd_smem<D>(id) > have) { dropped |= 1 << V; continue; }
         if (f >= V) fi = n + 1;   /* the forced variant, or the nearest offered below it */
-        ids[n] = V;
-        name[n++] = names[V - 1];
+        ids[n] = id;
+        name[n++] = names[id - 1];
     }
     if (!n) {
         cuda_set_error("flash: no backward variant for d = %d fits this GPU's %zu KiB of shared memory a block", D, have >> 10);
         return -1;
     }
     auto run = [&](int i) {
-        if constexpr (flash_bwd_has(D, 3))
+        if constexpr (flash_bwd_has(D, 3)) {
             if (ids[i] == 3) return bwd_launch_v<T, D, LD, 3>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+            if (ids[i] == 4) return bwd_launch_v<T, D, LD, 4>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+        }
         if constexpr (flash_bwd_has(D, 2))
             if (ids[i] == 2) return bwd_launch_v<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
         return bwd_launch_v<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
@@ -208,7 +214,7 @@ static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, 
         size_t len = strlen(bwd_note);
         if (dropped >> V & 1 && len < sizeof bwd_note)
             snprintf(bwd_note + len, sizeof bwd_note - len, "; %s not offered: %zu KiB of shared memory, this GPU gives %zu", names[V - 1],
-                     bwd_smem<D>(V) >> 10, have >> 10);
+                     bwd_smem<D>(V == 3 ? 4 : V) >> 10, have >> 10);
     }
     return rc;
 }

@@ -285,7 +285,8 @@ __global__ void __launch_bounds__(32 * NW)
     }
     int buf = 0;
     for (int i0 = k0; i0 < Tn; i0 += BQ, buf ^= 1) {   /* queries before k0 see none of these keys */
-        __syncthreads();   /* every warp is done with the previous tile: dSᵀ and the other buffer are free */
+        /* No barrier before the copies: the other buffer was last read before the previous tile's
+         * barrier ahead of dQ, and dSᵀ is next written after the barrier below. */
         if (i0 + BQ < Tn) {   /* the next tile flies while this one is computed */
             const int o = (buf ^ 1) * BQ;
             bwd_fetch<D, NT>(Qs + o * LDS, dOs + o * LDS, ls + o, Ds + o, (const uint16_t *)q + in, (const uint16_t *)dout + out,
@@ -294,7 +295,7 @@ __global__ void __launch_bounds__(32 * NW)
         } else {
             cp_async_wait<0>();
         }
-        __syncthreads();   /* this tile has landed, every thread's part of it */
+        __syncthreads();   /* this tile has landed, every thread's part of it; every warp is done with the last dSᵀ */
         const uint16_t *Qb = Qs + buf * BQ * LDS, *dOb = dOs + buf * BQ * LDS;
         const float *lb = ls + buf * BQ, *Db = Ds + buf * BQ;
         float s[KT][BQ / 8][4], dp[KT][BQ / 8][4];
@@ -413,10 +414,11 @@ __global__ void __launch_bounds__(32 * NW)
  *      accumulator by dq_add.
  * Shared memory per 128 keys and 64 queries: about 600 KiB read for 2560 mma.sync, against about
  * 850 KiB in flash_bwd_kernel at 8 warps of 16 keys, with half its barriers. Q, dO, lse and D are
- * single-buffered (138.5 KiB a block at d = 128, within an A100's 163): the next tile's copies are
- * issued once phase B is done with this one and land during phase C. Warps skip the 16-wide steps
- * that the causal mask zeroes wholly (on the tiles at the block's diagonal). */
-template <class T, int D, int LD>
+ * double-buffered (DB: the next tile's copies fly during this whole tile; 173 KiB a block at
+ * d = 128, for Hopper's 227) or single (138.5 KiB, within an A100's 163: the next tile's copies
+ * are issued once phase B is done with this one and land during phase C). Warps skip the 16-wide
+ * steps that the causal mask zeroes wholly (on the tiles at the block's diagonal). */
+template <class T, int D, int LD, bool DB>
 __global__ void __launch_bounds__(256)
     flash_bwd_split_kernel(int H, int Tn, long ld_in, long ld_out, float sl2, float scale, const T *__restrict__ q,
                            const T *__restrict__ k, const T *__restrict__ v, const T *__restrict__ dout, const float *__restrict__ lse,
@@ -426,8 +428,10 @@ __global__ void __launch_bounds__(256)
     constexpr int NT = 256, BN = 128, BM = 64, LDS = D + PAD, LDP = BM + PAD, NB = D / 16, NC = D / 32;
     static_assert(D % 32 == 0, "phase C splits the columns 4 ways in n-tiles of 8");
     extern __shared__ __align__(16) uint16_t smem[];
-    uint16_t *Ks = smem, *Vs = Ks + BN * LDS, *Qs = Vs + BN * LDS, *dOs = Qs + BM * LDS, *Ps = dOs + BM * LDS, *dSs = Ps + BN * LDP;
-    float *ls = reinterpret_cast<float *>(dSs + BN * LDP), *Ds = ls + BM;
+    constexpr int NBUF = DB ? 2 : 1;
+    uint16_t *Ks = smem, *Vs = Ks + BN * LDS, *Qb0 = Vs + BN * LDS, *dOb0 = Qb0 + NBUF * BM * LDS, *Ps = dOb0 + NBUF * BM * LDS;
+    uint16_t *dSs = Ps + BN * LDP;
+    float *lb0 = reinterpret_cast<float *>(dSs + BN * LDP), *Db0 = lb0 + NBUF * BM;
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
     const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BN;
     const int wk = w & 3, wh = w >> 2;   /* phases A and B: the key group; the query (A) or column (B) half */
@@ -436,7 +440,7 @@ __global__ void __launch_bounds__(256)
     const float *lg = lse + (size_t)bh * Tn, *Dg = Dv + (size_t)bh * Tn;
     tile_async<D, NT>(Ks, (const uint16_t *)k + in, ld_in, k0, BN, Tn, tid);
     tile_async<D, NT>(Vs, (const uint16_t *)v + in, ld_in, k0, BN, Tn, tid);
-    bwd_fetch<D, NT, BM>(Qs, dOs, ls, Ds, qg, dog, lg, Dg, ld_in, ld_out, k0, Tn, tid);   /* one group: K, V, the first tile */
+    bwd_fetch<D, NT, BM>(Qb0, dOb0, lb0, Db0, qg, dog, lg, Dg, ld_in, ld_out, k0, Tn, tid);   /* one group: K, V, the first tile */
     float dka[2][NB][4], dva[2][NB][4];
 #pragma unroll
     for (int mt = 0; mt < 2; mt++)
@@ -445,8 +449,17 @@ __global__ void __launch_bounds__(256)
 #pragma unroll
             for (int e = 0; e < 4; e++) dka[mt][dn][e] = dva[mt][dn][e] = 0.f;
     const int kw = k0 + 32 * wk;   /* the warp's first key in phases A and B */
-    for (int i0 = k0; i0 < Tn; i0 += BM) {   /* queries before k0 see none of these keys */
-        cp_async_wait<0>();
+    for (int i0 = k0, buf = 0; i0 < Tn; i0 += BM, buf ^= DB) {   /* queries before k0 see none of these keys */
+        const uint16_t *Qs = Qb0 + buf * BM * LDS, *dOs = dOb0 + buf * BM * LDS;
+        const float *ls = lb0 + buf * BM, *Ds = Db0 + buf * BM;
+        if (DB && i0 + BM < Tn) {   /* the other buffer was last read in the previous tile's phase B, before its barrier */
+            const int o = buf ^ 1;
+            bwd_fetch<D, NT, BM>(Qb0 + o * BM * LDS, dOb0 + o * BM * LDS, lb0 + o * BM, Db0 + o * BM, qg, dog, lg, Dg, ld_in, ld_out, i0 + BM,
+                                 Tn, tid);
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
         __syncthreads();   /* this tile has landed, and every warp is done with the last one's dSᵀ */
         {   /* A: this warp's 32 × 32 of Sᵀ and dPᵀ, then Pᵀ and dSᵀ into shared memory */
             const int qw = 32 * wh;   /* the warp's first query row in the tile */
@@ -522,8 +535,8 @@ __global__ void __launch_bounds__(256)
                 }
             }
         }
-        __syncthreads();   /* Q, dO, lse and D are free: the next tile's copies fly during phase C */
-        if (i0 + BM < Tn) bwd_fetch<D, NT, BM>(Qs, dOs, ls, Ds, qg, dog, lg, Dg, ld_in, ld_out, i0 + BM, Tn, tid);
+        __syncthreads();   /* this buffer of Q, dO, lse and D is free: single-buffered, the next tile's copies fly during phase C */
+        if (!DB && i0 + BM < Tn) bwd_fetch<D, NT, BM>(Qb0, dOb0, lb0, Db0, qg, dog, lg, Dg, ld_in, ld_out, i0 + BM, Tn, tid);
         {   /* C: dQ (64 × D) += dS (64 × 128)·K (128 × D), the warp's 32 × D/4 */
             const int wq = w & 1, cw = D / 4 * (w >> 1), qw = 32 * wq;
             float dqa[2][NC][4];
@@ -571,7 +584,11 @@ __global__ void __launch_bounds__(256)
 
 /* Shared memory of a launch (bytes) for head dimension d. */
 static inline size_t flash_fwd_smem(int d, int mt) { return (size_t)(64 * mt + 4 * flash_fwd_bk(d, mt)) * (d + PAD) * 2; }
-static inline size_t flash_bwd_split_smem(int d) { return (size_t)(2 * 128 + 2 * 64) * (d + PAD) * 2 + (size_t)2 * 128 * (64 + PAD) * 2 + 2 * 64 * sizeof(float); }
+static inline size_t flash_bwd_split_smem(int d, bool db)
+{
+    size_t nbuf = db ? 2 : 1;
+    return (2 * 128 + nbuf * 2 * 64) * (size_t)(d + PAD) * 2 + (size_t)2 * 128 * (64 + PAD) * 2 + nbuf * 2 * 64 * sizeof(float);
+}
 static inline size_t flash_bwd_smem(int d, int v)
 {
     size_t keys = (size_t)16 * flash_bwd_kt(d, v) * flash_bwd_nw(d, v);

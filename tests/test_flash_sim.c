@@ -36,7 +36,7 @@ static void sim_shapes(enum dtype dt, int ldmatrix, int reverse, int mt)
 }
 
 /* Each variant (forward: 16 or 32 query rows per warp; backward: 64 or 128 keys a block, or the
- * split layout) in each dtype, both load paths and orders. */
+ * split layout double- or single-buffered) in each dtype, both load paths and orders. */
 Test(flash_sim, bf16_ldmatrix_matches_reference) { sim_shapes(DT_BF16, 1, 0, 1); }
 Test(flash_sim, fp16_plain_loads_threads_reversed_match_reference) { sim_shapes(DT_F16, 0, 1, 1); }
 Test(flash_sim, bf16_plain_loads_two_mtiles_threads_reversed_match_reference) { sim_shapes(DT_BF16, 0, 1, 2); }
@@ -44,6 +44,8 @@ Test(flash_sim, fp16_ldmatrix_two_mtiles_matches_reference) { sim_shapes(DT_F16,
 Test(flash_sim, bf16_ldmatrix_two_mtiles_matches_reference) { sim_shapes(DT_BF16, 1, 0, 2); }
 Test(flash_sim, bf16_ldmatrix_split_backward_matches_reference) { sim_shapes(DT_BF16, 1, 0, 3); }
 Test(flash_sim, fp16_plain_loads_split_backward_threads_reversed_match_reference) { sim_shapes(DT_F16, 0, 1, 3); }
+Test(flash_sim, bf16_plain_loads_split_single_buffered_threads_reversed_match_reference) { sim_shapes(DT_BF16, 0, 1, 4); }
+Test(flash_sim, fp16_ldmatrix_split_single_buffered_matches_reference) { sim_shapes(DT_F16, 1, 0, 4); }
 
 /* The simulator itself: the layouts it computes and the faults it catches. */
 Test(flash_sim, simulator_mma_and_ldmatrix_follow_the_ptx_layouts)

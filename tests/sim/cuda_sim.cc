@@ -67,7 +67,7 @@ void *sched_sp;
 #if !defined(__x86_64__)
 ucontext_t sched_uc;
 #endif
-bool reverse_order, failed;
+bool reverse_order, eager_copies, failed;
 char err[256];
 
 void fail(const char *fmt, ...)
@@ -177,6 +177,7 @@ template <class F> static void arrive(group &g, unsigned n, int op, F compute)
 const sim_dim3 &sim_thread_idx(void) { return sim_current->tid; }
 const char *sim_error(void) { return err; }
 void sim_set_reverse(bool on) { reverse_order = on; }
+void sim_set_eager_copies(bool on) { eager_copies = on; }
 
 void sim_syncthreads(void) { arrive(block_group, sim_block_dim.x, OP_SYNC, [] {}); }
 
@@ -277,7 +278,8 @@ void sim_cp_async(void *dst, const void *src, int bytes, int src_bytes)
         fail("cp.async of %d bytes (%d read) between %p and %p: a size or alignment PTX refuses", bytes, src_bytes, dst, src);
     copy16 c{static_cast<unsigned char *>(dst), {0}, bytes, sim_current->open_group};
     if (src_bytes > 0) memcpy(c.data, src, (size_t)src_bytes);
-    sim_current->pending.push_back(c);
+    if (eager_copies) memcpy(c.dst, c.data, (size_t)bytes);
+    else sim_current->pending.push_back(c);
 }
 
 void sim_red_add4(float *p, float a, float b, float c, float d)

@@ -106,6 +106,11 @@ extern uint16_t smem[];
  * different answer in one of the two orders. Returns 0, or -1 with sim_error() set (a deadlock,
  * threads of a warp in different collectives, a shared-memory overrun). */
 void sim_set_reverse(bool on);
+/* A cp.async lands somewhere between its issue and the wait that covers its group: at the wait
+ * (the default, so a read before the wait sees the old contents) or, after sim_set_eager_copies(1),
+ * at once (so a copy into a buffer that another thread may still be reading, without a barrier
+ * between, overwrites what that thread reads next). */
+void sim_set_eager_copies(bool on);
 int sim_launch(unsigned grid_x, unsigned grid_y, unsigned threads, size_t smem_bytes, const std::function<void()> &body);
 int sim_launch3(unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned threads, size_t smem_bytes, const std::function<void()> &body);
 const char *sim_error(void);

@@ -17,6 +17,7 @@ void flash_sim_options(int ldmatrix, int reverse, int mt)
     use_ldm = ldmatrix;
     use_mt = mt;
     sim_set_reverse(reverse != 0);
+    sim_set_eager_copies(reverse != 0);
 }
 
 const char *flash_sim_error(void) { return err; }
@@ -57,16 +58,16 @@ static int bwd_launch_v(const attn_shape *s, const void *q, const void *k, const
     return launched(sim_launch((unsigned)((s->T + keys - 1) / keys), (unsigned)(s->B * s->H), 32 * NW, flash_bwd_smem(D, V), body));
 }
 
-template <class T, int D, int LD>
+template <class T, int D, int LD, bool DB>
 static int bwd_launch_split(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse,
                             const float *Dv, float *acc, void *dk, void *dv)
 {
     float scale = 1.f / sqrtf((float)D);
     auto body = [&] {
-        flash_bwd_split_kernel<T, D, LD>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k, (const T *)v,
-                                         (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
+        flash_bwd_split_kernel<T, D, LD, DB>(s->H, s->T, s->ld_in, s->ld_out, LOG2E * scale, scale, (const T *)q, (const T *)k,
+                                             (const T *)v, (const T *)dout, lse, Dv, acc, (T *)dk, (T *)dv);
     };
-    return launched(sim_launch((unsigned)((s->T + 127) / 128), (unsigned)(s->B * s->H), 256, flash_bwd_split_smem(D), body));
+    return launched(sim_launch((unsigned)((s->T + 127) / 128), (unsigned)(s->B * s->H), 256, flash_bwd_split_smem(D, DB), body));
 }
 
 /* The backward variant use_mt names where d has it, else the one below it. */
@@ -74,8 +75,10 @@ template <class T, int D, int LD>
 static int bwd_launch(const attn_shape *s, const void *q, const void *k, const void *v, const void *dout, const float *lse, const float *Dv,
                       float *acc, void *dk, void *dv)
 {
-    if constexpr (flash_bwd_has(D, 3))
-        if (use_mt == 3) return bwd_launch_split<T, D, LD>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+    if constexpr (flash_bwd_has(D, 3)) {
+        if (use_mt == 3) return bwd_launch_split<T, D, LD, true>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+        if (use_mt == 4) return bwd_launch_split<T, D, LD, false>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
+    }
     if constexpr (flash_bwd_has(D, 2))
         if (use_mt >= 2) return bwd_launch_v<T, D, LD, 2>(s, q, k, v, dout, lse, Dv, acc, dk, dv);
     return bwd_launch_v<T, D, LD, 1>(s, q, k, v, dout, lse, Dv, acc, dk, dv);

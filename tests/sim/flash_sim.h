@@ -14,10 +14,11 @@ int attention_fwd_flash_sim(enum dtype dt, const struct attn_shape *s, const voi
                             float *lse, void *ws);
 int attention_bwd_flash_sim(enum dtype dt, const struct attn_shape *s, const void *q, const void *k, const void *v,
                             const void *o, const void *dout, const float *lse, void *dq, void *dk, void *dv, void *ws);
-/* Fragment loads through ldmatrix (1) or plain loads (0); threads resumed last to first (1); the
+/* Fragment loads through ldmatrix (1) or plain loads (0); threads resumed last to first and
+ * cp.async copies landing at issue (1: the other extreme of both orders from 0); the
  * variant of both kernels: 1; 2 where the head dimension has it (the forward's 32 query rows per
- * warp, the backward's 128 keys a block); 3, the backward's split layout where d has it (d = 64,
- * 128; else as 2), with the forward as 2. */
+ * warp, the backward's 128 keys a block); 3 and 4, the backward's split layout where d has it
+ * (d = 64, 128; else as 2) with Q/dO double- or single-buffered, the forward as 2. */
 void flash_sim_options(int ldmatrix, int reverse, int mt);
 const char *flash_sim_error(void);
 #ifdef __cplusplus
