@@ -86,6 +86,19 @@ Test(conv_sim, igemm_bwd_filter_fp32_matches_reference) { igemm_shapes(DT_F32, C
 Test(conv_sim, igemm_bwd_data_bf16_matches_reference) { igemm_shapes(DT_BF16, CONV_BWD_DATA); }
 Test(conv_sim, igemm_bwd_data_fp16_matches_reference) { igemm_shapes(DT_F16, CONV_BWD_DATA); }
 Test(conv_sim, igemm_bwd_data_fp32_matches_reference) { igemm_shapes(DT_F32, CONV_BWD_DATA); }
+/* The other extreme of thread order and copy landing (conv_sim_options), one dtype a direction. */
+Test(conv_sim, igemm_fp16_threads_reversed_copies_eager_match_reference) { conv_sim_options(1); igemm_shapes(DT_F16, CONV_FWD); }
+Test(conv_sim, igemm_fp32_threads_reversed_copies_eager_match_reference) { conv_sim_options(1); igemm_shapes(DT_F32, CONV_FWD); }
+Test(conv_sim, igemm_bwd_filter_bf16_threads_reversed_copies_eager_match_reference)
+{
+    conv_sim_options(1);
+    igemm_shapes(DT_BF16, CONV_BWD_FILTER);
+}
+Test(conv_sim, igemm_bwd_data_fp16_threads_reversed_copies_eager_match_reference)
+{
+    conv_sim_options(1);
+    igemm_shapes(DT_F16, CONV_BWD_DATA);
+}
 
 /* The plan itself, on a grid of strides, filters, paddings and dilations: every tap in exactly
  * one phase, every pixel in one, and each phase's forward reading the dy row its tap reaches (the

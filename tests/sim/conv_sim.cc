@@ -11,6 +11,12 @@ using namespace dlbench_sim;
 #include <string.h>
 #include <vector>
 
+void conv_sim_options(int reverse)
+{
+    sim_set_reverse(reverse != 0);
+    sim_set_eager_copies(reverse != 0);
+}
+
 /* One forward launch of geometry g as conv_cuda.cu's forward_igemm / forward_igemm_f32 make it. */
 static int fwd_launch(enum dtype dt, const igemm_geom &g, const void *x, const void *w, void *y, char *why, int n)
 {

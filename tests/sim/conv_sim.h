@@ -22,6 +22,10 @@ int conv_dgrad_plan_check(int h, int r, int st, int pad, int dil, int *taps, int
 /* dw = backward-filter of x and dy, the reduction cut into slices as for a GPU of `sms` SMs (the
  * partials summed in fp32 as the launcher's reduce does); 0, or -1 with why. */
 int conv_igemm_wgrad_sim(enum dtype dt, const struct conv_shape *s, int sms, const void *x, const void *dy, void *dw, char *why, int n);
+/* Threads resumed in order with cp.async copies landing at their waits (0, the default), or last
+ * to first with copies landing at issue (1): the two extremes of what a GPU may do between
+ * barriers, so a missing barrier shows in one of them. */
+void conv_sim_options(int reverse);
 #ifdef __cplusplus
 }
 #endif
