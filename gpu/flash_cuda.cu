@@ -142,11 +142,10 @@ static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, 
     return pick_run<T>(s, 0, forced(&force_mt, "DLBENCH_FLASH_MT", 2), 2, name, run, [] { return 0; }, fwd_note);
 }
 
-/* Backward variant V of head dimension D (flash_bwd_has): V = 1, 2 run flash_bwd_kernel with
+/* Backward variant V of head dimension D (flash_bwd_offered): V = 1, 2 run flash_bwd_kernel with
  * flash_bwd_kt(D, V) key m-tiles per warp and flash_bwd_nw(D, V) warps; V = 3 the split kernel with
  * Q/dO double-buffered, V = 4 single-buffered (offered as the third variant where the GPU's shared
- * memory does not take the double buffers: A100). */
-template <int D> static size_t bwd_smem(int V) { return V >= 3 ? flash_bwd_split_smem(D, V == 3) : flash_bwd_smem(D, V); }
+ * memory does not take the double buffers: A100 at d = 128). */
 
 template <class T, int D, int LD, int V> static constexpr auto bwd_kernel()
 {
@@ -161,7 +160,7 @@ static int bwd_launch_v(const struct attn_shape *s, const void *q, const void *k
     constexpr int NW = V >= 3 ? 8 : flash_bwd_nw(D, V), keys = V >= 3 ? 128 : 16 * flash_bwd_kt(D, V) * NW;
     constexpr auto kernel = bwd_kernel<T, D, LD, V>();
     static int ready;
-    size_t smem = bwd_smem<D>(V);
+    size_t smem = flash_bwd_id_smem(D, V);
     if (!ready) { if (allow_smem(kernel, smem)) return -1; ready = 1; }
     dim3 grid((s->T + keys - 1) / keys, s->B * s->H);
     float scale = 1.f / sqrtf((float)D);
@@ -181,16 +180,13 @@ static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, 
 {
     static const char *const names[4] = {"4 warps x 16 keys", flash_bwd_nw(D, 2) == 8 ? "8 warps x 16 keys" : "4 warps x 32 keys",
                                          "split layout (8 warps)", "split layout (8 warps, Q/dO single-buffered)"};
-    int ids[3], n = 0, f = forced(&force_kt, "DLBENCH_FLASH_KT", 3), fi = 0, dropped = 0;
+    int ids[3], f = forced(&force_kt, "DLBENCH_FLASH_KT", 3), fi = 0, dropped;
     const char *name[3];
     size_t have = smem_optin();
-    for (int V = 1; V <= 3; V++) {
-        if (!flash_bwd_has(D, V)) continue;
-        int id = V == 3 && have && bwd_smem<D>(3) > have ? 4 : V;   /* the split layout's single buffers where its double do not fit */
-        if (have && bwd_smem<D>(id) > have) { dropped |= 1 << V; continue; }
-        if (f >= V) fi = n + 1;   /* the forced variant, or the nearest offered below it */
-        ids[n] = id;
-        name[n++] = names[id - 1];
+    int n = flash_bwd_offered(D, have, ids, &dropped);
+    for (int i = 0; i < n; i++) {
+        if (f >= (ids[i] > 3 ? 3 : ids[i])) fi = i + 1;   /* the forced variant, or the nearest offered below it */
+        name[i] = names[ids[i] - 1];
     }
     if (!n) {
         cuda_set_error("flash: no backward variant for d = %d fits this GPU's %zu KiB of shared memory a block", D, have >> 10);
@@ -214,7 +210,7 @@ static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, 
         size_t len = strlen(bwd_note);
         if (dropped >> V & 1 && len < sizeof bwd_note)
             snprintf(bwd_note + len, sizeof bwd_note - len, "; %s not offered: %zu KiB of shared memory, this GPU gives %zu", names[V - 1],
-                     bwd_smem<D>(V == 3 ? 4 : V) >> 10, have >> 10);
+                     flash_bwd_id_smem(D, V == 3 ? 4 : V) >> 10, have >> 10);
     }
     return rc;
 }

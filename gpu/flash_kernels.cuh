@@ -594,4 +594,25 @@ static inline size_t flash_bwd_smem(int d, int v)
     size_t keys = (size_t)16 * flash_bwd_kt(d, v) * flash_bwd_nw(d, v);
     return (2 * keys + 4 * BQ) * (d + PAD) * 2 + keys * (BQ + PAD) * 2 + 4 * BQ * sizeof(float);
 }
+
+/* Bytes of shared memory of backward variant id: 1, 2 (flash_bwd_kernel), 3 and 4 (the split
+ * layout double- and single-buffered). */
+static inline size_t flash_bwd_id_smem(int d, int id) { return id >= 3 ? flash_bwd_split_smem(d, id == 3) : flash_bwd_smem(d, id); }
+
+/* The backward variants offered at head dimension d on a GPU whose blocks may opt in to `optin`
+ * bytes of shared memory (0: unknown, every one offered): ids[] in order from 1, 2 and the split
+ * layout, as 3 (double-buffered) or, where only that fits, 4 (single); bit v of *dropped for each
+ * variant v that d has and this memory does not take. Returns how many. */
+static inline int flash_bwd_offered(int d, size_t optin, int ids[3], int *dropped)
+{
+    int n = 0;
+    *dropped = 0;
+    for (int v = 1; v <= 3; v++) {
+        if (!flash_bwd_has(d, v)) continue;
+        int id = v == 3 && optin && flash_bwd_id_smem(d, 3) > optin ? 4 : v;
+        if (optin && flash_bwd_id_smem(d, id) > optin) *dropped |= 1 << v;
+        else ids[n++] = id;
+    }
+    return n;
+}
 #endif

@@ -47,6 +47,29 @@ Test(flash_sim, fp16_plain_loads_split_backward_threads_reversed_match_reference
 Test(flash_sim, bf16_plain_loads_split_single_buffered_threads_reversed_match_reference) { sim_shapes(DT_BF16, 0, 1, 4); }
 Test(flash_sim, fp16_ldmatrix_split_single_buffered_matches_reference) { sim_shapes(DT_F16, 1, 0, 4); }
 
+/* Which backward variants the launcher offers by the GPU's shared memory a block (opt-in bytes):
+ * Hopper 227 KiB, A100 163, sm_86/89 99; 0 when unknown (all). ids: 1, 2, 3 split double-, 4
+ * split single-buffered; dropped: bit v for a variant d has that does not fit. */
+static void expect_offered(int d, size_t kib, int n, int a, int b, int c, int dropped)
+{
+    int ids[3] = {0, 0, 0}, drop = -1, want[3] = {a, b, c};
+    int got = flash_sim_bwd_offered(d, kib * 1024, ids, &drop);
+    cr_expect_eq(got, n, "d = %d, %zu KiB: %d variants offered, not %d", d, kib, got, n);
+    for (int i = 0; i < n && i < got; i++) cr_expect_eq(ids[i], want[i], "d = %d, %zu KiB: variant %d is %d, not %d", d, kib, i, ids[i], want[i]);
+    cr_expect_eq(drop, dropped, "d = %d, %zu KiB: dropped mask %#x, not %#x", d, kib, drop, dropped);
+}
+
+Test(flash_sim, backward_variants_offered_by_shared_memory)
+{
+    expect_offered(128, 227, 3, 1, 2, 3, 0);            /* Hopper: all, the split layout double-buffered (173 KiB) */
+    expect_offered(128, 163, 3, 1, 2, 4, 0);            /* A100: the split layout single-buffered (138.5 KiB) */
+    expect_offered(128, 99, 1, 1, 0, 0, 1 << 2 | 1 << 3);   /* sm_86/89: 8 warps (113 KiB) and the split layout left out */
+    expect_offered(64, 99, 3, 1, 2, 4, 0);              /* d = 64 fits there: split single-buffered (92.7 KiB) */
+    expect_offered(64, 163, 3, 1, 2, 3, 0);             /* double-buffered at d = 64: 111.6 KiB */
+    expect_offered(80, 227, 1, 1, 0, 0, 0);             /* d = 80 has one */
+    expect_offered(128, 0, 3, 1, 2, 3, 0);              /* unknown: every variant d has */
+}
+
 /* The simulator itself: the layouts it computes and the faults it catches. */
 Test(flash_sim, simulator_mma_and_ldmatrix_follow_the_ptx_layouts)
 {

@@ -22,6 +22,8 @@ void flash_sim_options(int ldmatrix, int reverse, int mt)
 
 const char *flash_sim_error(void) { return err; }
 
+int flash_sim_bwd_offered(int d, size_t optin, int ids[3], int *dropped) { return flash_bwd_offered(d, optin, ids, dropped); }
+
 static int launched(int rc)
 {
     if (rc) snprintf(err, sizeof err, "simulated flash kernel: %s", sim_error());

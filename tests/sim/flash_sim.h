@@ -20,6 +20,9 @@ int attention_bwd_flash_sim(enum dtype dt, const struct attn_shape *s, const voi
  * warp, the backward's 128 keys a block); 3 and 4, the backward's split layout where d has it
  * (d = 64, 128; else as 2) with Q/dO double- or single-buffered, the forward as 2. */
 void flash_sim_options(int ldmatrix, int reverse, int mt);
+/* flash_bwd_offered (gpu/flash_kernels.cuh): the backward variants the launcher offers at head
+ * dimension d where a block may opt in to `optin` bytes of shared memory, and those left out. */
+int flash_sim_bwd_offered(int d, size_t optin, int ids[3], int *dropped);
 const char *flash_sim_error(void);
 #ifdef __cplusplus
 }
