@@ -39,7 +39,7 @@ static inline int cuda_capturing(void)
  * zeroed), each way timed once by cuda_time_ms; a table remembers the choices (when full, a case is
  * timed again next time). ms[i] < 0: way i failed or was not offered. */
 #define WAY_MAX 3
-struct way_choice { unsigned char key[96]; size_t n; int best, nways; float ms[WAY_MAX]; };
+struct way_choice { unsigned char key[96]; size_t n; int best; float ms[WAY_MAX]; };
 struct way_table { way_choice e[128]; int n; };
 
 /* *out = the remembered choice for key, or one timed now (run(0) .. run(nways - 1), each returning
@@ -55,7 +55,6 @@ static int way_choose_n(way_table *t, const void *key, size_t n, int nways, R ru
     way_choice c = {};
     memcpy(c.key, key, n);
     c.n = n;
-    c.nways = nways;
     c.best = -1;
     for (int i = 0; i < WAY_MAX; i++) {
         c.ms[i] = i < nways ? cuda_time_ms([&] { return run(i); }) : -1.f;

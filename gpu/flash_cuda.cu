@@ -146,7 +146,6 @@ static int fwd_launch(const struct attn_shape *s, const void *q, const void *k, 
  * flash_bwd_kt(D, V) key m-tiles per warp and flash_bwd_nw(D, V) warps; V = 3 the split kernel with
  * Q/dO double-buffered, V = 4 single-buffered (offered as the third variant where the GPU's shared
  * memory does not take the double buffers: A100 at d = 128). */
-
 template <class T, int D, int LD, int V> static constexpr auto bwd_kernel()
 {
     if constexpr (V >= 3) return flash_bwd_split_kernel<T, D, LD, V == 3>;
@@ -184,13 +183,13 @@ static int bwd_launch(const struct attn_shape *s, const void *q, const void *k, 
     const char *name[3];
     size_t have = smem_optin();
     int n = flash_bwd_offered(D, have, ids, &dropped);
-    for (int i = 0; i < n; i++) {
-        if (f >= (ids[i] > 3 ? 3 : ids[i])) fi = i + 1;   /* the forced variant, or the nearest offered below it */
-        name[i] = names[ids[i] - 1];
-    }
     if (!n) {
         cuda_set_error("flash: no backward variant for d = %d fits this GPU's %zu KiB of shared memory a block", D, have >> 10);
         return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (f >= (ids[i] > 3 ? 3 : ids[i])) fi = i + 1;   /* the forced variant, or the nearest offered below it */
+        name[i] = names[ids[i] - 1];
     }
     auto run = [&](int i) {
         if constexpr (flash_bwd_has(D, 3)) {

@@ -236,6 +236,28 @@ __device__ __forceinline__ void dq_add(float *dq_acc, const float (&c)[4], int b
     }
 }
 
+/* Stores one m-tile of dK (times scale) and dV in T: rows key0 + g and key0 + g + 8 (those before
+ * Tn), columns col0 + 8·dn + 2tq.., from the accumulators of N n-tiles; base is the (b, h) offset
+ * of the (B, T, H·d) tensors, ld their row stride. */
+template <class T, int N>
+__device__ __forceinline__ void store_dkdv(T *dk, T *dv, size_t base, long ld, int key0, int Tn, int col0, const float (&ka)[N][4],
+                                           const float (&va)[N][4], float scale, int lane)
+{
+    const int g = lane >> 2, tq = lane & 3;
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        const int key = key0 + g + 8 * i;
+        if (key >= Tn) continue;
+        uint32_t *kd = reinterpret_cast<uint32_t *>((uint16_t *)dk + base + (size_t)key * ld + col0 + 2 * tq);
+        uint32_t *vd = reinterpret_cast<uint32_t *>((uint16_t *)dv + base + (size_t)key * ld + col0 + 2 * tq);
+#pragma unroll
+        for (int dn = 0; dn < N; dn++) {
+            kd[dn * 4] = pack2<T>(ka[dn][2 * i] * scale, ka[dn][2 * i + 1] * scale);
+            vd[dn * 4] = pack2<T>(va[dn][2 * i], va[dn][2 * i + 1]);
+        }
+    }
+}
+
 /* The backward's variants per head dimension d (v = 1, 2, 3). v = 1 and 2 are flash_bwd_kernel
  * with 16·KT keys per warp times NW warps: v = 1 is 4 warps of 16 keys (64 keys a block), every d;
  * v = 2 is 128 keys a block, as 4 warps of 32 at d = 64 (dK and dV then take 128 accumulators) or
@@ -387,22 +409,12 @@ __global__ void __launch_bounds__(32 * NW)
         for (int j = 0; j < NJ; j++) dq_add<D>(dq_acc, dqa[j], b, Tn, H, h, i0 + m0, (nb + j) * 8, lane);
     }
 #pragma unroll
-    for (int kt = 0; kt < KT; kt++)
-#pragma unroll
-        for (int i = 0; i < 2; i++) {
-            if (key[kt][i] >= Tn) continue;
-            uint32_t *kd = reinterpret_cast<uint32_t *>((uint16_t *)dk + in + (size_t)key[kt][i] * ld_in + 2 * tq);
-            uint32_t *vd = reinterpret_cast<uint32_t *>((uint16_t *)dv + in + (size_t)key[kt][i] * ld_in + 2 * tq);
-#pragma unroll
-            for (int dn = 0; dn < D / 8; dn++) {
-                kd[dn * 4] = pack2<T>(dka[kt][dn][2 * i] * scale, dka[kt][dn][2 * i + 1] * scale);
-                vd[dn * 4] = pack2<T>(dva[kt][dn][2 * i], dva[kt][dn][2 * i + 1]);
-            }
-        }
+    for (int kt = 0; kt < KT; kt++) store_dkdv<T>(dk, dv, in, ld_in, k0 + (KT * w + kt) * 16, Tn, 0, dka[kt], dva[kt], scale, lane);
 #endif
 }
 
-/* Backward in FlashAttention-2's split layout, for d = 128 (D/32 n-tiles per warp in phase C):
+/* Backward in FlashAttention-2's split layout, for d = 64 and 128 (a multiple of 32: D/32 n-tiles
+ * per warp in phase C):
  * 8 warps, 128 keys a block, 64-row query tiles, and one warp layout per phase, so each fragment
  * read from shared memory feeds 2 to 4 tensor-core instructions (1 in flash_bwd_kernel at 16 keys
  * per warp, which cannot take 32: dK and dV would need 256 accumulators):
@@ -564,21 +576,8 @@ __global__ void __launch_bounds__(256)
                 for (int j = 0; j < NC; j++) dq_add<D>(dq_acc, dqa[mt][j], b, Tn, H, h, i0 + qw + 16 * mt, cw + 8 * j, lane);
         }
     }
-    const int cw = D / 2 * wh;
 #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-        for (int i = 0; i < 2; i++) {
-            const int key = kw + 16 * mt + g + 8 * i;
-            if (key >= Tn) continue;
-            uint32_t *kd = reinterpret_cast<uint32_t *>((uint16_t *)dk + in + (size_t)key * ld_in + cw + 2 * tq);
-            uint32_t *vd = reinterpret_cast<uint32_t *>((uint16_t *)dv + in + (size_t)key * ld_in + cw + 2 * tq);
-#pragma unroll
-            for (int dn = 0; dn < NB; dn++) {
-                kd[dn * 4] = pack2<T>(dka[mt][dn][2 * i] * scale, dka[mt][dn][2 * i + 1] * scale);
-                vd[dn * 4] = pack2<T>(dva[mt][dn][2 * i], dva[mt][dn][2 * i + 1]);
-            }
-        }
+    for (int mt = 0; mt < 2; mt++) store_dkdv<T>(dk, dv, in, ld_in, kw + 16 * mt, Tn, D / 2 * wh, dka[mt], dva[mt], scale, lane);
 #endif
 }
 
