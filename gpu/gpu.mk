@@ -24,9 +24,13 @@ ifneq ($(NVCC),)
 endif
 
 # The .cu objects depend on none of SAN, MARCH or the C flags, so every configuration shares one
-# copy in build/cuda-obj/ (the sanitizer build does not compile them a second time); they rebuild
-# when nvcc's own flags change (CUDA_ARCH), recorded in a stamp.
-CU_OBJ_DIR := build/cuda-obj
+# copy per architecture list, build/cuda-obj/sm<list>/ (the sanitizer build does not compile them a
+# second time; CI's CUDA_ARCH=75, the release default and gpu-check's sm_90-only kit keep their own
+# copies, so switching between them relinks instead of recompiling); they rebuild when nvcc's other
+# flags change, recorded in a stamp.
+empty :=
+space := $(empty) $(empty)
+CU_OBJ_DIR := build/cuda-obj/sm$(subst $(space),-,$(strip $(CUDA_ARCH)))
 CU_OBJ     := $(SRC_CU:%.cu=$(CU_OBJ_DIR)/%.o)
 ifneq ($(NVCC),)
   CU_FLAGS_STAMP := $(CU_OBJ_DIR)/.nvflags

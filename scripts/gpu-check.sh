@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # gpu-check.sh: the one full check on a lent GPU machine, prepared here and run there.
-#   scripts/gpu-check.sh prepare        here: portable build (x86-64-v3), its binaries stripped and
+#   scripts/gpu-check.sh prepare        here: portable build (x86-64-v3; GPU code for sm_90 and
+#                                       compute_90 PTX only, the lent H100/H200, unless
+#                                       GPU_CHECK_ARCH="80 90" etc.), its binaries stripped and
 #                                       gzip'ed in .devkit/bin, .devkit/lib of their libraries
 #                                       (libdnnl included; the large ones gzip'ed in .devkit/packed),
 #                                       and the PyTorch peer scripts (.devkit/peers_gpu.py, peers.py)
@@ -58,7 +60,12 @@ ALL=info,tests,memcheck,racecheck,conv,bw,peers,xformer,xformer-san,cpu,quick,nc
 case "${1:-}" in
   prepare)
     mpi=(); command -v mpicc > /dev/null && mpi=("$B/dlbench-mpi-tests")   # MPI builds (harness/dist/dist.mk)
-    make -j2 MARCH=-march=x86-64-v3 "$B/dlbench" "$B/dlbench-tests" "${mpi[@]}" || exit 1
+    # Only the architectures the lent machines have: each one is ~2.6 MB of flash SASS alone in each
+    # of the three binaries, and the kit must stay under 64 MiB. The binaries are removed first so
+    # they relink against this architecture list's objects (build/cuda-obj/sm<list>/).
+    arch=${GPU_CHECK_ARCH:-90}
+    rm -f "$B/dlbench" "$B/dlbench-tests" "${mpi[@]}"
+    make -j2 MARCH=-march=x86-64-v3 CUDA_ARCH="$arch" "$B/dlbench" "$B/dlbench-tests" "${mpi[@]}" || exit 1
     ../shared/tools/device-kit.sh "$B/dlbench" "$B/dlbench-tests" "${mpi[@]}"
     cp -u ../shared/tools/peers_gpu.py .devkit/ 2>/dev/null || echo "gpu-check: no ../shared/tools/peers_gpu.py to carry" >&2
     cp -u ../shared/tools/peers.py .devkit/ 2>/dev/null || echo "gpu-check: no ../shared/tools/peers.py to carry" >&2
@@ -81,7 +88,8 @@ case "${1:-}" in
     for bin in "$B/dlbench" "$B/dlbench-tests" "${mpi[@]}"; do
       strip -o ".devkit/bin/${bin##*/}" "$bin" && gzip -f ".devkit/bin/${bin##*/}" || exit 1
     done
-    du -sh .devkit | sed 's/^/gpu-check: /'
+    echo "$arch" > .devkit/cuda-arch
+    du -sh .devkit | sed "s/^/gpu-check: GPU code for sm_${arch// /, sm_}: /"
     [ "$(du -sm .devkit | cut -f1)" -lt 64 ] || echo "gpu-check: .devkit is over the 64 MiB a device call carries" >&2
     ;;
   run)
@@ -125,6 +133,12 @@ case "${1:-}" in
     tag=${steps//,/-}
     pack() { cp "$logs/summary.txt" "$out/summary-$tag.txt"; tar -C "$logs" -czf "$out/gpu-check-$tag.tar.gz" .; }
     echo "gpu-check $steps; cuDNN from ${cudnn:-nowhere (no nvidia.cudnn)}" | tee "$logs/summary.txt"
+    # The kit holds SASS for .devkit/cuda-arch and PTX of the last: an older GPU cannot run it.
+    cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d .)
+    kit_arch=$(cat .devkit/cuda-arch 2>/dev/null)
+    if [ -n "$cc" ] && [ -n "$kit_arch" ] && [ "$cc" -lt "${kit_arch%% *}" ]; then
+      echo "gpu-check: this GPU is sm_$cc, the kit has code for sm_${kit_arch// /, sm_} and newer: prepare with GPU_CHECK_ARCH=\"$cc ${kit_arch}\"" | tee -a "$logs/summary.txt"
+    fi
     if has info; then
       step nvidia-smi 20 nvidia-smi
       step info 20 "$B/dlbench" info --no-ceilings
