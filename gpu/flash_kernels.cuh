@@ -15,7 +15,14 @@
  * size has per shape.
  * Fragments come from shared memory through ldmatrix or plain 32-bit loads (LD = 1 or 0): the
  * same values, which the flash variant's probe checks bit for bit before trusting ldmatrix. Rows
- * are padded by 16 bytes, so either way no two lanes of a phase share a bank. */
+ * are padded by 16 bytes, so either way no two lanes of a phase share a bank.
+ * What a tile costs beside its mma.sync (scripts/sass-mix.py counts it in the SASS): B fragments
+ * two n-tiles per ldmatrix.x4; the causal and length masks only on the tiles that need them (the
+ * diagonal's and the last); the scale folded into one FFMA before the SFU's ex2 (fast_exp2); the
+ * cp.async addresses one base and constant steps per thread (tile_async). On sm_90, bf16, the
+ * forward's main loop at d = 128 went from 7.9 to 5.5 other instructions per mma (every path of
+ * the loop counted), the split-layout backward's from 5.6–6.9 to 4.3–5.0, d = 64's forward from
+ * 14.1 to 8.3. */
 #ifndef DLBENCH_FLASH_KERNELS_CUH
 #define DLBENCH_FLASH_KERNELS_CUH
 #include <math.h>
@@ -32,15 +39,39 @@
 #define FLASH_BODY 1
 #endif
 
-/* rows [row0, row0 + rows) of a (Tn, ·) tensor into shared memory by cp.async, 16 bytes per copy;
- * rows at or past Tn land as zeros. The caller commits and waits. */
-template <int D, int NT = FLASH_THREADS>
-__device__ __forceinline__ void tile_async(uint16_t *dst, const uint16_t *src, long ld, int row0, int rows, int Tn, int tid)
+/* Rows [row0, row0 + ROWS) of a (Tn, ·) tensor into shared memory by cp.async, 16 bytes per copy, by
+ * NT threads; rows at or past Tn land as zeros. The caller commits and waits. Where NT is a
+ * multiple of the row's D/8 chunks (d = 64, 128) a thread copies one column chunk of every NT/(D/8)-th
+ * row: its addresses are one base and constant steps, with no predicate unless the tile crosses Tn
+ * (per copy 2 integer instructions beside the copy, instead of a division and a 64-bit product). */
+template <int D, int ROWS, int NT = FLASH_THREADS>
+__device__ __forceinline__ void tile_async(uint16_t *dst, const uint16_t *src, long ld, int row0, int Tn, int tid)
 {
-    constexpr int CH = D / 8, LDS = D + PAD;
-    for (int c = tid; c < rows * CH; c += NT) {
-        int r = c / CH, cc = c % CH, t = row0 + r;
-        cp_async16(dst + r * LDS + cc * 8, src + (size_t)(t < Tn ? t : 0) * ld + cc * 8, t < Tn);
+    constexpr int CH = D / 8, LDS = D + PAD, N = ROWS * CH, IT = (N + NT - 1) / NT;
+    if constexpr (NT % CH == 0) {
+        constexpr int RS = NT / CH;   /* rows between a thread's successive copies */
+        const int r = tid / CH, cc = tid % CH;
+        const uint16_t *p = src + (size_t)(row0 + r) * ld + cc * 8;   /* read only while row0 + r + i·RS < Tn */
+        uint16_t *d = dst + r * LDS + cc * 8;
+        const long step = (long)RS * ld;
+        if (row0 + ROWS <= Tn) {
+#pragma unroll
+            for (int i = 0; i < IT; i++)
+                if (N % NT == 0 || r + i * RS < ROWS) cp_async16(d + i * RS * LDS, p + i * step, true);
+        } else {
+            const int left = Tn - row0 - r;   /* this thread's rows still inside the sequence, from p on */
+#pragma unroll
+            for (int i = 0; i < IT; i++) {
+                const bool full = i * RS < left;
+                if (N % NT == 0 || r + i * RS < ROWS) cp_async16(d + i * RS * LDS, full ? p + i * step : src, full);
+            }
+        }
+    } else {
+#pragma unroll
+        for (int i = 0; i < IT; i++) {
+            const int c = tid + i * NT, r = c / CH, cc = c % CH, t = row0 + r;
+            if (N % NT == 0 || c < N) cp_async16(dst + r * LDS + cc * 8, src + (size_t)(t < Tn ? t : 0) * ld + cc * 8, t < Tn);
+        }
     }
 }
 
@@ -51,8 +82,8 @@ __device__ __forceinline__ void bwd_fetch(uint16_t *Qd, uint16_t *dOd, float *ls
                                           const float *lse, const float *Dv, long ld_in, long ld_out, int i0, int Tn, int tid)
 {
     static_assert(2 * ROWS <= NT, "one thread per lse and D value");
-    tile_async<D, NT>(Qd, q, ld_in, i0, ROWS, Tn, tid);
-    tile_async<D, NT>(dOd, dout, ld_out, i0, ROWS, Tn, tid);
+    tile_async<D, ROWS, NT>(Qd, q, ld_in, i0, Tn, tid);
+    tile_async<D, ROWS, NT>(dOd, dout, ld_out, i0, Tn, tid);
     if (tid < 2 * ROWS) {
         int r = tid % ROWS, t = i0 + r;
         cp_async4((tid < ROWS ? lsd : Dd) + r, (tid < ROWS ? lse : Dv) + (t < Tn ? t : 0), t < Tn);
@@ -82,10 +113,10 @@ __global__ void __launch_bounds__(FLASH_THREADS)
     const int bh = blockIdx.y, b = bh / H, h = bh % H, q0 = (gridDim.x - 1 - blockIdx.x) * BRM;
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
     const uint16_t *kg = (const uint16_t *)k + in, *vg = (const uint16_t *)v + in;
-    tile_async<D>(Qs, (const uint16_t *)q + in, ld_in, q0, BRM, Tn, tid);
+    tile_async<D, BRM>(Qs, (const uint16_t *)q + in, ld_in, q0, Tn, tid);
     cp_async_commit();
-    tile_async<D>(Ks, kg, ld_in, 0, BK, Tn, tid);
-    tile_async<D>(Vs, vg, ld_in, 0, BK, Tn, tid);
+    tile_async<D, BK>(Ks, kg, ld_in, 0, Tn, tid);
+    tile_async<D, BK>(Vs, vg, ld_in, 0, Tn, tid);
     cp_async_commit();
     cp_async_wait<1>();   /* Q has landed; the first K/V tile may still fly */
     __syncthreads();
@@ -112,8 +143,8 @@ __global__ void __launch_bounds__(FLASH_THREADS)
     for (int k0 = 0; k0 < kv_end; k0 += BK, buf ^= 1) {
         __syncthreads();   /* every warp is done with the previous tile: the other buffer is free */
         if (k0 + BK < kv_end) {
-            tile_async<D>(Ks + (buf ^ 1) * BK * LDS, kg, ld_in, k0 + BK, BK, Tn, tid);
-            tile_async<D>(Vs + (buf ^ 1) * BK * LDS, vg, ld_in, k0 + BK, BK, Tn, tid);
+            tile_async<D, BK>(Ks + (buf ^ 1) * BK * LDS, kg, ld_in, k0 + BK, Tn, tid);
+            tile_async<D, BK>(Vs + (buf ^ 1) * BK * LDS, vg, ld_in, k0 + BK, Tn, tid);
             cp_async_commit();
             cp_async_wait<1>();
         } else {
@@ -121,7 +152,8 @@ __global__ void __launch_bounds__(FLASH_THREADS)
         }
         __syncthreads();   /* this tile has landed, every thread's part of it */
         const uint16_t *Kb = Ks + buf * BK * LDS, *Vb = Vs + buf * BK * LDS;
-        if (k0 > q0 + 16 * MT * (w + 1) - 1) continue;   /* every key of the tile is after this warp's rows: masked whole */
+        const int rw = q0 + 16 * MT * w;   /* the warp's first row */
+        if (k0 > rw + 16 * MT - 1) continue;   /* every key of the tile is after this warp's rows: masked whole */
         float s[MT][BK / 8][4];
 #pragma unroll
         for (int mt = 0; mt < MT; mt++)
@@ -140,41 +172,51 @@ __global__ void __launch_bounds__(FLASH_THREADS)
                 }
             }
 #pragma unroll
-            for (int nt = 0; nt < BK / 8; nt++) {
-                uint32_t bb[2];
-                frag_b<LD>(bb, Kb, LDS, nt * 8, kk * 16, lane);
+            for (int nt = 0; nt < BK / 8; nt += 2) {
+                uint32_t bb[2][2];
+                frag_b2<LD>(bb, Kb, LDS, nt * 8, kk * 16, lane);
 #pragma unroll
-                for (int mt = 0; mt < MT; mt++) mma<T>(s[mt][nt], qf[mt], bb);
+                for (int mt = 0; mt < MT; mt++) {
+                    mma<T>(s[mt][nt], qf[mt], bb[0]);
+                    mma<T>(s[mt][nt + 1], qf[mt], bb[1]);
+                }
             }
         }
+        /* Masks only where the tile has a key after one of the warp's rows or past Tn (the tiles at
+         * the diagonal and the last): elsewhere the scores go straight to the softmax. */
+        const bool edge = k0 + BK - 1 > rw || k0 + BK > Tn;
 #pragma unroll
         for (int mt = 0; mt < MT; mt++) {
-            /* scores in log2 units, causal and length mask, this tile's row maxima (a row's 4 lanes) */
+            if (edge) {
+#pragma unroll
+                for (int nt = 0; nt < BK / 8; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        int key = k0 + nt * 8 + 2 * tq + (e & 1);
+                        if (key > row[mt][e >> 1] || key >= Tn) s[mt][nt][e] = -INFINITY;
+                    }
+            }
+            /* this tile's row maxima (a row's 4 lanes), raw: the scale sl2 > 0 is applied after */
             float tmax[2] = {-INFINITY, -INFINITY};
 #pragma unroll
             for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    int key = k0 + nt * 8 + 2 * tq + (e & 1), r = row[mt][e >> 1];
-                    float x = key <= r && key < Tn ? s[mt][nt][e] * sl2 : -INFINITY;
-                    s[mt][nt][e] = x;
-                    tmax[e >> 1] = fmaxf(tmax[e >> 1], x);
-                }
+                for (int e = 0; e < 4; e++) tmax[e >> 1] = fmaxf(tmax[e >> 1], s[mt][nt][e]);
             float base[2], alpha[2], rs[2] = {0.f, 0.f};
 #pragma unroll
             for (int i = 0; i < 2; i++) {
                 tmax[i] = fmaxf(tmax[i], __shfl_xor_sync(0xffffffffu, tmax[i], 1));
                 tmax[i] = fmaxf(tmax[i], __shfl_xor_sync(0xffffffffu, tmax[i], 2));
-                float mn = fmaxf(m_r[mt][i], tmax[i]);
+                float mn = fmaxf(m_r[mt][i], tmax[i] * sl2);   /* in log2 units */
                 base[i] = mn == -INFINITY ? 0.f : mn;   /* a row with no key yet: keep exp2 of -inf at 0, never NaN */
-                alpha[i] = exp2f(m_r[mt][i] - base[i]);
+                alpha[i] = fast_exp2(m_r[mt][i] - base[i]);
                 m_r[mt][i] = mn;
             }
 #pragma unroll
             for (int nt = 0; nt < BK / 8; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
-                    float p = exp2f(s[mt][nt][e] - base[e >> 1]);
+                    float p = fast_exp2(fmaf(s[mt][nt][e], sl2, -base[e >> 1]));   /* one FFMA and the SFU */
                     s[mt][nt][e] = p;
                     rs[e >> 1] += p;
                 }
@@ -197,11 +239,14 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #pragma unroll
             for (int mt = 0; mt < MT; mt++) acc_to_frag_a<T>(pa[mt], s[mt][2 * kk], s[mt][2 * kk + 1]);
 #pragma unroll
-            for (int dn = 0; dn < D / 8; dn++) {
-                uint32_t bb[2];
-                frag_b_t<LD>(bb, Vb, LDS, kk * 16, dn * 8, lane);
+            for (int dn = 0; dn < D / 8; dn += 2) {
+                uint32_t bb[2][2];
+                frag_b2_t<LD>(bb, Vb, LDS, kk * 16, dn * 8, lane);
 #pragma unroll
-                for (int mt = 0; mt < MT; mt++) mma<T>(acc[mt][dn], pa[mt], bb);
+                for (int mt = 0; mt < MT; mt++) {
+                    mma<T>(acc[mt][dn], pa[mt], bb[0]);
+                    mma<T>(acc[mt][dn + 1], pa[mt], bb[1]);
+                }
             }
         }
     }
@@ -264,7 +309,7 @@ __device__ __forceinline__ void store_dkdv(T *dk, T *dv, size_t base, long ld, i
  * 8 warps of 16 at d = 128 (32 keys would need 256), and does not exist at d = 80 (its dQ columns,
  * 10 n-tiles, do not split 4 ways); 128 keys a block halve the dQ atomics and the Q/dO tile loads per
  * FLOP. v = 3 is flash_bwd_split_kernel (d = 64, 128). */
-static constexpr __host__ __device__ bool flash_bwd_has(int d, int v) { return v == 1 || (v == 2 && d != 80) || (v == 3 && d % 32 == 0); }
+static constexpr __host__ __device__ bool flash_bwd_has(int d, int v) { return v == 1 || (v == 2 && d != 80) || (v == 3 && d % 64 == 0); }
 static constexpr __host__ __device__ int flash_bwd_kt(int d, int v) { return v == 2 && d <= 64 ? 2 : 1; }
 static constexpr __host__ __device__ int flash_bwd_nw(int d, int v) { return v == 2 && d > 80 ? 8 : 4; }
 
@@ -290,8 +335,8 @@ __global__ void __launch_bounds__(32 * NW)
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5, g = lane >> 2, tq = lane & 3;
     const int bh = blockIdx.y, b = bh / H, h = bh % H, k0 = blockIdx.x * BCK;
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
-    tile_async<D, NT>(Ks, (const uint16_t *)k + in, ld_in, k0, BCK, Tn, tid);
-    tile_async<D, NT>(Vs, (const uint16_t *)v + in, ld_in, k0, BCK, Tn, tid);
+    tile_async<D, BCK, NT>(Ks, (const uint16_t *)k + in, ld_in, k0, Tn, tid);
+    tile_async<D, BCK, NT>(Vs, (const uint16_t *)v + in, ld_in, k0, Tn, tid);
     bwd_fetch<D, NT>(Qs, dOs, ls, Ds, (const uint16_t *)q + in, (const uint16_t *)dout + out, lse + (size_t)bh * Tn, Dv + (size_t)bh * Tn,
                  ld_in, ld_out, k0, Tn, tid);   /* one group: K, V and the first query tile */
     float dka[KT][D / 8][4], dva[KT][D / 8][4];
@@ -336,26 +381,31 @@ __global__ void __launch_bounds__(32 * NW)
                 frag_a<LD>(va[kt], Vs, LDS, (KT * w + kt) * 16, kk * 16, lane);
             }
 #pragma unroll
-            for (int nt = 0; nt < BQ / 8; nt++) {
-                uint32_t bq[2], bo[2];
-                frag_b<LD>(bq, Qb, LDS, nt * 8, kk * 16, lane);
-                frag_b<LD>(bo, dOb, LDS, nt * 8, kk * 16, lane);
+            for (int nt = 0; nt < BQ / 8; nt += 2) {
+                uint32_t bq[2][2], bo[2][2];
+                frag_b2<LD>(bq, Qb, LDS, nt * 8, kk * 16, lane);
+                frag_b2<LD>(bo, dOb, LDS, nt * 8, kk * 16, lane);
 #pragma unroll
-                for (int kt = 0; kt < KT; kt++) {
-                    mma<T>(s[kt][nt], ka[kt], bq);
-                    mma<T>(dp[kt][nt], va[kt], bo);
-                }
+                for (int kt = 0; kt < KT; kt++)
+#pragma unroll
+                    for (int j = 0; j < 2; j++) {
+                        mma<T>(s[kt][nt + j], ka[kt], bq[j]);
+                        mma<T>(dp[kt][nt + j], va[kt], bo[j]);
+                    }
             }
         }
-        /* Pᵀ = exp(S − lse) under the causal mask; dSᵀ = Pᵀ∘(dPᵀ − D) (scale applied at the end) */
+        /* Pᵀ = exp(S − lse) under the causal mask; dSᵀ = Pᵀ∘(dPᵀ − D) (scale applied at the end).
+         * The mask only where a key of the warp is after a query of the tile, or a query is past Tn. */
+        const bool edge = k0 + (KT * w + KT) * 16 - 1 > i0 || i0 + BQ > Tn;
 #pragma unroll
         for (int kt = 0; kt < KT; kt++)
 #pragma unroll
             for (int nt = 0; nt < BQ / 8; nt++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
-                    int qi = nt * 8 + 2 * tq + (e & 1), query = i0 + qi, kr = key[kt][e >> 1];
-                    float p = query < Tn && kr <= query ? exp2f(s[kt][nt][e] * sl2 - lb[qi] * LOG2E) : 0.f;
+                    int qi = nt * 8 + 2 * tq + (e & 1), query = i0 + qi;
+                    float p = fast_exp2(fmaf(s[kt][nt][e], sl2, -lb[qi] * LOG2E));
+                    if (edge && (query >= Tn || key[kt][e >> 1] > query)) p = 0.f;
                     s[kt][nt][e] = p;
                     dp[kt][nt][e] = p * (dp[kt][nt][e] - Db[qi]);
                 }
@@ -368,15 +418,17 @@ __global__ void __launch_bounds__(32 * NW)
                 acc_to_frag_a<T>(da[kt], dp[kt][2 * kq], dp[kt][2 * kq + 1]);
             }
 #pragma unroll
-            for (int dn = 0; dn < D / 8; dn++) {
-                uint32_t bo[2], bq[2];
-                frag_b_t<LD>(bo, dOb, LDS, kq * 16, dn * 8, lane);
-                frag_b_t<LD>(bq, Qb, LDS, kq * 16, dn * 8, lane);
+            for (int dn = 0; dn < D / 8; dn += 2) {
+                uint32_t bo[2][2], bq[2][2];
+                frag_b2_t<LD>(bo, dOb, LDS, kq * 16, dn * 8, lane);
+                frag_b2_t<LD>(bq, Qb, LDS, kq * 16, dn * 8, lane);
 #pragma unroll
-                for (int kt = 0; kt < KT; kt++) {
-                    mma<T>(dva[kt][dn], pa[kt], bo);
-                    mma<T>(dka[kt][dn], da[kt], bq);
-                }
+                for (int kt = 0; kt < KT; kt++)
+#pragma unroll
+                    for (int j = 0; j < 2; j++) {
+                        mma<T>(dva[kt][dn + j], pa[kt], bo[j]);
+                        mma<T>(dka[kt][dn + j], da[kt], bq[j]);
+                    }
             }
         }
 #pragma unroll
@@ -399,10 +451,17 @@ __global__ void __launch_bounds__(32 * NW)
             uint32_t sa[4];
             frag_a_t<LD>(sa, dSs, LDP, m0, kk * 16, lane);
 #pragma unroll
-            for (int j = 0; j < NJ; j++) {
-                uint32_t bk[2];
-                frag_b_t<LD>(bk, Ks, LDS, kk * 16, (nb + j) * 8, lane);
-                mma<T>(dqa[j], sa, bk);
+            for (int j = 0; j < NJ; j += 2) {
+                if (j + 1 < NJ) {   /* two n-tiles a load; d = 80's odd fifth alone */
+                    uint32_t bk[2][2];
+                    frag_b2_t<LD>(bk, Ks, LDS, kk * 16, (nb + j) * 8, lane);
+                    mma<T>(dqa[j], sa, bk[0]);
+                    mma<T>(dqa[j + 1], sa, bk[1]);
+                } else {
+                    uint32_t bk[2];
+                    frag_b_t<LD>(bk, Ks, LDS, kk * 16, (nb + j) * 8, lane);
+                    mma<T>(dqa[j], sa, bk);
+                }
             }
         }
 #pragma unroll
@@ -413,7 +472,7 @@ __global__ void __launch_bounds__(32 * NW)
 #endif
 }
 
-/* Backward in FlashAttention-2's split layout, for d = 64 and 128 (a multiple of 32: D/32 n-tiles
+/* Backward in FlashAttention-2's split layout, for d = 64 and 128 (a multiple of 64: D/32 n-tiles, in pairs,
  * per warp in phase C):
  * 8 warps, 128 keys a block, 64-row query tiles, and one warp layout per phase, so each fragment
  * read from shared memory feeds 2 to 4 tensor-core instructions (1 in flash_bwd_kernel at 16 keys
@@ -438,7 +497,7 @@ __global__ void __launch_bounds__(256)
 {
 #ifdef FLASH_BODY
     constexpr int NT = 256, BN = 128, BM = 64, LDS = D + PAD, LDP = BM + PAD, NB = D / 16, NC = D / 32;
-    static_assert(D % 32 == 0, "phase C splits the columns 4 ways in n-tiles of 8");
+    static_assert(D % 64 == 0, "phase C splits the columns 4 ways in pairs of n-tiles of 8");
     extern __shared__ __align__(16) uint16_t smem[];
     constexpr int NBUF = DB ? 2 : 1;
     uint16_t *Ks = smem, *Vs = Ks + BN * LDS, *Qb0 = Vs + BN * LDS, *dOb0 = Qb0 + NBUF * BM * LDS, *Ps = dOb0 + NBUF * BM * LDS;
@@ -450,8 +509,8 @@ __global__ void __launch_bounds__(256)
     const size_t in = (size_t)b * Tn * ld_in + (size_t)h * D, out = (size_t)b * Tn * ld_out + (size_t)h * D;
     const uint16_t *qg = (const uint16_t *)q + in, *dog = (const uint16_t *)dout + out;
     const float *lg = lse + (size_t)bh * Tn, *Dg = Dv + (size_t)bh * Tn;
-    tile_async<D, NT>(Ks, (const uint16_t *)k + in, ld_in, k0, BN, Tn, tid);
-    tile_async<D, NT>(Vs, (const uint16_t *)v + in, ld_in, k0, BN, Tn, tid);
+    tile_async<D, BN, NT>(Ks, (const uint16_t *)k + in, ld_in, k0, Tn, tid);
+    tile_async<D, BN, NT>(Vs, (const uint16_t *)v + in, ld_in, k0, Tn, tid);
     bwd_fetch<D, NT, BM>(Qb0, dOb0, lb0, Db0, qg, dog, lg, Dg, ld_in, ld_out, k0, Tn, tid);   /* one group: K, V, the first tile */
     float dka[2][NB][4], dva[2][NB][4];
 #pragma unroll
@@ -492,18 +551,22 @@ __global__ void __launch_bounds__(256)
                         frag_a<LD>(va[mt], Vs, LDS, 32 * wk + 16 * mt, 16 * kk, lane);
                     }
 #pragma unroll
-                    for (int nt = 0; nt < 4; nt++) {
-                        uint32_t bq[2], bo[2];
-                        frag_b<LD>(bq, Qs, LDS, qw + 8 * nt, 16 * kk, lane);
-                        frag_b<LD>(bo, dOs, LDS, qw + 8 * nt, 16 * kk, lane);
+                    for (int nt = 0; nt < 4; nt += 2) {
+                        uint32_t bq[2][2], bo[2][2];
+                        frag_b2<LD>(bq, Qs, LDS, qw + 8 * nt, 16 * kk, lane);
+                        frag_b2<LD>(bo, dOs, LDS, qw + 8 * nt, 16 * kk, lane);
 #pragma unroll
-                        for (int mt = 0; mt < 2; mt++) {
-                            mma<T>(s[mt][nt], ka[mt], bq);
-                            mma<T>(dp[mt][nt], va[mt], bo);
-                        }
+                        for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                            for (int j = 0; j < 2; j++) {
+                                mma<T>(s[mt][nt + j], ka[mt], bq[j]);
+                                mma<T>(dp[mt][nt + j], va[mt], bo[j]);
+                            }
                     }
                 }
             }
+            /* the mask only where a key of the warp is after a query of it, or a query is past Tn */
+            const bool edge = kw + 31 > i0 + qw || i0 + qw + 32 > Tn;
 #pragma unroll
             for (int mt = 0; mt < 2; mt++)
 #pragma unroll
@@ -511,7 +574,8 @@ __global__ void __launch_bounds__(256)
 #pragma unroll
                     for (int e = 0; e < 4; e++) {
                         int qi = qw + 8 * nt + 2 * tq + (e & 1), query = i0 + qi, kr = kw + 16 * mt + g + 8 * (e >> 1);
-                        float p = query < Tn && kr <= query ? exp2f(s[mt][nt][e] * sl2 - ls[qi] * LOG2E) : 0.f;
+                        float p = fast_exp2(fmaf(s[mt][nt][e], sl2, -ls[qi] * LOG2E));
+                        if (edge && (query >= Tn || kr > query)) p = 0.f;
                         s[mt][nt][e] = p;
                         dp[mt][nt][e] = p * (dp[mt][nt][e] - Ds[qi]);
                     }
@@ -535,15 +599,17 @@ __global__ void __launch_bounds__(256)
                     frag_a<LD>(da[mt], dSs, LDP, 32 * wk + 16 * mt, 16 * kq, lane);
                 }
 #pragma unroll
-                for (int dn = 0; dn < NB; dn++) {
-                    uint32_t bo[2], bq[2];
-                    frag_b_t<LD>(bo, dOs, LDS, 16 * kq, cw + 8 * dn, lane);
-                    frag_b_t<LD>(bq, Qs, LDS, 16 * kq, cw + 8 * dn, lane);
+                for (int dn = 0; dn < NB; dn += 2) {
+                    uint32_t bo[2][2], bq[2][2];
+                    frag_b2_t<LD>(bo, dOs, LDS, 16 * kq, cw + 8 * dn, lane);
+                    frag_b2_t<LD>(bq, Qs, LDS, 16 * kq, cw + 8 * dn, lane);
 #pragma unroll
-                    for (int mt = 0; mt < 2; mt++) {
-                        mma<T>(dva[mt][dn], pa[mt], bo);
-                        mma<T>(dka[mt][dn], da[mt], bq);
-                    }
+                    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                        for (int j = 0; j < 2; j++) {
+                            mma<T>(dva[mt][dn + j], pa[mt], bo[j]);
+                            mma<T>(dka[mt][dn + j], da[mt], bq[j]);
+                        }
                 }
             }
         }
@@ -563,11 +629,14 @@ __global__ void __launch_bounds__(256)
 #pragma unroll
                 for (int mt = 0; mt < 2; mt++) frag_a_t<LD>(sa[mt], dSs, LDP, qw + 16 * mt, 16 * kk, lane);
 #pragma unroll
-                for (int j = 0; j < NC; j++) {
-                    uint32_t bk[2];
-                    frag_b_t<LD>(bk, Ks, LDS, 16 * kk, cw + 8 * j, lane);
+                for (int j = 0; j < NC; j += 2) {
+                    uint32_t bk[2][2];
+                    frag_b2_t<LD>(bk, Ks, LDS, 16 * kk, cw + 8 * j, lane);
 #pragma unroll
-                    for (int mt = 0; mt < 2; mt++) mma<T>(dqa[mt][j], sa[mt], bk);
+                    for (int mt = 0; mt < 2; mt++) {
+                        mma<T>(dqa[mt][j], sa[mt], bk[0]);
+                        mma<T>(dqa[mt][j + 1], sa[mt], bk[1]);
+                    }
                 }
             }
 #pragma unroll

@@ -147,6 +147,50 @@ template <int LD> __device__ __forceinline__ void frag_b_t(uint32_t (&b)[2], con
     }
 }
 
+/* Two B fragments, n-tiles n0 and n0 + 8 (b[0], b[1]), k k0.., of s stored [n][k]: one ldmatrix.x4
+ * where frag_b takes an x2 per n-tile, so half the load instructions for the same bytes. */
+template <int LD> __device__ __forceinline__ void frag_b2(uint32_t (&b)[2][2], const uint16_t *s, int ld, int n0, int k0, int lane)
+{
+    if (LD) {
+        uint32_t r[4];
+        ldsm_x4(r, s + (n0 + (lane & 7) + ((lane & 16) >> 1)) * ld + k0 + (lane & 8), false);
+        b[0][0] = r[0]; b[0][1] = r[1]; b[1][0] = r[2]; b[1][1] = r[3];
+    } else {
+        frag_b<0>(b[0], s, ld, n0, k0, lane);
+        frag_b<0>(b[1], s, ld, n0 + 8, k0, lane);
+    }
+}
+
+/* The same of s stored [k][n] (frag_b_t's layout). */
+template <int LD> __device__ __forceinline__ void frag_b2_t(uint32_t (&b)[2][2], const uint16_t *s, int ld, int k0, int n0, int lane)
+{
+    if (LD) {
+        uint32_t r[4];
+        ldsm_x4(r, s + (k0 + (lane & 15)) * ld + n0 + ((lane & 16) >> 1), true);
+        b[0][0] = r[0]; b[0][1] = r[1]; b[1][0] = r[2]; b[1][1] = r[3];
+    } else {
+        frag_b_t<0>(b[0], s, ld, k0, n0, lane);
+        frag_b_t<0>(b[1], s, ld, k0, n0 + 8, lane);
+    }
+}
+
+/* 2^x by the special-function unit alone (ex2.approx.ftz: relative error about 2^-22, results
+ * below 2^-126 flushed to zero). exp2f without fast-math wraps the same instruction in a range
+ * check and two multiplications for subnormal results, which a softmax does not need: a
+ * probability below 2^-126 of its row's maximum adds nothing to an fp32 sum. */
+__device__ __forceinline__ float fast_exp2(float x)
+{
+#if defined(DLBENCH_CUDA_SIM)
+    return exp2f(x);
+#elif defined(SM80_PTX)
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+#else
+    return exp2f(x);
+#endif
+}
+
 /* 16 bytes global -> shared without passing through registers (.cg: cached in L2 only); when
  * full is false none are read and the 16 bytes are zeros (a row past the sequence's end). The
  * copy lands at the cp_async_wait that covers its group. Both addresses 16-byte aligned. */
