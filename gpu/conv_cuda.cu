@@ -243,15 +243,25 @@ static int forward_im2col(enum dtype dt, int N, int K, const geom &g, const T *x
     return 0;
 }
 
-/* fp16/bf16 on sm_80+: the implicit GEMM of conv_igemm.cuh (grid of 64 × 128 output tiles). */
+/* fp16/bf16 on sm_80+: the implicit GEMM of conv_igemm.cuh (grid of 64 × 128 output tiles). In
+ * (r, s, c) order (ig.rsc) with taps (R·S > 1) the filter is first copied as (K, R, S, C) into wt. */
 template <class T>
-static int forward_igemm(const igemm_geom &ig, const T *x, const T *w, T *y)
+static int forward_igemm(const igemm_geom &ig, const T *x, const T *w, T *y, T *wt)
 {
     dim3 grid((unsigned)((ig.NPQ + IG_BN - 1) / IG_BN), (unsigned)((ig.K + IG_BM - 1) / IG_BM));
-    if (ig.CRS % 8 == 0 && ((uintptr_t)w & 15) == 0)
+    if (ig.rsc && ig.R * ig.S > 1) {
+        unsigned wn = (unsigned)((size_t)ig.K * ig.CRS);
+        conv_filter_rsc_kernel<uint16_t><<<grid_for(wn), THREADS, 0, cuda_stream>>>(wn, ig.C, ig.R * ig.S, (const uint16_t *)w, (uint16_t *)wt);
+        CUDA_CHECK_LAUNCH();
+        w = wt;
+    }
+    if (ig.CRS % 8 == 0 && ((uintptr_t)w & 15) == 0) {
         conv_igemm_kernel<T, true><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, x, w, y);
-    else
-        conv_igemm_kernel<T, false><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, x, w, y);
+    } else {   /* the kernel without cp.async filter loads has no (r, s, c) order: here R·S = 1, the same order */
+        igemm_geom g = ig;
+        g.rsc = 0;
+        conv_igemm_kernel<T, false><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(g, x, w, y);
+    }
     CUDA_CHECK_LAUNCH();
     return 0;
 }
@@ -282,9 +292,10 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
         const char *e = getenv("DLBENCH_CONV_PATH");
         force_path = e && !strcmp(e, "igemm") ? 2 : e && !strcmp(e, "im2col") ? 1 : 0;
     }
-    char what[128];
-    snprintf(what, sizeof what, "%s%s",
-             dt == DT_F32 ? "implicit GEMM in fp32 FFMA (64x128 tiles)" : "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles)", how);
+    char what[160];
+    snprintf(what, sizeof what, "%s%s%s",
+             dt == DT_F32 ? "implicit GEMM in fp32 FFMA (64x128 tiles)" : "implicit GEMM on the tensor cores (mma.sync, 64x128 tiles)",
+             ig.rsc ? ", taps outer" : "", how);
     if ((dt != DT_F32 && cuda_cc < 80) || (long long)ig.N * ig.P * ig.Q >= INT_MAX || force_path == 1) return im2col_way();
     if (force_path == 2) {
         snprintf(note, sizeof note, "%s, forced", what);
@@ -302,7 +313,7 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
     memcpy(was, note, sizeof was - 1);
     was[sizeof was - 1] = 0;
     if (c.best == 0) {
-        snprintf(note, sizeof note, "%.96s, measured %.3f ms against %.3f ms for %s", what, c.ms[0], c.ms[1], was);
+        snprintf(note, sizeof note, "%.112s, measured %.3f ms against %.3f ms for %s", what, c.ms[0], c.ms[1], was);
         return igemm_way();
     }
     snprintf(note, sizeof note, "%s; measured %.3f ms against %.3f ms for the implicit GEMM", was, c.ms[1], c.ms[0]);
@@ -310,13 +321,15 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
 }
 
 /* y (N, K, P·Q) = forward convolution of x with w under g, by im2col + cuBLAS or by the implicit
- * GEMM (fp32; fp16/bf16 on sm_80+), whichever measured faster for this geometry. */
+ * GEMM (fp32; fp16/bf16 on sm_80+), whichever measured faster for this geometry. wt: room for the
+ * filter in (r, s, c) order (fp16/bf16, C a multiple of 32, R·S > 1). */
 template <class T>
-static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *x, const T *w, T *y, T *col, int nb)
+static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *x, const T *w, T *y, T *col, int nb, T *wt)
 {
     auto im2col_way = [&] { return forward_im2col<T>(dt, N, K, g, x, w, y, col, nb); };
     igemm_geom ig = igemm_geom_make(N, g.C, g.H, g.W, K, g.R, g.S, g.P, g.Q, g.stride, g.padh, g.padw, g.dil);
-    if constexpr (sizeof(T) == 2) return run_chosen(dt, 0, ig, [&] { return forward_igemm<T>(ig, x, w, y); }, im2col_way);
+    ig.rsc = sizeof(T) == 2 && igemm_rsc_ok(ig);
+    if constexpr (sizeof(T) == 2) return run_chosen(dt, 0, ig, [&] { return forward_igemm<T>(ig, x, w, y, wt); }, im2col_way);
     else if (dt != DT_F32) return im2col_way();
     else return run_chosen(dt, 0, ig, [&] { return forward_igemm_f32(ig, x, w, y); }, im2col_way);
 }
@@ -332,16 +345,19 @@ static int conv_forward(enum dtype dt, const struct conv_shape *s, const T *x, c
     geom g = make_geom(s->c, s->h, s->w, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
     if (is_pointwise(g)) {
         snprintf(note, sizeof note, "1x1: cuBLAS strided-batched GEMM over %d images on x, no im2col", s->n);
-        return forward_lowered<T>(dt, s->n, s->k, g, x, w, y, NULL, 0);
+        return forward_lowered<T>(dt, s->n, s->k, g, x, w, y, NULL, 0, NULL);
     }
     size_t per = (size_t)g.C * g.R * g.S * g.P * g.Q;
     if (too_large(per, "im2col")) return -1;
     int nb = chunk_of(per * sizeof(T), s->n);
-    T *col = (T *)workspace(per * sizeof(T) * nb);
-    if (!col) return -1;
+    /* one workspace for both ways: the implicit GEMM's reordered filter, then im2col's columns */
+    size_t wtb = sizeof(T) == 2 && s->c % IG_BK == 0 ? align256(conv_w_elems(s) * sizeof(T)) : 0;
+    char *ws = (char *)workspace(wtb + per * sizeof(T) * nb);
+    if (!ws) return -1;
+    T *col = (T *)(ws + wtb);
     snprintf(note, sizeof note, "im2col + cuBLAS strided-batched GEMM, %d chunk(s) of %d images (col %.1f MiB)",
              (s->n + nb - 1) / nb, nb, per * sizeof(T) * nb / 1048576.0);
-    return forward_lowered<T>(dt, s->n, s->k, g, x, w, y, col, nb);
+    return forward_lowered<T>(dt, s->n, s->k, g, x, w, y, col, nb, (T *)ws);
 }
 
 /* Stride 1: dx = forward convolution of dy with the flipped, transposed filter, im2col + cuBLAS. */
@@ -529,9 +545,10 @@ static int conv_bwd_data(enum dtype dt, const struct conv_shape *s, const T *dy,
     };
     dgrad_plan pl;
     if ((sizeof(T) != 2 && dt != DT_F32) || (long long)s->n * s->h * s->w >= INT_MAX ||
-        dgrad_plan_make(&pl, s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->dil))
+        dgrad_plan_make(&pl, s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->dil, sizeof(T) == 2))
         return lowered_way();
     igemm_geom ig = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    ig.rsc = pl.rsc;   /* for the note (and the choice's key) */
     char how[64];
     if (s->stride == 1) snprintf(how, sizeof how, ", dy with the flipped filter");
     else snprintf(how, sizeof how, ", %d stride phases%s", pl.phases, pl.zero_first ? " + zeroed pixels" : "");

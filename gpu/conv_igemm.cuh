@@ -8,15 +8,21 @@
  * [q·st + s·dil − pad] (zero outside). A block of 4 warps computes a 64 (K) × 128 (N·P·Q) tile,
  * warp (wm, wn) a 32 × 64 part of it with mma.sync m16n8k16; the reduction goes in steps of 32.
  * Each thread owns one column (an output pixel: its image, h0, w0 fixed) and gathers its 32
- * values of a step by 16-bit loads, (c, r, s) advanced by counting, not dividing; consecutive
- * threads read consecutive pixels, so a warp's loads are coalesced along W (stride 1). The w tile
- * (64 × 32, rows contiguous) comes by cp.async when CRS is a multiple of 8, else by 16-bit loads.
+ * values of a step by 16-bit loads; consecutive threads read consecutive pixels, so a warp's loads
+ * are coalesced along W (stride 1). Where C is a multiple of 32 (fp16/bf16) the reduction runs in
+ * (r, s, c) order, the filter reordered to (K, R, S, C) by conv_filter_rsc_kernel first: a step is
+ * one tap of 32 channels, its bounds checked once and its values one channel plane apart (sm_90
+ * SASS: 235 instructions a warp per step of 32 mma.sync, against 867 in (c, r, s) order, where
+ * each value advances (c, r, s) by counting and checks its own bounds). The thread's 32 values
+ * go to its row of the B tile, stored [n][k], by four 16-byte stores. The w tile (64 × 32, rows
+ * contiguous) comes by cp.async when CRS is a multiple of 8, else by 16-bit loads.
  * Double-buffered: the next step's loads are in flight while this one is computed; one barrier
- * per step. Shared memory rows are padded (A 40, B 136 elements) so ldmatrix is conflict-free.
+ * per step. Shared memory rows are padded to 40 elements (80 bytes) so ldmatrix is conflict-free.
  * The backward-filter (conv_wgrad_igemm_kernel, below) is the same loop on dw (K, CRS) = dy ·
  * colᵀ, the reduction over N·P·Q cut into slices of fp32 partial sums. The backward-data runs
  * the forward kernels once per stride phase of dx (dgrad_plan, at the end): each phase's output
- * pixels are every st-th of dx (igemm_geom's output mapping).
+ * pixels are every st-th of dx (igemm_geom's output mapping); its reduction runs over K, so the
+ * (r, s, c) order applies where K is a multiple of 32 (the sub-filters written in that order).
  * Index math is 32-bit: the launcher takes tensors below 2^31 elements. */
 #ifndef DLBENCH_CONV_IGEMM_CUH
 #define DLBENCH_CONV_IGEMM_CUH
@@ -27,7 +33,7 @@
 #define IG_BN 128            /* output pixels (N·P·Q) per block: one per thread */
 #define IG_BK 32             /* reduction step */
 #define IG_LDA (IG_BK + 8)   /* A (w) tile row: 80 bytes */
-#define IG_LDB (IG_BN + 8)   /* B (col) tile row: 272 bytes */
+#define IG_LDBK (IG_BK + 8)  /* B (col) tile, stored [n][k]: a column's 32 values in one 80-byte row */
 
 #if defined(DLBENCH_CUDA_SIM) || defined(SM80_PTX)
 #define IG_BODY 1
@@ -41,14 +47,21 @@ struct igemm_geom {
     int N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil;
     int CRS, PQ, NPQ;
     int OHW, OW, os, o0;
+    int rsc;   /* 1: the reduction runs in (r, s, c) order and w is given as (K, R, S, C) (igemm_rsc_ok) */
 };
 
 static inline igemm_geom igemm_geom_make(int N, int C, int H, int W, int K, int R, int S, int P, int Q, int stride, int padh, int padw,
                                          int dil)
 {
-    igemm_geom g = {N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil, C * R * S, P * Q, N * P * Q, P * Q, Q, 1, 0};
+    igemm_geom g = {N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil, C * R * S, P * Q, N * P * Q, P * Q, Q, 1, 0, 0};
     return g;
 }
+
+/* Whether the reduction can run in (r, s, c) order: whole steps of 32 channels at one filter tap,
+ * so a step's 32 values of a column sit at one (h, w) of 32 channel planes, found and bounds-checked
+ * once a step (in (c, r, s) order each value steps (c, r, s) and checks its own bounds). The filter
+ * must then be (K, R, S, C): conv_filter_rsc_kernel, unless R·S = 1 (the same order). */
+static inline bool igemm_rsc_ok(const igemm_geom &g) { return g.C % IG_BK == 0; }
 
 /* The backward-filter's reduction over N·P·Q in slices: enough blocks for two per SM, each slice
  * at least 8 steps, the fp32 partials within max_bytes; the slice length (a multiple of 32). */
@@ -67,7 +80,7 @@ static inline int wgrad_slice_len(const igemm_geom &g, int sms, size_t max_bytes
 }
 
 /* Shared memory of a launch (bytes): two stages of the A and B tiles. */
-static inline size_t conv_igemm_smem(void) { return (size_t)2 * (IG_BM * IG_LDA + IG_BK * IG_LDB) * 2; }
+static inline size_t conv_igemm_smem(void) { return (size_t)2 * (IG_BM * IG_LDA + IG_BN * IG_LDBK) * 2; }
 
 /* Where GEMM column col (image im, pixel (p, q)) of output channel 0 lands in y; channel m adds
  * m·OHW. */
@@ -98,6 +111,35 @@ __device__ __forceinline__ void igemm_gather_b(uint32_t (&v)[IG_BK / 2], const i
         }
     }
 }
+
+/* The same in (r, s, c) order: the step's 32 values are channels c0.. at tap (r, s), one plane of
+ * HW elements apart; a column outside the image (or past N·P·Q) is 32 zeros. */
+__device__ __forceinline__ void igemm_gather_b_rsc(uint32_t (&v)[IG_BK / 2], const igemm_geom &g, const uint16_t *xn, int h0, int w0, bool col_ok,
+                                                   int c0, int r, int s)
+{
+    const int ih = h0 + r * g.dil, iw = w0 + s * g.dil, HW = g.H * g.W;
+    if (col_ok && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W) {
+        const uint16_t *p = xn + (size_t)c0 * HW + ih * g.W + iw;
+#pragma unroll
+        for (int i = 0; i < IG_BK / 2; i++) v[i] = pack16(p[2 * i * HW], p[(2 * i + 1) * HW]);
+    } else {
+#pragma unroll
+        for (int i = 0; i < IG_BK / 2; i++) v[i] = 0;
+    }
+}
+
+/* Where the next step of the reduction starts in (r, s, c) order: channels c0.. of tap (r, s). */
+struct rsc_pos {
+    int c0, r, s;
+    __device__ __forceinline__ void next(const igemm_geom &g)
+    {
+        c0 += IG_BK;
+        if (c0 == g.C) {
+            c0 = 0;
+            if (++s == g.S) { s = 0; ++r; }
+        }
+    }
+};
 
 /* The w tile of step k0: rows m0.., columns k0.. of w (K, CRS); rows past K or columns past CRS
  * are zeros. VEC: cp.async of 8 elements at a time (CRS % 8 == 0); else 16 scalars per thread
@@ -131,13 +173,15 @@ __device__ __forceinline__ void igemm_store_a(uint16_t *As, const uint16_t (&av)
     }
 }
 
+/* A column's 32 values into its row of the B tile ([n][k]): four 16-byte stores. */
 __device__ __forceinline__ void igemm_store_b(uint16_t *Bs, const uint32_t (&v)[IG_BK / 2], int tid)
 {
+    uint4 *d = reinterpret_cast<uint4 *>(Bs + tid * IG_LDBK);
 #pragma unroll
-    for (int i = 0; i < IG_BK; i++) Bs[i * IG_LDB + tid] = (uint16_t)(v[i / 2] >> (16 * (i & 1)));
+    for (int j = 0; j < IG_BK / 8; j++) d[j] = make_uint4(v[4 * j], v[4 * j + 1], v[4 * j + 2], v[4 * j + 3]);
 }
 
-/* acc (the warp's 32 × 64 part) += A (64 × 32, [m][k]) · B (32 × 128, [k][n]) of one step. */
+/* acc (the warp's 32 × 64 part) += A (64 × 32, [m][k]) · B (32 × 128, stored [n][k]) of one step. */
 template <class T>
 __device__ __forceinline__ void igemm_mma_step(float (&acc)[2][8][4], const uint16_t *Ac, const uint16_t *Bc, int wm, int wn, int lane)
 {
@@ -147,11 +191,14 @@ __device__ __forceinline__ void igemm_mma_step(float (&acc)[2][8][4], const uint
 #pragma unroll
         for (int mt = 0; mt < 2; mt++) frag_a<1>(a[mt], Ac, IG_LDA, wm * 32 + mt * 16, kk * 16, lane);
 #pragma unroll
-        for (int nt = 0; nt < 8; nt++) {
-            uint32_t b[2];
-            frag_b_t<1>(b, Bc, IG_LDB, kk * 16, wn * 64 + nt * 8, lane);
+        for (int nt = 0; nt < 8; nt += 2) {
+            uint32_t b[2][2];
+            frag_b2<1>(b, Bc, IG_LDBK, wn * 64 + nt * 8, kk * 16, lane);
 #pragma unroll
-            for (int mt = 0; mt < 2; mt++) mma<T>(acc[mt][nt], a[mt], b);
+            for (int mt = 0; mt < 2; mt++) {
+                mma<T>(acc[mt][nt], a[mt], b[0]);
+                mma<T>(acc[mt][nt + 1], a[mt], b[1]);
+            }
         }
     }
 }
@@ -165,6 +212,7 @@ __device__ __forceinline__ void igemm_fwd_block(const igemm_geom &g, int n0, int
     extern __shared__ __align__(16) uint16_t smem[];
     uint16_t *As = smem, *Bs = As + 2 * IG_BM * IG_LDA;
     const int tid = threadIdx.x, lane = tid & 31, wid = tid >> 5, wm = wid >> 1, wn = wid & 1, g4 = lane >> 2, tq = lane & 3;
+    constexpr int BSTAGE = IG_BN * IG_LDBK;
     /* this thread's column: output pixel n0 + tid */
     const int npq = n0 + tid;
     const bool col_ok = npq < g.NPQ;
@@ -177,9 +225,18 @@ __device__ __forceinline__ void igemm_fwd_block(const igemm_geom &g, int n0, int
     uint32_t bv[IG_BK / 2];
     uint16_t av[IG_BM * IG_BK / IG_THREADS];
     const int steps = (g.CRS + IG_BK - 1) / IG_BK;
+    rsc_pos pos = {0, 0, 0};   /* (r, s, c) order: the next step to gather */
+    auto gather = [&](int k0) {
+        if (VEC_A && g.rsc) {   /* uniform over the launch; C % 32 == 0 gives whole 16-byte filter rows */
+            igemm_gather_b_rsc(bv, g, xn, h0, w0, col_ok, pos.c0, pos.r, pos.s);
+            pos.next(g);
+        } else {
+            igemm_gather_b(bv, g, xn, h0, w0, col_ok, k0);
+        }
+    };
     igemm_load_a<VEC_A>(As, av, g, wg, m0, 0, tid);
     cp_async_commit();
-    igemm_gather_b(bv, g, xn, h0, w0, col_ok, 0);
+    gather(0);
     if (!VEC_A) igemm_store_a(As, av, tid);
     igemm_store_b(Bs, bv, tid);
     cp_async_wait<0>();
@@ -187,13 +244,13 @@ __device__ __forceinline__ void igemm_fwd_block(const igemm_geom &g, int n0, int
     for (int st = 0; st < steps; st++) {
         const int cur = st & 1;
         const bool more = st + 1 < steps;
-        uint16_t *An = As + (cur ^ 1) * IG_BM * IG_LDA, *Bn = Bs + (cur ^ 1) * IG_BK * IG_LDB;
+        uint16_t *An = As + (cur ^ 1) * IG_BM * IG_LDA, *Bn = Bs + (cur ^ 1) * BSTAGE;
         if (more) {   /* the next step's loads fly while this one is computed */
             igemm_load_a<VEC_A>(An, av, g, wg, m0, (st + 1) * IG_BK, tid);
             cp_async_commit();
-            igemm_gather_b(bv, g, xn, h0, w0, col_ok, (st + 1) * IG_BK);
+            gather((st + 1) * IG_BK);
         }
-        igemm_mma_step<T>(acc, As + cur * IG_BM * IG_LDA, Bs + cur * IG_BK * IG_LDB, wm, wn, lane);
+        igemm_mma_step<T>(acc, As + cur * IG_BM * IG_LDA, Bs + cur * BSTAGE, wm, wn, lane);
         if (more) {
             if (!VEC_A) igemm_store_a(An, av, tid);
             igemm_store_b(Bn, bv, tid);
@@ -219,6 +276,17 @@ __device__ __forceinline__ void igemm_fwd_block(const igemm_geom &g, int n0, int
                 }
         }
 #endif
+}
+
+/* w (K, C, R, S) -> wt (K, R, S, C), the filter of the (r, s, c) order (igemm_rsc_ok): one thread
+ * per element, grid-stride. T: the storage type (bits moved, not converted). */
+template <class T>
+__global__ void conv_filter_rsc_kernel(unsigned total, int C, int RS, const T *__restrict__ w, T *__restrict__ wt)
+{
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        const unsigned rs = i % RS, c = i / RS % C, k = i / (RS * C);
+        wt[((size_t)k * RS + rs) * C + c] = w[i];
+    }
 }
 
 /* Grid (⌈N·P·Q / 128⌉, ⌈K / 64⌉), 128 threads, conv_igemm_smem() bytes of dynamic shared memory. */
@@ -307,10 +375,10 @@ __global__ void __launch_bounds__(IG_THREADS)
             wgrad_gather_a(av, g, dyg, m0, l0, l_end, tid);
             wgrad_gather_b(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l0, l_end);
         }
-        igemm_mma_step<T>(acc, As + cur * IG_BM * IG_LDA, Bs + cur * IG_BK * IG_LDB, wm, wn, lane);
+        igemm_mma_step<T>(acc, As + cur * IG_BM * IG_LDA, Bs + cur * IG_BN * IG_LDBK, wm, wn, lane);
         if (more) {
             wgrad_store_a(As + (cur ^ 1) * IG_BM * IG_LDA, av, tid);
-            igemm_store_b(Bs + (cur ^ 1) * IG_BK * IG_LDB, bv, tid);
+            igemm_store_b(Bs + (cur ^ 1) * IG_BN * IG_LDBK, bv, tid);
         }
         __syncthreads();   /* the next stage is in place; every warp is done with this one */
     }
@@ -347,6 +415,7 @@ struct dgrad_dim {
 
 struct dgrad_plan {
     int K, C, R, S, phases, zero_first;   /* zero_first: some pixels get no tap; dx is zeroed first */
+    int rsc;   /* the phases reduce in (r, s, c) order: sub-filters (C, Rp, Sp, K) (igemm_rsc_ok) */
     int index[DG_MAX_STRIDE][DG_MAX_STRIDE];   /* (ph, pw) -> phase, or -1 */
     dgrad_dim dh, dw;
     igemm_geom g[DG_MAX_STRIDE * DG_MAX_STRIDE];
@@ -376,8 +445,10 @@ static inline void dgrad_dim_make(dgrad_dim *d, int X, int R, int st, int pad, i
 }
 
 /* The plan of the backward-data of x (N, C, H, W) * w (K, C, R, S) -> y (N, K, P, Q); 0, or -1
- * when the stride or filter exceeds the tables (the caller lowers another way). */
-static inline int dgrad_plan_make(dgrad_plan *pl, int N, int C, int H, int W, int K, int R, int S, int P, int Q, int st, int pad, int dil)
+ * when the stride or filter exceeds the tables (the caller lowers another way). rsc: the kernel
+ * takes the (r, s, c) order where K allows it (the tensor-core kernels; the fp32 one does not). */
+static inline int dgrad_plan_make(dgrad_plan *pl, int N, int C, int H, int W, int K, int R, int S, int P, int Q, int st, int pad, int dil,
+                                  bool rsc)
 {
     if (st < 1 || st > DG_MAX_STRIDE || R > DG_MAX_TAPS || S > DG_MAX_TAPS || dil < 1) return -1;
     const int e = dil / dgrad_gcd(st, dil);
@@ -385,6 +456,7 @@ static inline int dgrad_plan_make(dgrad_plan *pl, int N, int C, int H, int W, in
     pl->phases = 0;
     pl->zero_first = 0;
     pl->welems = 0;
+    pl->rsc = rsc && K % IG_BK == 0;
     dgrad_dim_make(&pl->dh, H, R, st, pad, dil);
     dgrad_dim_make(&pl->dw, W, S, st, pad, dil);
     for (int ph = 0; ph < st; ph++)
@@ -400,6 +472,7 @@ static inline int dgrad_plan_make(dgrad_plan *pl, int N, int C, int H, int W, in
             g.OW = W;
             g.os = st;
             g.o0 = ph * W + pw;
+            g.rsc = pl->rsc;
             pl->g[i] = g;
             pl->woff[i] = pl->welems;
             pl->welems += ((long long)C * K * Rp * Sp + 7) / 8 * 8;
@@ -437,8 +510,9 @@ static inline int dgrad_col_tiles(const dgrad_plan &pl, int bn)
     return t;
 }
 
-/* w (K, C, R, S) -> the phases' sub-filters, each (C, K, Rp, Sp) at its offset: one thread per
- * element of w, grid-stride. T: the storage type (bits moved, not converted). */
+/* w (K, C, R, S) -> the phases' sub-filters, each (C, K, Rp, Sp) at its offset, or (C, Rp, Sp, K)
+ * in (r, s, c) order: one thread per element of w, grid-stride. T: the storage type (bits moved,
+ * not converted). */
 template <class T>
 __global__ void dgrad_filter_kernel(unsigned total, dgrad_plan pl, const T *__restrict__ w, T *__restrict__ wsub)
 {
@@ -447,7 +521,8 @@ __global__ void dgrad_filter_kernel(unsigned total, dgrad_plan pl, const T *__re
         const int ph = pl.dh.phase_of[r], pw = pl.dw.phase_of[s], p = pl.index[ph][pw];
         if (p < 0) continue;   /* a phase without pixels */
         const int Rp = pl.dh.taps[ph], Sp = pl.dw.taps[pw];
-        wsub[pl.woff[p] + (((size_t)c * pl.K + k) * Rp + pl.dh.pos_of[r]) * Sp + pl.dw.pos_of[s]] = w[i];
+        const size_t tap = (size_t)pl.dh.pos_of[r] * Sp + pl.dw.pos_of[s];
+        wsub[pl.woff[p] + (pl.rsc ? ((size_t)c * Rp * Sp + tap) * pl.K + k : ((size_t)c * pl.K + k) * Rp * Sp + tap)] = w[i];
     }
 }
 

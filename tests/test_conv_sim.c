@@ -16,6 +16,10 @@ static const struct conv_shape igemm_convs[] = {
     {3, 8, 9, 9, 33, 3, 3, 2, 1, 1},      /* stride 2, CRS 72, 3 images in one 128-pixel tile */
     {1, 32, 7, 7, 64, 1, 1, 1, 0, 1},     /* pointwise, CRS 32: one step */
     {2, 8, 12, 10, 16, 3, 3, 1, 2, 2},    /* dilation 2 with padding 2 */
+    /* C a multiple of 32: fp16/bf16 reduce in (r, s, c) order, the filter reordered first */
+    {2, 64, 9, 10, 40, 3, 3, 1, 1, 1},    /* 18 steps, two column blocks */
+    {2, 32, 11, 9, 70, 3, 3, 2, 1, 1},    /* stride 2, K = 70: two row blocks */
+    {1, 32, 12, 10, 64, 3, 3, 1, 2, 2},   /* dilation 2, padding 2; K = 64: the backward-data too */
 };
 
 /* The backward-data's stride phases (dgrad_plan) beyond the awkward shapes: phases with 4, 2, 2, 1
@@ -30,6 +34,7 @@ static const struct conv_shape dgrad_convs[] = {
     {1, 3, 23, 21, 8, 7, 7, 2, 3, 1},     /* a 7x7/2 stem */
     {3, 4, 8, 8, 6, 2, 2, 2, 0, 1},       /* 2x2/2: each pixel one tap */
     {2, 4, 8, 9, 5, 3, 3, 2, 0, 1},       /* h = 7: its one tap lands past P */
+    {2, 16, 10, 9, 32, 3, 3, 2, 1, 1},    /* K = 32: the phases reduce in (r, s, c) order */
 };
 
 /* Largest error of the simulated kernel of direction d (CONV_FWD: y from x, w; CONV_BWD_DATA:

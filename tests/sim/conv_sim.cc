@@ -21,16 +21,31 @@ void conv_sim_options(int reverse)
 static int fwd_launch(enum dtype dt, const igemm_geom &g, const void *x, const void *w, void *y, char *why, int n)
 {
     unsigned gx = (unsigned)((g.NPQ + IG_BN - 1) / IG_BN), gy = (unsigned)((g.K + IG_BM - 1) / IG_BM);
+    /* fp16/bf16 in (r, s, c) order where conv_cuda.cu's forward_igemm takes it, the filter reordered
+     * by its kernel first (on a grid smaller than the work: the grid-stride loop runs) */
+    std::vector<uint16_t> wt;
+    if (dt != DT_F32 && g.rsc && g.R * g.S > 1) {
+        const unsigned total = (unsigned)((size_t)g.K * g.CRS);
+        wt.assign(total + 8, 0xffffu);   /* NaN where the kernel misses an element */
+        std::function<void()> fill = [&] { conv_filter_rsc_kernel<uint16_t>(total, g.C, g.R * g.S, (const uint16_t *)w, wt.data()); };
+        if (sim_launch(3, 1, 64, 0, fill)) {
+            snprintf(why, (size_t)n, "simulated filter kernel: %s", sim_error());
+            return -1;
+        }
+        w = wt.data();
+    }
     bool vec = g.CRS % 8 == 0 && ((uintptr_t)w & 15) == 0;
+    igemm_geom gs = g;
+    if (!vec) gs.rsc = 0;   /* as forward_igemm: only where R·S = 1, the same order */
     std::function<void()> body;
     if (dt == DT_BF16) {
         using T = __nv_bfloat16;
-        if (vec) body = [&] { conv_igemm_kernel<T, true>(g, (const T *)x, (const T *)w, (T *)y); };
-        else body = [&] { conv_igemm_kernel<T, false>(g, (const T *)x, (const T *)w, (T *)y); };
+        if (vec) body = [&] { conv_igemm_kernel<T, true>(gs, (const T *)x, (const T *)w, (T *)y); };
+        else body = [&] { conv_igemm_kernel<T, false>(gs, (const T *)x, (const T *)w, (T *)y); };
     } else if (dt == DT_F16) {
         using T = __half;
-        if (vec) body = [&] { conv_igemm_kernel<T, true>(g, (const T *)x, (const T *)w, (T *)y); };
-        else body = [&] { conv_igemm_kernel<T, false>(g, (const T *)x, (const T *)w, (T *)y); };
+        if (vec) body = [&] { conv_igemm_kernel<T, true>(gs, (const T *)x, (const T *)w, (T *)y); };
+        else body = [&] { conv_igemm_kernel<T, false>(gs, (const T *)x, (const T *)w, (T *)y); };
     } else if (dt == DT_F32) {
         body = [&] { conv_igemm_f32_kernel(g, (const float *)x, (const float *)w, (float *)y); };
         gx = (unsigned)((g.NPQ + FG_BN - 1) / FG_BN);
@@ -49,13 +64,14 @@ static int fwd_launch(enum dtype dt, const igemm_geom &g, const void *x, const v
 int conv_igemm_fwd_sim(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y, char *why, int n)
 {
     igemm_geom g = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    g.rsc = dt != DT_F32 && igemm_rsc_ok(g);
     return fwd_launch(dt, g, x, w, y, why, n);
 }
 
 int conv_igemm_dgrad_sim(enum dtype dt, const struct conv_shape *s, const void *dy, const void *w, void *dx, char *why, int n)
 {
     dgrad_plan pl;
-    if (dgrad_plan_make(&pl, s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->dil)) {
+    if (dgrad_plan_make(&pl, s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->dil, dt != DT_F32)) {
         snprintf(why, (size_t)n, "no stride-phase plan for stride %d, %dx%d", s->stride, s->r, s->s);
         return -1;
     }
@@ -101,7 +117,7 @@ int conv_dgrad_plan_check(int h, int r, int st, int pad, int dil, int *taps, int
 {
     const int p = (h + 2 * pad - dil * (r - 1) - 1) / st + 1, e = dil / dgrad_gcd(st, dil);
     dgrad_plan pl;
-    if (dgrad_plan_make(&pl, 1, 1, h, h, 1, r, r, p, p, st, pad, dil)) return -1;
+    if (dgrad_plan_make(&pl, 1, 1, h, h, 1, r, r, p, p, st, pad, dil, false)) return -1;
     const dgrad_dim &d = pl.dh;
     int bad = 0;
     *taps = *pixels = 0;
