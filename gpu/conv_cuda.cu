@@ -510,9 +510,10 @@ static int bwd_filter_igemm(const igemm_geom &ig, const T *x, const T *dy, T *dw
     float *part = (float *)workspace((size_t)slices * count * 4);
     if (!part) return -1;
     dim3 grid((unsigned)((ig.CRS + IG_BN - 1) / IG_BN), (unsigned)((ig.K + IG_BM - 1) / IG_BM), (unsigned)slices);
-    if constexpr (sizeof(T) == 2)
-        conv_wgrad_igemm_kernel<T><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, per, x, dy, part);
-    else
+    if constexpr (sizeof(T) == 2) {
+        if (ig.rsc) conv_wgrad_igemm_kernel<T, true><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, per, x, dy, part);
+        else conv_wgrad_igemm_kernel<T, false><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, per, x, dy, part);
+    } else
         conv_wgrad_igemm_f32_kernel<<<grid, FG_THREADS, conv_igemm_f32_smem(), cuda_stream>>>(ig, per, x, dy, part);
     CUDA_CHECK_LAUNCH();
     dw_reduce_kernel<T><<<grid_for(count), THREADS, 0, cuda_stream>>>((uint32_t)count, slices, part, nullptr, 1, 1, dw);
@@ -526,6 +527,7 @@ static int conv_bwd_filter(enum dtype dt, const struct conv_shape *s, const T *x
     auto im2col_way = [&] { return bwd_filter_im2col<T>(dt, s, x, dy, dw); };
     if (sizeof(T) != 2 && dt != DT_F32) return im2col_way();
     igemm_geom ig = igemm_geom_make(s->n, s->c, s->h, s->w, s->k, s->r, s->s, conv_p(s), conv_q(s), s->stride, s->pad, s->pad, s->dil);
+    ig.rsc = sizeof(T) == 2 && igemm_rsc_ok(ig);
     return run_chosen(dt, 1, ig, [&] { return bwd_filter_igemm<T>(ig, x, dy, dw); }, im2col_way);
 }
 

@@ -19,7 +19,10 @@
  * Double-buffered: the next step's loads are in flight while this one is computed; one barrier
  * per step. Shared memory rows are padded to 40 elements (80 bytes) so ldmatrix is conflict-free.
  * The backward-filter (conv_wgrad_igemm_kernel, below) is the same loop on dw (K, CRS) = dy ·
- * colᵀ, the reduction over N·P·Q cut into slices of fp32 partial sums. The backward-data runs
+ * colᵀ, the reduction over N·P·Q cut into slices of fp32 partial sums; where C is a multiple of 32
+ * its columns run in (r, s, c) order too (a thread gathers one pixel's 32 channels at one tap, the
+ * tile stored [k][n]), 1241 -> 355 instructions a warp per step (K a multiple of 64; 1035 in
+ * (c, r, s) order). The backward-data runs
  * the forward kernels once per stride phase of dx (dgrad_plan, at the end): each phase's output
  * pixels are every st-th of dx (igemm_geom's output mapping); its reduction runs over K, so the
  * (r, s, c) order applies where K is a multiple of 32 (the sub-filters written in that order).
@@ -34,6 +37,7 @@
 #define IG_BK 32             /* reduction step */
 #define IG_LDA (IG_BK + 8)   /* A (w) tile row: 80 bytes */
 #define IG_LDBK (IG_BK + 8)  /* B (col) tile, stored [n][k]: a column's 32 values in one 80-byte row */
+#define IG_LDB (IG_BN + 8)   /* or [k][n] (the backward-filter in (r, s, c) order): 272-byte rows */
 
 #if defined(DLBENCH_CUDA_SIM) || defined(SM80_PTX)
 #define IG_BODY 1
@@ -181,8 +185,9 @@ __device__ __forceinline__ void igemm_store_b(uint16_t *Bs, const uint32_t (&v)[
     for (int j = 0; j < IG_BK / 8; j++) d[j] = make_uint4(v[4 * j], v[4 * j + 1], v[4 * j + 2], v[4 * j + 3]);
 }
 
-/* acc (the warp's 32 × 64 part) += A (64 × 32, [m][k]) · B (32 × 128, stored [n][k]) of one step. */
-template <class T>
+/* acc (the warp's 32 × 64 part) += A (64 × 32, [m][k]) · B (32 × 128, stored [n][k], or [k][n]
+ * where BKN) of one step. */
+template <class T, bool BKN = false>
 __device__ __forceinline__ void igemm_mma_step(float (&acc)[2][8][4], const uint16_t *Ac, const uint16_t *Bc, int wm, int wn, int lane)
 {
 #pragma unroll
@@ -193,7 +198,8 @@ __device__ __forceinline__ void igemm_mma_step(float (&acc)[2][8][4], const uint
 #pragma unroll
         for (int nt = 0; nt < 8; nt += 2) {
             uint32_t b[2][2];
-            frag_b2<1>(b, Bc, IG_LDBK, wn * 64 + nt * 8, kk * 16, lane);
+            if (BKN) frag_b2_t<1>(b, Bc, IG_LDB, kk * 16, wn * 64 + nt * 8, lane);
+            else frag_b2<1>(b, Bc, IG_LDBK, wn * 64 + nt * 8, kk * 16, lane);
 #pragma unroll
             for (int mt = 0; mt < 2; mt++) {
                 mma<T>(acc[mt][nt], a[mt], b[0]);
@@ -302,14 +308,23 @@ __global__ void __launch_bounds__(IG_THREADS) conv_igemm_kernel(igemm_geom g, co
  * found once a step) and loads 16 of its K rows; col tile: each thread owns one crs column (c, r,
  * s fixed) and walks the step's 32 pixels by counting. */
 __device__ __forceinline__ void wgrad_gather_a(uint16_t (&av)[IG_BM * IG_BK / IG_THREADS], const igemm_geom &g, const uint16_t *dy, int m0,
-                                               int l0, int l_end, int tid)
+                                               int l, int img, int pq, int l_end, int tid)
 {
-    const int l = l0 + tid % IG_BK, img = l / g.PQ, pq = l - img * g.PQ;
-    const uint16_t *d = dy + ((size_t)img * g.K) * g.PQ + pq;
+    constexpr int RSTEP = IG_THREADS / IG_BK;   /* rows between a thread's successive loads */
+    const int row = m0 + tid / IG_BK;
+    if (l >= l_end) {
 #pragma unroll
-    for (int i = 0; i < IG_BM * IG_BK / IG_THREADS; i++) {
-        int m = m0 + tid / IG_BK + i * (IG_THREADS / IG_BK);
-        av[i] = l < l_end && m < g.K ? d[(size_t)m * g.PQ] : (uint16_t)0;
+        for (int i = 0; i < IG_BM * IG_BK / IG_THREADS; i++) av[i] = 0;
+        return;
+    }
+    const uint16_t *d = dy + ((size_t)img * g.K + row) * g.PQ + pq;   /* read only for rows below K */
+    const size_t step = (size_t)RSTEP * g.PQ;
+    if (m0 + IG_BM <= g.K) {   /* the whole row block: one base and constant steps, no predicate */
+#pragma unroll
+        for (int i = 0; i < IG_BM * IG_BK / IG_THREADS; i++) av[i] = d[i * step];
+    } else {
+#pragma unroll
+        for (int i = 0; i < IG_BM * IG_BK / IG_THREADS; i++) av[i] = row + i * RSTEP < g.K ? d[i * step] : (uint16_t)0;
     }
 }
 
@@ -339,59 +354,113 @@ __device__ __forceinline__ void wgrad_gather_b(uint32_t (&v)[IG_BK / 2], const i
     }
 }
 
+/* The same col tile in (r, s, c) order (C a multiple of 32): the block's 128 columns are four
+ * groups of 32 channels, each at one tap; thread (lane, group) gathers pixel l = l0 + lane's 32
+ * channels of its group's tap (xc: x at the group's first channel; rd, sd: the tap's offsets), so
+ * its bounds are checked once and a warp's loads are consecutive pixels. */
+__device__ __forceinline__ void wgrad_gather_b_rsc(uint32_t (&v)[IG_BK / 2], const igemm_geom &g, const uint16_t *xc, int rd, int sd, bool grp_ok,
+                                                   int l, int img, int pq, int l_end)
+{
+    const int p = pq / g.Q, q = pq - p * g.Q, HW = g.H * g.W;
+    const int ih = p * g.stride - g.padh + rd, iw = q * g.stride - g.padw + sd;
+    if (grp_ok && l < l_end && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W) {
+        const uint16_t *pp = xc + (size_t)img * g.C * HW + ih * g.W + iw;
+#pragma unroll
+        for (int i = 0; i < IG_BK / 2; i++) v[i] = pack16(pp[2 * i * HW], pp[(2 * i + 1) * HW]);
+    } else {
+#pragma unroll
+        for (int i = 0; i < IG_BK / 2; i++) v[i] = 0;
+    }
+}
+
+/* Its 32 values into row lane (pixel) of the [k][n] tile, columns 32·group..: four 16-byte stores. */
+__device__ __forceinline__ void wgrad_store_b_rsc(uint16_t *Bs, const uint32_t (&v)[IG_BK / 2], int tid)
+{
+    uint4 *d = reinterpret_cast<uint4 *>(Bs + (tid & 31) * IG_LDB + 32 * (tid >> 5));
+#pragma unroll
+    for (int j = 0; j < IG_BK / 8; j++) d[j] = make_uint4(v[4 * j], v[4 * j + 1], v[4 * j + 2], v[4 * j + 3]);
+}
+
 /* Grid (⌈CRS / 128⌉, ⌈K / 64⌉, slices), 128 threads, conv_igemm_smem() bytes; slice z covers
- * l in [z·per, min((z+1)·per, N·P·Q)), per a multiple of 32. */
-template <class T>
+ * l in [z·per, min((z+1)·per, N·P·Q)), per a multiple of 32. RSC (igemm_rsc_ok): the GEMM's columns
+ * in (r, s, c) order, gathered by wgrad_gather_b_rsc; the partials still land as (K, C, R, S). */
+template <class T, bool RSC>
 __global__ void __launch_bounds__(IG_THREADS)
     conv_wgrad_igemm_kernel(igemm_geom g, int per, const T *__restrict__ x, const T *__restrict__ dy, float *__restrict__ part)
 {
 #ifdef IG_BODY
     extern __shared__ __align__(16) uint16_t smem[];
+    constexpr int BSTAGE = RSC ? IG_BK * IG_LDB : IG_BN * IG_LDBK;
     uint16_t *As = smem, *Bs = As + 2 * IG_BM * IG_LDA;
     const int tid = threadIdx.x, lane = tid & 31, wid = tid >> 5, wm = wid >> 1, wn = wid & 1, g4 = lane >> 2, tq = lane & 3;
     const int n0 = blockIdx.x * IG_BN, m0 = blockIdx.y * IG_BM;
     const int l_begin = blockIdx.z * per, l_end = min(g.NPQ, l_begin + per);
-    /* this thread's column: crs = n0 + tid */
-    const int crs = n0 + tid, RS = g.R * g.S;
+    const int RS = g.R * g.S;
+    /* (c, r, s) order: this thread's column crs = n0 + tid; (r, s, c): its group's 32 columns from
+     * n0 + 32·wid, channels c.. at tap (r, sc) */
+    const int crs = RSC ? n0 + 32 * wid : n0 + tid;
     const bool col_ok = crs < g.CRS;
-    const int c = col_ok ? crs / RS : 0, rs = col_ok ? crs - c * RS : 0, r = rs / g.S, sc = rs - r * g.S;
+    int c, r, sc;
+    if (RSC) {
+        const int rs = col_ok ? crs / g.C : 0;
+        c = col_ok ? crs - rs * g.C : 0, r = rs / g.S, sc = rs - r * g.S;
+    } else {
+        c = col_ok ? crs / RS : 0;
+        const int rs = col_ok ? crs - c * RS : 0;
+        r = rs / g.S, sc = rs - r * g.S;
+    }
     const uint16_t *xc = (const uint16_t *)x + (size_t)c * g.H * g.W, *dyg = (const uint16_t *)dy;
-
     float acc[2][8][4] = {};
     uint32_t bv[IG_BK / 2];
     uint16_t av[IG_BM * IG_BK / IG_THREADS];
+    static_assert(IG_BK == 32, "a warp's lanes are the step's pixels");
+    auto gather = [&](int l0) {   /* the step's dy tile and col tile; the thread's pixel l of the dy tile found once */
+        const int l = l0 + lane, img = l / g.PQ, pq = l - img * g.PQ;
+        wgrad_gather_a(av, g, dyg, m0, l, img, pq, l_end, tid);
+        if (RSC) wgrad_gather_b_rsc(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l, img, pq, l_end);
+        else wgrad_gather_b(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l0, l_end);
+    };
+    auto store_b = [&](uint16_t *Bn) {
+        if (RSC) wgrad_store_b_rsc(Bn, bv, tid);
+        else igemm_store_b(Bn, bv, tid);
+    };
     const int steps = l_end > l_begin ? (l_end - l_begin + IG_BK - 1) / IG_BK : 0;
     if (steps > 0) {
-        wgrad_gather_a(av, g, dyg, m0, l_begin, l_end, tid);
-        wgrad_gather_b(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l_begin, l_end);
+        gather(l_begin);
         wgrad_store_a(As, av, tid);
-        igemm_store_b(Bs, bv, tid);
+        store_b(Bs);
     }
     __syncthreads();
     for (int st = 0; st < steps; st++) {
         const int cur = st & 1, l0 = l_begin + (st + 1) * IG_BK;
         const bool more = st + 1 < steps;
         if (more) {   /* the next step's loads fly while this one is computed */
-            wgrad_gather_a(av, g, dyg, m0, l0, l_end, tid);
-            wgrad_gather_b(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l0, l_end);
+            gather(l0);
         }
-        igemm_mma_step<T>(acc, As + cur * IG_BM * IG_LDA, Bs + cur * IG_BN * IG_LDBK, wm, wn, lane);
+        igemm_mma_step<T, RSC>(acc, As + cur * IG_BM * IG_LDA, Bs + cur * BSTAGE, wm, wn, lane);
         if (more) {
             wgrad_store_a(As + (cur ^ 1) * IG_BM * IG_LDA, av, tid);
-            igemm_store_b(Bs + (cur ^ 1) * IG_BN * IG_LDBK, bv, tid);
+            store_b(Bs + (cur ^ 1) * BSTAGE);
         }
         __syncthreads();   /* the next stage is in place; every warp is done with this one */
     }
+    /* partial sums of dw (K, C, R, S); in (r, s, c) order a thread's columns are two groups of 32
+     * (nt < 4 and nt >= 4), each one tap: its channel and tap found once per group */
     float *out = part + (size_t)blockIdx.z * g.K * g.CRS;
 #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
+    for (int half = 0; half < 2; half++) {
+        const int nb = n0 + wn * 64 + 32 * half, trs = RSC && nb < g.CRS ? nb / g.C : 0, tc = nb - trs * g.C;
 #pragma unroll
-        for (int nt = 0; nt < 8; nt++)
+        for (int mt = 0; mt < 2; mt++)
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int m = m0 + wm * 32 + mt * 16 + g4 + 8 * (e >> 1), n = n0 + wn * 64 + nt * 8 + 2 * tq + (e & 1);
-                if (m < g.K && n < g.CRS) out[(size_t)m * g.CRS + n] = acc[mt][nt][e];
-            }
+            for (int nt = 4 * half; nt < 4 * half + 4; nt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int m = m0 + wm * 32 + mt * 16 + g4 + 8 * (e >> 1), dn = (nt - 4 * half) * 8 + 2 * tq + (e & 1), n = nb + dn;
+                    if (m >= g.K || n >= g.CRS) continue;
+                    out[(size_t)m * g.CRS + (RSC ? (size_t)(tc + dn) * RS + trs : (size_t)n)] = acc[mt][nt][e];
+                }
+    }
 #endif
 }
 /* Backward-data by stride phases. dx[n][c][h][w] = Σ dy[n][k][p][q]·w[k][c][r][s] over the

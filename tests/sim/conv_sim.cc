@@ -152,12 +152,15 @@ int conv_igemm_wgrad_sim(enum dtype dt, const struct conv_shape *s, int sms, con
     size_t count = (size_t)g.K * g.CRS;
     std::vector<float> part((size_t)slices * count, NAN);   /* a partial never written stays NaN */
     std::function<void()> body;
+    const bool rsc = dt != DT_F32 && igemm_rsc_ok(g);   /* as conv_cuda.cu's bwd_filter_igemm */
     if (dt == DT_BF16) {
         using T = __nv_bfloat16;
-        body = [&] { conv_wgrad_igemm_kernel<T>(g, per, (const T *)x, (const T *)dy, part.data()); };
+        if (rsc) body = [&] { conv_wgrad_igemm_kernel<T, true>(g, per, (const T *)x, (const T *)dy, part.data()); };
+        else body = [&] { conv_wgrad_igemm_kernel<T, false>(g, per, (const T *)x, (const T *)dy, part.data()); };
     } else if (dt == DT_F16) {
         using T = __half;
-        body = [&] { conv_wgrad_igemm_kernel<T>(g, per, (const T *)x, (const T *)dy, part.data()); };
+        if (rsc) body = [&] { conv_wgrad_igemm_kernel<T, true>(g, per, (const T *)x, (const T *)dy, part.data()); };
+        else body = [&] { conv_wgrad_igemm_kernel<T, false>(g, per, (const T *)x, (const T *)dy, part.data()); };
     } else if (dt == DT_F32) {
         body = [&] { conv_wgrad_igemm_f32_kernel(g, per, (const float *)x, (const float *)dy, part.data()); };
     } else {
