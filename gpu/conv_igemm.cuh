@@ -21,7 +21,7 @@
  * The backward-filter (conv_wgrad_igemm_kernel, below) is the same loop on dw (K, CRS) = dy ·
  * colᵀ, the reduction over N·P·Q cut into slices of fp32 partial sums; where C is a multiple of 32
  * its columns run in (r, s, c) order too (a thread gathers one pixel's 32 channels at one tap, the
- * tile stored [k][n]), 1241 -> 355 instructions a warp per step (K a multiple of 64; 1035 in
+ * tile stored [k][n]), 1241 -> 315 instructions a warp per step (K a multiple of 64; 1015 in
  * (c, r, s) order). The backward-data runs
  * the forward kernels once per stride phase of dx (dgrad_plan, at the end): each phase's output
  * pixels are every st-th of dx (igemm_geom's output mapping); its reduction runs over K, so the
@@ -29,6 +29,7 @@
  * Index math is 32-bit: the launcher takes tensors below 2^31 elements. */
 #ifndef DLBENCH_CONV_IGEMM_CUH
 #define DLBENCH_CONV_IGEMM_CUH
+#include "fastdiv.h"
 #include "mma_sm80.cuh"
 
 #define IG_THREADS 128
@@ -52,12 +53,14 @@ struct igemm_geom {
     int CRS, PQ, NPQ;
     int OHW, OW, os, o0;
     int rsc;   /* 1: the reduction runs in (r, s, c) order and w is given as (K, R, S, C) (igemm_rsc_ok) */
+    struct fastdiv fPQ, fQ;   /* the backward-filter's pixel l -> (image, p, q) each step */
 };
 
 static inline igemm_geom igemm_geom_make(int N, int C, int H, int W, int K, int R, int S, int P, int Q, int stride, int padh, int padw,
                                          int dil)
 {
-    igemm_geom g = {N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil, C * R * S, P * Q, N * P * Q, P * Q, Q, 1, 0, 0};
+    igemm_geom g = {N, C, H, W, K, R, S, P, Q, stride, padh, padw, dil, C * R * S, P * Q, N * P * Q, P * Q, Q, 1, 0, 0,
+                    fastdiv_make((uint32_t)(P * Q)), fastdiv_make((uint32_t)Q)};
     return g;
 }
 
@@ -361,7 +364,7 @@ __device__ __forceinline__ void wgrad_gather_b(uint32_t (&v)[IG_BK / 2], const i
 __device__ __forceinline__ void wgrad_gather_b_rsc(uint32_t (&v)[IG_BK / 2], const igemm_geom &g, const uint16_t *xc, int rd, int sd, bool grp_ok,
                                                    int l, int img, int pq, int l_end)
 {
-    const int p = pq / g.Q, q = pq - p * g.Q, HW = g.H * g.W;
+    const int p = (int)fastdiv_div((uint32_t)pq, g.fQ), q = pq - p * g.Q, HW = g.H * g.W;
     const int ih = p * g.stride - g.padh + rd, iw = q * g.stride - g.padw + sd;
     if (grp_ok && l < l_end && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W) {
         const uint16_t *pp = xc + (size_t)img * g.C * HW + ih * g.W + iw;
@@ -415,7 +418,7 @@ __global__ void __launch_bounds__(IG_THREADS)
     uint16_t av[IG_BM * IG_BK / IG_THREADS];
     static_assert(IG_BK == 32, "a warp's lanes are the step's pixels");
     auto gather = [&](int l0) {   /* the step's dy tile and col tile; the thread's pixel l of the dy tile found once */
-        const int l = l0 + lane, img = l / g.PQ, pq = l - img * g.PQ;
+        const int l = l0 + lane, img = (int)fastdiv_div((uint32_t)l, g.fPQ), pq = l - img * g.PQ;
         wgrad_gather_a(av, g, dyg, m0, l, img, pq, l_end, tid);
         if (RSC) wgrad_gather_b_rsc(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l, img, pq, l_end);
         else wgrad_gather_b(bv, g, xc, r * g.dil, sc * g.dil, col_ok, l0, l_end);
