@@ -124,12 +124,14 @@ endif
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Itests -DDLBENCH_BIN='"$(abspath $(DLBENCH))"' -DDLBENCH_PRICES_FILE='"$(abspath bench/prices.csv)"'
 
 # The include graph (no circles, no upward includes), `make install` into a temporary folder,
-# --help against README and the CI step (scripts/ci/bench-ci.sh) end to end on tiny runs first, then
+# --help against README, sass-mix.py on a fixed listing and the CI step (scripts/ci/bench-ci.sh) end
+# to end on tiny runs first, then
 # the tests: CPU tests in parallel workers, GPU tests (suite names cuda_*) one at a time.
 test: $(DLBENCH) $(TESTBIN)
 	@scripts/check-includes.sh
 	@scripts/check-install.sh
 	@scripts/check-docs.sh $(DLBENCH)
+	@scripts/test-sass-mix.sh
 	@scripts/ci/test-bench-ci.sh $(DLBENCH)
 	@scripts/run-tests.sh $(TESTBIN) $(TEST_ARGS)
 

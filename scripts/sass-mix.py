@@ -4,8 +4,10 @@ so a change to a fused kernel is measured on a machine without a GPU (what it co
 not how fast it runs).
 
   scripts/sass-mix.py OBJECT [--arch sm_90] [--filter NAME] [--csv]
+  scripts/sass-mix.py --sass FILE [--filter NAME] [--csv]
 
-OBJECT: a .o from build/cuda-obj/ or a linked binary. For each kernel whose name contains NAME
+OBJECT: a .o from build/cuda-obj/ or a linked binary; or --sass, the text `cuobjdump -sass` printed
+(made elsewhere, or a test's fixture). For each kernel whose name contains NAME
 (default: every kernel with HMMA), the loop (backward branch) holding the most HMMA instructions:
 its static length (every path through the body, e.g. a masked and an unmasked one, counted once),
 HMMA, LDSM, LDGSTS, local-memory spills (LDL/STL) inside it, and the other instructions per HMMA.
@@ -72,14 +74,26 @@ def opcode(op):
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `| head` ends the listing quietly
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("object")
+    ap.add_argument("object", nargs="?")
+    ap.add_argument("--sass", help="read this cuobjdump -sass listing instead of running cuobjdump")
     ap.add_argument("--arch", default="sm_90")
     ap.add_argument("--filter", default="")
     ap.add_argument("--csv", action="store_true")
     a = ap.parse_args()
-    if not os.path.isfile(a.object):
-        print(f"sass-mix: {a.object}: no such file", file=sys.stderr)
+    if (a.object is None) == (a.sass is None):
+        print("sass-mix: give an OBJECT or --sass FILE", file=sys.stderr)
         return 2
+    path = a.sass or a.object
+    if not os.path.isfile(path):
+        print(f"sass-mix: {path}: no such file", file=sys.stderr)
+        return 2
+    if a.sass:
+        with open(a.sass, errors="replace") as f:
+            listing = f.read()
+        if "Function : " not in listing:
+            print(f"sass-mix: {a.sass}: no 'Function :' in it (not a cuobjdump -sass listing)", file=sys.stderr)
+            return 2
+        return report(listing, a)
     tool = find_cuobjdump()
     if not tool:
         print("sass-mix: no cuobjdump (set CUOBJDUMP, or pip install nvidia-cuda-cuobjdump)", file=sys.stderr)
@@ -90,8 +104,12 @@ def main():
     if r.returncode != 0 or "Function :" not in r.stdout:
         print(f"sass-mix: {a.object}: no {a.arch} SASS ({r.stderr.strip() or 'cuobjdump found none'})", file=sys.stderr)
         return 2
+    return report(r.stdout, a)
+
+
+def report(listing, a):
     rows = []
-    for f in r.stdout.split("Function : ")[1:]:
+    for f in listing.split("Function : ")[1:]:
         name = f.split()[0]
         if a.filter not in name:
             continue
