@@ -19,7 +19,8 @@
  * What a tile costs beside its mma.sync (scripts/sass-mix.py counts it in the SASS): B fragments
  * two n-tiles per ldmatrix.x4; the causal and length masks only on the tiles that need them (the
  * diagonal's and the last); the scale folded into one FFMA before the SFU's ex2 (fast_exp2); the
- * cp.async addresses one base and constant steps per thread (tile_async). On sm_90, bf16, the
+ * cp.async addresses one base and constant steps per thread (tile_async); dQ's rows found once a
+ * tile and added without divergent lanes (dq_row, dq_add). On sm_90, bf16, the
  * forward's main loop at d = 128 went from 7.9 to 5.5 other instructions per mma (every path of
  * the loop counted), the split-layout backward's from 5.6–6.9 to 4.3–5.0, d = 64's forward from
  * 14.1 to 8.3. */
@@ -264,21 +265,26 @@ __global__ void __launch_bounds__(FLASH_THREADS)
 #endif
 }
 
-/* Adds a 16×8 tile of dQ (an mma accumulator: rows r0 + g and r0 + g + 8 of the sequence, columns
- * c0 + 2tq..) into the fp32 accumulator ((B, T, H, D) packed), four columns per reduction: lanes
- * tq and tq^1 swap halves so the even one holds row g, columns 2tq..2tq+3 and the odd one row g+8,
- * columns 2tq-2..2tq+1. Rows past Tn are left out. */
+/* dQ rows r0.. of a 16-row m-tile in the fp32 accumulator ((B, T, H, D) packed), as this lane adds
+ * them (dq_add): its row (r0 + g, or r0 + g + 8 for odd tq) at column 2(tq − odd), or NULL when that
+ * row is past Tn. Found once per tile and m-tile; each n-tile adds its column as a constant. */
 template <int D>
-__device__ __forceinline__ void dq_add(float *dq_acc, const float (&c)[4], int b, int Tn, int H, int h, int r0, int c0, int lane)
+__device__ __forceinline__ float *dq_row(float *dq_acc, int b, int Tn, int H, int h, int r0, int lane)
 {
     const int g = lane >> 2, tq = lane & 3, odd = tq & 1, query = r0 + g + 8 * odd;
-    float x = __shfl_xor_sync(0xffffffffu, odd ? c[0] : c[2], 1);
-    float y = __shfl_xor_sync(0xffffffffu, odd ? c[1] : c[3], 1);
-    float *dst = dq_acc + (((size_t)b * Tn + query) * H + h) * D + c0 + 2 * (tq - odd);
-    if (query < Tn) {
-        if (odd) red_add4(dst, x, y, c[2], c[3]);
-        else red_add4(dst, c[0], c[1], x, y);
-    }
+    return query < Tn ? dq_acc + (((size_t)b * Tn + query) * H + h) * D + 2 * (tq - odd) : nullptr;
+}
+
+/* Adds a 16×8 tile of dQ (an mma accumulator: rows g and g + 8 of the m-tile, columns c0 + 2tq..)
+ * at row (dq_row) + c0, four columns per reduction: lanes tq and tq^1 swap halves so the even one
+ * holds row g, columns 2tq..2tq+3 and the odd one row g+8, columns 2tq-2..2tq+1; the values chosen
+ * by selects, so the lanes do not diverge. */
+__device__ __forceinline__ void dq_add(float *row, int c0, const float (&c)[4], int lane)
+{
+    const bool odd = lane & 1;
+    const float x = __shfl_xor_sync(0xffffffffu, odd ? c[0] : c[2], 1);
+    const float y = __shfl_xor_sync(0xffffffffu, odd ? c[1] : c[3], 1);
+    if (row) red_add4(row + c0, odd ? x : c[0], odd ? y : c[1], odd ? c[2] : x, odd ? c[3] : y);
 }
 
 /* Stores one m-tile of dK (times scale) and dV in T: rows key0 + g and key0 + g + 8 (those before
@@ -465,7 +471,9 @@ __global__ void __launch_bounds__(32 * NW)
             }
         }
 #pragma unroll
-        for (int j = 0; j < NJ; j++) dq_add<D>(dq_acc, dqa[j], b, Tn, H, h, i0 + m0, (nb + j) * 8, lane);
+        float *dq_r = dq_row<D>(dq_acc, b, Tn, H, h, i0 + m0, lane);
+#pragma unroll
+        for (int j = 0; j < NJ; j++) dq_add(dq_r, (nb + j) * 8, dqa[j], lane);
     }
 #pragma unroll
     for (int kt = 0; kt < KT; kt++) store_dkdv<T>(dk, dv, in, ld_in, k0 + (KT * w + kt) * 16, Tn, 0, dka[kt], dva[kt], scale, lane);
@@ -640,9 +648,11 @@ __global__ void __launch_bounds__(256)
                 }
             }
 #pragma unroll
-            for (int mt = 0; mt < 2; mt++)
+            for (int mt = 0; mt < 2; mt++) {
+                float *dq_r = dq_row<D>(dq_acc, b, Tn, H, h, i0 + qw + 16 * mt, lane);
 #pragma unroll
-                for (int j = 0; j < NC; j++) dq_add<D>(dq_acc, dqa[mt][j], b, Tn, H, h, i0 + qw + 16 * mt, cw + 8 * j, lane);
+                for (int j = 0; j < NC; j++) dq_add(dq_r, cw + 8 * j, dqa[mt][j], lane);
+            }
         }
     }
 #pragma unroll
