@@ -22,8 +22,8 @@
  * cp.async addresses one base and constant steps per thread (tile_async); dQ's rows found once a
  * tile and added without divergent lanes (dq_row, dq_add). On sm_90, bf16, the
  * forward's main loop at d = 128 went from 7.9 to 5.5 other instructions per mma (every path of
- * the loop counted), the split-layout backward's from 5.6–6.9 to 4.3–5.0, d = 64's forward from
- * 14.1 to 8.3. */
+ * the loop counted; 3.1 on a tile without masks), the split-layout backward's from 5.6–6.9 to
+ * 3.4–4.1 (2.7–3.3), d = 64's forward from 14.1 to 8.3 (4.8). */
 #ifndef DLBENCH_FLASH_KERNELS_CUH
 #define DLBENCH_FLASH_KERNELS_CUH
 #include <math.h>
