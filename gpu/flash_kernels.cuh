@@ -227,10 +227,15 @@ __global__ void __launch_bounds__(FLASH_THREADS)
                 rs[i] += __shfl_xor_sync(0xffffffffu, rs[i], 2);
                 l_r[mt][i] = l_r[mt][i] * alpha[i] + rs[i];
             }
+            /* O rescaled only when some row's maximum moved (alpha = 1 exactly otherwise): past the
+             * first tiles most rows' maxima stay, and the D/2 multiplies a row pair costs are a tenth
+             * of an interior tile's instructions at d = 128 */
+            if (__any_sync(0xffffffffu, alpha[0] != 1.f || alpha[1] != 1.f)) {
 #pragma unroll
-            for (int dn = 0; dn < D / 8; dn++) {
-                acc[mt][dn][0] *= alpha[0]; acc[mt][dn][1] *= alpha[0];
-                acc[mt][dn][2] *= alpha[1]; acc[mt][dn][3] *= alpha[1];
+                for (int dn = 0; dn < D / 8; dn++) {
+                    acc[mt][dn][0] *= alpha[0]; acc[mt][dn][1] *= alpha[0];
+                    acc[mt][dn][2] *= alpha[1]; acc[mt][dn][3] *= alpha[1];
+                }
             }
         }
         /* O += P·V: the score accumulators of n-tiles 2kk, 2kk+1 are the A fragment of k-step kk */

@@ -71,12 +71,15 @@ Test(flash_sim, backward_variants_offered_by_shared_memory)
 }
 
 /* The simulator itself: the layouts it computes and the faults it catches. */
-Test(flash_sim, simulator_mma_and_ldmatrix_follow_the_ptx_layouts)
+Test(flash_sim, simulator_mma_ldmatrix_and_vote_follow_the_ptx_semantics)
 {
     cr_expect_eq(sim_selftest_mma(1), 0, "bf16 mma differs from A·B + C");
     cr_expect_eq(sim_selftest_mma(0), 0, "fp16 mma differs from A·B + C");
     cr_expect_eq(sim_selftest_ldmatrix(0), 0, "ldmatrix .x4: lanes off the layout");
     cr_expect_eq(sim_selftest_ldmatrix(1), 0, "ldmatrix .x4.trans: lanes off the layout");
+    cr_expect_eq(sim_selftest_any(5), 0, "__any_sync: one lane's vote must reach its warp and only it");
+    cr_expect_eq(sim_selftest_any(31), 0, "__any_sync: the last lane's vote");
+    cr_expect_eq(sim_selftest_any(-1), 0, "__any_sync: no vote");
 }
 
 Test(flash_sim, simulator_catches_kernel_faults)

@@ -27,7 +27,7 @@ struct copy16 { unsigned char *dst; unsigned char data[16]; int bytes; unsigned 
  * threads of a group in different ones (divergent code) are caught. */
 struct group { unsigned arrived = 0, gen = 0; int op = 0; };
 
-enum { OP_SYNC = 1, OP_SHFL, OP_MMA_BF16, OP_MMA_F16, OP_LDSM };
+enum { OP_SYNC = 1, OP_SHFL, OP_MMA_BF16, OP_MMA_F16, OP_LDSM, OP_VOTE };
 
 struct warp_state {
     group g;
@@ -198,6 +198,22 @@ float sim_shfl_xor(float v, int lane_mask)
     float r;
     warp_op(OP_SHFL, &v, 4, &r, 4, [lane_mask](warp_state &w) {
         for (int l = 0; l < 32; l++) memcpy(w.out[l], w.in[(l ^ lane_mask) & 31], 4);
+    });
+    return r;
+}
+
+int sim_any(int pred)
+{
+    int r;
+    const unsigned n = warp_size(sim_current->warp);
+    warp_op(OP_VOTE, &pred, 4, &r, 4, [n](warp_state &w) {
+        int any = 0;
+        for (unsigned l = 0; l < n; l++) {
+            int p;
+            memcpy(&p, w.in[l], 4);
+            any |= p != 0;
+        }
+        for (int l = 0; l < 32; l++) memcpy(w.out[l], &any, 4);
     });
     return r;
 }

@@ -63,6 +63,8 @@ static inline __half2 __floats2half2_rn(float lo, float hi) { return __half2{{f3
  * a thread that never does is reported as a deadlock. */
 void sim_syncthreads(void);
 float sim_shfl_xor(float v, int lane_mask);
+/* __any_sync over the whole warp: nonzero when some lane's predicate is. */
+int sim_any(int pred);
 /* c (16×8 fp32) += a (16×16) · b (16×8) with a warp's fragments (PTX "mma.m16n8k16"); bf16 or fp16
  * inputs, products exact, sums in double rounded to fp32 once. */
 void sim_mma_m16n8k16(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2], bool bf16);
@@ -80,6 +82,7 @@ void sim_red_add4(float *p, float a, float b, float c, float d);
 
 #define __syncthreads() sim_syncthreads()
 #define __shfl_xor_sync(mask, v, m) sim_shfl_xor((v), (m))
+#define __any_sync(mask, p) sim_any((p) ? 1 : 0)
 static inline float atomicAdd(float *p, float v)   /* fibers never interleave inside a statement */
 {
     float old = *p;

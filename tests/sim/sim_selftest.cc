@@ -68,6 +68,16 @@ int sim_selftest_ldmatrix(int trans)
     return sim_launch(1, 1, 32, 512, body) ? -1 : bad;
 }
 
+int sim_selftest_any(int lane)
+{
+    int bad = 0;
+    auto body = [&] {   /* two warps: only `lane` of the second votes 1 */
+        const int t = (int)threadIdx.x, got = __any_sync(0xffffffffu, lane >= 0 && t == 32 + lane);
+        if (got != (lane >= 0 && t >= 32)) bad++;
+    };
+    return sim_launch(1, 1, 64, 0, body) ? -1 : bad;
+}
+
 int sim_selftest_cp_async(unsigned *before, unsigned *after)
 {
     alignas(16) static unsigned src[4] = {11, 22, 33, 44};

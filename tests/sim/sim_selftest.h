@@ -11,6 +11,9 @@ extern "C" {
 double sim_selftest_mma(int bf16);
 /* Lanes whose ldmatrix .x4 (.trans) registers differ from the PTX layout, or -1. */
 int sim_selftest_ldmatrix(int trans);
+/* Threads of a 64-thread block whose __any_sync differs from "some lane of my warp voted": only
+ * lane `lane` (0..31; -1: none) of the second warp votes; or -1. */
+int sim_selftest_any(int lane);
 /* What a thread read from a cp.async target: before its wait (*before), after it (*after). */
 int sim_selftest_cp_async(unsigned *before, unsigned *after);
 /* What thread 1 reads of a word thread 0 writes with no barrier between, in either thread order. */
