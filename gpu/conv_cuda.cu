@@ -255,13 +255,12 @@ static int forward_igemm(const igemm_geom &ig, const T *x, const T *w, T *y, T *
         CUDA_CHECK_LAUNCH();
         w = wt;
     }
-    if (ig.CRS % 8 == 0 && ((uintptr_t)w & 15) == 0) {
+    /* the kernel without cp.async filter loads gathers in (c, r, s) order: it gets ig.rsc only
+     * where R·S = 1 (an unaligned w), the same order */
+    if (ig.CRS % 8 == 0 && ((uintptr_t)w & 15) == 0)
         conv_igemm_kernel<T, true><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, x, w, y);
-    } else {   /* the kernel without cp.async filter loads has no (r, s, c) order: here R·S = 1, the same order */
-        igemm_geom g = ig;
-        g.rsc = 0;
-        conv_igemm_kernel<T, false><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(g, x, w, y);
-    }
+    else
+        conv_igemm_kernel<T, false><<<grid, IG_THREADS, conv_igemm_smem(), cuda_stream>>>(ig, x, w, y);
     CUDA_CHECK_LAUNCH();
     return 0;
 }
@@ -322,7 +321,8 @@ static int run_chosen(enum dtype dt, int dir, const igemm_geom &ig, A igemm_way,
 
 /* y (N, K, P·Q) = forward convolution of x with w under g, by im2col + cuBLAS or by the implicit
  * GEMM (fp32; fp16/bf16 on sm_80+), whichever measured faster for this geometry. wt: room for the
- * filter in (r, s, c) order (fp16/bf16, C a multiple of 32, R·S > 1). */
+ * filter in (r, s, c) order (fp16/bf16; the implicit GEMM writes it where C is a multiple of 32
+ * and R·S > 1). */
 template <class T>
 static int forward_lowered(enum dtype dt, int N, int K, const geom &g, const T *x, const T *w, T *y, T *col, int nb, T *wt)
 {
@@ -350,8 +350,9 @@ static int conv_forward(enum dtype dt, const struct conv_shape *s, const T *x, c
     size_t per = (size_t)g.C * g.R * g.S * g.P * g.Q;
     if (too_large(per, "im2col")) return -1;
     int nb = chunk_of(per * sizeof(T), s->n);
-    /* one workspace for both ways: the implicit GEMM's reordered filter, then im2col's columns */
-    size_t wtb = sizeof(T) == 2 && s->c % IG_BK == 0 ? align256(conv_w_elems(s) * sizeof(T)) : 0;
+    /* one workspace for both ways: room for the implicit GEMM's reordered filter (fp16/bf16), then
+     * im2col's columns */
+    size_t wtb = sizeof(T) == 2 ? align256(conv_w_elems(s) * sizeof(T)) : 0;
     char *ws = (char *)workspace(wtb + per * sizeof(T) * nb);
     if (!ws) return -1;
     T *col = (T *)(ws + wtb);

@@ -119,20 +119,26 @@ __device__ __forceinline__ void igemm_gather_b(uint32_t (&v)[IG_BK / 2], const i
     }
 }
 
-/* The same in (r, s, c) order: the step's 32 values are channels c0.. at tap (r, s), one plane of
- * HW elements apart; a column outside the image (or past N·P·Q) is 32 zeros. */
-__device__ __forceinline__ void igemm_gather_b_rsc(uint32_t (&v)[IG_BK / 2], const igemm_geom &g, const uint16_t *xn, int h0, int w0, bool col_ok,
-                                                   int c0, int r, int s)
+/* The (r, s, c) order's gather (forward and backward-filter): 32 values one channel plane (HW
+ * elements) apart from p, packed in pairs; 32 zeros where !ok (p is then not read). */
+__device__ __forceinline__ void gather_planes(uint32_t (&v)[IG_BK / 2], const uint16_t *p, int HW, bool ok)
 {
-    const int ih = h0 + r * g.dil, iw = w0 + s * g.dil, HW = g.H * g.W;
-    if (col_ok && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W) {
-        const uint16_t *p = xn + (size_t)c0 * HW + ih * g.W + iw;
+    if (ok) {
 #pragma unroll
         for (int i = 0; i < IG_BK / 2; i++) v[i] = pack16(p[2 * i * HW], p[(2 * i + 1) * HW]);
     } else {
 #pragma unroll
         for (int i = 0; i < IG_BK / 2; i++) v[i] = 0;
     }
+}
+
+/* The same in (r, s, c) order: the step's 32 values are channels c0.. at tap (r, s); a column
+ * outside the image (or past N·P·Q) is 32 zeros. */
+__device__ __forceinline__ void igemm_gather_b_rsc(uint32_t (&v)[IG_BK / 2], const igemm_geom &g, const uint16_t *xn, int h0, int w0, bool col_ok,
+                                                   int c0, int r, int s)
+{
+    const int ih = h0 + r * g.dil, iw = w0 + s * g.dil, HW = g.H * g.W;
+    gather_planes(v, xn + (size_t)c0 * HW + ih * g.W + iw, HW, col_ok && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W);
 }
 
 /* Where the next step of the reduction starts in (r, s, c) order: channels c0.. of tap (r, s). */
@@ -180,13 +186,16 @@ __device__ __forceinline__ void igemm_store_a(uint16_t *As, const uint16_t (&av)
     }
 }
 
-/* A column's 32 values into its row of the B tile ([n][k]): four 16-byte stores. */
-__device__ __forceinline__ void igemm_store_b(uint16_t *Bs, const uint32_t (&v)[IG_BK / 2], int tid)
+/* 32 values (v, packed in pairs) to 16-byte-aligned shared memory at dst: four 16-byte stores. */
+__device__ __forceinline__ void store_32(uint16_t *dst, const uint32_t (&v)[IG_BK / 2])
 {
-    uint4 *d = reinterpret_cast<uint4 *>(Bs + tid * IG_LDBK);
+    uint4 *d = reinterpret_cast<uint4 *>(dst);
 #pragma unroll
     for (int j = 0; j < IG_BK / 8; j++) d[j] = make_uint4(v[4 * j], v[4 * j + 1], v[4 * j + 2], v[4 * j + 3]);
 }
+
+/* A column's 32 values into its row of the B tile ([n][k]). */
+__device__ __forceinline__ void igemm_store_b(uint16_t *Bs, const uint32_t (&v)[IG_BK / 2], int tid) { store_32(Bs + tid * IG_LDBK, v); }
 
 /* acc (the warp's 32 × 64 part) += A (64 × 32, [m][k]) · B (32 × 128, stored [n][k], or [k][n]
  * where BKN) of one step. */
@@ -366,22 +375,14 @@ __device__ __forceinline__ void wgrad_gather_b_rsc(uint32_t (&v)[IG_BK / 2], con
 {
     const int p = (int)fastdiv_div((uint32_t)pq, g.fQ), q = pq - p * g.Q, HW = g.H * g.W;
     const int ih = p * g.stride - g.padh + rd, iw = q * g.stride - g.padw + sd;
-    if (grp_ok && l < l_end && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W) {
-        const uint16_t *pp = xc + (size_t)img * g.C * HW + ih * g.W + iw;
-#pragma unroll
-        for (int i = 0; i < IG_BK / 2; i++) v[i] = pack16(pp[2 * i * HW], pp[(2 * i + 1) * HW]);
-    } else {
-#pragma unroll
-        for (int i = 0; i < IG_BK / 2; i++) v[i] = 0;
-    }
+    gather_planes(v, xc + (size_t)img * g.C * HW + ih * g.W + iw, HW,
+                  grp_ok && l < l_end && (unsigned)ih < (unsigned)g.H && (unsigned)iw < (unsigned)g.W);
 }
 
-/* Its 32 values into row lane (pixel) of the [k][n] tile, columns 32·group..: four 16-byte stores. */
+/* Its 32 values into row lane (pixel) of the [k][n] tile, columns 32·group... */
 __device__ __forceinline__ void wgrad_store_b_rsc(uint16_t *Bs, const uint32_t (&v)[IG_BK / 2], int tid)
 {
-    uint4 *d = reinterpret_cast<uint4 *>(Bs + (tid & 31) * IG_LDB + 32 * (tid >> 5));
-#pragma unroll
-    for (int j = 0; j < IG_BK / 8; j++) d[j] = make_uint4(v[4 * j], v[4 * j + 1], v[4 * j + 2], v[4 * j + 3]);
+    store_32(Bs + (tid & 31) * IG_LDB + 32 * (tid >> 5), v);
 }
 
 /* Grid (⌈CRS / 128⌉, ⌈K / 64⌉, slices), 128 threads, conv_igemm_smem() bytes; slice z covers

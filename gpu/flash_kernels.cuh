@@ -475,7 +475,6 @@ __global__ void __launch_bounds__(32 * NW)
                 }
             }
         }
-#pragma unroll
         float *dq_r = dq_row<D>(dq_acc, b, Tn, H, h, i0 + m0, lane);
 #pragma unroll
         for (int j = 0; j < NJ; j++) dq_add(dq_r, (nb + j) * 8, dqa[j], lane);

@@ -35,17 +35,15 @@ static int fwd_launch(enum dtype dt, const igemm_geom &g, const void *x, const v
         w = wt.data();
     }
     bool vec = g.CRS % 8 == 0 && ((uintptr_t)w & 15) == 0;
-    igemm_geom gs = g;
-    if (!vec) gs.rsc = 0;   /* as forward_igemm: only where R·S = 1, the same order */
     std::function<void()> body;
     if (dt == DT_BF16) {
         using T = __nv_bfloat16;
-        if (vec) body = [&] { conv_igemm_kernel<T, true>(gs, (const T *)x, (const T *)w, (T *)y); };
-        else body = [&] { conv_igemm_kernel<T, false>(gs, (const T *)x, (const T *)w, (T *)y); };
+        if (vec) body = [&] { conv_igemm_kernel<T, true>(g, (const T *)x, (const T *)w, (T *)y); };
+        else body = [&] { conv_igemm_kernel<T, false>(g, (const T *)x, (const T *)w, (T *)y); };
     } else if (dt == DT_F16) {
         using T = __half;
-        if (vec) body = [&] { conv_igemm_kernel<T, true>(gs, (const T *)x, (const T *)w, (T *)y); };
-        else body = [&] { conv_igemm_kernel<T, false>(gs, (const T *)x, (const T *)w, (T *)y); };
+        if (vec) body = [&] { conv_igemm_kernel<T, true>(g, (const T *)x, (const T *)w, (T *)y); };
+        else body = [&] { conv_igemm_kernel<T, false>(g, (const T *)x, (const T *)w, (T *)y); };
     } else if (dt == DT_F32) {
         body = [&] { conv_igemm_f32_kernel(g, (const float *)x, (const float *)w, (float *)y); };
         gx = (unsigned)((g.NPQ + FG_BN - 1) / FG_BN);
