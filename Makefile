@@ -70,6 +70,14 @@ GIT_REV_STAMP := $(BUILD)/.git-rev
 $(shell mkdir -p $(BUILD); [ "$$(cat $(GIT_REV_STAMP) 2>/dev/null)" = '$(GIT_REV)' ] || echo '$(GIT_REV)' > $(GIT_REV_STAMP))
 $(BUILD)/obj/harness/cli.o $(BUILD)/obj/harness/output/sysinfo_collect.o: $(GIT_REV_STAMP)
 
+# The C objects rebuild when their flags change, and when -march=native names another CPU than the
+# one they were compiled for (a checkout carried to another machine would otherwise run the first
+# CPU's instructions there: AVX-512 objects from a Zen 4 fault with SIGILL on a Zen 3).
+NATIVE_ARCH := $(if $(findstring native,$(MARCH)),$(shell $(CC) $(MARCH) -Q --help=target 2>/dev/null | awk '$$1 == "-march=" {print $$2}'))
+CFLAGS_STAMP := $(BUILD)/.cflags
+CFLAGS_SIG   := $(CC) $(CFLAGS)$(if $(NATIVE_ARCH), (native = $(NATIVE_ARCH)))
+$(shell [ "$$(cat $(CFLAGS_STAMP) 2>/dev/null)" = '$(CFLAGS_SIG)' ] || echo '$(CFLAGS_SIG)' > $(CFLAGS_STAMP))
+
 MAIN_OBJ := $(BUILD)/obj/harness/main.o
 LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(SRC_C:%.c=$(BUILD)/obj/%.o)) $(CU_OBJ)
 TEST_SRC := $(wildcard tests/*.c)
@@ -102,7 +110,7 @@ deps: $(DEPS_OK)
 check-deps:
 	@scripts/install-deps.sh --check=build$(if $(filter fuzz,$(MAKECMDGOALS)),$(comma)fuzz)
 
-$(BUILD)/obj/%.o: %.c | $(PREREQ)
+$(BUILD)/obj/%.o: %.c $(CFLAGS_STAMP) | $(PREREQ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
