@@ -7,8 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Dense layers (inner = 1, dy (outer, ch)): the rows are streamed and summed into a strip of
+ * columns at a time. Walking one column down the rows, as the general loop does, reads at a stride of
+ * ch floats: at ch = 1024 that is 4 KiB, so every read of a column falls into one L1 set, the lines
+ * evict each other and each read goes to L2 (the MLP step's three calls took ~1 ms of its 19 on the
+ * 2-vCPU Zen 3, by perf). */
+#define BIAS_STRIP 64
+static void bias_bwd_rows(int outer, int ch, const float *restrict dy, float *restrict db)
+{
+#pragma omp parallel for schedule(static) if ((long)outer * ch >= 32768)
+    for (int c0 = 0; c0 < ch; c0 += BIAS_STRIP) {
+        int w = ch - c0 < BIAS_STRIP ? ch - c0 : BIAS_STRIP;
+        double s[BIAS_STRIP] = {0};
+        for (int o = 0; o < outer; o++) {
+            const float *d = dy + (size_t)o * ch + c0;
+#pragma omp simd
+            for (int i = 0; i < w; i++) s[i] += d[i];
+        }
+        for (int i = 0; i < w; i++) db[c0 + i] = (float)s[i];
+    }
+}
+
 int bias_bwd_cpu(int outer, int ch, int inner, const float *restrict dy, float *restrict db)
 {
+    if (inner == 1) {
+        bias_bwd_rows(outer, ch, dy, db);
+        return 0;
+    }
 #pragma omp parallel for schedule(static) if ((long)outer * ch * inner >= 32768)
     for (int c = 0; c < ch; c++) {
         double s = 0;

@@ -21,18 +21,26 @@ static void check_train_layers(const struct backend *b)
 {
     struct rng r;
     rng_seed(&r, 9, 9);
-    /* bias gradient over (outer, ch, inner) = (3, 5, 7) */
-    {
-        float dy[105], db[5];
-        double ref[5];
-        rng_fill_uniform(&r, dy, 105, -1, 1);
-        float *d_dy = dev_put(b, dy, sizeof dy), *d_db = b->dev->alloc(sizeof db);
-        cr_assert_eq(b->train->bias_bwd(3, 5, 7, d_dy, d_db), 0);
+    /* bias gradient over (outer, ch, inner): a convolution's (3, 5, 7), and dense layers' (inner 1):
+     * one row, a strip and a part (70 columns), the MLP's 128 x 1024 (threaded) */
+    static const int bias_shapes[][3] = {{3, 5, 7}, {1, 1, 1}, {130, 70, 1}, {128, 1024, 1}};
+    for (size_t t = 0; t < sizeof bias_shapes / sizeof *bias_shapes; t++) {
+        int o = bias_shapes[t][0], ch = bias_shapes[t][1], in = bias_shapes[t][2];
+        size_t ny = (size_t)o * ch * in;
+        float *dy = malloc(ny * sizeof *dy), *db = malloc(ch * sizeof *db);
+        double *ref = malloc(ch * sizeof *ref);
+        cr_assert(dy && db && ref);
+        rng_fill_uniform(&r, dy, ny, -1, 1);
+        float *d_dy = dev_put(b, dy, ny * sizeof *dy), *d_db = b->dev->alloc(ch * sizeof *db);
+        cr_assert_eq(b->train->bias_bwd(o, ch, in, d_dy, d_db), 0);
         b->dev->sync();
-        b->dev->download(db, d_db, sizeof db);
-        bias_bwd_ref(3, 5, 7, dy, ref);
-        for (int i = 0; i < 5; i++) cr_expect(fabs(db[i] - ref[i]) < 1e-5, "%s bias_bwd[%d] %g vs %g", b->name, i, db[i], ref[i]);
+        b->dev->download(db, d_db, ch * sizeof *db);
+        bias_bwd_ref(o, ch, in, dy, ref);
+        for (int i = 0; i < ch; i++)
+            cr_expect(fabs(db[i] - ref[i]) < 1e-5 * fmax(1, fabs(ref[i])) + 1e-5, "%s bias_bwd (%d, %d, %d)[%d] %g vs %g", b->name, o, ch,
+                      in, i, db[i], ref[i]);
         b->dev->release(d_dy); b->dev->release(d_db);
+        free(dy); free(db); free(ref);
     }
     /* max-pool 2x2 on 3 planes of 7x6 (odd height: the last row is dropped) */
     {
