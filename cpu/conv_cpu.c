@@ -1,7 +1,7 @@
 /* conv_cpu.c: convolution on the CPU, lowered to GEMM (the same algorithm as the CUDA backend):
  * im2col of a block of output rows, small enough to stay in L2, then sgemm; col2im for
- * backward-data. The sgemm is OpenBLAS's or, on CPUs with AVX-512F, dlbench's kernel, whichever
- * the shape's first calls measured faster (the whole convolution, each way, best of three after a
+ * backward-data. The sgemm is OpenBLAS's or, on CPUs with AVX-512F or AVX2 + FMA, dlbench's kernel
+ * (gemm_own_cpu.c), whichever the shape's first calls measured faster (the whole convolution, each way, best of three after a
  * warm call): per core the kernel is level with OpenBLAS on large GEMMs and 0.5-0.8x on the MNIST
  * CNN's small ones (one thread, 2-vCPU VM), and inside the per-image parallel loop no single GEMM
  * can be timed. Images are spread over threads (one single-threaded sgemm each) when the batch
@@ -21,7 +21,7 @@ static int ran_own;      /* 0 once any GEMM of the call fell back to OpenBLAS */
 /* c (m x n, stride ldc) = (acc ? c : 0) + op(a)·op(b), row-major, on the calling thread's team. */
 static void sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, int acc, float *c, int ldc)
 {
-    if (use_own && gemm_avx512_cpu_ld(0, ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc) == 0) return;
+    if (use_own && gemm_own_cpu_ld(0, ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc) == 0) return;
     __atomic_store_n(&ran_own, 0, __ATOMIC_RELAXED);   /* any thread of the team */
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1, a, lda, b, ldb,
                 acc ? 1 : 0, c, ldc);
@@ -192,7 +192,7 @@ static struct { int own, timed; struct way_choice times; } conv_last;   /* the l
 int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const float *b, float *out)
 {
     cpu_last_impl = CPU_IMPL_IM2COL_SGEMM;
-    int own = gemm_avx512_cpu_available() && !omp_in_parallel(), rc = 0;   /* in a parallel region: nothing timed */
+    int own = gemm_own_cpu_available() && !omp_in_parallel(), rc = 0;   /* in a parallel region: nothing timed */
     const struct way_choice *h = NULL;
     if (own && conv_cpu_way < 0) {
         struct conv_call x = {d, s, a, b, out};
@@ -213,7 +213,7 @@ const char *conv_cpu_note(void)
 {
     static const char *const names[] = {"OpenBLAS", "own", "", ""};
     static char note[160];
-    int len = conv_last.own ? snprintf(note, sizeof note, "im2col + dlbench AVX-512 sgemm kernel")
+    int len = conv_last.own ? snprintf(note, sizeof note, "im2col + dlbench %s", gemm_own_cpu_name())
                             : snprintf(note, sizeof note, "im2col + OpenBLAS sgemm (%s)", openblas_get_corename());
     if (conv_last.timed) choose_note_cpu(note, sizeof note, len, &conv_last.times, names);
     return note;

@@ -27,21 +27,25 @@ float *scratch_grow_cpu(struct scratch_cpu *s, size_t n);
 
 int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, const void *b, float *c);
 /* fp32 runs one of four ways, chosen per shape and thread count by measurement (gemm_cpu.c):
- * OpenBLAS (its own threads), one OpenBLAS call per thread on a tile of C, dlbench's AVX-512
- * kernel, or that kernel on 192-deep slices (from 4 threads); gemm_cpu_way -1
+ * OpenBLAS (its own threads), one OpenBLAS call per thread on a tile of C, dlbench's own
+ * kernel (AVX-512 or AVX2), or that kernel on 192-deep slices (from 4 threads); gemm_cpu_way -1
  * (default), or 0 / 1 / 2 / 3 to force one of them where it can run (tests).
  * gemm_cpu_note: what the last fp32 call ran, and the times of the ways timed at its first call. */
 extern int gemm_cpu_way;
 const char *gemm_cpu_note(void);
-/* fp32 C = op(A)·op(B) on AVX-512 FMA (gemm_avx512_cpu.c), row-major, packed leading dimensions,
- * k in slices of kc_slice (16..2048; else the default, 384); -1 when the CPU lacks AVX-512F or
- * packing memory cannot be had. */
-int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
+/* fp32 C = op(A)·op(B) by dlbench's own kernel (gemm_own_cpu.c) on the widest of AVX-512 and
+ * AVX2 + FMA the CPU has, row-major, packed leading dimensions, k in slices of kc_slice (16..2048;
+ * else the set's default); -1 when the CPU has neither or packing memory cannot be had. */
+int gemm_own_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
 /* The same with leading dimensions (row-major: lda is op(A)'s stored row length), and C += op(A)·op(B)
  * when accumulate (conv_cpu.c's tiles and its backward-filter sums). */
-int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *b, long ldb,
-                       int accumulate, float *c, long ldc);
-int gemm_avx512_cpu_available(void);
+int gemm_own_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *b, long ldb,
+                    int accumulate, float *c, long ldc);
+int gemm_own_cpu_available(void);
+/* "AVX2 sgemm kernel (6x16)": the set the kernel runs on and its register tile. */
+const char *gemm_own_cpu_name(void);
+/* Tests: 0 (default) the widest set; 256 or 512 forces AVX2 or AVX-512 (unavailable: -1 above). */
+extern int gemm_own_cpu_isa;
 /* bf16 inputs (uint16), fp32 accumulate and output; vdpbf16ps. 0 ok, -1 when the CPU lacks it. */
 int gemm_bf16_cpu(int ta, int tb, int m, int n, int k, const uint16_t *a, const uint16_t *b, float *c);
 int gemm_bf16_cpu_available(void);

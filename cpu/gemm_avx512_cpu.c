@@ -1,21 +1,11 @@
-/* gemm_avx512_cpu.c: fp32 GEMM on AVX-512 FMA, dlbench's own kernel beside OpenBLAS's sgemm
- * (gemm_cpu.c times both at a shape's first call and keeps the faster). Compiled for AVX-512
- * whatever MARCH says; used only when cpuid and the OS report AVX-512F. C = op(A)·op(B), row-major.
- * Scheme (BLIS's loops, with the roles of A and B swapped for row-major C):
- *   blocks of up to 2048 rows x 2048 columns x 2048 deep; per block, op(A) is packed into panels of
- *   MR = 12 rows, once, by all threads together, slice by slice of KC deep (then a barrier: the only
- *   one per block); op(B) is packed into panels of NR = 32 columns by each thread, a run at a time,
- *   right before the run is used, so the packed run is written into the L2 that reads it (packing B
- *   for the whole block beforehand sent 16 MiB through L3 and back: +1-5% at 1-2 threads without
- *   it, paired with MKL; threads that share columns of C each pack them). KC = 384 as BLIS's Skylake-X sgemm
- *   (256 and 384 were level within the 2-vCPU VM's noise); the caller may ask for shallower slices,
- *   for two hyperthreads that share one L1 (gemm_cpu.c times 192-deep slices from 4 threads);
- *   each thread owns a rectangle of C (a gm x gn grid as square as the thread count allows) and,
- *   per slice, runs through runs of NB = 256 columns (8 B panels, KC x NB = 384 KiB that stay in
- *   L2), and for each A panel (12 x KC = 18 KiB that stays in L1) through the run's B panels.
+/* gemm_avx512_cpu.c: the AVX-512 half of dlbench's own fp32 GEMM (gemm_own_cpu.c holds the blocking,
+ * packing schedule and threads; gemm_own_cpu.h the table this file fills): a 12 x 32 register tile
+ * and the packing of A and B panels, compiled for AVX-512 whatever MARCH says and used only when
+ * cpuid and the OS report AVX-512F. C = op(A)·op(B), row-major.
  *   Micro-kernel: 12 x 32 of C in 24 zmm accumulators; per k two vector loads of B (streamed from
  *   L2, prefetched 8 k ahead), twelve broadcasts of A, 24 FMAs: 12 cycles at two FMA ports, 1.2
- *   loads per cycle. Tiles at C's edges run on a zero-padded scratch tile.
+ *   loads per cycle. KC = 384 as BLIS's Skylake-X sgemm (256 and 384 were level within the 2-vCPU
+ *   VM's noise): an A panel (12 x 384 floats, 18 KiB) stays in L1.
  *   Packing: row-major A (the usual case) is transposed 16 k at a time (a 16 x 16 shuffle network),
  *   transposed B likewise; A stored (K, M) and B stored (K, N) are copied with masked vector loads.
  * Floor: 2·m·n·k FLOPs ÷ the FMA loop's rate (peak_cpu.c); packing reads A and B once per block
@@ -29,25 +19,14 @@
  * wait when one vCPU runs slower (5-9% of a call); claiming column runs dynamically recovered that
  * in one VM phase (+5-12%) but lost 2-6% on other shapes in the next, so the split stays static.
  * MKL's C came out bit-equal to this kernel's at 2048³ (the same 384-deep slices, it seems). */
-#include "cpu_ops.h"
+#include "gemm_own_cpu.h"
 #include <immintrin.h>
-#include <omp.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define TARGET __attribute__((target("avx512f")))
 #define MR 12             /* rows of a C tile: broadcasts of A */
 #define NR 32             /* columns of a C tile: two vectors of B */
 #define KC_DEFAULT 384    /* k-depth of a slice: an A panel (12 x 384 floats, 18 KiB) stays in L1 */
 #define PFD 8             /* k-steps of B prefetched ahead (1 KiB) */
-#define NB 256            /* columns of B per L2-resident run: KC x NB = 384 KiB */
-#define MB 2048           /* rows, columns and depth of the blocks packed at once (16 MiB each at most) */
-#define NBIG 2048
-#define KB 2048
-
-/* Packing space, per thread (a caller's threads may each run the kernel inside its own parallel
- * region): scratch_grow_cpu, so timed calls neither allocate nor fault pages after the first. */
-static _Thread_local struct scratch_cpu abuf, bbuf;
 
 /* c (MR x NR at stride ldc) = (acc ? c : 0) + ap (kc x MR, in L1) · bp (kc x NR, streamed from L2);
  * an: the A panel to pull into L1 meanwhile, a line per k-step (ap itself but on a run's last B
@@ -148,94 +127,6 @@ TARGET static void pack_b(int tb, const float *b, long ldb, long p0, int kc, lon
         for (int j = 0; j < NR; j++) dst[p * NR + j] = j < nr ? b[(j0 + j) * ldb + p0 + p] : 0;
 }
 
-/* The gm x gn grid of t rectangles over mu row panels and nu column panels whose rectangles are
- * closest to square in elements (the least of A and B read per FLOP from L3). */
-static void grid(int t, long mu, long nu, int *gm, int *gn)
-{
-    double best = -1;
-    *gm = t, *gn = 1;
-    for (int d = 1; d <= t; d++) {
-        if (t % d || d > mu || t / d > nu) continue;
-        double h = (double)mu * MR / d, w = (double)nu * NR / (t / d), sq = h < w ? h / w : w / h;
-        if (sq > best) best = sq, *gm = d, *gn = t / d;
-    }
-}
+static int available(void) { return __builtin_cpu_supports("avx512f") != 0; }
 
-int gemm_avx512_cpu_available(void) { return __builtin_cpu_supports("avx512f") != 0; }
-
-/* One MR x NR tile of C: straight into C, or through a scratch tile at C's edges. */
-static inline void tile(long kc, const float *ap, const float *bp, float *c, long ldc, int mr, int nr, int acc, const float *an)
-{
-    if (mr == MR && nr == NR) { kernel(kc, ap, bp, c, ldc, acc, an); return; }
-    float t[MR * NR] __attribute__((aligned(64)));
-    kernel(kc, ap, bp, t, NR, 0, an);
-    for (int r = 0; r < mr; r++)
-        for (int s = 0; s < nr; s++) c[r * ldc + s] = (acc ? c[r * ldc + s] : 0) + t[r * NR + s];
-}
-
-int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c)
-{
-    return gemm_avx512_cpu_ld(kc_slice, ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, 0, c, n);
-}
-
-int gemm_avx512_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *b, long ldb,
-                       int accumulate, float *c, long ldc)
-{
-    if (!gemm_avx512_cpu_available()) return -1;
-    if (m <= 0 || n <= 0) return 0;
-    if (k <= 0) {
-        for (long i = 0; i < m && !accumulate; i++) memset(c + i * ldc, 0, n * sizeof *c);
-        return 0;
-    }
-    int t = omp_in_parallel() ? 1 : omp_get_max_threads();
-    const long ks = kc_slice >= 16 && kc_slice <= KB ? kc_slice : KC_DEFAULT;
-    long mb = m < MB ? m : MB, nb = n < NBIG ? n : NBIG, kb = k < KB ? k : KB;
-    long mu = (mb + MR - 1) / MR, nu = (nb + NR - 1) / NR;
-    if (t > mu * nu) t = (int)(mu * nu);
-    int gm, gn;
-    grid(t, mu, nu, &gm, &gn);
-    t = gm * gn;
-    float *ab = scratch_grow_cpu(&abuf, (size_t)mu * MR * kb), *bb = scratch_grow_cpu(&bbuf, (size_t)t * NB * ks);
-    if (!ab || !bb) return -1;
-#pragma omp parallel num_threads(t) if (t > 1)
-    {
-        int id = omp_get_thread_num(), ri = id / gn, rj = id % gn;
-        float *run = bb + (size_t)id * NB * ks;                                   /* B panels packed by this thread, into its L2 */
-        for (long ic = 0; ic < m; ic += MB)
-            for (long jc = 0; jc < n; jc += NBIG)
-                for (long pb = 0; pb < k; pb += KB) {
-                    long mc = m - ic < MB ? m - ic : MB, nc = n - jc < NBIG ? n - jc : NBIG, kcb = k - pb < KB ? k - pb : KB;
-                    long pa = (mc + MR - 1) / MR, pn = (nc + NR - 1) / NR;
-                    /* A's block packed once, by all threads, depth slice by depth slice: slice pc's
-                     * panel q at ab + pc·pa + q·MR·kc */
-#pragma omp barrier
-                    for (long q = id; q < pa; q += t)
-                        for (long pc = 0; pc < kcb; pc += ks) {
-                            int kc = (int)(kcb - pc < ks ? kcb - pc : ks);
-                            pack_a(ta, a, lda, ic + q * MR, (int)(mc - q * MR < MR ? mc - q * MR : MR), pb + pc, kc, ab + pc * pa * MR + q * MR * kc);
-                        }
-#pragma omp barrier
-                    long a0 = pa * ri / gm, a1 = pa * (ri + 1) / gm, b0 = pn * rj / gn, b1 = pn * (rj + 1) / gn;   /* this thread's panels */
-                    for (long pc = 0; pc < kcb; pc += ks) {
-                        long kc = kcb - pc < ks ? kcb - pc : ks;
-                        int acc = accumulate || pb + pc > 0;
-                        for (long jb = b0; jb < b1; jb += NB / NR) {         /* a run of B panels that stays in L2 */
-                            long je = b1 < jb + NB / NR ? b1 : jb + NB / NR;
-                            for (long j = jb; j < je; j++)
-                                pack_b(tb, b, ldb, pb + pc, (int)kc, jc + j * NR, (int)(nc - j * NR < NR ? nc - j * NR : NR), run + (j - jb) * NR * kc);
-                            for (long q = a0; q < a1; q++) {                 /* an A panel that stays in L1 */
-                                long i0 = q * MR;
-                                int mr = (int)(mc - i0 < MR ? mc - i0 : MR);
-                                const float *aq = ab + pc * pa * MR + q * MR * kc;
-                                for (long j = jb; j < je; j++) {
-                                    long j0 = j * NR;
-                                    tile(kc, aq, run + (j - jb) * NR * kc, c + (ic + i0) * ldc + jc + j0, ldc, mr,
-                                         (int)(nc - j0 < NR ? nc - j0 : NR), acc, j + 1 == je && q + 1 < a1 ? aq + MR * kc : aq);
-                                }
-                            }
-                        }
-                    }
-                }
-    }
-    return 0;
-}
+const struct gemm_isa_cpu gemm_isa_avx512_cpu = {"AVX-512", MR, NR, KC_DEFAULT, available, kernel, pack_a, pack_b};

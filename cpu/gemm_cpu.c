@@ -1,11 +1,11 @@
 /* gemm_cpu.c: GEMM on the CPU: fp32 through OpenBLAS's cblas_sgemm (OpenMP build) or dlbench's own
- * AVX-512 kernel, bf16 through our AMX kernel where the processor and OS allow tiles, else our
- * AVX512-BF16 kernel.
+ * kernel (gemm_own_cpu.c: AVX-512 or AVX2), bf16 through our AMX kernel where the processor and OS
+ * allow tiles, else our AVX512-BF16 kernel.
  * fp32 runs one of four ways, chosen per shape and thread count by timing each at the first call
  * and cached: OpenBLAS threading the call itself; from 4 threads, dlbench cutting C into one tile
  * per thread (a gm x gn grid, tiles as square as the shape allows), each thread calling OpenBLAS on
- * its own tile; gemm_avx512_cpu.c's kernel (CPUs with AVX-512F); from 4 threads, that kernel on
- * slices half as deep. Tiles repack their rows of A and columns of B (gn and gm times over: for
+ * its own tile; gemm_own_cpu.c's kernel (CPUs with AVX-512F or AVX2 + FMA); from 4 threads, that
+ * kernel on slices half as deep. Tiles repack their rows of A and columns of B (gn and gm times over: for
  * 2048³ on a 4 x 4 grid a tile packs 8 MB, ~0.4 ms at 40 GB/s from L3, against its 1.07 GFLOP,
  * ~11 ms at 100 GFLOP/s: ~4%) but never wait for each other, where OpenBLAS 0.3.21's threads share
  * packed panels and synchronise on them. Measured on the H200 host's 16 cores at 2048³: tiles
@@ -71,7 +71,7 @@ static void tiled(int ta, int tb, int m, int n, int k, const float *a, const flo
 /* Runs way w; returns the way that ran (OpenBLAS where the own kernel could not get its memory). */
 static enum way run(enum way w, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c, int gm, int gn)
 {
-    if ((w == OWN || w == OWN_SHALLOW) && gemm_avx512_cpu(w == OWN ? 0 : SHALLOW_KC, ta, tb, m, n, k, a, b, c) == 0) return w;
+    if ((w == OWN || w == OWN_SHALLOW) && gemm_own_cpu(w == OWN ? 0 : SHALLOW_KC, ta, tb, m, n, k, a, b, c) == 0) return w;
     if (w == TILES) tiled(ta, tb, m, n, k, a, b, c, gm, gn);
     else sgemm(ta, tb, m, n, k, a, b, c, ta ? m : k, tb ? k : n, n);
     return w == TILES ? TILES : OPENBLAS;
@@ -90,8 +90,8 @@ static struct way_cache choices;   /* per shape, transposes and thread count */
 const char *gemm_cpu_note(void)
 {
     static char note[256];
-    int len = last.way == OWN           ? snprintf(note, sizeof note, "dlbench AVX-512 sgemm kernel (12x32)")
-              : last.way == OWN_SHALLOW ? snprintf(note, sizeof note, "dlbench AVX-512 sgemm kernel (12x32, 192-deep)")
+    int len = last.way == OWN           ? snprintf(note, sizeof note, "dlbench %s", gemm_own_cpu_name())
+              : last.way == OWN_SHALLOW ? snprintf(note, sizeof note, "dlbench %s, 192-deep", gemm_own_cpu_name())
                                         : snprintf(note, sizeof note, "OpenBLAS sgemm (%s)", openblas_get_corename());
     if (last.way == TILES) len += snprintf(note + len, sizeof note - len, ", a call per thread on %dx%d tiles of C", last.gm, last.gn);
     if (last.timed) choose_note_cpu(note, sizeof note, len, &last.times, way_name);   /* what each way took at the first calls */
@@ -110,7 +110,7 @@ int gemm_cpu(enum dtype dt, int ta, int tb, int m, int n, int k, const void *a, 
     /* Inside a parallel region (t = 1) nothing is timed: callers on several threads would share the
      * choices; OpenBLAS runs there as before. */
     int inside = omp_in_parallel(), t = inside ? 1 : omp_get_max_threads(), gm = 1, gn = 1;
-    int own = !inside && gemm_avx512_cpu_available();
+    int own = !inside && gemm_own_cpu_available();
     int can[WAYS] = {1, t > 1 && (gemm_cpu_way == TILES || t >= TIMED_FROM) && grid_for(t, m, n, &gm, &gn), own,
                      own && (gemm_cpu_way == OWN_SHALLOW || t >= TIMED_FROM)};
     const struct way_choice *h = NULL;

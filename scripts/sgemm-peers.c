@@ -1,8 +1,9 @@
-/* sgemm-peers.c: dlbench's own AVX-512 sgemm kernel (cpu/gemm_avx512_cpu.c) against OpenBLAS and,
- * where given, MKL, call by call: the three alternate, so each pair of calls sees the same state of
+/* sgemm-peers.c: dlbench's own sgemm kernel (cpu/gemm_own_cpu.c: AVX-512, else AVX2) against OpenBLAS
+ * and, where given, MKL, call by call: the three alternate, so each pair of calls sees the same state of
  * a noisy machine, and the ratios quoted are medians of those pairs. Built and run by
  * scripts/sgemm-peers.sh; usage: sgemm-peers M N K [TA TB]; env REPS (21), MKL_RT (a libmkl_rt.so
- * to dlopen, e.g. from `pip install mkl`; MKL_THREADING_LAYER=GNU shares libgomp's threads). */
+ * to dlopen, e.g. from `pip install mkl`; MKL_THREADING_LAYER=GNU shares libgomp's threads), KC (the
+ * own kernel's slice depth; default the set's), ISA (256 or 512: force AVX2 or AVX-512). */
 #define _GNU_SOURCE
 #include <cblas.h>
 #include <dlfcn.h>
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int gemm_avx512_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
+int gemm_own_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
+const char *gemm_own_cpu_name(void);
+extern int gemm_own_cpu_isa;
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
 
 static int cmp(const void *x, const void *y)
@@ -26,7 +29,8 @@ int main(int argc, char **argv)
 {
     if (argc < 4) { fprintf(stderr, "usage: sgemm-peers M N K [TA TB]\n"); return 2; }
     int m = atoi(argv[1]), n = atoi(argv[2]), k = atoi(argv[3]), ta = argc > 4 && atoi(argv[4]), tb = argc > 5 && atoi(argv[5]);
-    int reps = getenv("REPS") ? atoi(getenv("REPS")) : 21;
+    int reps = getenv("REPS") ? atoi(getenv("REPS")) : 21, kc = getenv("KC") ? atoi(getenv("KC")) : 0;
+    gemm_own_cpu_isa = getenv("ISA") ? atoi(getenv("ISA")) : 0;
     if (m < 1 || n < 1 || k < 1 || reps < 1 || reps > 1000) { fprintf(stderr, "sgemm-peers: bad size or REPS\n"); return 2; }
     float *a = alloc((size_t)m * k), *b = alloc((size_t)k * n), *c = alloc((size_t)m * n), *r = alloc((size_t)m * n);
     double *t[3], *ratio[2];
@@ -47,7 +51,7 @@ int main(int argc, char **argv)
     for (int i = -2; i < reps; i++)   /* two warm rounds */
         for (int w = 0; w < 3; w++) {
             double t0 = omp_get_wtime();
-            if (w == 0 && gemm_avx512_cpu(0, ta, tb, m, n, k, a, b, c) != 0) { fprintf(stderr, "sgemm-peers: no AVX-512F\n"); return 1; }
+            if (w == 0 && gemm_own_cpu(kc, ta, tb, m, n, k, a, b, c) != 0) { fprintf(stderr, "sgemm-peers: %s\n", gemm_own_cpu_name()); return 1; }
             if (w == 1) cblas_sgemm(CblasRowMajor, oa, ob, m, n, k, 1.f, a, lda, b, ldb, 0.f, r, n);
             if (w == 2 && mkl) mkl(CblasRowMajor, oa, ob, m, n, k, 1.f, a, lda, b, ldb, 0.f, r, n);
             if (i >= 0) t[w][i] = omp_get_wtime() - t0;
@@ -58,8 +62,10 @@ int main(int argc, char **argv)
     for (int w = 0; w < 3; w++) qsort(t[w], reps, sizeof(double), cmp);
     for (int w = 0; w < 2; w++) qsort(ratio[w], reps, sizeof(double), cmp);
     double f = 2.0 * m * n * k * 1e-9;
-    printf("sgemm %dx%dx%d ta=%d tb=%d, %d threads, median of %d: own %.1f GFLOP/s, OpenBLAS %.1f", m, n, k, ta, tb,
-           omp_get_max_threads(), reps, f / t[0][reps / 2], f / t[1][reps / 2]);
+    char kcs[24] = "";
+    if (kc) snprintf(kcs, sizeof kcs, ", KC %d", kc);
+    printf("sgemm %dx%dx%d ta=%d tb=%d, %d threads, median of %d: own (%s%s) %.1f GFLOP/s, OpenBLAS %.1f", m, n, k, ta, tb,
+           omp_get_max_threads(), reps, gemm_own_cpu_name(), kcs, f / t[0][reps / 2], f / t[1][reps / 2]);
     if (mkl) printf(", MKL %.1f", f / t[2][reps / 2]);
     printf("; paired: own/OpenBLAS %.3fx", ratio[0][reps / 2]);
     if (mkl) printf(", own/MKL %.3fx", ratio[1][reps / 2]);

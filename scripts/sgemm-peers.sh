@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# sgemm-peers.sh [-t THREADS,...] [M N K [TA TB]]: dlbench's own AVX-512 sgemm kernel against OpenBLAS
+# sgemm-peers.sh [-t THREADS,...] [M N K [TA TB]]: dlbench's own sgemm kernel (AVX-512, else AVX2) against OpenBLAS
 # (the core dlbench chooses, from `dlbench info`) and MKL where MKL_RT names a libmkl_rt.so (e.g.
 # `python3 -m venv /tmp/mklenv && /tmp/mklenv/bin/pip install mkl`, then
 # MKL_RT=/tmp/mklenv/lib/libmkl_rt.so.3), call by call, at each thread count (default 1 and the
-# cores). The figures in cpu/gemm_avx512_cpu.c's header come from this. Default shape 2048³.
+# cores). The figures in cpu/gemm_avx512_cpu.c's and gemm_avx2_cpu.c's headers come from this. Default
+# shape 2048³. Env KC, ISA: see sgemm-peers.c.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=""
@@ -13,7 +14,7 @@ OBLAS_DIR=${OBLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-openmp}
 bin=build/sgemm-peers
 mkdir -p build
 gcc -std=c11 -O3 -march=native -fopenmp -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icpu -Ikernels -Iharness -Iharness/measure -Iharness/workloads \
-  scripts/sgemm-peers.c cpu/gemm_avx512_cpu.c cpu/scratch_cpu.c -o "$bin" -L"$OBLAS_DIR" -Wl,-rpath,"$OBLAS_DIR" -lopenblas -ldl -lm
+  scripts/sgemm-peers.c cpu/gemm_own_cpu.c cpu/gemm_avx512_cpu.c cpu/gemm_avx2_cpu.c cpu/scratch_cpu.c -o "$bin" -L"$OBLAS_DIR" -Wl,-rpath,"$OBLAS_DIR" -lopenblas -ldl -lm
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -x build/dlbench ]; then
   core=$(build/dlbench info 2>/dev/null | awk '$1 == "openblas_core" {print $2; exit}')
   [ -n "$core" ] && export OPENBLAS_CORETYPE=$core

@@ -11,30 +11,37 @@
 
 Test(conv, cpu_all_directions_awkward_shapes) { check_convs(backend_find("cpu"), DT_F32); }
 
-/* The same shapes with the GEMMs forced on OpenBLAS and on the own AVX-512 kernel (where the CPU
- * has it: leading dimensions of the tiles, β = 1 of the backward-filter sums); then chosen by
+/* The same shapes with the GEMMs forced on OpenBLAS and on the own kernel (where the CPU has
+ * AVX-512 or AVX2: leading dimensions of the tiles, β = 1 of the backward-filter sums); then chosen by
  * measurement, both times in the note. */
 Test(conv, cpu_gemm_ways_and_note)
 {
     const struct backend *b = backend_find("cpu");
     const struct conv_shape s = {2, 3, 7, 6, 4, 3, 3, 2, 1, 1};
     float x[2 * 3 * 7 * 6] = {0}, w[4 * 3 * 3 * 3] = {0}, y[2 * 4 * 4 * 3];
-    int own = gemm_avx512_cpu_available();
-    for (int way = 0; way <= own; way++) {
+    int own = gemm_own_cpu_available();
+    /* OpenBLAS, then the own kernel on each vector set the CPU has (0: the widest) */
+    static const int ways[][2] = {{0, 0}, {1, 512}, {1, 256}};
+    for (size_t v = 0; v < sizeof ways / sizeof *ways; v++) {
+        int way = ways[v][0];
+        gemm_own_cpu_isa = ways[v][1];
+        if (way && !gemm_own_cpu_available()) continue;
         conv_cpu_way = way;
         check_convs(b, DT_F32);
         cr_assert_eq(b->conv->fwd(DT_F32, &s, x, w, y), 0);
         const char *note = cpu_impl();   /* read once: reading clears it */
         cr_assert_not_null(note);
-        cr_expect(strstr(note, way ? "AVX-512 sgemm kernel" : "OpenBLAS sgemm") && !strstr(note, "first calls"), "forced %d: %s",
-                  way, note);
+        cr_expect(strstr(note, !way ? "OpenBLAS sgemm" : ways[v][1] == 512 ? "AVX-512 sgemm kernel (" : "AVX2 sgemm kernel (") &&
+                      !strstr(note, "first calls"),
+                  "forced %d (%d): %s", way, ways[v][1], note);
     }
+    gemm_own_cpu_isa = 0;
     conv_cpu_way = -1;
     cr_assert_eq(b->conv->bwd_filter(DT_F32, &s, x, y, w), 0);
     const char *note = cpu_impl();
     cr_assert_not_null(note);
     if (own) cr_expect(strstr(note, " ms OpenBLAS, ") && strstr(note, " ms own)"), "measured: %s", note);
-    else cr_expect(strstr(note, "OpenBLAS sgemm") && !strstr(note, "first calls"), "no AVX-512: %s", note);
+    else cr_expect(strstr(note, "OpenBLAS sgemm") && !strstr(note, "first calls"), "no own kernel: %s", note);
 }
 
 static int conv_fwd_off_by_one(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y)
