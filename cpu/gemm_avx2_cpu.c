@@ -3,17 +3,23 @@
  * FMA but not AVX-512 (AMD Zen 1-3, Intel before Skylake-SP and its client cores): a 6 x 16
  * register tile and the packing of A and B panels, compiled for AVX2 + FMA whatever MARCH says.
  * C = op(A)·op(B), row-major.
- *   Micro-kernel (BLIS's Haswell/Zen sgemm shape): 6 x 16 of C in 12 ymm accumulators; per k two
- *   aligned loads of B (streamed from L2), six broadcasts of A from L1, 12
- *   FMAs: 6 cycles at two FMA ports, 8 loads (1.3 a cycle of the 3 a Zen 3 core has); 15 of the 16
- *   ymm registers. KC = 384: an A panel is 6 x 384 floats (9 KiB, L1), a run of B 384 x 256 (384
- *   KiB of a Zen 3's 512 KiB L2).
+ *   Micro-kernel (BLIS's Haswell sgemm kernel, in assembly): 6 x 16 of C in 12 ymm accumulators;
+ *   per k two aligned loads of B (streamed from L2), six broadcasts of A from L1, 12 FMAs: 6 cycles
+ *   at two FMA ports, 8 loads (1.3 a cycle of the 3 a Zen 3 core has); all 16 ymm registers.
+ *   KC = 384: an A panel is 6 x 384 floats (9 KiB, L1), a run of B 384 x 256 (384 KiB of a Zen 3's
+ *   512 KiB L2).
  *   Packing: row-major A is transposed 8 k at a time (an 8 x 8 shuffle network over 6 rows and two
  *   zero ones), transposed B likewise per 8-column half; A stored (K, M) and B stored (K, N) are
  *   copied, B with masked loads at its edge (masked stores are slow on AMD: none are used).
- * Floor: 2·m·n·k FLOPs ÷ the FMA loop's rate (peak_cpu.c), 191 GFLOP/s on the 2-vCPU Zen 3 (EPYC,
- * family 25 model 1) at 2 threads, where OpenBLAS 0.3.21 (Zen core) and PyTorch 1.13 on it ran
- * 2048³ at 140-142 (74%). */
+ * Floor: 2·m·n·k FLOPs ÷ the FMA loop's rate (peak_cpu.c): 187-191 GFLOP/s on the 2-vCPU Zen 3
+ * (EPYC, family 25 model 1) at 2 threads, 92-95 on one. Measured there (scripts/sgemm-peers.sh,
+ * paired with OpenBLAS 0.3.21's Zen kernel call by call): the micro-kernel alone on packed panels
+ * 83-87 GFLOP/s on one thread (~92% of the FMA loop); 2048³ 0.97-1.01x OpenBLAS at 1 and 2 threads
+ * (both ~75% of the floor there: both kernels run slower inside the GEMM than alone, and neither
+ * blocking (NB 64-256, KC 256-768) nor C's stride changed that); at 2 threads the shapes OpenBLAS
+ * handles worse: the MLP's weight gradient 1024x784x128 TN 1.26x, its forward 128x1024x784 NT
+ * 1.04x, its input gradient 128x784x1024 NN 1.01x, GPT-2's attention scores 1024x1024x64 NT 1.34x,
+ * the LSTM gates 64x4096x1024 NT 1.17x. gemm_cpu.c keeps whichever is faster per shape. */
 #include "gemm_own_cpu.h"
 #include <immintrin.h>
 #include <stdint.h>
@@ -23,41 +29,73 @@
 #define NR 16             /* columns of a C tile: two vectors of B */
 #define KC_DEFAULT 384
 
+/* One k-step in the order of BLIS's Haswell sgemm kernel: B's two vectors (ymm0, ymm1), then the
+ * six rows' broadcasts into two registers taken in turn (ymm2, ymm3), each followed by its row's two
+ * FMAs; C's 6 x 16 in ymm4..ymm15. o: the step within an iteration of four. */
+#define K_STEP(o) \
+    "vmovaps " #o "*64(%[b]), %%ymm0\n\t" "vmovaps " #o "*64+32(%[b]), %%ymm1\n\t" \
+    "vbroadcastss " #o "*24(%[a]), %%ymm2\n\t" "vbroadcastss " #o "*24+4(%[a]), %%ymm3\n\t" \
+    "vfmadd231ps %%ymm0, %%ymm2, %%ymm4\n\t" "vfmadd231ps %%ymm1, %%ymm2, %%ymm5\n\t" \
+    "vfmadd231ps %%ymm0, %%ymm3, %%ymm6\n\t" "vfmadd231ps %%ymm1, %%ymm3, %%ymm7\n\t" \
+    "vbroadcastss " #o "*24+8(%[a]), %%ymm2\n\t" "vbroadcastss " #o "*24+12(%[a]), %%ymm3\n\t" \
+    "vfmadd231ps %%ymm0, %%ymm2, %%ymm8\n\t" "vfmadd231ps %%ymm1, %%ymm2, %%ymm9\n\t" \
+    "vfmadd231ps %%ymm0, %%ymm3, %%ymm10\n\t" "vfmadd231ps %%ymm1, %%ymm3, %%ymm11\n\t" \
+    "vbroadcastss " #o "*24+16(%[a]), %%ymm2\n\t" "vbroadcastss " #o "*24+20(%[a]), %%ymm3\n\t" \
+    "vfmadd231ps %%ymm0, %%ymm2, %%ymm12\n\t" "vfmadd231ps %%ymm1, %%ymm2, %%ymm13\n\t" \
+    "vfmadd231ps %%ymm0, %%ymm3, %%ymm14\n\t" "vfmadd231ps %%ymm1, %%ymm3, %%ymm15\n\t"
+/* Row x, y of C: stored, or added to C's and stored (K_ADD); then the next row. */
+#define K_PUT(x, y) "vmovups %%ymm" #x ", (%[c])\n\t" "vmovups %%ymm" #y ", 32(%[c])\n\t" "addq %[ld], %[c]\n\t"
+#define K_ADD(x, y) "vaddps (%[c]), %%ymm" #x ", %%ymm" #x "\n\t" "vaddps 32(%[c]), %%ymm" #y ", %%ymm" #y "\n\t" K_PUT(x, y)
+
 /* c (MR x NR at stride ldc) = (acc ? c : 0) + ap (kc x MR, in L1) · bp (kc x NR, streamed from L2);
- * an: the A panel to pull into L1 meanwhile (gemm_own_cpu.c chooses it), a line every two k-steps.
- * B is not prefetched by hand: the hardware's stream prefetcher keeps up with one line a step, and
- * a prefetch a step cost 8-20% of the kernel alone on panels in L2 (2-vCPU Zen 3). */
+ * an: the A panel to pull into L1 meanwhile (gemm_own_cpu.c chooses it), two lines every four
+ * k-steps (the 96 bytes of A they use). The loop is written in assembly: GCC 12's from intrinsics
+ * folded B's loads into the FMAs (12 loads a step instead of 2: 0.65x OpenBLAS) unless told not
+ * to, and even then ran 9-17% slower than this one, paired call by call on panels in L1/L2 of the
+ * 2-vCPU Zen 3 (75 against 83-87 GFLOP/s on one thread, the FMA loop 92-95). B is not prefetched
+ * by hand: the hardware's stream prefetcher keeps up with a line a step, and a prefetch a step
+ * cost 8-20% of the kernel. */
 TARGET static void kernel(long kc, const float *restrict ap, const float *restrict bp, float *restrict c, long ldc, int acc,
                           const float *an)
 {
-    __m256 c0a = _mm256_setzero_ps(), c0b = c0a, c1a = c0a, c1b = c0a, c2a = c0a, c2b = c0a;
-    __m256 c3a = c0a, c3b = c0a, c4a = c0a, c4b = c0a, c5a = c0a, c5b = c0a;
-#define ROW(i, x, y) { __m256 s = _mm256_broadcast_ss(ap + (i)); x = _mm256_fmadd_ps(s, b0, x); y = _mm256_fmadd_ps(s, b1, y); }
-/* The empty asm pins b0 and b1 to registers: without it GCC 12 folds the loads of B into the
- * FMAs, 12 loads a step instead of 2, and the loop ran at 0.65x OpenBLAS. */
-#define STEP { __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8); __asm__("" : "+x"(b0), "+x"(b1)); \
-        ROW(0, c0a, c0b) ROW(1, c1a, c1b) ROW(2, c2a, c2b) ROW(3, c3a, c3b) ROW(4, c4a, c4b) ROW(5, c5a, c5b) \
-        ap += MR; bp += NR; }
-    long p = 0;
-    for (; p < kc && p < MR; p++) {     /* the C tile's lines are fetched while the first steps run */
-        _mm_prefetch((const char *)(c + p * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + p * ldc + NR - 1), _MM_HINT_T0);
-        STEP
+    for (int i = 0; i < MR; i++) {      /* C's lines are fetched while the first steps run */
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
     }
-    for (; p + 2 <= kc; p += 2) {
-        _mm_prefetch((const char *)an, _MM_HINT_T0);
-        an += 2 * MR;
-        STEP STEP
-    }
-    for (; p < kc; p++) STEP
-#undef STEP
-#undef ROW
-#define OUT(i, x, y) { float *r = c + (i) * ldc; \
-        if (acc) { x = _mm256_add_ps(x, _mm256_loadu_ps(r)); y = _mm256_add_ps(y, _mm256_loadu_ps(r + 8)); } \
-        _mm256_storeu_ps(r, x); _mm256_storeu_ps(r + 8, y); }
-    OUT(0, c0a, c0b) OUT(1, c1a, c1b) OUT(2, c2a, c2b) OUT(3, c3a, c3b) OUT(4, c4a, c4b) OUT(5, c5a, c5b)
-#undef OUT
+    long quads = kc / 4, rest = kc % 4, ld = ldc * (long)sizeof(float);
+    __asm__ volatile(
+        "vxorps %%ymm4, %%ymm4, %%ymm4\n\t" "vxorps %%ymm5, %%ymm5, %%ymm5\n\t" "vxorps %%ymm6, %%ymm6, %%ymm6\n\t"
+        "vxorps %%ymm7, %%ymm7, %%ymm7\n\t" "vxorps %%ymm8, %%ymm8, %%ymm8\n\t" "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
+        "vxorps %%ymm10, %%ymm10, %%ymm10\n\t" "vxorps %%ymm11, %%ymm11, %%ymm11\n\t" "vxorps %%ymm12, %%ymm12, %%ymm12\n\t"
+        "vxorps %%ymm13, %%ymm13, %%ymm13\n\t" "vxorps %%ymm14, %%ymm14, %%ymm14\n\t" "vxorps %%ymm15, %%ymm15, %%ymm15\n\t"
+        "testq %[q], %[q]\n\t" "jz 2f\n\t"
+        "1:\n\t"
+        "prefetcht0 (%[an])\n\t" "prefetcht0 64(%[an])\n\t"
+        K_STEP(0) K_STEP(1) K_STEP(2) K_STEP(3)
+        "addq $96, %[a]\n\t" "addq $256, %[b]\n\t" "addq $96, %[an]\n\t"
+        "decq %[q]\n\t" "jnz 1b\n\t"
+        "2:\n\t"
+        "testq %[r], %[r]\n\t" "jz 4f\n\t"
+        "3:\n\t"
+        K_STEP(0)
+        "addq $24, %[a]\n\t" "addq $64, %[b]\n\t"
+        "decq %[r]\n\t" "jnz 3b\n\t"
+        "4:\n\t"
+        "testl %[acc], %[acc]\n\t" "jnz 5f\n\t"
+        K_PUT(4, 5) K_PUT(6, 7) K_PUT(8, 9) K_PUT(10, 11) K_PUT(12, 13) K_PUT(14, 15)
+        "jmp 6f\n\t"
+        "5:\n\t"
+        K_ADD(4, 5) K_ADD(6, 7) K_ADD(8, 9) K_ADD(10, 11) K_ADD(12, 13) K_ADD(14, 15)
+        "6:\n\t"
+        "vzeroupper\n\t"
+        : [a] "+r"(ap), [b] "+r"(bp), [c] "+r"(c), [q] "+r"(quads), [r] "+r"(rest), [an] "+r"(an)
+        : [ld] "r"(ld), [acc] "r"(acc)
+        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+          "xmm12", "xmm13", "xmm14", "xmm15");
 }
+#undef K_STEP
+#undef K_PUT
+#undef K_ADD
 
 /* v[j][i] = s[i * lds + j] for 8 columns j and rows i < rows (zero for rows up to 8): an 8 x 8
  * transpose in three shuffle stages. */
