@@ -15,11 +15,14 @@
  * (EPYC, family 25 model 1) at 2 threads, 92-95 on one. Measured there (scripts/sgemm-peers.sh,
  * paired with OpenBLAS 0.3.21's Zen kernel call by call): the micro-kernel alone on packed panels
  * 83-87 GFLOP/s on one thread (~92% of the FMA loop); 2048³ 0.97-1.01x OpenBLAS at 1 and 2 threads
- * (both ~75% of the floor there: both kernels run slower inside the GEMM than alone, and neither
- * blocking (NB 64-256, KC 256-768) nor C's stride changed that); at 2 threads the shapes OpenBLAS
- * handles worse: the MLP's weight gradient 1024x784x128 TN 1.26x, its forward 128x1024x784 NT
- * 1.04x, its input gradient 128x784x1024 NN 1.01x, GPT-2's attention scores 1024x1024x64 NT 1.34x,
- * the LSTM gates 64x4096x1024 NT 1.17x. gemm_cpu.c keeps whichever is faster per shape. */
+ * (both ~75% of the floor there: both kernels run slower inside the GEMM than alone; the GEMM's
+ * loops without packing, paired sweep by sweep, lose ~5% to C's tiles coming from a 16 MiB C and
+ * ~2% to the A panels coming from L3 rather than one panel in L1; neither blocking (NB 64-256,
+ * KC 256-768) nor prefetching C late, to L2 or non-temporally won it back); at 2 threads the
+ * shapes OpenBLAS handles worse: the MLP's weight gradient 1024x784x128 TN 1.26x, its forward
+ * 128x1024x784 NT 1.04x, its input gradient 128x784x1024 NN 1.01x, GPT-2's attention scores
+ * 1024x1024x64 NT 1.34x, the LSTM gates 64x4096x1024 NT 1.17x. gemm_cpu.c keeps whichever is
+ * faster per shape. */
 #include "gemm_own_cpu.h"
 #include <immintrin.h>
 #include <stdint.h>
