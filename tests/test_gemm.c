@@ -62,46 +62,60 @@ Test(gemm, cpu_fp32_tiles_per_thread)
     free(a); free(bb); free(c);
 }
 
-/* dlbench's own fp32 kernel on each vector set the CPU has (AVX-512: 12 x 32 tiles, 16-deep
- * transposes; AVX2: 6 x 16, 8-deep), forced, on the set's default slices and on 192-deep ones,
- * against the double reference: shapes that end inside a tile of either set and inside a transpose
- * step, K past one slice, M, N and K past the 2048-wide packed blocks (K = 2049: two blocks, the
- * second one deep), every transpose, on 1, 2 and 3 threads (an uneven grid); then chosen by
- * measurement, its time in the note beside OpenBLAS's. */
-Test(gemm, cpu_fp32_own_kernel)
+/* dlbench's own fp32 kernel on one vector set (512: AVX-512, 12 x 32 tiles, 16-deep transposes;
+ * 256: AVX2, 6 x 16, 8-deep), forced, on the set's default slices and on 192-deep ones, against
+ * the double reference: shapes that end inside a tile of either set and inside a transpose step, K
+ * past one slice, M, N and K past the 2048-wide packed blocks (K = 2049: two blocks, the second
+ * one deep), every transpose, on 1, 2 and 3 threads (an uneven grid). */
+static void check_own_set(int isa, const char *set)
 {
     static const int own_shapes[][3] = {{1, 1, 1},   {12, 32, 16},  {13, 33, 17}, {11, 31, 15},  {6, 16, 8}, {7, 17, 9},
                                         {5, 9, 7},   {100, 97, 385}, {2049, 40, 3}, {5, 2050, 9}, {24, 64, 2049}};
-    static const int sets[] = {512, 256};
     const struct backend *b = backend_find("cpu");
-    int ran = 0;
-    for (size_t v = 0; v < sizeof sets / sizeof *sets; v++) {
-        gemm_own_cpu_isa = sets[v];
-        if (!gemm_own_cpu_available()) {
-            cr_log_info("the CPU lacks %s: that kernel never runs here", sets[v] == 512 ? "AVX-512F" : "AVX2 + FMA");
-            continue;
+    gemm_own_cpu_isa = isa;
+    for (int way = 2; way <= 3; way++)   /* the set's default slices, and 192-deep */
+        for (int threads = 1; threads <= 3; threads++) {
+            gemm_cpu_way = way;
+            b->dev->set_threads(threads);
+            for (size_t s = 0; s < sizeof own_shapes / sizeof own_shapes[0]; s++)
+                for (int t = 0; t < 4; t++) {
+                    int m = own_shapes[s][0], n = own_shapes[s][1], k = own_shapes[s][2];
+                    double e = backend_gemm_error(b, DT_F32, t & 1, t >> 1, m, n, k), tol = gemm_tolerance(DT_F32, k);
+                    cr_expect(e >= 0 && e <= tol, "%s, way %d, %d threads: %dx%dx%d ta=%d tb=%d: error %g, tolerance %g", set, way,
+                              threads, m, n, k, t & 1, t >> 1, e, tol);
+                    const char *impl = cpu_impl();   /* read once: reading clears it */
+                    cr_assert_not_null(impl);
+                    cr_expect(strstr(impl, set) && (way == 2) == !strstr(impl, "192-deep"), "forced %s, way %d: %s", set, way, impl);
+                }
         }
-        ran++;
-        const char *set = sets[v] == 512 ? "AVX-512 sgemm kernel (12x32)" : "AVX2 sgemm kernel (6x16)";
-        for (int way = 2; way <= 3; way++)   /* the set's default slices, and 192-deep */
-            for (int threads = 1; threads <= 3; threads++) {
-                gemm_cpu_way = way;
-                b->dev->set_threads(threads);
-                for (size_t s = 0; s < sizeof own_shapes / sizeof own_shapes[0]; s++)
-                    for (int t = 0; t < 4; t++) {
-                        int m = own_shapes[s][0], n = own_shapes[s][1], k = own_shapes[s][2];
-                        double e = backend_gemm_error(b, DT_F32, t & 1, t >> 1, m, n, k), tol = gemm_tolerance(DT_F32, k);
-                        cr_expect(e >= 0 && e <= tol, "%s, way %d, %d threads: %dx%dx%d ta=%d tb=%d: error %g, tolerance %g", set, way,
-                                  threads, m, n, k, t & 1, t >> 1, e, tol);
-                        const char *impl = cpu_impl();   /* read once: reading clears it */
-                        cr_assert_not_null(impl);
-                        cr_expect(strstr(impl, set) && (way == 2) == !strstr(impl, "192-deep"), "forced %s, way %d: %s", set, way, impl);
-                    }
-            }
-    }
     gemm_own_cpu_isa = 0;
     gemm_cpu_way = -1;
-    if (!ran) cr_skip_test("the CPU has neither AVX-512F nor AVX2 + FMA: the kernel never runs");
+}
+
+Test(gemm, cpu_fp32_own_kernel_avx512)
+{
+    gemm_own_cpu_isa = 512;
+    int can = gemm_own_cpu_available();
+    gemm_own_cpu_isa = 0;
+    if (!can) cr_skip_test("the CPU lacks AVX-512F: that set of the own kernel never runs here");
+    check_own_set(512, "AVX-512 sgemm kernel (12x32)");
+}
+
+Test(gemm, cpu_fp32_own_kernel_avx2)
+{
+    gemm_own_cpu_isa = 256;
+    int can = gemm_own_cpu_available();
+    gemm_own_cpu_isa = 0;
+    if (!can) cr_skip_test("the CPU lacks AVX2 + FMA: that set of the own kernel never runs here");
+    check_own_set(256, "AVX2 sgemm kernel (6x16)");
+}
+
+/* Chosen by measurement on one thread: the own kernel's time in the note beside OpenBLAS's, no
+ * tiles, no shallow slices. */
+Test(gemm, cpu_fp32_own_kernel_timed_beside_openblas)
+{
+    if (!gemm_own_cpu_available()) cr_skip_test("the CPU has neither AVX-512F nor AVX2 + FMA: the kernel never runs");
+    const struct backend *b = backend_find("cpu");
     float *a = calloc(96 * 96, sizeof(float)), *bb = calloc(96 * 96, sizeof(float)), *c = calloc(96 * 96, sizeof(float));
     b->dev->set_threads(1);
     gemm_cpu_way = -1;
