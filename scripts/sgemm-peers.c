@@ -4,13 +4,16 @@
  * scripts/sgemm-peers.sh; usage: sgemm-peers M N K [TA TB]; env REPS (21), MKL_RT (a libmkl_rt.so
  * to dlopen, e.g. from `pip install mkl`; MKL_THREADING_LAYER=GNU shares libgomp's threads), KC (the
  * own kernel's slice depth; default the set's), ISA (256 or 512: force AVX2 or AVX-512). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <cblas.h>
 #include <dlfcn.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 int gemm_own_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
 const char *gemm_own_cpu_name(void);
@@ -23,7 +26,16 @@ static int cmp(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-static float *alloc(size_t n) { return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64); }
+/* As dlbench's CPU buffers: 2 MiB-aligned, transparent huge pages asked for, from 4 MiB. */
+static float *alloc(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    int big = bytes >= ((size_t)4 << 20);
+    size_t huge = (size_t)2 << 20;
+    void *p = aligned_alloc(big ? huge : 64, big ? (bytes + huge - 1) / huge * huge : bytes);
+    if (p && big) madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
 
 int main(int argc, char **argv)
 {

@@ -13,7 +13,7 @@ if [ "${1:-}" = "-t" ]; then threads=${2:?-t needs a list}; shift 2; fi
 OBLAS_DIR=${OBLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-openmp}
 bin=build/sgemm-peers
 mkdir -p build
-gcc -std=c11 -O3 -march=native -fopenmp -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icpu -Ikernels -Iharness -Iharness/measure -Iharness/workloads \
+gcc -std=c11 -O3 -march=native -fopenmp -D_GNU_SOURCE -I/usr/include/x86_64-linux-gnu/openblas-openmp -Icpu -Ikernels -Iharness -Iharness/measure -Iharness/workloads \
   scripts/sgemm-peers.c cpu/gemm_own_cpu.c cpu/gemm_avx512_cpu.c cpu/gemm_avx2_cpu.c cpu/scratch_cpu.c -o "$bin" -L"$OBLAS_DIR" -Wl,-rpath,"$OBLAS_DIR" -lopenblas -ldl -lm
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -x build/dlbench ]; then
   core=$(build/dlbench info 2>/dev/null | awk '$1 == "openblas_core" {print $2; exit}')
