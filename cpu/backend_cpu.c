@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 static char err[256];
@@ -74,20 +73,11 @@ static size_t cpu_mem_free(void)
     return (size_t)kb * 1024;
 }
 
-/* Buffers of a page or more start on a page: where a buffer starts within its page then never
- * depends on what the process allocated before (which differs between two builds being compared).
- * Buffers of 4 MiB and more are aligned to 2 MiB and ask for transparent huge pages (the kernel's
- * default mode gives them only on request): fewer TLB misses when a kernel streams through them, as
- * NumPy and PyTorch arrays get. */
+/* The backend's buffers: alloc_cpu (page-aligned, huge pages from 4 MiB), the failure as a reason. */
 static void *cpu_alloc(size_t bytes)
 {
-    void *p = NULL;
-    int big = bytes >= ((size_t)4 << 20);
-    if (posix_memalign(&p, big ? (size_t)2 << 20 : bytes >= 4096 ? 4096 : 64, bytes ? bytes : 64) != 0) {
-        snprintf(err, sizeof err, "out of host memory (%.2f GiB requested)", bytes / 1073741824.0);
-        return NULL;
-    }
-    if (big) madvise(p, bytes, MADV_HUGEPAGE);
+    void *p = alloc_cpu(bytes);
+    if (!p) snprintf(err, sizeof err, "out of host memory (%.2f GiB requested)", bytes / 1073741824.0);
     return p;
 }
 

@@ -150,19 +150,13 @@ static int dnnl_fail(dnnl_status_t s, const char *what)
 }
 #define DNN(call, what) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) return dnnl_fail(s_, what); } while (0)
 
-static void *alloc64(size_t bytes)
-{
-    void *p = NULL;
-    return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
-}
-
 /* Binds slot i: the user's layout `user_md` and the primitive's `want`; a reorder when they differ. */
 static int bind(struct plan *p, int i, const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *want, int out)
 {
     DNN(p_dnnl_memory_create(&p->user[i], user_md, engine, DNNL_MEMORY_NONE), "memory_create");
     if (p_dnnl_memory_desc_equal(user_md, want)) return 0;
     dnnl_primitive_desc_t rpd;
-    if (!(p->buf[i] = alloc64(p_dnnl_memory_desc_get_size(want)))) { cpu_set_error("out of host memory"); return -1; }
+    if (!(p->buf[i] = alloc_cpu(p_dnnl_memory_desc_get_size(want)))) { cpu_set_error("out of host memory"); return -1; }
     DNN(p_dnnl_memory_create(&p->inner[i], want, engine, p->buf[i]), "memory_create");
     DNN(p_dnnl_reorder_primitive_desc_create(&rpd, out ? want : user_md, engine, out ? user_md : want, engine, NULL), "reorder");
     dnnl_status_t s = p_dnnl_primitive_create(&p->reorder[i], rpd);
@@ -189,7 +183,7 @@ static int finish(struct plan *p, const void *od, const_dnnl_primitive_desc_t hi
     const dnnl_memory_desc_t *smd = p_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t sbytes = smd ? p_dnnl_memory_desc_get_size(smd) : 0;
     if (!rc && sbytes) {
-        if (!(p->scratch_buf = alloc64(sbytes))) { cpu_set_error("out of host memory"); rc = -1; }
+        if (!(p->scratch_buf = alloc_cpu(sbytes))) { cpu_set_error("out of host memory"); rc = -1; }
         else if ((s = p_dnnl_memory_create(&p->scratch, smd, engine, p->scratch_buf)) != dnnl_success) rc = dnnl_fail(s, "scratchpad");
     }
     p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);

@@ -20,7 +20,11 @@ enum cpu_op_impl { CPU_IMPL_NONE, CPU_IMPL_SGEMM, CPU_IMPL_BF16_KERNEL, CPU_IMPL
 extern enum cpu_op_impl cpu_last_impl;
 const char *cpu_impl(void);
 
-/* A grow-only, 64-byte-aligned fp32 work buffer: allocated by a shape's first (untimed) call, so
+/* Host memory for the CPU side (free() releases it): 64-byte-aligned, page-aligned from a page,
+ * 2 MiB-aligned with transparent huge pages asked for from 4 MiB (scratch_cpu.c says why). NULL
+ * when memory runs out. */
+void *alloc_cpu(size_t bytes);
+/* A grow-only fp32 work buffer from alloc_cpu: allocated by a shape's first (untimed) call, so
  * timed calls neither allocate nor fault pages. NULL (and empty) when memory runs out. */
 struct scratch_cpu { float *p; size_t n; };
 float *scratch_grow_cpu(struct scratch_cpu *s, size_t n);

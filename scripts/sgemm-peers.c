@@ -13,11 +13,11 @@
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 int gemm_own_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, const float *b, float *c);
 const char *gemm_own_cpu_name(void);
 extern int gemm_own_cpu_isa;
+void *alloc_cpu(size_t bytes);
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
 
 static int cmp(const void *x, const void *y)
@@ -26,16 +26,8 @@ static int cmp(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* As dlbench's CPU buffers: 2 MiB-aligned, transparent huge pages asked for, from 4 MiB. */
-static float *alloc(size_t n)
-{
-    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-    int big = bytes >= ((size_t)4 << 20);
-    size_t huge = (size_t)2 << 20;
-    void *p = aligned_alloc(big ? huge : 64, big ? (bytes + huge - 1) / huge * huge : bytes);
-    if (p && big) madvise(p, bytes, MADV_HUGEPAGE);
-    return p;
-}
+/* Matrices allocated as dlbench's CPU buffers are (huge pages from 4 MiB). */
+static float *alloc(size_t n) { return alloc_cpu(n * sizeof(float)); }
 
 int main(int argc, char **argv)
 {
