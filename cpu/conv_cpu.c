@@ -1,10 +1,10 @@
 /* conv_cpu.c: convolution on the CPU, lowered to GEMM (the same algorithm as the CUDA backend):
  * im2col of a block of output rows, small enough to stay in L2, then sgemm; col2im for
  * backward-data. The sgemm is OpenBLAS's or, on CPUs with AVX-512F or AVX2 + FMA, dlbench's kernel
- * (gemm_own_cpu.c), whichever the shape's first calls measured faster (the whole convolution, each way, best of three after a
- * warm call): per core the kernel is level with OpenBLAS on large GEMMs and 0.5-0.8x on the MNIST
- * CNN's small ones (one thread, 2-vCPU VM), and inside the per-image parallel loop no single GEMM
- * can be timed. Images are spread over threads (one single-threaded sgemm each) when the batch
+ * (gemm_own_cpu.c), whichever the shape's first calls measured faster (the whole convolution, each
+ * way, best of three after a warm call): per core the kernel is level with OpenBLAS on large GEMMs
+ * and 0.5-0.8x on the MNIST CNN's small ones (one thread, 2-vCPU VM), and inside the per-image
+ * parallel loop no single GEMM can be timed. Images are spread over threads (one single-threaded sgemm each) when the batch
  * has at least as many images as threads; otherwise each image uses every thread. A 1x1, stride 1,
  * unpadded convolution is a plain GEMM on the image itself. */
 #include "choose_cpu.h"

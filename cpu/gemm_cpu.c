@@ -5,8 +5,8 @@
  * and cached: OpenBLAS threading the call itself; from 4 threads, dlbench cutting C into one tile
  * per thread (a gm x gn grid, tiles as square as the shape allows), each thread calling OpenBLAS on
  * its own tile; gemm_own_cpu.c's kernel (CPUs with AVX-512F or AVX2 + FMA); from 4 threads, that
- * kernel on slices half as deep. Tiles repack their rows of A and columns of B (gn and gm times over: for
- * 2048³ on a 4 x 4 grid a tile packs 8 MB, ~0.4 ms at 40 GB/s from L3, against its 1.07 GFLOP,
+ * kernel on slices half as deep. Tiles repack their rows of A and columns of B (gn and gm times
+ * over: for 2048³ on a 4 x 4 grid a tile packs 8 MB, ~0.4 ms at 40 GB/s from L3, against its 1.07 GFLOP,
  * ~11 ms at 100 GFLOP/s: ~4%) but never wait for each other, where OpenBLAS 0.3.21's threads share
  * packed panels and synchronise on them. Measured on the H200 host's 16 cores at 2048³: tiles
  * 15.0 ms, OpenBLAS's threads 14.2 ms (1245 GFLOP/s, MKL 1351); the gap to MKL there was

@@ -66,13 +66,18 @@ Test(gemm, cpu_fp32_tiles_per_thread)
  * 256: AVX2, 6 x 16, 8-deep), forced, on the set's default slices and on 192-deep ones, against
  * the double reference: shapes that end inside a tile of either set and inside a transpose step, K
  * past one slice, M, N and K past the 2048-wide packed blocks (K = 2049: two blocks, the second
- * one deep), every transpose, on 1, 2 and 3 threads (an uneven grid). */
-static void check_own_set(int isa, const char *set)
+ * one deep), every transpose, on 1, 2 and 3 threads (an uneven grid); skipped, with the reason,
+ * where the CPU lacks the set. */
+static void check_own_set(int isa, const char *set, const char *lacks)
 {
+    gemm_own_cpu_isa = isa;
+    if (!gemm_own_cpu_available()) {
+        gemm_own_cpu_isa = 0;
+        cr_skip_test("the CPU lacks %s: that set of the own kernel never runs here", lacks);
+    }
     static const int own_shapes[][3] = {{1, 1, 1},   {12, 32, 16},  {13, 33, 17}, {11, 31, 15},  {6, 16, 8}, {7, 17, 9},
                                         {5, 9, 7},   {100, 97, 385}, {2049, 40, 3}, {5, 2050, 9}, {24, 64, 2049}};
     const struct backend *b = backend_find("cpu");
-    gemm_own_cpu_isa = isa;
     for (int way = 2; way <= 3; way++)   /* the set's default slices, and 192-deep */
         for (int threads = 1; threads <= 3; threads++) {
             gemm_cpu_way = way;
@@ -92,23 +97,8 @@ static void check_own_set(int isa, const char *set)
     gemm_cpu_way = -1;
 }
 
-Test(gemm, cpu_fp32_own_kernel_avx512)
-{
-    gemm_own_cpu_isa = 512;
-    int can = gemm_own_cpu_available();
-    gemm_own_cpu_isa = 0;
-    if (!can) cr_skip_test("the CPU lacks AVX-512F: that set of the own kernel never runs here");
-    check_own_set(512, "AVX-512 sgemm kernel (12x32)");
-}
-
-Test(gemm, cpu_fp32_own_kernel_avx2)
-{
-    gemm_own_cpu_isa = 256;
-    int can = gemm_own_cpu_available();
-    gemm_own_cpu_isa = 0;
-    if (!can) cr_skip_test("the CPU lacks AVX2 + FMA: that set of the own kernel never runs here");
-    check_own_set(256, "AVX2 sgemm kernel (6x16)");
-}
+Test(gemm, cpu_fp32_own_kernel_avx512) { check_own_set(512, "AVX-512 sgemm kernel (12x32)", "AVX-512F"); }
+Test(gemm, cpu_fp32_own_kernel_avx2) { check_own_set(256, "AVX2 sgemm kernel (6x16)", "AVX2 + FMA"); }
 
 /* Chosen by measurement on one thread: the own kernel's time in the note beside OpenBLAS's, no
  * tiles, no shallow slices. */
