@@ -201,14 +201,7 @@ build/fuzz/%: tests/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(PREREQ)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(INC_DIRS:%=-I%) $^ -lcjson -o $@
 
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  mkdir -p build/fuzz/corpus-$$t tests/fuzz/regressions/$$t; \
-	  if [ -n "$$(ls tests/fuzz/regressions/$$t)" ]; then build/fuzz/$$t tests/fuzz/regressions/$$t/*; fi; \
-	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
-	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=tests/fuzz/regressions/$$t/ \
-	    build/fuzz/corpus-$$t tests/fuzz/seeds/$$t > build/fuzz/$$t.log 2>&1 || { tail -40 build/fuzz/$$t.log; exit 1; }; \
-	  grep -E 'stat::number_of_executed_units|Done' build/fuzz/$$t.log; \
-	done
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build
