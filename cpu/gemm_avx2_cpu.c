@@ -18,7 +18,10 @@
  * (both ~75% of the floor there: both kernels run slower inside the GEMM than alone; the GEMM's
  * loops without packing, paired sweep by sweep, lose ~5% to C's tiles coming from a 16 MiB C and
  * ~2% to the A panels coming from L3 rather than one panel in L1; neither blocking (NB 64-256,
- * KC 256-768) nor prefetching C late, to L2 or non-temporally won it back); at 2 threads the
+ * KC 256-768) nor prefetching C late, to L2 or non-temporally won it back, nor BLIS's own loop
+ * order, a B panel held in L1 across an L2-resident block of 8-48 A panels so that the kernel
+ * streams 24 bytes of A a step from L2 rather than 64 of B: 3-8% slower, paired call by call at
+ * 1 and 2 threads, KC 256 and 384; the VM's steal time during a run was 0.4%); at 2 threads the
  * shapes OpenBLAS handles worse: the MLP's weight gradient 1024x784x128 TN 1.26x, its forward
  * 128x1024x784 NT 1.04x, its input gradient 128x784x1024 NN 1.01x, GPT-2's attention scores
  * 1024x1024x64 NT 1.34x, the LSTM gates 64x4096x1024 NT 1.17x. gemm_cpu.c keeps whichever is
