@@ -21,7 +21,9 @@
  * KC 256-768) nor prefetching C late, to L2 or non-temporally won it back, nor BLIS's own loop
  * order, a B panel held in L1 across an L2-resident block of 8-48 A panels so that the kernel
  * streams 24 bytes of A a step from L2 rather than 64 of B: 3-8% slower, paired call by call at
- * 1 and 2 threads, KC 256 and 384; the VM's steal time during a run was 0.4%); at 2 threads the
+ * 1 and 2 threads, KC 256 and 384; nor every slice of a run of B before the next run, so C's
+ * 2 MiB under a run stays in L3 while A's 16 MiB cycles: level, 0.999-1.009x; the VM's steal time
+ * during a run was 0.4%); at 2 threads the
  * shapes OpenBLAS handles worse: the MLP's weight gradient 1024x784x128 TN 1.26x, its forward
  * 128x1024x784 NT 1.04x, its input gradient 128x784x1024 NN 1.01x, GPT-2's attention scores
  * 1024x1024x64 NT 1.34x, the LSTM gates 64x4096x1024 NT 1.17x. gemm_cpu.c keeps whichever is
