@@ -3,13 +3,15 @@
  * independent 16-byte loads per input per thread in flight, a grid-stride loop over one resident
  * wave of blocks; a scalar pass covers an unaligned head and the tail. Row ops (softmax,
  * layer-norm): one warp per row for rows up to 1024, the row held in registers, so x is read once
- * and y written once, with shuffle reductions; longer rows: one block per row. */
+ * and y written once, with shuffle reductions; longer rows: one block per row. Bias-add: the
+ * kernels in bias_add_kernels.cuh (16-byte vectors where rows allow them), its launcher here. */
 #include "cuda_check.h"
 #include "cuda_launch.cuh"
 #include "cuda_ops.h"
 #include "cuda_state.h"
 #include "dtype_cuda.cuh"
 #include "eltwise_ref.h"   /* GELU_K0, GELU_K1 */
+#include "bias_add_kernels.cuh"
 #include <math.h>
 #include <stdint.h>
 
@@ -331,29 +333,20 @@ extern "C" int layernorm_fwd_cuda(enum dtype dt, int rows, int cols, const void 
     });
 }
 
-/* ---- bias-add: (rows, len) with a bias per column (inner == 1) or per row (row mod ch) ---- */
-
-template <class T>
-__global__ void bias_add_kernel(size_t rows, int len, int ch, int per_col, const T *x, const float *__restrict__ bias, T *y)
-{
-    for (size_t r = blockIdx.x; r < rows; r += gridDim.x) {
-        const T *xr = x + r * len;      /* x may be y: no __restrict__ */
-        T *yr = y + r * len;
-        float rb = per_col ? 0.f : bias[r % ch];
-        for (int j = threadIdx.x; j < len; j += blockDim.x) yr[j] = from_f32<T>(to_f32(xr[j]) + (per_col ? bias[j] : rb));
-    }
-}
+/* ---- bias-add: the kernels and the plan in bias_add_kernels.cuh ---- */
 
 extern "C" int bias_add_cuda(enum dtype dt, int outer, int ch, int inner, const void *x, const float *bias, void *y)
 {
-    size_t rows = inner == 1 ? (size_t)outer : (size_t)outer * ch;
-    int len = inner == 1 ? ch : inner;
-    if (rows == 0 || len == 0) return 0;
-    size_t cap = (size_t)cuda_sm_count * 32;
-    int blocks = (int)(rows < cap ? rows : cap), threads = len >= THREADS ? THREADS : (len + 31) / 32 * 32;
+    if (outer <= 0 || ch <= 0 || inner <= 0) return 0;
     return with_dtype(dt, [&](auto tag) {
         using T = decltype(tag);
-        bias_add_kernel<T><<<blocks, threads, 0, cuda_stream>>>(rows, len, ch, inner == 1, (const T *)x, bias, (T *)y);
+        const bias_add_plan p = bias_add_plan_make(outer, ch, inner, sizeof(T), x, bias, y, cuda_sm_count);
+        if (p.vec && p.bias16)
+            bias_add16_kernel<T, true><<<p.blocks, p.threads, 0, cuda_stream>>>(p.rows, p.nv, ch, inner == 1, (const uint4 *)x, bias, (uint4 *)y);
+        else if (p.vec)
+            bias_add16_kernel<T, false><<<p.blocks, p.threads, 0, cuda_stream>>>(p.rows, p.nv, ch, inner == 1, (const uint4 *)x, bias, (uint4 *)y);
+        else
+            bias_add_kernel<T><<<p.blocks, p.threads, 0, cuda_stream>>>(p.rows, p.len, ch, inner == 1, (const T *)x, bias, (T *)y);
         CUDA_CHECK_LAUNCH();
         return 0;
     });

@@ -58,6 +58,14 @@ static inline __nv_bfloat162 __floats2bfloat162_rn(float lo, float hi)
     return __nv_bfloat162{{f32_to_bf16(lo)}, {f32_to_bf16(hi)}};
 }
 static inline __half2 __floats2half2_rn(float lo, float hi) { return __half2{{f32_to_f16(lo)}, {f32_to_f16(hi)}}; }
+/* dtype_cuda.cuh's conversions, for kernels written on the storage type T (bias_add_kernels.cuh). */
+static inline float to_f32(float v) { return v; }
+static inline float to_f32(__half v) { return f16_to_f32(v.bits); }
+static inline float to_f32(__nv_bfloat16 v) { return bf16_to_f32(v.bits); }
+template <class T> T from_f32(float v);
+template <> inline float from_f32<float>(float v) { return v; }
+template <> inline __half from_f32<__half>(float v) { return __half{f32_to_f16(v)}; }
+template <> inline __nv_bfloat16 from_f32<__nv_bfloat16>(float v) { return __nv_bfloat16{f32_to_bf16(v)}; }
 
 /* Block and warp collectives: every thread of the block (warp) must reach them, as on the GPU;
  * a thread that never does is reported as a deadlock. */
