@@ -8,10 +8,11 @@
  *   a block takes rows r and r + gridDim.x a trip, its threads the rows' vectors, both rows' loads
  *   issued before either store, so each thread has two 16-byte loads in flight (as the maps in
  *   eltwise_cuda.cu), and a column's biases are read once for both rows, in 16-byte loads where
- *   bias is aligned. The one-element path it replaces there ran at 2940 GB/s (71% of the copy
- *   ceiling) on the H200 at 65536 x 1024 fp32, where the maps ran at 3813-4025 (92-97%): 4 bytes a
- *   thread in flight, not 32. Floor: 2 x 256 MiB through HBM (bias: 4 KiB from L1/L2), ~0.14 ms
- *   at the maps' 3.9 TB/s; expected ~1.3x the old row.
+ *   bias is aligned. The one-element path it replaces there ran on the H200 (65536 x 1024) at
+ *   2940 GB/s in fp32 and 1901 in fp16/bf16 (71% and 46% of the bandwidth ceiling), where the maps
+ *   ran at 3813-4025 (92-97%): 4 or 2 bytes a thread in flight, not 32. Floor: x read and y
+ *   written once through HBM (bias: 4 KiB from L1/L2), at the maps' ~3.9 TB/s; expected ~1.3x the
+ *   old rows in fp32, ~2x in fp16/bf16.
  *   Else one element per thread a trip, threads over the row, blocks over the rows. */
 #ifndef DLBENCH_BIAS_ADD_KERNELS_CUH
 #define DLBENCH_BIAS_ADD_KERNELS_CUH
