@@ -94,7 +94,7 @@ __global__ void bias_add16_kernel(size_t rows, int nv, int ch, int per_col, cons
     }
 }
 
-/* The one-element path: any len, any alignment. */
+/* The one-element path: any len, any alignment; x may be y here too. */
 template <class T>
 __global__ void bias_add_kernel(size_t rows, int len, int ch, int per_col, const T *x, const float *__restrict__ bias, T *y)
 {
