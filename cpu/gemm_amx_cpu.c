@@ -12,7 +12,6 @@
 #include "cpu_features.h"
 #include <immintrin.h>
 #include <omp.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define TARGET __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw")))
@@ -24,18 +23,10 @@ struct tilecfg { uint8_t palette, start; uint8_t pad[14]; uint16_t colsb[16]; ui
  * build: the tiles were configured empty and the first tile load faulted). */
 static inline void tile_loadconfig(const struct tilecfg *cfg) { __asm__ volatile("ldtilecfg %0" : : "m"(*cfg)); }
 
-static uint16_t *scratch;              /* grow-only packing space: no page faults in timed calls after the first */
-static size_t scratch_elems;
+static struct scratch_cpu scratch;    /* grow-only packing space: no page faults in timed calls after the first */
 
-static uint16_t *grow(size_t elems)
-{
-    if (elems > scratch_elems) {
-        free(scratch);
-        scratch = aligned_alloc(64, ((elems * 2 + 63) / 64) * 64);
-        scratch_elems = scratch ? elems : 0;
-    }
-    return scratch;
-}
+/* elems bf16 of it (scratch_grow_cpu counts floats: two bf16 each). */
+static uint16_t *grow(size_t elems) { return (uint16_t *)scratch_grow_cpu(&scratch, (elems + 1) / 2); }
 
 static inline uint16_t opa(int ta, int m, int k, const uint16_t *a, long i, long p) { return ta ? a[p * m + i] : a[i * k + p]; }
 static inline uint16_t opb(int tb, int n, int k, const uint16_t *b, long p, long j) { return tb ? b[j * k + p] : b[p * n + j]; }

@@ -5,15 +5,13 @@
 #include "cpu_ops.h"
 #include "cpu_topology.h"
 #include <immintrin.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define MR 6
 #define NR 32
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
 
-static uint32_t *scratch;       /* grow-only: no page faults inside timed calls after the first */
-static size_t scratch_words;
+static struct scratch_cpu scratch;   /* grow-only: no page faults inside timed calls after the first */
 
 int gemm_bf16_cpu_available(void) { return cpu_has_native_bf16(); }
 
@@ -49,13 +47,9 @@ int gemm_bf16_cpu(int ta, int tb, int m, int n, int k, const uint16_t *a, const 
     if (!cpu_has_native_bf16()) return -1;
     long kp = (k + 1) / 2, mb = (m + MR - 1) / MR, nb = (n + NR - 1) / NR;
     size_t words = (size_t)(mb * MR * kp + nb * NR * kp);
-    if (words > scratch_words) {
-        free(scratch);
-        scratch = aligned_alloc(64, ((words * 4 + 63) / 64) * 64);
-        scratch_words = scratch ? words : 0;
-        if (!scratch) return -1;
-    }
-    uint32_t *ap = scratch, *bp = scratch + mb * MR * kp;
+    uint32_t *ap = (uint32_t *)scratch_grow_cpu(&scratch, words);   /* a bf16 pair a float's 4 bytes */
+    if (!ap) return -1;
+    uint32_t *bp = ap + mb * MR * kp;
     /* Pack: pair (p) holds elements 2p (low half) and 2p+1 (high half); padding is zero. */
 #pragma omp parallel
     {

@@ -5,6 +5,7 @@
  * (kernels/dtype.c's rounding), nothing written past y, and each path taken where the plan says.
  * A grid for a 1-SM GPU (32 blocks) so rows outnumber blocks: the grid-stride trips, a trip's lone
  * last row, rows longer than a block. CI has no GPU. */
+#include "cpu_ops.h"   /* alloc_cpu: 64-byte-aligned buffers */
 #include "rng.h"
 #include "sim/eltwise_sim.h"
 #include "testutil.h"
@@ -14,9 +15,6 @@
 
 #define CANARY 0xA5
 
-/* 64-byte aligned (C11's aligned_alloc wants a size that is a multiple of the alignment). */
-static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
-
 /* One call: outer x ch (x inner) elements at element offset xoff of x (and of y unless in place),
  * bias at offset boff. Returns the path taken; expects exact results and untouched canaries. */
 static int check_case(enum dtype dt, int outer, int ch, int inner, int xoff, int boff, int in_place)
@@ -24,8 +22,8 @@ static int check_case(enum dtype dt, int outer, int ch, int inner, int xoff, int
     const size_t es = dtype_size(dt), n = (size_t)outer * ch * inner, nb = (size_t)ch;   /* one bias a column or a channel */
     const size_t pad = 64;   /* canary bytes after y */
     float *xf = malloc(n * sizeof(float)), *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
-    float *bias_buf = alloc64((nb + 16) * sizeof(float));
-    unsigned char *xbuf = alloc64((n + 16) * es + pad), *ybuf = alloc64((n + 16) * es + pad);
+    float *bias_buf = alloc_cpu((nb + 16) * sizeof(float));
+    unsigned char *xbuf = alloc_cpu((n + 16) * es + pad), *ybuf = alloc_cpu((n + 16) * es + pad);
     cr_assert(xf && want && got && bias_buf && xbuf && ybuf);
     struct rng r;
     rng_seed(&r, (uint64_t)outer * 131 + ch, (uint64_t)inner * 7 + dt);
