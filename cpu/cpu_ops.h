@@ -76,6 +76,9 @@ int softmax_xent_cpu(int rows, int cols, const float *z, const int32_t *labels, 
 int energy_read_cpu(double *joules, char *why, size_t n);
 int softmax_fwd_cpu(enum dtype dt, int rows, int cols, const void *x, void *y);
 int layernorm_fwd_cpu(enum dtype dt, int rows, int cols, const void *x, const float *gamma, const float *beta, float eps, void *y);
+/* Outputs of ops whose arrays together exceed this many bytes are written by streaming stores
+ * (eltwise_cpu.c); 0 (the default): the last-level cache. For the tests. */
+void eltwise_stream_above_cpu(size_t bytes);
 struct collective_ops;
 extern const struct collective_ops cpu_collectives;     /* coll_cpu.c: MPI; built with MPI only */
 int sgd_update_cpu(size_t n, float lr, float *w, const float *g);

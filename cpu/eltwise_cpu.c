@@ -1,5 +1,7 @@
 /* eltwise_cpu.c: bandwidth and elementwise ops on the CPU: OpenMP static schedules (the same
- * threads that first touched each page in upload), `omp simd` loops over restrict pointers. */
+ * threads that first touched each page in upload), `omp simd` loops over restrict pointers;
+ * outputs of ops whose arrays exceed the last-level cache written by streaming stores (the STREAM
+ * ops directly, the others through an L1 buffer). */
 #include "cpu_ops.h"
 #include "cpu_topology.h"
 #include "vecmath.h"
@@ -65,13 +67,104 @@ static void stream_nt(enum stream_op op, size_t lo, size_t hi, float s, const fl
     _mm_sfence(); /* streaming stores are weakly ordered: publish them before the barrier */
 }
 #define HAVE_STREAM_NT 1
+
+/* dst[0, n) = src[0, n) by streaming stores (ordinary ones up to dst's first vector boundary and
+ * after its last). The caller fences before anything reads dst. */
+static inline void stream_copy(float *dst, const float *src, size_t n)
+{
+    size_t i = 0;
+    for (; i < n && ((uintptr_t)(dst + i) & (VW * 4 - 1)); i++) dst[i] = src[i];
+    for (; i + VW <= n; i += VW) VSTREAM(dst + i, VLOAD(src + i));
+    for (; i < n; i++) dst[i] = src[i];
+}
 #endif
+
+/* An op's output is streamed when the op's arrays (inputs and output, n floats each) do not fit
+ * the last-level cache together, so each line of it is evicted before anything reads it, and the
+ * output is not also an input (in place, its lines are read anyway). eltwise_stream_above_cpu()
+ * lowers the bound for the tests, which check the streamed paths on small arrays. */
+static size_t stream_above;   /* bytes; 0: the last-level cache */
+void eltwise_stream_above_cpu(size_t bytes) { stream_above = bytes; }
+static inline int stream_out(size_t n, size_t arrays, const void *y, const void *x)
+{
+#ifdef HAVE_STREAM_NT
+    return arrays * n * sizeof(float) > (stream_above ? stream_above : cpu_llc_bytes()) && y != x;
+#else
+    (void)n, (void)arrays, (void)y, (void)x;
+    return 0;
+#endif
+}
+
+/* Streamed outputs are produced in an L1 buffer by the op's own vectorised loop and copied out
+ * by stream_copy: STREAM_BLOCK elements at a time for the elementwise ops, up to ROW_BUF of a
+ * row for the row ops. */
+#define STREAM_BLOCK 1024
+#define ROW_BUF 4096   /* 16 KiB */
+/* A row op over x into y, (rows, len) each, rows in parallel: for row r (xr, yr its rows in x and
+ * y) the statements given run, writing yr through ROW_PIECES. nt: whether y is streamed. */
+#define FOR_ROWS(rows, len, x, y, ...)                                                       \
+    do {                                                                                     \
+        const long rows_ = (rows), len_ = (len);                                             \
+        const int nt = stream_out((size_t)rows_ * len_, 2, (y), (x)),                        \
+                  par_ = (size_t)rows_ * len_ >= SERIAL_BELOW;                               \
+        _Pragma("omp parallel if (par_)")                                                    \
+        {                                                                                    \
+            float buf[ROW_BUF] __attribute__((aligned(64)));                                 \
+            _Pragma("omp for schedule(static) nowait")                                       \
+            for (long r = 0; r < rows_; r++) {                                               \
+                const float *xr = (x) + r * len_;                                            \
+                float *yr = (y) + r * len_;                                                  \
+                __VA_ARGS__                                                                  \
+            }                                                                                \
+            if (nt) STREAM_FENCE();                                                          \
+        }                                                                                    \
+    } while (0)
+/* Inside FOR_ROWS: yr[0, len_) in pieces; the statements given set d[j] for j < m from the row's
+ * elements j0 + j, d being yr + j0, or buf (ROW_BUF floats) when streaming, then copied out. */
+#define ROW_PIECES(...)                                                                      \
+    for (long j0 = 0; j0 < len_; j0 += nt ? ROW_BUF : len_) {                                \
+        long m = nt && len_ - j0 > ROW_BUF ? ROW_BUF : len_ - j0;                            \
+        float *d = nt ? buf : yr + j0;                                                       \
+        __VA_ARGS__                                                                          \
+        if (nt) STREAM_STORE(yr + j0, buf, m);                                               \
+    }
+#ifdef HAVE_STREAM_NT
+#define STREAM_STORE stream_copy
+#define STREAM_FENCE _mm_sfence   /* publish a thread's streamed lines before the region's barrier */
+#else   /* never reached: stream_out() is 0 */
+#define STREAM_STORE(d, s, n) ((void)(d), (void)(s), (void)(n))
+#define STREAM_FENCE() ((void)0)
+#endif
+
+/* y[i] = EXPR for i < n, EXPR an expression in i; ARRAYS: how many n-float arrays the op touches.
+ * A streamed y is written without its lines being read first: y = f(x) moves 8 bytes an element
+ * instead of 12 (the read-for-ownership), as STREAM's ops below; a smaller y is stored ordinarily,
+ * so the next op finds it in cache. */
+#define MAP(n, arrays, y, ...)                                                                          \
+    do {                                                                                                \
+        if (stream_out((n), (arrays), (y), NULL)) {                                                     \
+            _Pragma("omp parallel")                                                                     \
+            {                                                                                           \
+                float buf_[STREAM_BLOCK] __attribute__((aligned(64)));                                  \
+                size_t nb_ = ((n) + STREAM_BLOCK - 1) / STREAM_BLOCK, t_ = (size_t)omp_get_thread_num(), \
+                       nt_ = (size_t)omp_get_num_threads();                                             \
+                for (size_t b_ = nb_ * t_ / nt_; b_ < nb_ * (t_ + 1) / nt_; b_++) {                     \
+                    size_t lo_ = b_ * STREAM_BLOCK, hi_ = lo_ + STREAM_BLOCK < (n) ? lo_ + STREAM_BLOCK : (n); \
+                    _Pragma("omp simd") for (size_t i = lo_; i < hi_; i++) buf_[i - lo_] = (__VA_ARGS__); \
+                    STREAM_STORE((y) + lo_, buf_, hi_ - lo_);                                           \
+                }                                                                                       \
+                STREAM_FENCE();                                                                         \
+            }                                                                                           \
+        } else {                                                                                        \
+            FOR_EACH((n), (y)[i] = (__VA_ARGS__));                                                      \
+        }                                                                                               \
+    } while (0)
 
 static void stream_op_cpu(enum stream_op op, size_t n, float s, const float *restrict a,
                           const float *restrict b, float *restrict y)
 {
 #ifdef HAVE_STREAM_NT
-    if (2 * n * sizeof(float) > cpu_llc_bytes()) { /* two arrays or more: DRAM-bound */
+    if (stream_out(n, 2, y, NULL)) { /* two arrays or more: DRAM-bound */
 #pragma omp parallel
         {
             size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
@@ -122,7 +215,7 @@ int relu_fwd_cpu(enum dtype dt, size_t n, const void *xv, void *yv)
     const float *restrict x = xv;
     float *restrict y = yv;
     if (dt != DT_F32) return -1;
-    FOR_EACH(n, y[i] = x[i] > 0 ? x[i] : 0.0f);
+    MAP(n, 2, y, x[i] > 0 ? x[i] : 0.0f);
     return 0;
 }
 
@@ -131,7 +224,7 @@ int relu_bwd_cpu(enum dtype dt, size_t n, const void *xv, const void *dyv, void 
     const float *restrict x = xv, *restrict dy = dyv;
     float *restrict dx = dxv;
     if (dt != DT_F32) return -1;
-    FOR_EACH(n, dx[i] = x[i] > 0 ? dy[i] : 0.0f);
+    MAP(n, 3, dx, x[i] > 0 ? dy[i] : 0.0f);
     return 0;
 }
 
@@ -140,10 +233,7 @@ int gelu_fwd_cpu(enum dtype dt, size_t n, const void *xv, void *yv)
     const float *restrict x = xv;
     float *restrict y = yv;
     if (dt != DT_F32) return -1;
-    FOR_EACH(n, {
-        float v = x[i], u = (float)GELU_K0 * (v + (float)GELU_K1 * v * v * v);
-        y[i] = 0.5f * v * (1.0f + vtanhf(u));
-    });
+    MAP(n, 2, y, gelu_cpu(x[i]));
     return 0;
 }
 
@@ -152,11 +242,7 @@ int gelu_bwd_cpu(enum dtype dt, size_t n, const void *xv, const void *dyv, void 
     const float *restrict x = xv, *restrict dy = dyv;
     float *restrict dx = dxv;
     if (dt != DT_F32) return -1;
-    FOR_EACH(n, {
-        float v = x[i], u = (float)GELU_K0 * (v + (float)GELU_K1 * v * v * v), t = vtanhf(u);
-        float g = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * (float)GELU_K0 * (1.0f + (float)(3 * GELU_K1) * v * v);
-        dx[i] = dy[i] * g;
-    });
+    MAP(n, 3, dx, dy[i] * gelu_grad_cpu(x[i]));
     return 0;
 }
 
@@ -167,19 +253,16 @@ int bias_add_cpu(enum dtype dt, int outer, int ch, int inner, const void *xv, co
     if (dt != DT_F32) return -1;
     /* x may be y (in place): no restrict here. inner == 1: (outer, ch) rows; else (outer·ch, inner). */
     long rows = inner == 1 ? outer : (long)outer * ch, len = inner == 1 ? ch : inner;
-#pragma omp parallel for schedule(static) if ((size_t)rows * len >= SERIAL_BELOW)
-    for (long r = 0; r < rows; r++) {
-        const float *xr = x + r * len;
-        float *yr = y + r * len;
+    FOR_ROWS(rows, len, x, y, ROW_PIECES({
+        const float *xs = xr + j0;
         if (inner == 1) {
-#pragma omp simd
-            for (long j = 0; j < len; j++) yr[j] = xr[j] + bias[j];
+            const float *bs = bias + j0;
+            _Pragma("omp simd") for (long j = 0; j < m; j++) d[j] = xs[j] + bs[j];
         } else {
             const float b = bias[r % ch];
-#pragma omp simd
-            for (long j = 0; j < len; j++) yr[j] = xr[j] + b;
+            _Pragma("omp simd") for (long j = 0; j < m; j++) d[j] = xs[j] + b;
         }
-    }
+    }));
     return 0;
 }
 
@@ -188,6 +271,10 @@ int softmax_fwd_cpu(enum dtype dt, int rows, int cols, const void *xv, void *yv)
     const float *restrict x = xv;
     float *restrict y = yv;
     if (dt != DT_F32) return -1;
+    /* Ordinary stores even for large outputs: the exp pass bounds this op, not y's traffic, and a
+     * row produced in an L1 buffer and streamed out ran at 0.75-0.9x of this on the 2-vCPU Zen 3
+     * (32768 x 1024, 2 threads, alternating runs; so did prefetching the next row during the exp
+     * pass, in 256-element pieces or all at once: within the noise). */
 #pragma omp parallel for schedule(static) if ((size_t)rows * cols >= SERIAL_BELOW)
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
@@ -209,20 +296,18 @@ int layernorm_fwd_cpu(enum dtype dt, int rows, int cols, const void *xv, const f
     const float *restrict x = xv;
     float *restrict y = yv;
     if (dt != DT_F32) return -1;
-#pragma omp parallel for schedule(static) if ((size_t)rows * cols >= SERIAL_BELOW)
-    for (long r = 0; r < rows; r++) {
-        const float *xr = x + r * cols;
-        float *yr = y + r * cols, mean = 0, var = 0;
+    FOR_ROWS(rows, cols, x, y, {
+        float mean = 0, var = 0;
         /* Two passes over a row that stays in L1/L2: no cancellation from E[x²] - E[x]². */
-#pragma omp simd reduction(+ : mean)
-        for (int j = 0; j < cols; j++) mean += xr[j];
+        _Pragma("omp simd reduction(+ : mean)") for (int j = 0; j < cols; j++) mean += xr[j];
         mean /= (float)cols;
-#pragma omp simd reduction(+ : var)
-        for (int j = 0; j < cols; j++) var += (xr[j] - mean) * (xr[j] - mean);
+        _Pragma("omp simd reduction(+ : var)") for (int j = 0; j < cols; j++) var += (xr[j] - mean) * (xr[j] - mean);
         float rstd = 1.0f / sqrtf(var / (float)cols + eps);
-#pragma omp simd
-        for (int j = 0; j < cols; j++) yr[j] = (xr[j] - mean) * rstd * gamma[j] + beta[j];
-    }
+        ROW_PIECES({
+            const float *xs = xr + j0, *gs = gamma + j0, *bs = beta + j0;
+            _Pragma("omp simd") for (long j = 0; j < m; j++) d[j] = (xs[j] - mean) * rstd * gs[j] + bs[j];
+        })
+    });
     return 0;
 }
 

@@ -3,15 +3,12 @@
  * Reductions over rows (layer-norm's dgamma/dbeta, bias gradients, the position-embedding
  * gradient) run over column slices per thread, so they need no atomics and are deterministic. */
 #include "cpu_ops.h"
-#include "eltwise_ref.h"
 #include "vecmath.h"
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define GELU_A ((float)GELU_K0)   /* kernels/eltwise_ref.h: the same constants everywhere */
-#define GELU_B ((float)GELU_K1)
 
 static int fp32_only(enum dtype dt, const char *op)
 {
@@ -162,7 +159,7 @@ int xf_bias_gelu_cpu(enum dtype dt, int rows, int n, void *hv, const float *bias
         for (int j = 0; j < n; j++) {
             float v = hr[j] + bias[j];
             hr[j] = v;
-            gr[j] = 0.5f * v * (1.0f + vtanhf(GELU_A * (v + GELU_B * v * v * v)));
+            gr[j] = gelu_cpu(v);
         }
     }
     return 0;
@@ -190,8 +187,7 @@ int xf_gelu_bwd_cpu(enum dtype dt, size_t n, const void *hv, const void *dgv, vo
     float *dh = dhv;
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float v = h[i], t = vtanhf(GELU_A * (v + GELU_B * v * v * v));
-        dh[i] = dg[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * GELU_A * (1.0f + 3.0f * GELU_B * v * v));
+        dh[i] = dg[i] * gelu_grad_cpu(h[i]);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 /* test_eltwise.c: every bandwidth/elementwise op on the CPU backend against its reference, and
  * the elementwise check rejecting a corrupted output. */
 #include "eltwise_cases_test.h"
+#include "cpu_ops.h"
 #include "workload.h"
 #include "rng.h"
 #include <math.h>
@@ -10,6 +11,23 @@
 Test(eltwise, cpu_all_ops_awkward_lengths_and_offsets) { check_all_eltwise_ops(backend_find("cpu"), DT_F32); }
 Test(eltwise, cpu_softmax_layernorm_large_magnitude) { check_large_magnitude_rows(backend_find("cpu"), DT_F32); }
 Test(eltwise, cpu_optimizers_over_several_steps) { check_optimizers_over_steps(backend_find("cpu")); }
+
+/* The streamed-output paths (large arrays: every op whose output is not an input writes by
+ * streaming stores, through an L1 buffer for the row ops) on the same awkward shapes and rows
+ * longer than that buffer, the bound lowered to one byte so that even n = 1 and unaligned starts
+ * take them. */
+Test(eltwise, cpu_all_ops_streamed_outputs)
+{
+    eltwise_stream_above_cpu(1);
+    check_all_eltwise_ops(backend_find("cpu"), DT_F32);
+    check_large_magnitude_rows(backend_find("cpu"), DT_F32);
+    for (int op = 0; op < ELT_OP_COUNT; op++)   /* rows longer than the row buffer: in pieces */
+        if (elt_ops[op].row_op) {
+            double r = eltwise_error_ratio(backend_find("cpu"), op, DT_F32, 3L * 8197, 8197, 1, 1.0f, 1, NULL);
+            cr_expect(r >= 0 && r <= 1, "%s rows of 8197: error/tolerance %g", elt_ops[op].name, r);
+        }
+    eltwise_stream_above_cpu(0);
+}
 
 /* A CPU backend whose triad writes one wrong element, or a NaN: the check must reject both. */
 static int corrupt_mode;
