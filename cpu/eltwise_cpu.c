@@ -21,14 +21,23 @@
         }                                                                              \
     } while (0)
 
-/* The STREAM ops write arrays far larger than the last-level cache: streaming (non-temporal)
- * stores skip the read-for-ownership of each destination line, a third of add's and triad's
- * traffic. Smaller outputs keep ordinary stores so they stay in cache. */
-enum stream_op { ST_COPY, ST_SCALE, ST_ADD, ST_TRIAD };
+/* The STREAM ops and ReLU write arrays far larger than the last-level cache: streaming
+ * (non-temporal) stores skip the read-for-ownership of each destination line, a third of add's and
+ * triad's traffic. Smaller outputs keep ordinary stores so they stay in cache. ReLU's backward:
+ * y = a > 0 ? b : 0 (a the forward's input, b the gradient). Shift: y = a + s (a channel's bias). */
+enum stream_op { ST_COPY, ST_SCALE, ST_ADD, ST_TRIAD, ST_RELU, ST_RELU_BWD, ST_SHIFT };
 
 static inline float stream_elem(enum stream_op op, float s, float a, float b)
 {
-    return op == ST_COPY ? a : op == ST_SCALE ? s * a : op == ST_ADD ? a + b : a + s * b;
+    switch (op) {
+    case ST_COPY: return a;
+    case ST_SCALE: return s * a;
+    case ST_ADD: return a + b;
+    case ST_TRIAD: return a + s * b;
+    case ST_RELU: return a > 0 ? a : 0.0f;
+    case ST_RELU_BWD: return a > 0 ? b : 0.0f;
+    default: return a + s;
+    }
 }
 
 #if defined(__AVX512F__) || defined(__AVX__)
@@ -42,6 +51,8 @@ typedef __m512 vf;
 #define VFMA(a, s, b) _mm512_fmadd_ps(s, b, a)
 #define VMUL _mm512_mul_ps
 #define VSTREAM _mm512_stream_ps
+#define VRELU(a) _mm512_max_ps(a, _mm512_setzero_ps())   /* a NaN gives 0, as a > 0 ? a : 0 does */
+#define VRELU_BWD(a, b) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_GT_OQ), b)
 #else
 #define VW 8
 typedef __m256 vf;
@@ -51,7 +62,12 @@ typedef __m256 vf;
 #define VFMA(a, s, b) _mm256_fmadd_ps(s, b, a)
 #define VMUL _mm256_mul_ps
 #define VSTREAM _mm256_stream_ps
+#define VRELU(a) _mm256_max_ps(a, _mm256_setzero_ps())
+#define VRELU_BWD(a, b) _mm256_and_ps(_mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_GT_OQ), b)
 #endif
+/* y[lo, hi) = op(a, b) by streaming stores (ordinary ones up to y's first vector boundary and after
+ * its last). The caller fences (STREAM_FENCE) before its threads meet: streamed stores are weakly
+ * ordered. */
 static void stream_nt(enum stream_op op, size_t lo, size_t hi, float s, const float *a, const float *b, float *y)
 {
     size_t i = lo;
@@ -62,21 +78,17 @@ static void stream_nt(enum stream_op op, size_t lo, size_t hi, float s, const fl
     case ST_SCALE: for (; i + VW <= hi; i += VW) VSTREAM(y + i, VMUL(vs, VLOAD(a + i))); break;
     case ST_ADD: for (; i + VW <= hi; i += VW) VSTREAM(y + i, VADD(VLOAD(a + i), VLOAD(b + i))); break;
     case ST_TRIAD: for (; i + VW <= hi; i += VW) VSTREAM(y + i, VFMA(VLOAD(a + i), vs, VLOAD(b + i))); break;
+    case ST_RELU: for (; i + VW <= hi; i += VW) VSTREAM(y + i, VRELU(VLOAD(a + i))); break;
+    case ST_RELU_BWD: for (; i + VW <= hi; i += VW) VSTREAM(y + i, VRELU_BWD(VLOAD(a + i), VLOAD(b + i))); break;
+    case ST_SHIFT: for (; i + VW <= hi; i += VW) VSTREAM(y + i, VADD(VLOAD(a + i), vs)); break;
     }
     for (; i < hi; i++) y[i] = stream_elem(op, s, a[i], b[i]);
-    _mm_sfence(); /* streaming stores are weakly ordered: publish them before the barrier */
 }
 #define HAVE_STREAM_NT 1
-
-/* dst[0, n) = src[0, n) by streaming stores (ordinary ones up to dst's first vector boundary and
- * after its last). The caller fences before anything reads dst. */
-static inline void stream_copy(float *dst, const float *src, size_t n)
-{
-    size_t i = 0;
-    for (; i < n && ((uintptr_t)(dst + i) & (VW * 4 - 1)); i++) dst[i] = src[i];
-    for (; i + VW <= n; i += VW) VSTREAM(dst + i, VLOAD(src + i));
-    for (; i < n; i++) dst[i] = src[i];
-}
+#define STREAM_FENCE _mm_sfence
+#else   /* never reached: stream_out() is 0 */
+#define stream_nt(op, lo, hi, s, a, b, y) ((void)(op), (void)(lo), (void)(hi), (void)(s), (void)(a), (void)(b), (void)(y))
+#define STREAM_FENCE() ((void)0)
 #endif
 
 /* An op's output is streamed when the op's arrays (inputs and output, n floats each) do not fit
@@ -95,13 +107,14 @@ static inline int stream_out(size_t n, size_t arrays, const void *y, const void 
 #endif
 }
 
-/* Streamed outputs are produced in an L1 buffer by the op's own vectorised loop and copied out
- * by stream_copy: STREAM_BLOCK elements at a time for the elementwise ops, up to ROW_BUF of a
- * row for the row ops. */
+/* The other ops' streamed outputs are produced in an L1 buffer by the op's own vectorised loop and
+ * copied out (STREAM_STORE): STREAM_BLOCK elements at a time for the elementwise ops, up to
+ * ROW_BUF of a row for the row ops. */
 #define STREAM_BLOCK 1024
 #define ROW_BUF 4096   /* 16 KiB */
+#define STREAM_STORE(dst, src, n) stream_nt(ST_COPY, 0, (n), 0, (src), (src), (dst))
 /* A row op over x into y, (rows, len) each, rows in parallel: for row r (xr, yr its rows in x and
- * y) the statements given run, writing yr through ROW_PIECES. nt: whether y is streamed. */
+ * y) the statements given run. nt: whether y is streamed (stream_out). */
 #define FOR_ROWS(rows, len, x, y, ...)                                                       \
     do {                                                                                     \
         const long rows_ = (rows), len_ = (len);                                             \
@@ -109,7 +122,6 @@ static inline int stream_out(size_t n, size_t arrays, const void *y, const void 
                   par_ = (size_t)rows_ * len_ >= SERIAL_BELOW;                               \
         _Pragma("omp parallel if (par_)")                                                    \
         {                                                                                    \
-            float buf[ROW_BUF] __attribute__((aligned(64)));                                 \
             _Pragma("omp for schedule(static) nowait")                                       \
             for (long r = 0; r < rows_; r++) {                                               \
                 const float *xr = (x) + r * len_;                                            \
@@ -120,7 +132,8 @@ static inline int stream_out(size_t n, size_t arrays, const void *y, const void 
         }                                                                                    \
     } while (0)
 /* Inside FOR_ROWS: yr[0, len_) in pieces; the statements given set d[j] for j < m from the row's
- * elements j0 + j, d being yr + j0, or buf (ROW_BUF floats) when streaming, then copied out. */
+ * elements j0 + j, d being yr + j0, or the caller's buf (ROW_BUF floats) when streaming, then
+ * copied out. */
 #define ROW_PIECES(...)                                                                      \
     for (long j0 = 0; j0 < len_; j0 += nt ? ROW_BUF : len_) {                                \
         long m = nt && len_ - j0 > ROW_BUF ? ROW_BUF : len_ - j0;                            \
@@ -128,13 +141,6 @@ static inline int stream_out(size_t n, size_t arrays, const void *y, const void 
         __VA_ARGS__                                                                          \
         if (nt) STREAM_STORE(yr + j0, buf, m);                                               \
     }
-#ifdef HAVE_STREAM_NT
-#define STREAM_STORE stream_copy
-#define STREAM_FENCE _mm_sfence   /* publish a thread's streamed lines before the region's barrier */
-#else   /* never reached: stream_out() is 0 */
-#define STREAM_STORE(d, s, n) ((void)(d), (void)(s), (void)(n))
-#define STREAM_FENCE() ((void)0)
-#endif
 
 /* y[i] = EXPR for i < n, EXPR an expression in i; ARRAYS: how many n-float arrays the op touches.
  * A streamed y is written without its lines being read first: y = f(x) moves 8 bytes an element
@@ -169,6 +175,7 @@ static void stream_op_cpu(enum stream_op op, size_t n, float s, const float *res
         {
             size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
             stream_nt(op, n * t / nt, n * (t + 1) / nt, s, a, b, y);
+            STREAM_FENCE();
         }
         return;
     }
@@ -178,6 +185,9 @@ static void stream_op_cpu(enum stream_op op, size_t n, float s, const float *res
     case ST_SCALE: FOR_EACH(n, y[i] = s * a[i]); break;
     case ST_ADD: FOR_EACH(n, y[i] = a[i] + b[i]); break;
     case ST_TRIAD: FOR_EACH(n, y[i] = a[i] + s * b[i]); break;
+    case ST_RELU: FOR_EACH(n, y[i] = a[i] > 0 ? a[i] : 0.0f); break;
+    case ST_RELU_BWD: FOR_EACH(n, y[i] = a[i] > 0 ? b[i] : 0.0f); break;
+    case ST_SHIFT: FOR_EACH(n, y[i] = a[i] + s); break;
     }
 }
 
@@ -215,7 +225,7 @@ int relu_fwd_cpu(enum dtype dt, size_t n, const void *xv, void *yv)
     const float *restrict x = xv;
     float *restrict y = yv;
     if (dt != DT_F32) return -1;
-    MAP(n, 2, y, x[i] > 0 ? x[i] : 0.0f);
+    stream_op_cpu(ST_RELU, n, 0, x, x, y);
     return 0;
 }
 
@@ -224,7 +234,7 @@ int relu_bwd_cpu(enum dtype dt, size_t n, const void *xv, const void *dyv, void 
     const float *restrict x = xv, *restrict dy = dyv;
     float *restrict dx = dxv;
     if (dt != DT_F32) return -1;
-    MAP(n, 3, dx, x[i] > 0 ? dy[i] : 0.0f);
+    stream_op_cpu(ST_RELU_BWD, n, 0, x, dy, dx);
     return 0;
 }
 
@@ -251,18 +261,20 @@ int bias_add_cpu(enum dtype dt, int outer, int ch, int inner, const void *xv, co
     const float *x = xv;
     float *y = yv;
     if (dt != DT_F32) return -1;
-    /* x may be y (in place): no restrict here. inner == 1: (outer, ch) rows; else (outer·ch, inner). */
+    /* x may be y (in place): no restrict here. inner == 1: (outer, ch) rows; else (outer·ch, inner).
+     * A streamed row is STREAM's add of the bias row, or its shift by the channel's bias. */
     long rows = inner == 1 ? outer : (long)outer * ch, len = inner == 1 ? ch : inner;
-    FOR_ROWS(rows, len, x, y, ROW_PIECES({
-        const float *xs = xr + j0;
-        if (inner == 1) {
-            const float *bs = bias + j0;
-            _Pragma("omp simd") for (long j = 0; j < m; j++) d[j] = xs[j] + bs[j];
+    FOR_ROWS(rows, len, x, y, {
+        if (nt) {
+            if (inner == 1) stream_nt(ST_ADD, 0, (size_t)len, 0, xr, bias, yr);
+            else stream_nt(ST_SHIFT, 0, (size_t)len, bias[r % ch], xr, xr, yr);
+        } else if (inner == 1) {
+            _Pragma("omp simd") for (long j = 0; j < len; j++) yr[j] = xr[j] + bias[j];
         } else {
             const float b = bias[r % ch];
-            _Pragma("omp simd") for (long j = 0; j < m; j++) d[j] = xs[j] + b;
+            _Pragma("omp simd") for (long j = 0; j < len; j++) yr[j] = xr[j] + b;
         }
-    }));
+    });
     return 0;
 }
 
@@ -302,7 +314,7 @@ int layernorm_fwd_cpu(enum dtype dt, int rows, int cols, const void *xv, const f
         _Pragma("omp simd reduction(+ : mean)") for (int j = 0; j < cols; j++) mean += xr[j];
         mean /= (float)cols;
         _Pragma("omp simd reduction(+ : var)") for (int j = 0; j < cols; j++) var += (xr[j] - mean) * (xr[j] - mean);
-        float rstd = 1.0f / sqrtf(var / (float)cols + eps);
+        float rstd = 1.0f / sqrtf(var / (float)cols + eps), buf[ROW_BUF] __attribute__((aligned(64)));
         ROW_PIECES({
             const float *xs = xr + j0, *gs = gamma + j0, *bs = beta + j0;
             _Pragma("omp simd") for (long j = 0; j < m; j++) d[j] = (xs[j] - mean) * rstd * gs[j] + bs[j];

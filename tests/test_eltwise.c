@@ -29,6 +29,55 @@ Test(eltwise, cpu_all_ops_streamed_outputs)
     eltwise_stream_above_cpu(0);
 }
 
+/* ReLU of a NaN is 0 on every path (the scalar a > 0 ? a : 0 and the vector max(a, 0) alike), and
+ * its backward passes no gradient there. */
+Test(eltwise, cpu_relu_of_nan_is_zero)
+{
+    enum { N = 1000 };
+    float *x = alloc_cpu(N * sizeof(float)), *dy = alloc_cpu(N * sizeof(float)), *y = alloc_cpu(N * sizeof(float));
+    for (int i = 0; i < N; i++) x[i] = i % 3 ? NAN : (float)(i % 7) - 3.0f, dy[i] = 1.0f;
+    for (int streamed = 0; streamed < 2; streamed++) {
+        eltwise_stream_above_cpu(streamed ? 1 : 0);
+        for (int bwd = 0; bwd < 2; bwd++) {
+            cr_assert_eq(bwd ? relu_bwd_cpu(DT_F32, N, x, dy, y) : relu_fwd_cpu(DT_F32, N, x, y), 0);
+            int bad = 0;
+            for (int i = 0; i < N; i++) {
+                float want = x[i] > 0 ? (bwd ? dy[i] : x[i]) : 0.0f;
+                bad += memcmp(&want, &y[i], sizeof want) != 0;
+            }
+            cr_expect_eq(bad, 0, "relu %s, %s: %d of %d elements wrong", bwd ? "bwd" : "fwd", streamed ? "streamed" : "ordinary", bad, N);
+        }
+    }
+    eltwise_stream_above_cpu(0);
+    free(x);
+    free(dy);
+    free(y);
+}
+
+/* bias_add's per-channel layout ((outer, ch, inner), as a convolution's output), out of place,
+ * ordinary and streamed, from an unaligned start: every element is x + its channel's bias, exactly. */
+Test(eltwise, cpu_bias_add_per_channel)
+{
+    enum { OUTER = 3, CH = 5, INNER = 1027, N = OUTER * CH * INNER };
+    float *x = alloc_cpu((N + 1) * sizeof(float)), *y = alloc_cpu((N + 1) * sizeof(float)), bias[CH];
+    struct rng g;
+    rng_seed(&g, 9, 1);
+    rng_fill_uniform(&g, x, N + 1, -1.0f, 1.0f);
+    rng_fill_uniform(&g, bias, CH, -1.0f, 1.0f);
+    for (int streamed = 0; streamed < 2; streamed++) {
+        eltwise_stream_above_cpu(streamed ? 1 : 0);
+        memset(y, 0, (N + 1) * sizeof(float));
+        cr_assert_eq(bias_add_cpu(DT_F32, OUTER, CH, INNER, x + 1, bias, y + 1), 0);
+        size_t bad = 0;
+        for (size_t i = 0; i < N; i++) bad += y[1 + i] != x[1 + i] + bias[i / INNER % CH];
+        cr_expect_eq(bad, 0, "%s: %zu of %d elements wrong", streamed ? "streamed" : "ordinary", bad, (int)N);
+        cr_expect_eq(y[0], 0.0f, "wrote before the output");
+    }
+    eltwise_stream_above_cpu(0);
+    free(x);
+    free(y);
+}
+
 /* A CPU backend whose triad writes one wrong element, or a NaN: the check must reject both. */
 static int corrupt_mode;
 static int bad_triad(enum dtype dt, size_t n, float s, const void *b, const void *c, void *av)
