@@ -310,6 +310,11 @@ int layernorm_fwd_cpu(enum dtype dt, int rows, int cols, const void *xv, const f
     if (dt != DT_F32) return -1;
     FOR_ROWS(rows, cols, x, y, {
         float mean = 0, var = 0;
+        /* The next row's first 8 KiB asked for now: the passes below run from L1/L2, and the
+         * hardware prefetcher alone left the memory idle meanwhile (with the request: 1.14x, 32768 x
+         * 1024, 2 threads, 2-vCPU Zen 3; one row ahead measured as good as two or three). */
+        if (r + 1 < rows_)
+            for (long l = 0; l < len_ && l < 2048; l += 16) __builtin_prefetch(xr + len_ + l, 0, 3);
         /* Two passes over a row that stays in L1/L2: no cancellation from E[x²] - E[x]². */
         _Pragma("omp simd reduction(+ : mean)") for (int j = 0; j < cols; j++) mean += xr[j];
         mean /= (float)cols;
