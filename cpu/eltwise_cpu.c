@@ -1,7 +1,7 @@
 /* eltwise_cpu.c: bandwidth and elementwise ops on the CPU: OpenMP static schedules (the same
  * threads that first touched each page in upload), `omp simd` loops over restrict pointers;
- * outputs of ops whose arrays exceed the last-level cache written by streaming stores (the STREAM
- * ops directly, the others through an L1 buffer). */
+ * outputs of ops whose arrays exceed the last-level cache written by streaming stores (STREAM's
+ * ops, ReLU and bias-add directly, GELU and layer-norm through an L1 buffer; softmax not: see it). */
 #include "cpu_ops.h"
 #include "cpu_topology.h"
 #include "vecmath.h"
@@ -21,7 +21,7 @@
         }                                                                              \
     } while (0)
 
-/* The STREAM ops and ReLU write arrays far larger than the last-level cache: streaming
+/* The STREAM ops, ReLU and bias-add write arrays far larger than the last-level cache: streaming
  * (non-temporal) stores skip the read-for-ownership of each destination line, a third of add's and
  * triad's traffic. Smaller outputs keep ordinary stores so they stay in cache. ReLU's backward:
  * y = a > 0 ? b : 0 (a the forward's input, b the gradient). Shift: y = a + s (a channel's bias). */
