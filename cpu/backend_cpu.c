@@ -121,6 +121,7 @@ const char *cpu_impl(void)   /* the last note, once */
     case CPU_IMPL_BF16_KERNEL: return "dlbench AVX512-BF16 kernel (vdpbf16ps)";
     case CPU_IMPL_AMX_KERNEL: return "dlbench AMX-BF16 kernel (tdpbf16ps)";
     case CPU_IMPL_IM2COL_SGEMM: return conv_cpu_note();
+    case CPU_IMPL_ATTENTION: return attention_cpu_note();
     default: return NULL;
     }
 }

@@ -9,22 +9,17 @@
  * unpadded convolution is a plain GEMM on the image itself. */
 #include "choose_cpu.h"
 #include "cpu_ops.h"
-#include <cblas.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 int conv_cpu_way = -1;
-static int use_own;      /* the way this call runs: 1 the own kernel */
-static int ran_own;      /* 0 once any GEMM of the call fell back to OpenBLAS */
+static struct gemm_way_cpu way;   /* OpenBLAS or the own kernel, per shape */
 
 /* c (m x n, stride ldc) = (acc ? c : 0) + op(a)·op(b), row-major, on the calling thread's team. */
 static void sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, int acc, float *c, int ldc)
 {
-    if (use_own && gemm_own_cpu_ld(0, ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc) == 0) return;
-    __atomic_store_n(&ran_own, 0, __ATOMIC_RELAXED);   /* any thread of the team */
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1, a, lda, b, ldb,
-                acc ? 1 : 0, c, ldc);
+    gemm_way_sgemm_cpu(&way, ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc);
 }
 
 #define TILE_BYTES (2048 * 1024)  /* col tile; measured best of 256 KiB..8 MiB on a 1 MiB-L2 Zen 4 */
@@ -178,45 +173,26 @@ static int run_conv(enum conv_dir d, const struct conv_shape *s, const float *a,
     return fail ? -1 : 0;
 }
 
-/* One convolution's arguments, for choose_way_cpu's timing runs (way 1: the own kernel). */
+/* One convolution's arguments, for gemm_way_call_cpu's runs. */
 struct conv_call { enum conv_dir d; const struct conv_shape *s; const float *a, *b; float *out; };
-static int run_conv_way(int way, void *p)
+static int run_call(void *p)
 {
     const struct conv_call *x = p;
-    use_own = way;
     return run_conv(x->d, x->s, x->a, x->b, x->out);
 }
-static struct way_cache conv_choices;   /* per direction, shape and thread count */
-static struct { int own, timed; struct way_choice times; } conv_last;   /* the last call (its note) */
 
 int conv_cpu(enum conv_dir d, const struct conv_shape *s, const float *a, const float *b, float *out)
 {
     cpu_last_impl = CPU_IMPL_IM2COL_SGEMM;
-    int own = gemm_own_cpu_available() && !omp_in_parallel(), rc = 0;   /* in a parallel region: nothing timed */
-    const struct way_choice *h = NULL;
-    if (own && conv_cpu_way < 0) {
-        struct conv_call x = {d, s, a, b, out};
-        int key[] = {d, s->n, s->c, s->h, s->w, s->k, s->r, s->s, s->stride, s->pad, s->dil, omp_get_max_threads()},
-            can[2] = {1, 1};
-        if (!(h = choose_way_cpu(&conv_choices, key, 12, 2, can, run_conv_way, &x, &rc))) return rc;
-    }
-    use_own = own && (h ? h->way == 1 : conv_cpu_way == 1);
-    ran_own = use_own;
-    conv_last.timed = h != NULL;
-    if (h) conv_last.times = *h;
-    rc = run_conv(d, s, a, b, out);
-    conv_last.own = ran_own;
-    return rc;
+    struct conv_call x = {d, s, a, b, out};
+    int key[] = {d, s->n, s->c, s->h, s->w, s->k, s->r, s->s, s->stride, s->pad, s->dil, omp_get_max_threads()};
+    return gemm_way_call_cpu(&way, conv_cpu_way, key, 12, run_call, &x);
 }
 
 const char *conv_cpu_note(void)
 {
-    static const char *const names[] = {"OpenBLAS", "own", "", ""};
     static char note[160];
-    int len = conv_last.own ? snprintf(note, sizeof note, "im2col + dlbench %s", gemm_own_cpu_name())
-                            : snprintf(note, sizeof note, "im2col + OpenBLAS sgemm (%s)", openblas_get_corename());
-    if (conv_last.timed) choose_note_cpu(note, sizeof note, len, &conv_last.times, names);
-    return note;
+    return gemm_way_note_cpu(&way, "im2col + ", note, sizeof note);
 }
 
 int conv_fwd_cpu(enum dtype dt, const struct conv_shape *s, const void *x, const void *w, void *y)

@@ -1,18 +1,30 @@
 /* test_attention.c: causal attention on the CPU against the double reference on awkward shapes
- * (T = 1, T not a multiple of the 64-row block, d = 80, B = 1, H = 1, a packed-QKV row stride),
+ * (T = 1, T not a multiple of the 64-row block, d = 80, B = 1, H = 1, a packed-QKV row stride)
+ * with each way of running its GEMMs,
  * the reference itself against finite differences, and the workload's verifier rejecting a
  * corrupted output. */
 #include "attention_test_util.h"
 #include "attention_cases.h"
 #include "workload.h"
+#include "cpu_ops.h"
 
+/* Each way of running the GEMMs (-1: timed and chosen; 0 OpenBLAS; 1 the own kernel, where the
+ * CPU has AVX2 + FMA or AVX-512: the test says so where it does not). */
 Test(attention, cpu_forward_backward_match_reference)
 {
     const struct backend *b = backend_find("cpu");
-    expect_attention_ok(b, b->attn, DT_F32, attn_shape(1, 1, 1, 16, 0, 0));
-    expect_attention_ok(b, b->attn, DT_F32, attn_shape(2, 3, 67, 80, 0, 0));
-    expect_attention_ok(b, b->attn, DT_F32, attn_shape(1, 1, 130, 64, 0, 0));
-    expect_attention_ok(b, b->attn, DT_F32, attn_shape(2, 2, 33, 16, 2 * 2 * 16 + 8, 8));   /* like a packed QKV buffer */
+    for (int way = -1; way < 2; way++) {
+        if (way == 1 && !gemm_own_cpu_available()) {
+            cr_log_warn("the own GEMM kernel cannot run on this CPU: its way is not checked");
+            continue;
+        }
+        attention_cpu_way = way;
+        expect_attention_ok(b, b->attn, DT_F32, attn_shape(1, 1, 1, 16, 0, 0));
+        expect_attention_ok(b, b->attn, DT_F32, attn_shape(2, 3, 67, 80, 0, 0));
+        expect_attention_ok(b, b->attn, DT_F32, attn_shape(1, 1, 130, 64, 0, 0));
+        expect_attention_ok(b, b->attn, DT_F32, attn_shape(2, 2, 33, 16, 2 * 2 * 16 + 8, 8));   /* like a packed QKV buffer */
+    }
+    attention_cpu_way = -1;
 }
 
 /* L = Σ o·g1 + Σ lse·g2 against dq, dk, dv of the reference (the lse term checks the forward's lse). */
