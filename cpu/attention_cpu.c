@@ -6,8 +6,8 @@
  * (sequence, head), since dK and dV sum over every query block. The scores are unscaled (the
  * 1/sqrt(d) goes into the exponent), so every GEMM is a plain or accumulating product, which both
  * OpenBLAS and dlbench's own kernel (gemm_own_cpu.c) run: the faster of the two for the whole call
- * is chosen per shape by timing at its first call, as conv_cpu.c does (the own kernel was 1.05-1.09x
- * on the quick suite's cases, 2-vCPU Zen 3, 2 threads: these GEMMs are small and NT-shaped). */
+ * is chosen per shape by timing at its first call, as conv_cpu.c does (the own kernel was 1.01-1.15x
+ * on the quick suite's cases, timed so, 2-vCPU Zen 3, 2 threads: these GEMMs are small, NT-shaped). */
 #include "choose_cpu.h"
 #include "cpu_ops.h"
 #include "vecmath.h"
@@ -126,8 +126,8 @@ static void bwd_run(const struct attn_shape *s, const float *q, const float *k, 
     }
 }
 
-/* One call's arguments, for gemm_way_call_cpu's runs: the forward
- * writes o and lse; the backward (dout set) reads o_in and lse_in and writes dq, dk, dv. */
+/* One call's arguments, for gemm_way_call_cpu's runs: the forward writes o and lse; the backward
+ * (dout set) reads o_in and lse_in and writes dq, dk, dv. */
 struct attn_call {
     const struct attn_shape *s;
     const float *q, *k, *v;

@@ -1,5 +1,5 @@
 /* choose_cpu.c: the fastest of a few ways to run one call, timed at a key's first call and
- * remembered (choose_cpu.h). */
+ * remembered (choose_cpu.h); and struct gemm_way_cpu's calls and GEMMs, OpenBLAS or the own kernel. */
 #include "choose_cpu.h"
 #include "cpu_ops.h"
 #include <cblas.h>
@@ -74,8 +74,10 @@ int gemm_way_call_cpu(struct gemm_way_cpu *g, int forced, const int *key, int nk
 void gemm_way_sgemm_cpu(struct gemm_way_cpu *g, int ta, int tb, int m, int n, int k, const float *a, int lda,
                         const float *b, int ldb, int acc, float *c, int ldc)
 {
-    if (!sgemm_way_cpu(g->use_own, ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc))
-        __atomic_store_n(&g->ran_own, 0, __ATOMIC_RELAXED);   /* any thread of the team */
+    if (g->use_own && gemm_own_cpu_ld(0, ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc) == 0) return;
+    __atomic_store_n(&g->ran_own, 0, __ATOMIC_RELAXED);   /* any thread of the team */
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b,
+                ldb, acc ? 1.0f : 0.0f, c, ldc);
 }
 
 const char *gemm_way_note_cpu(const struct gemm_way_cpu *g, const char *prefix, char *buf, size_t n)

@@ -15,7 +15,7 @@ extern const struct device_ops cpu_device;
 extern const struct eltwise_ops cpu_eltwise;
 extern const struct train_ops cpu_train;
 void cpu_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* What the last GEMM or convolution call ran ("OpenBLAS sgemm (Cooperlake)"); NULL before any. */
+/* What the last GEMM, convolution or attention call ran ("OpenBLAS sgemm (Cooperlake)"); NULL before any. */
 enum cpu_op_impl { CPU_IMPL_NONE, CPU_IMPL_SGEMM, CPU_IMPL_BF16_KERNEL, CPU_IMPL_AMX_KERNEL, CPU_IMPL_IM2COL_SGEMM, CPU_IMPL_ATTENTION };
 extern enum cpu_op_impl cpu_last_impl;
 const char *cpu_impl(void);
@@ -46,11 +46,6 @@ int gemm_own_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float 
 int gemm_own_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                     int accumulate, float *c, long ldc);
 int gemm_own_cpu_available(void);
-/* c (m x n, stride ldc) = (acc ? c : 0) + op(a)·op(b), row-major, on the calling thread's team:
- * the own kernel when own and it can run, else OpenBLAS; 1 when the own kernel ran. For the ops
- * that time whole calls each way (conv_cpu.c, attention_cpu.c) rather than each GEMM. */
-int sgemm_way_cpu(int own, int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, int acc,
-                  float *c, int ldc);
 /* "AVX2 sgemm kernel (6x16)": the set the kernel runs on and its register tile. */
 const char *gemm_own_cpu_name(void);
 /* Tests: 0 (default) the widest set; 256 or 512 forces AVX2 or AVX-512 (unavailable: -1 above). */

@@ -36,7 +36,7 @@ static inline float stream_elem(enum stream_op op, float s, float a, float b)
     case ST_TRIAD: return a + s * b;
     case ST_RELU: return a > 0 ? a : 0.0f;
     case ST_RELU_BWD: return a > 0 ? b : 0.0f;
-    default: return a + s;
+    default: return a + s;   /* ST_SHIFT */
     }
 }
 

@@ -41,15 +41,6 @@ static void sgemm(int ta, int tb, int m, int n, int k, const float *a, const flo
                 ldb, 0.0f, c, ldc);
 }
 
-int sgemm_way_cpu(int own, int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, int acc,
-                  float *c, int ldc)
-{
-    if (own && gemm_own_cpu_ld(0, ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc) == 0) return 1;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b,
-                ldb, acc ? 1.0f : 0.0f, c, ldc);
-    return 0;
-}
-
 /* The gm x gn grid of t tiles whose tiles are closest to square; 0 when a tile would be thinner
  * than TILE_MIN either way. */
 static int grid_for(int t, int m, int n, int *gm, int *gn)
