@@ -39,6 +39,15 @@ static int tile_rows(const struct conv_shape *s, int P, int Q)
     return rows < 1 ? 1 : rows > P ? P : (int)rows;
 }
 
+/* Output columns q of one filter tap whose input column q·stride + v0 lies inside 0 .. W-1:
+ * q0 .. q1-1 (the rest read the zero padding). */
+static void valid_cols(int v0, int stride, int W, int Q, int *q0, int *q1)
+{
+    int a = v0 >= 0 ? 0 : (-v0 + stride - 1) / stride, b = W - v0 <= 0 ? 0 : (W - v0 + stride - 1) / stride;
+    *q1 = b < Q ? b : Q;
+    *q0 = a < *q1 ? a : *q1;
+}
+
 /* col (C·R·S, rows·Q) for output rows p0 .. p0+rows-1 of one image x (C,H,W). */
 static void im2col(const struct conv_shape *s, const float *x, int p0, int rows, int Q, float *col, int parallel)
 {
@@ -46,19 +55,19 @@ static void im2col(const struct conv_shape *s, const float *x, int p0, int rows,
 #pragma omp parallel for schedule(static) if (parallel)
     for (long i = 0; i < crs; i++) {
         int t = (int)(i % s->s), r = (int)(i / s->s % s->r), c = (int)(i / ((long)s->s * s->r));
+        int v0 = t * s->dil - s->pad, q0, q1, st = s->stride;
+        valid_cols(v0, st, s->w, Q, &q0, &q1);
         const float *xc = x + (size_t)c * s->h * s->w;
         float *dst = col + i * T;
         for (int pp = 0; pp < rows; pp++) {
-            int h = (p0 + pp) * s->stride - s->pad + r * s->dil;
+            int h = (p0 + pp) * st - s->pad + r * s->dil;
             float *d = dst + (long)pp * Q;
             if (h < 0 || h >= s->h) { memset(d, 0, sizeof(float) * Q); continue; }
             const float *xr = xc + (size_t)h * s->w;
-            int v0 = t * s->dil - s->pad;
-            if (s->stride == 1 && v0 >= 0 && v0 + Q <= s->w) { memcpy(d, xr + v0, sizeof(float) * Q); continue; }
-            for (int q = 0; q < Q; q++) {
-                int v = q * s->stride + v0;
-                d[q] = v >= 0 && v < s->w ? xr[v] : 0.0f;
-            }
+            for (int q = 0; q < q0; q++) d[q] = 0.0f;
+            if (st == 1) for (int q = q0; q < q1; q++) d[q] = xr[q + v0];
+            else for (int q = q0; q < q1; q++) d[q] = xr[q * st + v0];
+            for (int q = q1; q < Q; q++) d[q] = 0.0f;
         }
     }
 }
@@ -72,14 +81,15 @@ static void col2im(const struct conv_shape *s, const float *dcol, int p0, int ro
         for (int r = 0; r < s->r; r++)
             for (int t = 0; t < s->s; t++) {
                 const float *src = dcol + (((long)c * s->r + r) * s->s + t) * T;
-                float *dxc = dx + (size_t)c * s->h * s->w;
+                int v0 = t * s->dil - s->pad, q0, q1, st = s->stride;
+                valid_cols(v0, st, s->w, Q, &q0, &q1);
                 for (int pp = 0; pp < rows; pp++) {
-                    int h = (p0 + pp) * s->stride - s->pad + r * s->dil;
+                    int h = (p0 + pp) * st - s->pad + r * s->dil;
                     if (h < 0 || h >= s->h) continue;
-                    for (int q = 0; q < Q; q++) {
-                        int v = q * s->stride - s->pad + t * s->dil;
-                        if (v >= 0 && v < s->w) dxc[(size_t)h * s->w + v] += src[(long)pp * Q + q];
-                    }
+                    float *dxr = dx + ((size_t)c * s->h + h) * s->w;
+                    const float *sr = src + (long)pp * Q;
+                    if (st == 1) for (int q = q0; q < q1; q++) dxr[q + v0] += sr[q];
+                    else for (int q = q0; q < q1; q++) dxr[q * st + v0] += sr[q];
                 }
             }
 }
