@@ -11,16 +11,20 @@
 
 Test(conv, cpu_all_directions_awkward_shapes) { check_convs(backend_find("cpu"), DT_F32); }
 
-/* im2col and col2im copy each filter tap's run of in-bounds columns and zero the rest: taps whose
- * every column reads padding (a dilated 3x3 over a 2x2 image padded by 3), stride 3 with padding
- * wider than a tap, and the ResNet stem's 7x7/2 padded by 3 on an odd width. */
-Test(conv, cpu_taps_in_the_padding)
+/* The CPU lowering's edges (conv_cpu.c: im2col and col2im on the padded image, blocks of output
+ * rows): taps whose every column reads padding (a dilated 3x3 over a 2x2 image padded by 3), stride
+ * 3 with padding wider than a tap, the ResNet stem's 7x7/2 padded by 3 on an odd width, and images
+ * whose col matrix takes several blocks of rows (stride 1: 16, 16, 16 and 8 of 56; stride 2: 15 and
+ * 14 of 29). */
+Test(conv, cpu_lowering_edges)
 {
     static const struct conv_shape shapes[] = {
         /* n, c, h, w, k, r, s, stride, pad, dil */
         {1, 2, 2, 2, 3, 3, 3, 1, 3, 3},
         {2, 3, 5, 4, 2, 3, 3, 3, 2, 1},
         {2, 3, 17, 15, 5, 7, 7, 2, 3, 1},
+        {1, 64, 56, 56, 8, 3, 3, 1, 1, 1},
+        {1, 128, 57, 57, 4, 3, 3, 2, 1, 1},
     };
     check_conv_shapes(backend_find("cpu"), DT_F32, shapes, sizeof shapes / sizeof shapes[0]);
 }
