@@ -49,21 +49,30 @@ int bias_bwd_cpu(int outer, int ch, int inner, const float *restrict dy, float *
     return 0;
 }
 
+/* Branch-free, so that GCC vectorises a row (stride-2 loads split into even and odd columns): the
+ * branchy loop mispredicted on about every other window of random data (the MNIST CNN step's
+ * 128 x 32 x 28 x 28 pooling, 6% of its samples). isgreater is `>` without the trap on a NaN,
+ * which GCC would otherwise keep as branches. Same choice as the branches: the first of equal
+ * maxima, a NaN only where it comes first. */
 int maxpool2_fwd_cpu(int planes, int h, int w, const float *restrict x, float *restrict y, uint8_t *restrict idx)
 {
     int ho = h / 2, wo = w / 2;
 #pragma omp parallel for schedule(static) if ((long)planes * h * w >= 32768)
     for (int p = 0; p < planes; p++)
-        for (int i = 0; i < ho; i++)
+        for (int i = 0; i < ho; i++) {
+            const float *r0 = x + (size_t)p * h * w + (size_t)2 * i * w, *r1 = r0 + w;
+            float *yo = y + ((size_t)p * ho + i) * wo;
+            uint8_t *io = idx + ((size_t)p * ho + i) * wo;
             for (int j = 0; j < wo; j++) {
-                const float *xp = x + (size_t)p * h * w + (size_t)2 * i * w + 2 * j;
-                float v[4] = {xp[0], xp[1], xp[w], xp[w + 1]}, m = v[0];
-                uint8_t k = 0;
-                for (uint8_t t = 1; t < 4; t++) if (v[t] > m) { m = v[t]; k = t; }
-                size_t o = ((size_t)p * ho + i) * wo + j;
-                y[o] = m;
-                idx[o] = k;
+                float m = r0[2 * j], v;
+                int k = 0, gt;
+                v = r0[2 * j + 1], gt = __builtin_isgreater(v, m), k = gt ? 1 : k, m = gt ? v : m;
+                v = r1[2 * j], gt = __builtin_isgreater(v, m), k = gt ? 2 : k, m = gt ? v : m;
+                v = r1[2 * j + 1], gt = __builtin_isgreater(v, m), k = gt ? 3 : k, m = gt ? v : m;
+                yo[j] = m;
+                io[j] = (uint8_t)k;
             }
+        }
     return 0;
 }
 

@@ -2,10 +2,12 @@
  * the CPU layer ops against their references, the loss falling over 200 CPU steps, the IDX loader
  * (good and malformed files). The price table and costs: test_prices.c. */
 #include "train_test_util.h"
+#include "cpu_ops.h"
 #include "dataset.h"
 #include "train.h"
 #include "train_cases.h"
 #include "measure.h"
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -89,6 +91,33 @@ Test(train, layer_backwards_match_finite_differences)
 }
 
 Test(train, cpu_layer_ops_match_references) { check_train_layers(backend_find("cpu")); }
+
+/* The CPU's vectorised max-pool on rows of 18 windows (two 8-wide steps and a tail), an odd height
+ * and width, values from four levels (ties in most windows: the first maximum wins, as in the
+ * reference's backward) and NaNs first and last in a window (chosen only where first). */
+Test(train, cpu_maxpool_ties_nans_and_wide_rows)
+{
+    enum { P = 2, H = 9, W = 37, HO = 4, WO = 18, NX = P * H * W, NY = P * HO * WO };
+    float x[NX], y[NY], dy[NY], dx[NX];
+    double xd[NX], yd[NY], dyd[NY], dxd[NX];
+    uint8_t idx[NY];
+    struct rng r;
+    rng_seed(&r, 5, 5);
+    for (int i = 0; i < NX; i++) x[i] = (float)(int)(4 * rng_uniform(&r));
+    x[0] = NAN;           /* window (0, 0, 0): first */
+    x[3 * W + 3] = NAN;   /* window (0, 1, 1): last */
+    for (int i = 0; i < NY; i++) dy[i] = (float)(i + 1);
+    for (int i = 0; i < NX; i++) xd[i] = x[i];
+    for (int i = 0; i < NY; i++) dyd[i] = dy[i];
+    cr_assert_eq(maxpool2_fwd_cpu(P, H, W, x, y, idx), 0);
+    cr_assert_eq(maxpool2_bwd_cpu(P, H, W, dy, idx, dx), 0);
+    maxpool2_ref(P, H, W, xd, yd);
+    maxpool2_bwd_ref(P, H, W, xd, dyd, dxd);
+    cr_expect(isnan(y[0]) && idx[0] == 0, "a NaN first in its window is the maximum: %g (%d)", y[0], idx[0]);
+    cr_expect(!isnan(y[WO + 1]) && idx[WO + 1] != 3, "a NaN last in its window is passed over: %g (%d)", y[WO + 1], idx[WO + 1]);
+    for (int i = 1; i < NY; i++) cr_expect_eq(y[i], (float)yd[i], "maxpool y[%d]", i);
+    for (int i = 0; i < NX; i++) cr_expect_eq(dx[i], (float)dxd[i], "maxpool dx[%d]: the gradient goes to the first maximum", i);
+}
 
 Test(train, loss_falls_over_200_cpu_steps, .timeout = 120)
 {
