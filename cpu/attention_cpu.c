@@ -38,6 +38,8 @@ size_t attention_workspace_cpu(enum dtype dt, const struct attn_shape *s)
 static float softmax_causal_row(float *restrict row, int t, int keys, float scale)
 {
     float mx = -INFINITY, sum = 0;
+    /* simd: without it GCC keeps the max a scalar chain (a NaN's trap), as dear as the expf */
+#pragma omp simd reduction(max : mx)
     for (int j = 0; j <= t; j++) mx = row[j] > mx ? row[j] : mx;
 #pragma omp simd reduction(+ : sum)
     for (int j = 0; j <= t; j++) { row[j] = vexpf(scale * (row[j] - mx)); sum += row[j]; }
