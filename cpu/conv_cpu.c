@@ -5,9 +5,11 @@
  * (gemm_own_cpu.c), whichever the shape's first calls measured faster (the whole convolution, each
  * way, best of three after a warm call): per core the kernel is level with OpenBLAS on large GEMMs
  * and 0.5-0.8x on the MNIST CNN's small ones (one thread, 2-vCPU VM), and inside the per-image
- * parallel loop no single GEMM can be timed. Images are spread over threads (one single-threaded sgemm each) when the batch
- * has at least as many images as threads; otherwise each image uses every thread. A 1x1, stride 1,
- * unpadded convolution is a plain GEMM on the image itself. */
+ * parallel loop no single GEMM can be timed. Where the own kernel runs, the filter (forward and
+ * backward-data's op(A)) is packed once per call for every image's GEMMs. Images are spread over
+ * threads (one single-threaded sgemm each) when the batch has at least as many images as threads;
+ * otherwise each image uses every thread. A 1x1, stride 1, unpadded convolution is a plain GEMM on
+ * the image itself. */
 #include "choose_cpu.h"
 #include "cpu_ops.h"
 #include <omp.h>
@@ -23,10 +25,19 @@ static void sgemm(int ta, int tb, int m, int n, int k, const float *a, int lda, 
     gemm_way_sgemm_cpu(&way, ta, tb, m, n, k, a, lda, b, ldb, acc, c, ldc);
 }
 
+/* The same with op(A) the filter packed once for the whole call (ap, from pack_filter) where the
+ * own kernel runs: the per-image GEMMs would each pack it again (res4's 2.4 MB for 196 pixels an
+ * image). */
+static void sgemm_w(const float *ap, int ta, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc)
+{
+    if (ap && gemm_own_cpu_packed(m, n, k, ap, 0, b, ldb, 0, c, ldc) == 0) return;
+    sgemm(ta, 0, m, n, k, a, lda, b, ldb, 0, c, ldc);
+}
+
 #define TILE_BYTES (2048 * 1024)  /* col tile; measured best of 256 KiB..8 MiB on a 1 MiB-L2 Zen 4 */
 #define MAX_THREADS 256
 
-static struct scratch_cpu col_buf[MAX_THREADS], dw_buf[MAX_THREADS], pad_buf[MAX_THREADS];
+static struct scratch_cpu col_buf[MAX_THREADS], dw_buf[MAX_THREADS], pad_buf[MAX_THREADS], w_packed;
 
 static int is_pointwise(const struct conv_shape *s)
 {
@@ -144,11 +155,12 @@ static void col2im(const struct conv_shape *s, const float *dcol, int p0, int ro
             }
 }
 
-static void fwd_image(const struct conv_shape *s, const float *x, const float *w, float *y, float *col, float *xp, int parallel)
+static void fwd_image(const struct conv_shape *s, const float *x, const float *w, const float *wp, float *y, float *col, float *xp,
+                      int parallel)
 {
     int P = conv_p(s), Q = conv_q(s), K = s->k, crs = s->c * s->r * s->s, rows = tile_rows(s, P, Q);
     if (is_pointwise(s)) { /* y (K, HW) = w (K, C) · x (C, HW) */
-        sgemm(0, 0, K, P * Q, s->c, w, s->c, x, P * Q, 0, y, P * Q);
+        sgemm_w(wp, 0, K, P * Q, s->c, w, s->c, x, P * Q, y, P * Q);
         return;
     }
     pad_image(s, x, xp, parallel);
@@ -156,22 +168,23 @@ static void fwd_image(const struct conv_shape *s, const float *x, const float *w
         int nr = P - p0 < rows ? P - p0 : rows;
         im2col(s, xp, p0, nr, Q, col, parallel);
         /* y[:, p0·Q ..] (K, nr·Q), row stride P·Q = w (K, CRS) · col (CRS, nr·Q) */
-        sgemm(0, 0, K, nr * Q, crs, w, crs, col, nr * Q, 0, y + (long)p0 * Q, P * Q);
+        sgemm_w(wp, 0, K, nr * Q, crs, w, crs, col, nr * Q, y + (long)p0 * Q, P * Q);
     }
 }
 
-static void bwd_data_image(const struct conv_shape *s, const float *dy, const float *w, float *dx, float *col, float *dxp, int parallel)
+static void bwd_data_image(const struct conv_shape *s, const float *dy, const float *w, const float *wp, float *dx, float *col,
+                           float *dxp, int parallel)
 {
     int P = conv_p(s), Q = conv_q(s), K = s->k, crs = s->c * s->r * s->s, rows = tile_rows(s, P, Q);
     if (is_pointwise(s)) { /* dx (C, HW) = wᵀ (C, K) · dy (K, HW) */
-        sgemm(1, 0, s->c, P * Q, K, w, s->c, dy, P * Q, 0, dx, P * Q);
+        sgemm_w(wp, 1, s->c, P * Q, K, w, s->c, dy, P * Q, dx, P * Q);
         return;
     }
     memset(dxp, 0, sizeof(float) * padded_elems(s));
     for (int p0 = 0; p0 < P; p0 += rows) {
         int nr = P - p0 < rows ? P - p0 : rows;
         /* dcol (CRS, nr·Q) = wᵀ (CRS, K) · dy[:, p0·Q ..] (K, nr·Q) */
-        sgemm(1, 0, crs, nr * Q, K, w, crs, dy + (long)p0 * Q, P * Q, 0, col, nr * Q);
+        sgemm_w(wp, 1, crs, nr * Q, K, w, crs, dy + (long)p0 * Q, P * Q, col, nr * Q);
         col2im(s, col, p0, nr, Q, dxp, parallel);
     }
     unpad_image(s, dxp, dx, parallel);
@@ -199,6 +212,16 @@ static size_t col_elems(const struct conv_shape *s)
     return (size_t)s->c * s->r * s->s * tile_rows(s, P, Q) * Q;
 }
 
+/* The filter as the own kernel's packed op(A) for every image's GEMMs: w (K, CRS) forward, wᵀ
+ * (CRS, K) backward-data; NULL where OpenBLAS runs (or no memory: each GEMM then packs it). */
+static const float *pack_filter(enum conv_dir d, const struct conv_shape *s, const float *w)
+{
+    int crs = s->c * s->r * s->s, m = d == CONV_FWD ? s->k : crs, k = d == CONV_FWD ? crs : s->k;
+    size_t n = way.use_own ? gemm_own_cpu_packed_size(m, k) : 0;
+    float *ap = n ? scratch_grow_cpu(&w_packed, n) : NULL;
+    return ap && gemm_own_cpu_pack(d != CONV_FWD, m, k, w, crs, ap) == 0 ? ap : NULL;
+}
+
 /* The padded image (fwd, bwd-filter) or its gradient (bwd-data); a pointwise convolution needs none. */
 static size_t pad_elems(const struct conv_shape *s)
 {
@@ -210,12 +233,13 @@ static int run_conv(enum conv_dir d, const struct conv_shape *s, const float *a,
     size_t xs = (size_t)s->c * s->h * s->w, ys = (size_t)s->k * conv_p(s) * conv_q(s), ws = conv_w_elems(s);
     int nt = omp_get_max_threads() < MAX_THREADS ? omp_get_max_threads() : MAX_THREADS, fail = 0;
     if (d == CONV_BWD_FILTER) memset(out, 0, sizeof(float) * ws);
+    const float *wp = d == CONV_BWD_FILTER ? NULL : pack_filter(d, s, b);
     if (s->n < nt) { /* few images: every thread on each image (threaded im2col and sgemm) */
         float *col = scratch_grow_cpu(&col_buf[0], col_elems(s)), *xp = scratch_grow_cpu(&pad_buf[0], pad_elems(s));
         if (!col || !xp) return -1;
         for (int n = 0; n < s->n; n++) {
-            if (d == CONV_FWD) fwd_image(s, a + n * xs, b, out + n * ys, col, xp, 1);
-            else if (d == CONV_BWD_DATA) bwd_data_image(s, a + n * ys, b, out + n * xs, col, xp, 1);
+            if (d == CONV_FWD) fwd_image(s, a + n * xs, b, wp, out + n * ys, col, xp, 1);
+            else if (d == CONV_BWD_DATA) bwd_data_image(s, a + n * ys, b, wp, out + n * xs, col, xp, 1);
             else bwd_filter_image(s, a + n * xs, b + n * ys, out, col, xp, 1);
         }
         return 0;
@@ -229,8 +253,8 @@ static int run_conv(enum conv_dir d, const struct conv_shape *s, const float *a,
         if (!fail) {
 #pragma omp for schedule(static)
             for (int n = 0; n < s->n; n++) {
-                if (d == CONV_FWD) fwd_image(s, a + n * xs, b, out + n * ys, col, xp, 0);
-                else if (d == CONV_BWD_DATA) bwd_data_image(s, a + n * ys, b, out + n * xs, col, xp, 0);
+                if (d == CONV_FWD) fwd_image(s, a + n * xs, b, wp, out + n * ys, col, xp, 0);
+                else if (d == CONV_BWD_DATA) bwd_data_image(s, a + n * ys, b, wp, out + n * xs, col, xp, 0);
                 else bwd_filter_image(s, a + n * xs, b + n * ys, dw, col, xp, 0);
             }
         }

@@ -45,6 +45,12 @@ int gemm_own_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float 
  * when accumulate (conv_cpu.c's tiles and its backward-filter sums). */
 int gemm_own_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                     int accumulate, float *c, long ldc);
+/* op(A) (m x k) packed once for many products (conv_cpu.c: the filter, the same for every image):
+ * the floats it takes (0: no own kernel), the packing into ap (64-byte aligned; -1: no own kernel),
+ * and C (+)= A·op(B) from it (default slices; lda and ta were the packing's). */
+size_t gemm_own_cpu_packed_size(int m, int k);
+int gemm_own_cpu_pack(int ta, int m, int k, const float *a, long lda, float *ap);
+int gemm_own_cpu_packed(int m, int n, int k, const float *ap, int tb, const float *b, long ldb, int accumulate, float *c, long ldc);
 int gemm_own_cpu_available(void);
 /* "AVX2 sgemm kernel (6x16)": the set the kernel runs on and its register tile. */
 const char *gemm_own_cpu_name(void);

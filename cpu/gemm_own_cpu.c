@@ -15,7 +15,9 @@
  *   and for each A panel (MR x KC, in L1) through the run's B panels. Tiles at C's edges run on a
  *   zero-padded scratch tile. C is written, never cleared first: OpenBLAS 0.3.21 zeroes C in a pass
  *   of its own when beta = 0 (sgemm_beta: ~10% of the MLP training step's samples on a Zen 3).
- * The measured figures per set are at the top of its file. */
+ * An op(A) used by many products (a convolution's filter, image after image) may be packed once
+ * beforehand in the same layout (gemm_own_cpu_pack, then gemm_own_cpu_packed: no A packing and no
+ * barriers per call). The measured figures per set are at the top of its file. */
 #include "cpu_ops.h"
 #include "gemm_own_cpu.h"
 #include <omp.h>
@@ -81,8 +83,60 @@ int gemm_own_cpu(int kc_slice, int ta, int tb, int m, int n, int k, const float 
     return gemm_own_cpu_ld(kc_slice, ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, 0, c, n);
 }
 
+/* The packed op(A) (m x k) in one buffer, for gemm_own_cpu_packed: block (ic, pb) of MB rows and KB
+ * deep at a_block(), laid out as the core packs a block (slice pc's panel q at pc·pa·MR + q·MR·kc). */
+static long panels(long rows, int mr) { return (rows + mr - 1) / mr; }
+static size_t a_block(const struct gemm_isa_cpu *I, long m, long k, long ic, long pb)
+{
+    long mc = m - ic < MB ? m - ic : MB;
+    return (size_t)(ic / MB) * panels(MB, I->mr) * I->mr * k + (size_t)panels(mc, I->mr) * I->mr * pb;
+}
+
+size_t gemm_own_cpu_packed_size(int m, int k)
+{
+    const struct gemm_isa_cpu *I = isa();
+    return I && m > 0 && k > 0 ? a_block(I, m, k, (m - 1) / MB * MB, k) : 0;
+}
+
+int gemm_own_cpu_pack(int ta, int m, int k, const float *a, long lda, float *ap)
+{
+    const struct gemm_isa_cpu *I = isa();
+    if (!I) return -1;
+    const int MR = I->mr;
+    const long ks = I->kc, pmax = panels(m < MB ? m : MB, MR), nkb = (k + KB - 1) / KB, n_all = (m + MB - 1) / MB * pmax * nkb;
+    /* (block of rows, its panel q, depth block) over the threads; panels count from each block's
+     * first row, as the core's do (MB is no multiple of MR) */
+#pragma omp parallel for schedule(static) if (omp_get_max_threads() > 1 && !omp_in_parallel() && (long)m * k >= 65536)
+    for (long t = 0; t < n_all; t++) {
+        long ic = t / (pmax * nkb) * MB, q = t % pmax, pb = t / pmax % nkb * KB;
+        long mc = m - ic < MB ? m - ic : MB, pa = panels(mc, MR), kcb = k - pb < KB ? k - pb : KB;
+        if (q >= pa) continue;
+        float *blk = ap + a_block(I, m, k, ic, pb);
+        for (long pc = 0; pc < kcb; pc += ks) {
+            int kc = (int)(kcb - pc < ks ? kcb - pc : ks);
+            I->pack_a(ta, a, lda, ic + q * MR, (int)(mc - q * MR < MR ? mc - q * MR : MR), pb + pc, kc, blk + pc * pa * MR + q * MR * kc);
+        }
+    }
+    return 0;
+}
+
+static int gemm_core(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *apacked,
+                     const float *b, long ldb, int accumulate, float *c, long ldc);
+
 int gemm_own_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *b, long ldb,
                     int accumulate, float *c, long ldc)
+{
+    return gemm_core(kc_slice, ta, tb, m, n, k, a, lda, NULL, b, ldb, accumulate, c, ldc);
+}
+
+int gemm_own_cpu_packed(int m, int n, int k, const float *ap, int tb, const float *b, long ldb, int accumulate, float *c, long ldc)
+{
+    return gemm_core(0, 0, tb, m, n, k, NULL, 0, ap, b, ldb, accumulate, c, ldc);
+}
+
+/* C (+)= op(A)·op(B); op(A) packed here, or already by gemm_own_cpu_pack (apacked, default slices). */
+static int gemm_core(int kc_slice, int ta, int tb, int m, int n, int k, const float *a, long lda, const float *apacked,
+                     const float *b, long ldb, int accumulate, float *c, long ldc)
 {
     const struct gemm_isa_cpu *I = isa();
     if (!I) return -1;
@@ -93,15 +147,15 @@ int gemm_own_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const flo
     }
     const int MR = I->mr, NR = I->nr;
     int t = omp_in_parallel() ? 1 : omp_get_max_threads();
-    const long ks = kc_slice >= 16 && kc_slice <= KB ? kc_slice : I->kc;
+    const long ks = kc_slice >= 16 && kc_slice <= KB && !apacked ? kc_slice : I->kc;
     long mb = m < MB ? m : MB, nb = n < NBIG ? n : NBIG, kb = k < KB ? k : KB;
     long mu = (mb + MR - 1) / MR, nu = (nb + NR - 1) / NR;
     if (t > mu * nu) t = (int)(mu * nu);
     int gm, gn;
     grid(t, mu, nu, MR, NR, &gm, &gn);
     t = gm * gn;
-    float *ab = scratch_grow_cpu(&abuf, (size_t)mu * MR * kb), *bb = scratch_grow_cpu(&bbuf, (size_t)t * NB * ks);
-    if (!ab || !bb) return -1;
+    float *ab = apacked ? NULL : scratch_grow_cpu(&abuf, (size_t)mu * MR * kb), *bb = scratch_grow_cpu(&bbuf, (size_t)t * NB * ks);
+    if ((!ab && !apacked) || !bb) return -1;
 #pragma omp parallel num_threads(t) if (t > 1)
     {
         int id = omp_get_thread_num(), ri = id / gn, rj = id % gn;
@@ -112,15 +166,19 @@ int gemm_own_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const flo
                     long mc = m - ic < MB ? m - ic : MB, nc = n - jc < NBIG ? n - jc : NBIG, kcb = k - pb < KB ? k - pb : KB;
                     long pa = (mc + MR - 1) / MR, pn = (nc + NR - 1) / NR;
                     /* A's block packed once, by all threads, depth slice by depth slice: slice pc's
-                     * panel q at ab + pc·pa + q·MR·kc */
+                     * panel q at ab + pc·pa + q·MR·kc (or so packed beforehand) */
+                    const float *blk = ab;
+                    if (apacked) blk = apacked + a_block(I, m, k, ic, pb);
+                    else {
 #pragma omp barrier
-                    for (long q = id; q < pa; q += t)
-                        for (long pc = 0; pc < kcb; pc += ks) {
-                            int kc = (int)(kcb - pc < ks ? kcb - pc : ks);
-                            I->pack_a(ta, a, lda, ic + q * MR, (int)(mc - q * MR < MR ? mc - q * MR : MR), pb + pc, kc,
-                                      ab + pc * pa * MR + q * MR * kc);
-                        }
+                        for (long q = id; q < pa; q += t)
+                            for (long pc = 0; pc < kcb; pc += ks) {
+                                int kc = (int)(kcb - pc < ks ? kcb - pc : ks);
+                                I->pack_a(ta, a, lda, ic + q * MR, (int)(mc - q * MR < MR ? mc - q * MR : MR), pb + pc, kc,
+                                          ab + pc * pa * MR + q * MR * kc);
+                            }
 #pragma omp barrier
+                    }
                     long a0 = pa * ri / gm, a1 = pa * (ri + 1) / gm, b0 = pn * rj / gn, b1 = pn * (rj + 1) / gn;   /* this thread's panels */
                     for (long pc = 0; pc < kcb; pc += ks) {
                         long kc = kcb - pc < ks ? kcb - pc : ks;
@@ -133,7 +191,7 @@ int gemm_own_cpu_ld(int kc_slice, int ta, int tb, int m, int n, int k, const flo
                             for (long q = a0; q < a1; q++) {                 /* an A panel that stays in L1 */
                                 long i0 = q * MR;
                                 int mr = (int)(mc - i0 < MR ? mc - i0 : MR);
-                                const float *aq = ab + pc * pa * MR + q * MR * kc;
+                                const float *aq = blk + pc * pa * MR + q * MR * kc;
                                 for (long j = jb; j < je; j++) {
                                     long j0 = j * NR;
                                     tile(I, kc, aq, run + (j - jb) * NR * kc, c + (ic + i0) * ldc + jc + j0, ldc, mr,

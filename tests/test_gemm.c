@@ -100,6 +100,55 @@ static void check_own_set(int isa, const char *set, const char *lacks)
 Test(gemm, cpu_fp32_own_kernel_avx512) { check_own_set(512, "AVX-512 sgemm kernel (12x32)", "AVX-512F"); }
 Test(gemm, cpu_fp32_own_kernel_avx2) { check_own_set(256, "AVX2 sgemm kernel (6x16)", "AVX2 + FMA"); }
 
+/* op(A) packed once (gemm_own_cpu_pack) then multiplied (gemm_own_cpu_packed, as conv_cpu.c does
+ * per image) gives C bit for bit as the ordinary call: shapes past a 2048-row block (its last
+ * panel short, the next block's panels counted from its own first row), past the 2048-deep block,
+ * inside one tile; op(A) transposed or not, leading dimensions wider than the rows, accumulating
+ * into C, op(B) transposed; 1 and 2 threads, each vector set the CPU has. */
+static void check_packed_a(int isa)
+{
+    gemm_own_cpu_isa = isa;
+    if (!gemm_own_cpu_available()) return;
+    static const int shapes[][3] = {{2053, 19, 7}, {13, 33, 2100}, {5, 9, 7}, {100, 97, 385}};
+    for (int threads = 1; threads <= 2; threads++) {
+        backend_find("cpu")->dev->set_threads(threads);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int t = 0; t < 4; t++) {
+                int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ta = t & 1, tb = t >> 1, acc = (int)(s & 1);
+                long lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
+                float *a = malloc(sizeof(float) * lda * (ta ? k : m)), *b = malloc(sizeof(float) * ldb * (tb ? n : k));
+                float *c1 = malloc(sizeof(float) * ldc * m), *c2 = malloc(sizeof(float) * ldc * m);
+                size_t np = gemm_own_cpu_packed_size(m, k);
+                float *ap = aligned_alloc(64, (np * sizeof(float) + 63) / 64 * 64);
+                cr_assert(a && b && c1 && c2 && ap && np >= (size_t)m * k);
+                struct rng r;
+                rng_seed(&r, 11, (uint64_t)(s * 4 + t));
+                rng_fill_uniform(&r, a, (size_t)lda * (ta ? k : m), -1, 1);
+                rng_fill_uniform(&r, b, (size_t)ldb * (tb ? n : k), -1, 1);
+                rng_fill_uniform(&r, c1, (size_t)ldc * m, -1, 1);
+                memcpy(c2, c1, sizeof(float) * ldc * m);
+                cr_assert_eq(gemm_own_cpu_ld(0, ta, tb, m, n, k, a, lda, b, ldb, acc, c1, ldc), 0);
+                cr_assert_eq(gemm_own_cpu_pack(ta, m, k, a, lda, ap), 0);
+                cr_assert_eq(gemm_own_cpu_packed(m, n, k, ap, tb, b, ldb, acc, c2, ldc), 0);
+                long bad = -1;
+                for (long i = 0; i < m && bad < 0; i++)
+                    for (long j = 0; j < n; j++)
+                        if (memcmp(&c1[i * ldc + j], &c2[i * ldc + j], sizeof(float))) { bad = i * ldc + j; break; }
+                cr_expect(bad < 0, "isa %d, %d threads, %dx%dx%d ta=%d tb=%d acc=%d: C[%ld] %g packed once, %g ordinary", isa,
+                          threads, m, n, k, ta, tb, acc, bad, bad < 0 ? 0 : c2[bad], bad < 0 ? 0 : c1[bad]);
+                free(a); free(b); free(c1); free(c2); free(ap);
+            }
+    }
+    gemm_own_cpu_isa = 0;
+}
+
+Test(gemm, cpu_fp32_own_kernel_packed_a_once)
+{
+    if (!gemm_own_cpu_available()) cr_skip_test("the CPU has neither AVX-512F nor AVX2 + FMA: the kernel never runs");
+    check_packed_a(512);
+    check_packed_a(256);
+}
+
 /* Chosen by measurement on one thread: the own kernel's time in the note beside OpenBLAS's, no
  * tiles, no shallow slices. */
 Test(gemm, cpu_fp32_own_kernel_timed_beside_openblas)
