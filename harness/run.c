@@ -442,15 +442,15 @@ static int run_prepare(struct run *r)
         fprintf(stderr, "dlbench: --prices: %s\n", why);
         return 2;
     }
-    int trains = 0;
+    int images = 0;
     for (int i = 0; i < r->n; i++) {
-        trains += strstr(r->items[i].w->family, "train") != NULL;   /* train, dp-train */
+        images += r->items[i].w->uses_images && r->items[i].w->uses_images(r->items[i].params);
         if (r->items[i].w->check_data && r->items[i].w->check_data(r->items[i].params, why, sizeof why) != 0) {
             fprintf(stderr, "dlbench: --data: %s\n", why);
             return 2;
         }
     }
-    if (trains && !(r->ds = dataset_get(why, sizeof why))) {
+    if (images && !(r->ds = dataset_get(why, sizeof why))) {
         fprintf(stderr, "dlbench: --data: %s\n", why);
         return 2;
     }

@@ -194,6 +194,22 @@ Test(train, idx_loader_reads_good_files_and_names_bad_ones)
 }
 
 
+/* Only the MLP/CNN cases (and every data-parallel one) train on the image set, so a run of GPT
+ * cases alone neither makes the 47 M-draw synthetic set nor records it in system.json. */
+Test(train, only_image_cases_ask_for_the_image_set)
+{
+    const struct workload *w = workload_find("train"), *dp = workload_find("dp-train");
+    cr_assert(w && w->uses_images && dp && dp->uses_images);
+    int gpt = 0, images = 0;
+    for (const struct wcase *c = w->cases; c->name; c++) {
+        int is_gpt = strncmp(c->name, "gpt", 3) == 0;
+        cr_expect_eq(w->uses_images(c->params), !is_gpt, "train/%s: uses_images %d", c->name, w->uses_images(c->params));
+        gpt += is_gpt, images += !is_gpt;
+    }
+    cr_expect(gpt > 0 && images > 0, "both kinds of case: %d gpt, %d image", gpt, images);
+    for (const struct wcase *c = dp->cases; c->name; c++) cr_expect(dp->uses_images(c->params), "dp-train/%s", c->name);
+}
+
 /* The CPU backend has no transfer or graph table: the transfer variant copies with its upload, the
  * graph variant is skipped with the reason (both used to dereference the missing tables). */
 Test(train, cpu_runs_the_transfer_variant_and_skips_the_graph_one)

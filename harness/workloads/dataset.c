@@ -13,7 +13,8 @@ const char *dataset_dir;
  * fixed random linear teacher whose rows are those prototypes: argmax_c <proto_c, x - 0.5>. The
  * labels therefore follow the teacher exactly, and a student can learn them. Image i draws from its
  * own stream (8 + i), so the set is the same bits whatever the thread count: 47 M normal draws take
- * ~3 s on one core, and every run with a training row makes the set before it measures anything. */
+ * ~3 s on one core, and every run with an MLP, CNN or data-parallel row (workload uses_images)
+ * makes the set before it measures anything. */
 void dataset_synthetic(struct dataset *d, int n, uint64_t seed)
 {
     const int px = 28 * 28, classes = 10;

@@ -47,6 +47,9 @@ struct workload {
     /* Whether the run's input data (--data) serves this case, checked before anything is
      * measured; -1 with a one-line reason naming the file. NULL: the case needs no data. */
     int (*check_data)(const void *params, char *why, size_t n);
+    /* Whether the case trains on the image set (--data DIR's MNIST, else the synthetic one), which
+     * the run makes or loads once, before anything is measured. NULL: it does not. */
+    int (*uses_images)(const void *params);
     /* Whether this backend cannot run the case at dt for reasons known before any setup (a table it
      * lacks, a variant that would repeat its base's rows): 0, or -1 with why (what setup would say
      * after "unsupported: "). Setup refuses the same way; the run's estimate counts such rows as

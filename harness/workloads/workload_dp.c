@@ -186,9 +186,12 @@ static double dp_check(void *st, char *why, size_t n)
     return worst;
 }
 
+static int dp_uses_images(const void *p) { (void)p; return 1; }
+
 const struct workload dp_train_workload = {
     .name = "dp-train",
     .family = "dp-train",
+    .uses_images = dp_uses_images,
     .what = "data-parallel training step (MLP, CNN; SGD) on 1, 2, 4 ... ranks: per-layer gradient sums overlapped with backward; weak and strong scaling",
     .dtypes = 1u << DT_F32,
     .cases = dp_cases,

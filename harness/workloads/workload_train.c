@@ -119,6 +119,7 @@ static int train_check_data(const void *p, char *why, size_t n)
     const struct train_case *c = p;
     return c->gpt ? gpt_case_check_data(c, why, n) : 0;
 }
+static int train_uses_images(const void *p) { return !((const struct train_case *)p)->gpt; }
 /* fp32: summation order only. Mixed precision: every GEMM/conv operand rounded to dt (u = 2^-11
  * fp16, 2^-8 bf16) through the layers; measured on an emulating backend (tests/test_train_mixed.c)
  * at 1.5-2e-4 (fp16) and 1.1-1.7e-3 (bf16), so these leave about 10x for other summation orders
@@ -360,6 +361,7 @@ const struct workload train_workload = {
     .device_bytes = train_device_bytes,
     .items = train_items,
     .check_data = train_check_data,
+    .uses_images = train_uses_images,
     .refuses = train_refuses,
     .composite = 1,
     .setup = train_setup,
