@@ -34,7 +34,9 @@ static void sgemm_w(const float *ap, int ta, int m, int n, int k, const float *a
     sgemm(ta, 0, m, n, k, a, lda, b, ldb, 0, c, ldc);
 }
 
-#define TILE_BYTES (2048 * 1024)  /* col tile; measured best of 256 KiB..8 MiB on a 1 MiB-L2 Zen 4 */
+/* col tile: measured best of 256 KiB..8 MiB on a 1 MiB-L2 Zen 4; on a 512 KiB-L2 Zen 3, 512 KiB and
+ * 1 MiB were within the noise of it and 4 MiB slower (0.84x on res2's forward) */
+#define TILE_BYTES (2048 * 1024)
 #define MAX_THREADS 256
 
 static struct scratch_cpu col_buf[MAX_THREADS], dw_buf[MAX_THREADS], pad_buf[MAX_THREADS], w_packed;
