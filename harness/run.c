@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -454,9 +453,7 @@ static int run_prepare(struct run *r)
     /* --data naming a folder (MNIST's IDX files) is read whenever given, so a wrong folder is an
      * error before anything is measured even where no case trains on images (the GPT cases take
      * only a file). */
-    struct stat st;
-    int idx_dir = o->data && !(stat(o->data, &st) == 0 && S_ISREG(st.st_mode));
-    if ((images || idx_dir) && !(r->ds = dataset_get(why, sizeof why))) {
+    if ((images || dataset_dir_is_idx()) && !(r->ds = dataset_get(why, sizeof why))) {
         fprintf(stderr, "dlbench: --data: %s\n", why);
         return 2;
     }

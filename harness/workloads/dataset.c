@@ -113,14 +113,20 @@ void dataset_free(struct dataset *d)
     d->y = NULL;
 }
 
+int dataset_dir_is_idx(void)
+{
+    struct stat st;
+    return dataset_dir && !(stat(dataset_dir, &st) == 0 && S_ISREG(st.st_mode));
+}
+
 const struct dataset *dataset_get(char *why, size_t n)
 {
     static struct dataset d;
     static int state; /* 0 not yet, 1 ready, -1 failed */
     static char err[512];
     if (state == 0) {
-        struct stat st; /* --data FILE is the GPT cases' text; the MLP/CNN cases then stay synthetic */
-        if (dataset_dir && !(stat(dataset_dir, &st) == 0 && S_ISREG(st.st_mode))) state = dataset_load_idx(&d, dataset_dir, err, sizeof err) == 0 ? 1 : -1;
+        /* --data FILE is the GPT cases' text; the MLP/CNN cases then stay synthetic */
+        if (dataset_dir_is_idx()) state = dataset_load_idx(&d, dataset_dir, err, sizeof err) == 0 ? 1 : -1;
         else { dataset_synthetic(&d, 60000, 2024); state = 1; }
     }
     if (state < 0) { snprintf(why, n, "%s", err); return NULL; }

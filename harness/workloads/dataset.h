@@ -23,4 +23,7 @@ void dataset_free(struct dataset *d);
 /* The run's dataset, made or loaded once (--data DIR, else synthetic). NULL with why on error. */
 const struct dataset *dataset_get(char *why, size_t n);
 extern const char *dataset_dir;   /* --data */
+/* --data given and not a regular file: MNIST's IDX folder, the MLP/CNN cases' data (a file is the
+ * GPT cases' text). */
+int dataset_dir_is_idx(void);
 #endif

@@ -69,18 +69,12 @@ void tokens_free(struct token_set *s)
 
 static const char *last_source;
 
-static int is_regular(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 const struct token_set *tokens_get(int V, size_t min_tokens, char *why, size_t n)
 {
     static struct token_set text, synth[4];
     static int text_state;                      /* 0 not loaded, 1 ok, -1 failed */
     static char text_err[512];
-    if (dataset_dir && !is_regular(dataset_dir)) {
+    if (dataset_dir_is_idx()) {
         struct stat st;
         if (stat(dataset_dir, &st) != 0) { snprintf(why, n, "%s: %s", dataset_dir, strerror(errno)); return NULL; }
     } else if (dataset_dir) {
